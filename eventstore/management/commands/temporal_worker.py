@@ -1,0 +1,91 @@
+"""`manage.py temporal_worker`: the Temporal worker for every workflow and activity of every app."""
+
+import asyncio
+import logging
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
+from temporalio.worker import Worker
+
+from config.temporal import all_activities, all_workflows, connect
+
+logger = logging.getLogger("temporal_worker")
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the Temporal worker. The first SIGINT/SIGTERM stops polling and lets running activities "
+        "finish within --graceful-timeout; a second one stops at once."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--task-queue", default=None, help="Task queue to poll (default: TEMPORAL_TASK_QUEUE).")
+        parser.add_argument("--concurrency", type=int, default=20, help="Activities run at once (threads).")
+        parser.add_argument("--graceful-timeout", type=float, default=30.0, help="Seconds to let activities finish on stop.")
+
+    def handle(self, *args, task_queue, concurrency, graceful_timeout, **options):
+        if concurrency < 1:
+            raise CommandError("--concurrency must be at least 1.")
+        task_queue = task_queue or settings.TEMPORAL_TASK_QUEUE
+        self._check_database()
+        asyncio.run(self._serve(task_queue, concurrency, graceful_timeout))
+
+    def _check_database(self):
+        try:
+            connection.ensure_connection()
+        except DatabaseError as error:
+            raise CommandError(f"PostgreSQL is unreachable ({error}). Check DATABASE_URL.") from None
+        finally:
+            connection.close()
+
+    async def _serve(self, task_queue, concurrency, graceful_timeout):
+        try:
+            client = await connect()
+        except Exception as error:  # the SDK raises RuntimeError or its own connection errors
+            raise CommandError(
+                f"Temporal is unreachable at {settings.TEMPORAL_ADDRESS} (namespace "
+                f"{settings.TEMPORAL_NAMESPACE}): {error}. Check TEMPORAL_ADDRESS."
+            ) from None
+        executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="activity")
+        worker = Worker(
+            client,
+            task_queue=task_queue,
+            workflows=all_workflows(),
+            activities=all_activities(),
+            activity_executor=executor,
+            max_concurrent_activities=concurrency,
+            graceful_shutdown_timeout=timedelta(seconds=graceful_timeout),
+        )
+        stop_requested = asyncio.Event()
+        self._install_signal_handlers(stop_requested)
+        logger.info(
+            "Worker polling %r on %s (namespace %s) with %d activity threads",
+            task_queue, settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE, concurrency,
+        )
+        running = asyncio.create_task(worker.run())
+        stopping = asyncio.create_task(stop_requested.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not running.done():
+            logger.info("Stopping: letting running activities finish (up to %.0fs)", graceful_timeout)
+            await worker.shutdown()
+        stopping.cancel()
+        executor.shutdown(wait=False, cancel_futures=True)
+        await running  # re-raises a fatal worker error, if any
+        logger.info("Worker stopped")
+
+    def _install_signal_handlers(self, stop_requested: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum):
+            if stop_requested.is_set():
+                logger.warning("Second %s: stopping now", signal.Signals(signum).name)
+                os._exit(1)
+            stop_requested.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal, signum)

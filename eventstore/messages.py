@@ -1,0 +1,84 @@
+"""What crosses the Temporal boundary for the event store. Pure Python, no Django.
+
+Timestamps travel as ISO 8601 strings and ids as strings; money inside `data` is already a string.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class EventInput:
+    event_type: str
+    data: dict
+    metadata: dict = field(default_factory=dict)
+    event_id: str = ""  # filled by the workflow with workflow.uuid4() when empty
+
+
+@dataclass
+class StoredEvent:
+    position: int
+    event_id: str
+    stream_id: str
+    aggregate_type: str
+    version: int
+    event_type: str
+    data: dict
+    metadata: dict
+    recorded_at: str
+    hash: str
+
+
+@dataclass
+class AppendRequest:
+    stream_id: str
+    aggregate_type: str
+    events: list[EventInput]
+    expected_version: str = "any"  # "any", "no_stream", "stream_exists" or a version number
+
+
+@dataclass
+class AppendOutcome:
+    stream_id: str
+    version: int
+    events: list[StoredEvent]
+    already_stored: bool
+
+
+@dataclass
+class ReadStreamRequest:
+    stream_id: str
+    from_version: int = 1
+    to_version: int | None = None
+    limit: int = 1000
+
+
+@dataclass
+class EventsByTypeRequest:
+    event_type: str
+    since: str | None = None
+    until: str | None = None
+    after_position: int = 0
+    limit: int = 1000
+
+
+@dataclass
+class EventPage:
+    events: list[StoredEvent]
+    has_more: bool
+
+
+@dataclass
+class EventStoreRequest:
+    """One operation of EventStoreWorkflow: "append", "get_events" or "get_events_by_type"."""
+
+    operation: str
+    append: AppendRequest | None = None
+    get_events: ReadStreamRequest | None = None
+    get_events_by_type: EventsByTypeRequest | None = None
+
+
+@dataclass
+class EventStoreResponse:
+    operation: str
+    appended: AppendOutcome | None = None
+    page: EventPage | None = None

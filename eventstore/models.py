@@ -1,0 +1,71 @@
+"""The events table and the stream heads recorded apart from it.
+
+Rows are written only by `eventstore.store.append_events`; database triggers (migration 0002)
+refuse UPDATE, DELETE and TRUNCATE of events, and keep `Stream` as the per-stream chain head.
+"""
+
+from django.db import models
+from django.db.models.fields.json import KT
+
+POSITION_SEQUENCE = "eventstore_event_position_seq"
+STREAM_ID_MAX_LENGTH = 200
+NAME_MAX_LENGTH = 100
+
+
+class CurrentTransactionId(models.Func):
+    """The 64-bit id of the inserting transaction: readers use it to never skip a late commit."""
+
+    template = "(pg_current_xact_id()::text::bigint)"
+    output_field = models.BigIntegerField()
+
+
+class Event(models.Model):
+    position = models.BigIntegerField(primary_key=True, help_text="Global order, from a sequence.")
+    event_id = models.UUIDField(unique=True, help_text="Idempotency key of the append.")
+    stream_id = models.CharField(max_length=STREAM_ID_MAX_LENGTH, db_collation="C")
+    aggregate_type = models.CharField(max_length=NAME_MAX_LENGTH)
+    version = models.PositiveIntegerField()
+    event_type = models.CharField(max_length=NAME_MAX_LENGTH)
+    data = models.JSONField()
+    metadata = models.JSONField(default=dict)
+    recorded_at = models.DateTimeField()
+    transaction_id = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["stream_id", "version"], name="eventstore_event_stream_version"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="eventstore_event_version_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["transaction_id", "position"], name="eventstore_event_commit_order"),
+            models.Index(fields=["event_type", "recorded_at"], name="eventstore_event_type_time"),
+            models.Index(fields=["aggregate_type", "position"], name="eventstore_event_aggregate"),
+            models.Index(KT("metadata__correlation_id"), "position", name="eventstore_event_correlation"),
+        ]
+
+    def __str__(self):
+        return f"{self.stream_id} v{self.version} {self.event_type}"
+
+
+class Stream(models.Model):
+    """The head of each stream's hash chain, maintained by a trigger on every insert of events.
+
+    A stream's newest event, or a whole stream, can be removed without breaking the chain that
+    remains; comparing with these heads is what catches it.
+    """
+
+    stream_id = models.CharField(primary_key=True, max_length=STREAM_ID_MAX_LENGTH, db_collation="C")
+    aggregate_type = models.CharField(max_length=NAME_MAX_LENGTH)
+    version = models.PositiveIntegerField()
+    head_position = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["stream_id"]
+
+    def __str__(self):
+        return f"{self.stream_id} at v{self.version}"

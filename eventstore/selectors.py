@@ -1,0 +1,123 @@
+"""Reading the event store. Every read that can be large is paged by a key, never loaded whole.
+
+Following the whole store (projections, catch-up loops) uses `read_all`/`follow_all`, ordered by
+(transaction id, position) and limited to transactions older than every transaction still in
+flight. Positions come from a sequence when a row is inserted, not when it commits, so a reader
+that simply followed positions would pass a position whose transaction commits later and never
+see that event. Rows of a transaction that is still open are never returned, nor anything after
+them, so a slow writer holds readers back instead of being skipped; a rolled-back transaction
+leaves no rows and so no hole to wait for.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Iterator
+
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
+
+from eventstore.events import START, Checkpoint, RecordedEvent
+from eventstore.models import Event, Stream
+
+DEFAULT_PAGE_SIZE = 1000
+
+_FIELDS = (
+    "position", "event_id", "stream_id", "aggregate_type", "version", "event_type",
+    "data", "metadata", "recorded_at", "transaction_id", "prev_hash", "hash",
+)
+
+_COMMITTED_AFTER = (
+    "(transaction_id, position) > (%s, %s) "
+    "AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+)
+
+
+def to_recorded_event(row: Event) -> RecordedEvent:
+    values = {name: getattr(row, name) for name in _FIELDS}
+    values["event_id"] = uuid.UUID(str(values["event_id"]))
+    return RecordedEvent(**values)
+
+
+def _recorded(queryset: QuerySet) -> list[RecordedEvent]:
+    return [RecordedEvent(*values) for values in queryset.values_list(*_FIELDS)]
+
+
+def stream_version(stream_id: str) -> int | None:
+    """The stream's current version, or None when it does not exist."""
+    return Stream.objects.filter(stream_id=stream_id).values_list("version", flat=True).first()
+
+
+def read_stream(
+    stream_id: str, *, from_version: int = 1, to_version: int | None = None, page_size: int = DEFAULT_PAGE_SIZE
+) -> Iterator[RecordedEvent]:
+    """A stream's events in version order, from `from_version` up to `to_version` inclusive."""
+    queryset = Event.objects.filter(stream_id=stream_id)
+    if to_version is not None:
+        queryset = queryset.filter(version__lte=to_version)
+    next_version = from_version
+    while True:
+        page = _recorded(queryset.filter(version__gte=next_version).order_by("version")[:page_size])
+        yield from page
+        if len(page) < page_size:
+            return
+        next_version = page[-1].version + 1
+
+
+def events_by_ids(event_ids: list[str]) -> list[RecordedEvent]:
+    return _recorded(Event.objects.filter(event_id__in=event_ids).order_by("stream_id", "version"))
+
+
+def read_all(after: Checkpoint = START, *, limit: int = DEFAULT_PAGE_SIZE) -> list[RecordedEvent]:
+    """One page of committed events after `after`, in commit-consistent order."""
+    condition = RawSQL(_COMMITTED_AFTER, [after.transaction_id, after.position], output_field=BooleanField())
+    return _recorded(Event.objects.filter(condition).order_by("transaction_id", "position")[:limit])
+
+
+def follow_all(after: Checkpoint = START, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[RecordedEvent]:
+    """Every committed event after `after`, page by page, until the reader has caught up."""
+    while page := read_all(after, limit=page_size):
+        yield from page
+        after = Checkpoint.of(page[-1])
+
+
+def _by_position(queryset: QuerySet, after_position: int, page_size: int) -> Iterator[RecordedEvent]:
+    while True:
+        page = _recorded(queryset.filter(position__gt=after_position).order_by("position")[:page_size])
+        yield from page
+        if len(page) < page_size:
+            return
+        after_position = page[-1].position
+
+
+def events_by_type(
+    event_type: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_position: int = 0,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Iterator[RecordedEvent]:
+    """Events of one type recorded in [since, until), in position order."""
+    queryset = Event.objects.filter(event_type=event_type)
+    if since is not None:
+        queryset = queryset.filter(recorded_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(recorded_at__lt=until)
+    return _by_position(queryset, after_position, page_size)
+
+
+def events_by_correlation(
+    correlation_id: str, *, after_position: int = 0, page_size: int = DEFAULT_PAGE_SIZE
+) -> Iterator[RecordedEvent]:
+    """Every event whose metadata carries `correlation_id`, across streams, in position order."""
+    queryset = Event.objects.annotate(correlation_id=KT("metadata__correlation_id")).filter(
+        correlation_id=correlation_id
+    )
+    return _by_position(queryset, after_position, page_size)
+
+
+def events_by_aggregate_type(
+    aggregate_type: str, *, after_position: int = 0, page_size: int = DEFAULT_PAGE_SIZE
+) -> Iterator[RecordedEvent]:
+    return _by_position(Event.objects.filter(aggregate_type=aggregate_type), after_position, page_size)

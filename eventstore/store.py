@@ -1,0 +1,226 @@
+"""Appending to the event store: the only code that writes events.
+
+Concurrency: a transaction-scoped advisory lock per stream serializes writers of one stream
+(and only of that stream). The lock takes no transaction id, so the inserting transaction gets its
+id after the previous writer of the stream committed: within a stream, commit order, version order
+and (transaction id, position) order agree. Readers that follow the whole store rely on that (see
+`selectors.read_all`). Call `append_events` in its own transaction, not inside one that has already
+written, so that its transaction id is taken under the lock.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from eventstore import selectors
+from eventstore.encoding import GENESIS_HASH, canonical_json, event_hash, normalize_json
+from eventstore.errors import BatchTooLarge, EventTooLarge, IdempotencyConflict, InvalidEvent, WrongExpectedVersion
+from eventstore.events import AppendResult, ExpectedVersion, NewEvent
+from eventstore.models import NAME_MAX_LENGTH, POSITION_SEQUENCE, STREAM_ID_MAX_LENGTH, Event
+
+EVENT_ID_CONSTRAINT = "eventstore_event_event_id_key"
+STREAM_VERSION_CONSTRAINT = "eventstore_event_stream_version"
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A validated event: canonical id and exact-JSON data and metadata."""
+
+    event_id: str
+    event_type: str
+    data: dict
+    metadata: dict
+
+
+@dataclass(frozen=True)
+class _StreamHead:
+    version: int
+    hash: str
+    recorded_at: datetime | None
+
+
+def append_events(
+    *,
+    stream_id: str,
+    aggregate_type: str,
+    events: Sequence[NewEvent],
+    expected_version: int | ExpectedVersion,
+) -> AppendResult:
+    """Append `events` to `stream_id` atomically, all or none.
+
+    Raises WrongExpectedVersion when the stream is not where `expected_version` says, and
+    IdempotencyConflict when an event id is already stored with other content. Re-sending a batch
+    that is already stored returns the stored events (`already_stored=True`) and writes nothing.
+    """
+    batch = _validated_batch(stream_id, aggregate_type, events, expected_version)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _append_under_lock(stream_id, aggregate_type, batch, expected_version)
+        except IntegrityError as error:
+            stored = _already_stored(stream_id, aggregate_type, batch)
+            if stored is not None:
+                return stored
+            if _violated_constraint(error) == EVENT_ID_CONSTRAINT:
+                raise IdempotencyConflict("An event id of this batch is already stored in another stream.") from error
+            # Only a writer that bypasses the stream lock (raw SQL) can take our version first.
+            if _violated_constraint(error) != STREAM_VERSION_CONSTRAINT or attempt == MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> AppendResult:
+    head, clock, positions = _lock_stream(stream_id, len(batch))
+    if not _matches(expected_version, head):
+        stored = _already_stored(stream_id, aggregate_type, batch)
+        if stored is not None:
+            return stored
+        raise WrongExpectedVersion(stream_id, expected_version, head.version if head.recorded_at else None)
+    recorded_at = max(clock, head.recorded_at) if head.recorded_at else clock
+    rows = _chained_rows(stream_id, aggregate_type, batch, head, positions, recorded_at)
+    Event.objects.bulk_create(rows)
+    recorded = tuple(selectors.to_recorded_event(row) for row in rows)
+    return AppendResult(stream_id=stream_id, events=recorded, version=recorded[-1].version)
+
+
+def _lock_stream(stream_id: str, count: int) -> tuple[_StreamHead, datetime, list[int]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [stream_id])
+        # A new statement, so its snapshot sees whatever the previous holder of the lock committed.
+        cursor.execute(
+            f"""
+            SELECT clock_timestamp(),
+                   ARRAY(SELECT nextval('{POSITION_SEQUENCE}') FROM generate_series(1, %s)),
+                   stream.version, stream.head_hash, stream.updated_at
+            FROM (SELECT 1) AS one
+            LEFT JOIN eventstore_stream AS stream ON stream.stream_id = %s
+            """,
+            [count, stream_id],
+        )
+        clock, positions, version, head_hash, updated_at = cursor.fetchone()
+    head = _StreamHead(version or 0, head_hash or GENESIS_HASH, updated_at)
+    return head, clock, positions
+
+
+def _matches(expected: int | ExpectedVersion, head: _StreamHead) -> bool:
+    exists = head.recorded_at is not None
+    if expected is ExpectedVersion.ANY:
+        return True
+    if expected is ExpectedVersion.NO_STREAM:
+        return not exists
+    if expected is ExpectedVersion.STREAM_EXISTS:
+        return exists
+    return expected == head.version
+
+
+def _chained_rows(stream_id, aggregate_type, batch, head, positions, recorded_at) -> list[Event]:
+    rows = []
+    prev_hash = head.hash
+    for offset, event in enumerate(batch):
+        fields = dict(
+            position=positions[offset],
+            event_id=event.event_id,
+            stream_id=stream_id,
+            aggregate_type=aggregate_type,
+            version=head.version + offset + 1,
+            event_type=event.event_type,
+            data=event.data,
+            metadata=event.metadata,
+            recorded_at=recorded_at,
+        )
+        digest = event_hash(prev_hash=prev_hash, **fields)
+        rows.append(Event(**fields, prev_hash=prev_hash, hash=digest))
+        prev_hash = digest
+    return rows
+
+
+def _already_stored(stream_id, aggregate_type, batch) -> AppendResult | None:
+    """The stored result if this exact batch was appended before, None if none of it was."""
+    wanted = {event.event_id: event for event in batch}
+    stored = selectors.events_by_ids(list(wanted))
+    if not stored:
+        return None
+    if len(stored) != len(wanted):
+        raise IdempotencyConflict(
+            f"{len(stored)} of the {len(wanted)} event ids of this batch are already stored: "
+            "a retried batch must resend exactly the same events."
+        )
+    for recorded in stored:
+        event = wanted[str(recorded.event_id)]
+        same = (
+            recorded.stream_id == stream_id
+            and recorded.aggregate_type == aggregate_type
+            and recorded.event_type == event.event_type
+            and canonical_json(recorded.data) == canonical_json(event.data)
+            and canonical_json(recorded.metadata) == canonical_json(event.metadata)
+        )
+        if not same:
+            raise IdempotencyConflict(
+                f"Event id {recorded.event_id} is already stored with other content "
+                f"({recorded.stream_id} v{recorded.version} {recorded.event_type})."
+            )
+    return AppendResult(stream_id=stream_id, events=tuple(stored), version=stored[-1].version, already_stored=True)
+
+
+def _violated_constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _validated_batch(stream_id, aggregate_type, events, expected_version) -> list[_Prepared]:
+    _check_name("stream id", stream_id, STREAM_ID_MAX_LENGTH)
+    _check_name("aggregate type", aggregate_type, NAME_MAX_LENGTH)
+    _check_expected_version(expected_version)
+    events = list(events)
+    if not events:
+        raise InvalidEvent("An append needs at least one event.")
+    if len(events) > settings.EVENTSTORE_MAX_BATCH_EVENTS:
+        raise BatchTooLarge(
+            f"A batch may hold at most {settings.EVENTSTORE_MAX_BATCH_EVENTS} events; this one has {len(events)}."
+        )
+    prepared = [_validated_event(index, event) for index, event in enumerate(events)]
+    if len({event.event_id for event in prepared}) != len(prepared):
+        raise InvalidEvent("The batch repeats an event id; every event needs its own.")
+    return prepared
+
+
+def _validated_event(index: int, event: NewEvent) -> _Prepared:
+    if not isinstance(event, NewEvent):
+        raise InvalidEvent(f"events[{index}] is a {type(event).__name__}, not a NewEvent.")
+    try:
+        event_id = str(uuid.UUID(str(event.event_id)))
+    except ValueError:
+        raise InvalidEvent(f"events[{index}].event_id {event.event_id!r} is not a UUID.") from None
+    _check_name(f"events[{index}].event_type", event.event_type, NAME_MAX_LENGTH)
+    for name, value in (("data", event.data), ("metadata", event.metadata)):
+        if not isinstance(value, dict):
+            raise InvalidEvent(f"events[{index}].{name} must be a JSON object (dict), not {type(value).__name__}.")
+    data = normalize_json(event.data, f"events[{index}].data")
+    metadata = normalize_json(event.metadata, f"events[{index}].metadata")
+    size = len(canonical_json(data).encode()) + len(canonical_json(metadata).encode())
+    if size > settings.EVENTSTORE_MAX_EVENT_BYTES:
+        raise EventTooLarge(
+            f"events[{index}] encodes to {size} bytes; the limit is {settings.EVENTSTORE_MAX_EVENT_BYTES}."
+        )
+    return _Prepared(event_id, event.event_type, data, metadata)
+
+
+def _check_name(label: str, value, max_length: int) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidEvent(f"The {label} must be a non-empty string.")
+    if len(value) > max_length:
+        raise InvalidEvent(f"The {label} is {len(value)} characters long; the limit is {max_length}.")
+    if value != value.strip() or any(not char.isprintable() for char in value):
+        raise InvalidEvent(f"The {label} {value!r} has surrounding spaces or control characters.")
+
+
+def _check_expected_version(expected) -> None:
+    if isinstance(expected, ExpectedVersion):
+        return
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise InvalidEvent(f"expected_version must be ANY, NO_STREAM, STREAM_EXISTS or an int >= 0, not {expected!r}.")

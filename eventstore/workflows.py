@@ -1,0 +1,63 @@
+"""EventStoreWorkflow: the store's operations for any Temporal client, no Django needed.
+
+Workflow code is deterministic and imports no Django: activities are called by name, and event
+ids missing from an append are drawn from workflow.uuid4(), so a retried append is a no-op.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from eventstore.messages import AppendOutcome, EventPage, EventStoreRequest, EventStoreResponse
+
+STORE_ACTIVITY_OPTIONS = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=10),
+)
+
+
+@workflow.defn(name="EventStoreWorkflow")
+class EventStoreWorkflow:
+    @workflow.run
+    async def run(self, request: EventStoreRequest) -> EventStoreResponse:
+        try:
+            return await self._dispatch(request)
+        except ActivityError as error:
+            cause = error.cause
+            raise ApplicationError(
+                str(cause) if cause else str(error),
+                type=getattr(cause, "type", None),
+                non_retryable=True,
+            ) from error
+
+    async def _dispatch(self, request: EventStoreRequest) -> EventStoreResponse:
+        if request.operation == "append" and request.append is not None:
+            for event in request.append.events:
+                event.event_id = event.event_id or str(workflow.uuid4())
+            appended = await workflow.execute_activity(
+                "eventstore.append_events", request.append, result_type=AppendOutcome, **STORE_ACTIVITY_OPTIONS
+            )
+            return EventStoreResponse(operation=request.operation, appended=appended)
+        if request.operation == "get_events" and request.get_events is not None:
+            page = await workflow.execute_activity(
+                "eventstore.get_events", request.get_events, result_type=EventPage, **STORE_ACTIVITY_OPTIONS
+            )
+            return EventStoreResponse(operation=request.operation, page=page)
+        if request.operation == "get_events_by_type" and request.get_events_by_type is not None:
+            page = await workflow.execute_activity(
+                "eventstore.get_events_by_type", request.get_events_by_type,
+                result_type=EventPage, **STORE_ACTIVITY_OPTIONS,
+            )
+            return EventStoreResponse(operation=request.operation, page=page)
+        raise ApplicationError(
+            f"Unknown or incomplete operation {request.operation!r}: use append, get_events or "
+            "get_events_by_type with its request.",
+            type="InvalidRequest",
+            non_retryable=True,
+        )
+
+
+WORKFLOWS = [EventStoreWorkflow]

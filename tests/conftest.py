@@ -1,0 +1,19 @@
+import pytest
+
+from tests.temporal_harness import TemporalHarness
+
+
+@pytest.fixture(scope="session")
+def temporal_server():
+    """A real Temporal dev server, started once for the whole test session."""
+    harness = TemporalHarness()
+    harness.start()
+    yield harness
+    harness.stop()
+
+
+@pytest.fixture(scope="session")
+def temporal(temporal_server, django_db_setup, django_db_blocker):
+    """The dev server plus a worker running every workflow and activity of the project."""
+    temporal_server.start_worker()
+    return temporal_server
