@@ -78,3 +78,26 @@ def event_hash(
         "recorded_at": timestamp_text(recorded_at),
     }
     return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+
+
+DIGEST_MODULUS = 2**256
+
+
+def add_to_digest(digest: int, event_hash_hex: str) -> int:
+    """An order-independent digest of a set of event hashes: their sum modulo 2**256."""
+    return (digest + int(event_hash_hex, 16)) % DIGEST_MODULUS
+
+
+def digest_text(digest: int) -> str:
+    return f"{digest:064x}"
+
+
+def seal_hash(*, prev_hash: str, sealed_at: datetime, transaction_horizon: int, event_count: int, events_digest: str) -> str:
+    document = {
+        "prev_hash": prev_hash,
+        "sealed_at": timestamp_text(sealed_at),
+        "transaction_horizon": transaction_horizon,
+        "event_count": event_count,
+        "events_digest": events_digest,
+    }
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()

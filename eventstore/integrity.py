@@ -1,34 +1,36 @@
-"""Tamper evidence: re-check every stream's SHA-256 chain and compare it with the recorded heads.
+"""Tamper evidence: re-check every stream's SHA-256 chain, the recorded heads and the seals.
 
 The scan walks events in (stream id, version) order through a server-side cursor, so memory stays
 constant whatever the store's size, inside one read-only REPEATABLE READ transaction, so appends
-made meanwhile cannot look like tampering.
+made meanwhile cannot look like tampering. A clean scan records a new seal (see `Seal`).
 """
 
+import bisect
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from eventstore.encoding import GENESIS_HASH, event_hash
-from eventstore.models import Event, Stream
+from eventstore.encoding import DIGEST_MODULUS, GENESIS_HASH, add_to_digest, digest_text, event_hash, seal_hash
+from eventstore.models import Event, Seal, Stream
 
 CHUNK_SIZE = 5000
 _EVENT_FIELDS = (
     "stream_id", "version", "position", "event_id", "aggregate_type", "event_type",
-    "data", "metadata", "recorded_at", "prev_hash", "hash",
+    "data", "metadata", "recorded_at", "prev_hash", "hash", "transaction_id",
 )
 
 
 @dataclass(frozen=True)
 class Problem:
-    stream_id: str
+    subject: str  # a stream id, or the seal concerned
     version: int | None
     message: str
 
     def __str__(self):
-        where = self.stream_id if self.version is None else f"{self.stream_id} v{self.version}"
+        where = self.subject if self.version is None else f"{self.subject} v{self.version}"
         return f"{where}: {self.message}"
 
 
@@ -39,15 +41,17 @@ class ChainReport:
     problem_count: int = 0
     problems: list[Problem] = field(default_factory=list)
     max_problems_kept: int = 100
+    seals_checked: int = 0
+    new_seal: Seal | None = None
 
     @property
     def ok(self) -> bool:
         return self.problem_count == 0
 
-    def add(self, stream_id: str, version: int | None, message: str) -> None:
+    def add(self, subject: str, version: int | None, message: str) -> None:
         self.problem_count += 1
         if len(self.problems) < self.max_problems_kept:
-            self.problems.append(Problem(stream_id, version, message))
+            self.problems.append(Problem(subject, version, message))
 
 
 @dataclass(frozen=True)
@@ -62,26 +66,79 @@ def count_events() -> int:
     return Event.objects.count()
 
 
-def verify_event_chain(*, on_progress: Callable[[int], None] | None = None, max_problems: int = 100) -> ChainReport:
-    """Check every event's hash, every link and every stream head; report each mismatch found."""
+class _SealCoverage:
+    """Counts and digests events per seal, by the seal horizon their transaction id falls under."""
+
+    def __init__(self, seals: list[Seal], horizon: int):
+        self.horizons = [seal.transaction_horizon for seal in seals] + [horizon]
+        self.counts = [0] * (len(self.horizons) + 1)
+        self.digests = [0] * (len(self.horizons) + 1)
+
+    def add(self, transaction_id: int, hash_hex: str) -> None:
+        bucket = bisect.bisect_right(self.horizons, transaction_id)
+        self.counts[bucket] += 1
+        self.digests[bucket] = add_to_digest(self.digests[bucket], hash_hex)
+
+    def covered(self, index: int) -> tuple[int, str]:
+        """Count and digest of every event below horizon `index` (the seals', then the current one)."""
+        digest = sum(self.digests[: index + 1]) % DIGEST_MODULUS
+        return sum(self.counts[: index + 1]), digest_text(digest)
+
+
+def verify_event_chain(
+    *,
+    on_progress: Callable[[int], None] | None = None,
+    max_problems: int = 100,
+    seal: bool = True,
+    expected_seal: str | None = None,
+) -> ChainReport:
+    """Check every event's hash, every link, every stream head and every seal; report each mismatch.
+
+    `expected_seal` is a seal hash kept outside the database; it must still be in the chain of seals.
+    When everything holds and `seal` is true, record a new seal covering what was checked.
+    """
     report = ChainReport(max_problems_kept=max_problems)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        heads = _heads()
-        head = next(heads, None)
-        for stream_id, events in _streams():
-            while head is not None and head.stream_id < stream_id:
-                report.add(head.stream_id, None, f"recorded at v{head.version} but none of its events is left (stream deleted)")
-                head = next(heads, None)
-            matching_head = head if head is not None and head.stream_id == stream_id else None
-            if matching_head is not None:
-                head = next(heads, None)
-            _verify_stream(stream_id, events, matching_head, report, on_progress)
-        while head is not None:
-            report.add(head.stream_id, None, f"recorded at v{head.version} but none of its events is left (stream deleted)")
-            head = next(heads, None)
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            horizon = cursor.fetchone()[0]
+        seals = list(Seal.objects.order_by("id"))
+        coverage = _SealCoverage(seals, horizon)
+        _verify_streams(report, coverage, on_progress)
+    _verify_seals(seals, coverage, report)
+    if expected_seal is not None and expected_seal not in {known.hash for known in seals}:
+        report.add(
+            "seals", None,
+            f"the seal {expected_seal} kept outside the database is not in the chain of seals (history rewritten)",
+        )
+    if seal and report.ok:
+        count, digest = coverage.covered(len(seals))
+        report.new_seal = _record_seal(horizon, count, digest)
     return report
+
+
+def _verify_streams(report: ChainReport, coverage: _SealCoverage, on_progress) -> None:
+    """Merge the events, grouped by stream, with the recorded heads; both come in stream id order."""
+    heads = _heads()
+    head = next(heads, None)
+    for stream_id, events in _streams():
+        while head is not None and head.stream_id < stream_id:
+            _report_deleted_stream(head, report)
+            head = next(heads, None)
+        matching_head = head if head is not None and head.stream_id == stream_id else None
+        if matching_head is not None:
+            head = next(heads, None)
+        _verify_stream(stream_id, events, matching_head, report, coverage)
+        if on_progress is not None:
+            on_progress(len(events))
+    while head is not None:
+        _report_deleted_stream(head, report)
+        head = next(heads, None)
+
+
+def _report_deleted_stream(head: _Head, report: ChainReport) -> None:
+    report.add(head.stream_id, None, f"recorded at v{head.version} but none of its events is left (stream deleted)")
 
 
 def _heads() -> Iterator[_Head]:
@@ -103,11 +160,13 @@ def _streams() -> Iterator[tuple[str, list[tuple]]]:
         yield current_id, current
 
 
-def _verify_stream(stream_id, rows, head: _Head | None, report: ChainReport, on_progress) -> None:
+def _verify_stream(stream_id, rows, head: _Head | None, report: ChainReport, coverage: _SealCoverage) -> None:
     report.streams_checked += 1
     expected_version, expected_prev = 1, GENESIS_HASH
     for row in rows:
-        (_, version, position, event_id, aggregate_type, event_type, data, metadata, recorded_at, prev_hash, stored_hash) = row
+        (_, version, position, event_id, aggregate_type, event_type, data, metadata, recorded_at, prev_hash,
+         stored_hash, transaction_id) = row
+        coverage.add(transaction_id, stored_hash)
         if version != expected_version:
             report.add(stream_id, version, f"expected v{expected_version} here: events are missing or were renumbered")
         if prev_hash != expected_prev:
@@ -121,8 +180,6 @@ def _verify_stream(stream_id, rows, head: _Head | None, report: ChainReport, on_
             report.add(stream_id, version, "content does not match its hash (edited or moved)")
         expected_version, expected_prev = version + 1, stored_hash
     report.events_checked += len(rows)
-    if on_progress is not None:
-        on_progress(len(rows))
     _compare_head(stream_id, rows[-1], head, report)
 
 
@@ -134,3 +191,41 @@ def _compare_head(stream_id, last_row, head: _Head | None, report: ChainReport) 
         report.add(stream_id, None, f"recorded head is v{head.version} but the events end at v{last_version}")
     elif head.head_hash != last_hash or head.head_position != last_position:
         report.add(stream_id, last_version, "newest event differs from the recorded head")
+
+
+def _verify_seals(seals: list[Seal], coverage: _SealCoverage, report: ChainReport) -> None:
+    prev_hash = GENESIS_HASH
+    for index, seal in enumerate(seals):
+        report.seals_checked += 1
+        where = f"seal #{seal.pk} of {seal.sealed_at:%Y-%m-%d %H:%M:%S}"
+        recomputed = seal_hash(
+            prev_hash=seal.prev_hash, sealed_at=seal.sealed_at, transaction_horizon=seal.transaction_horizon,
+            event_count=seal.event_count, events_digest=seal.events_digest,
+        )
+        if seal.prev_hash != prev_hash or recomputed != seal.hash:
+            report.add(where, None, "the chain of seals is broken (a seal was edited, removed or inserted)")
+        count, digest = coverage.covered(index)
+        if count != seal.event_count:
+            report.add(where, None, f"it covered {seal.event_count} events; {count} of them are left")
+        elif digest != seal.events_digest:
+            report.add(where, None, "the events it covered have changed")
+        prev_hash = seal.hash
+
+
+def _record_seal(horizon: int, count: int, digest: str) -> Seal | None:
+    """Append a seal after the newest one; None when there is nothing new or another run sealed first."""
+    latest = Seal.objects.order_by("-id").first()
+    if latest is not None and (latest.event_count, latest.events_digest) == (count, digest):
+        return None
+    fields = dict(
+        prev_hash=latest.hash if latest else GENESIS_HASH,
+        sealed_at=timezone.now(),
+        transaction_horizon=horizon,
+        event_count=count,
+        events_digest=digest,
+    )
+    try:
+        with transaction.atomic():
+            return Seal.objects.create(**fields, hash=seal_hash(**fields))
+    except IntegrityError:
+        return None

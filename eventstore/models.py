@@ -69,3 +69,26 @@ class Stream(models.Model):
 
     def __str__(self):
         return f"{self.stream_id} at v{self.version}"
+
+
+class Seal(models.Model):
+    """A record, made by a successful verify_event_chain, of everything committed before it.
+
+    It covers every event whose transaction id is below `transaction_horizon` (no such event can be
+    added later) by their count and an order-independent digest of their hashes. Removing a whole
+    stream together with its head still changes what an earlier seal covered. Seals chain to each
+    other; the newest seal's hash, kept outside the database, also exposes a full rewrite.
+    """
+
+    sealed_at = models.DateTimeField()
+    transaction_horizon = models.BigIntegerField()
+    event_count = models.BigIntegerField()
+    events_digest = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["transaction_horizon", "id"]
+
+    def __str__(self):
+        return f"seal of {self.event_count} events at {self.sealed_at:%Y-%m-%d %H:%M:%S}"

@@ -13,14 +13,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--max-problems", type=int, default=100, help="How many problems to list (all are counted).")
         parser.add_argument("--no-progress", action="store_true", help="Do not draw a progress bar.")
+        parser.add_argument(
+            "--expect-seal", metavar="HASH", help="A seal hash printed by an earlier run and kept outside the database."
+        )
+        parser.add_argument("--no-seal", action="store_true", help="Do not record a seal after a clean run.")
 
-    def handle(self, *args, max_problems, no_progress, **options):
+    def handle(self, *args, max_problems, no_progress, no_seal, expect_seal, **options):
         total = count_events()
         with tqdm(total=total, unit="event", disable=no_progress, file=self.stderr._out) as bar:
-            report = verify_event_chain(on_progress=bar.update, max_problems=max_problems)
-        summary = f"{report.events_checked} events in {report.streams_checked} streams checked"
+            report = verify_event_chain(
+                on_progress=bar.update, max_problems=max_problems, seal=not no_seal, expected_seal=expect_seal
+            )
+        summary = (
+            f"{report.events_checked} events in {report.streams_checked} streams and {report.seals_checked} seals checked"
+        )
         if report.ok:
-            self.stdout.write(self.style.SUCCESS(f"OK: {summary}; every chain and stream head is intact."))
+            self.stdout.write(self.style.SUCCESS(f"OK: {summary}; every chain, stream head and seal is intact."))
+            self._describe_seal(report.new_seal)
             return
         for problem in report.problems:
             self.stderr.write(f"  {problem}")
@@ -28,3 +37,12 @@ class Command(BaseCommand):
         if hidden:
             self.stderr.write(f"  ... and {hidden} more")
         raise CommandError(f"TAMPERING DETECTED: {report.problem_count} problems; {summary}.")
+
+    def _describe_seal(self, seal):
+        if seal is None:
+            return
+        self.stdout.write(
+            f"Sealed {seal.event_count} events. Seal hash: {seal.hash}\n"
+            "Keep this hash outside the database: a later run that ends on a different chain of seals "
+            "means history was rewritten wholesale."
+        )
