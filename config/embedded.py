@@ -87,17 +87,15 @@ def temporal_binary() -> str:
     return found
 
 
-def start_temporal(*, port: int, ui_port: int, db_file: Path | None) -> subprocess.Popen:
-    """Start `temporal server start-dev` in its own process group and wait until it accepts connections."""
+def temporal_command(*, port: int, ui_port: int, db_file: Path | None) -> list[str]:
+    """`temporal server start-dev` on loopback; state persists in `db_file`, or in memory when None."""
     command = [
         temporal_binary(), "server", "start-dev", "--headless",
-        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port), "--log-level", "warn",
+        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port), "--log-level", "error",
     ]
     if db_file is not None:
         command += ["--db-filename", str(db_file)]
-    process = subprocess.Popen(command, start_new_session=True)
-    wait_for_port("127.0.0.1", port, process=process, timeout=60)
-    return process
+    return command
 
 
 def port_is_open(host: str, port: int) -> bool:
@@ -106,11 +104,11 @@ def port_is_open(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def wait_for_port(host: str, port: int, *, process: subprocess.Popen, timeout: float) -> None:
+def wait_for_port(host: str, port: int, *, process: subprocess.Popen, name: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not port_is_open(host, port):
         if process.poll() is not None:
-            raise RuntimeError(f"Temporal dev server exited with code {process.returncode} before listening.")
+            raise RuntimeError(f"{name} exited with code {process.returncode} before listening on {host}:{port}.")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"Temporal dev server did not listen on {host}:{port} within {timeout:.0f}s.")
+            raise RuntimeError(f"{name} did not listen on {host}:{port} within {timeout:.0f}s.")
         time.sleep(0.2)

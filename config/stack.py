@@ -1,0 +1,168 @@
+"""Bring up the local stack around a command: `python -m config.stack run|test|bench [args]`.
+
+`run`   (make run):   PostgreSQL and Temporal (embedded unless DATABASE_URL / TEMPORAL_ADDRESS are
+                      set), migrations, an admin account on first run, the worker and the web server.
+                      Ctrl-C stops everything this command started.
+`test`  (make test):  PostgreSQL for pytest (the suite starts its own Temporal dev server).
+`bench` (make bench): PostgreSQL, then the benchmarks.
+"""
+
+import contextlib
+import ctypes
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from config import embedded
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
+ADMIN_USERNAME = "admin"
+
+
+def say(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+def _die_with_parent() -> None:
+    """Child setup: own process group (Ctrl-C is ours to relay) and SIGTERM if this process dies."""
+    os.setsid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def spawn(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=BASE_DIR, preexec_fn=_die_with_parent)
+
+
+def stop(process: subprocess.Popen, name: str, timeout: float = 40) -> None:
+    if process.poll() is not None:
+        return
+    say(f"stopping {name}")
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.contextmanager
+def postgres():
+    """The embedded PostgreSQL unless DATABASE_URL is set; stopped afterwards if started here."""
+    if os.environ.get("DATABASE_URL"):
+        say("using PostgreSQL at DATABASE_URL")
+        yield
+        return
+    was_running = embedded.postgres_is_running()
+    embedded.start_postgres()
+    say(f"PostgreSQL (embedded) {'already running' if was_running else 'started'}: {embedded.POSTGRES_DATA_DIR}")
+    try:
+        yield
+    finally:
+        if not was_running:
+            say("stopping PostgreSQL")
+            embedded.stop_postgres()
+
+
+@contextlib.contextmanager
+def temporal():
+    """The embedded Temporal dev server (state in .data/) unless TEMPORAL_ADDRESS is set."""
+    if os.environ.get("TEMPORAL_ADDRESS"):
+        say(f"using Temporal at {os.environ['TEMPORAL_ADDRESS']}")
+        yield
+        return
+    port = int(os.environ.get("EMBEDDED_TEMPORAL_PORT", "7233"))
+    ui_port = int(os.environ.get("EMBEDDED_TEMPORAL_UI_PORT", "8233"))
+    if embedded.port_is_open("127.0.0.1", port):
+        raise SystemExit(
+            f"Port {port} is already taken, so the embedded Temporal server cannot start. If a Temporal "
+            f"server runs there, use it with TEMPORAL_ADDRESS=127.0.0.1:{port}; otherwise set EMBEDDED_TEMPORAL_PORT."
+        )
+    embedded.DATA_DIR.mkdir(exist_ok=True)
+    process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=embedded.TEMPORAL_DB_FILE))
+    os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{port}"
+    try:
+        embedded.wait_for_port("127.0.0.1", port, process=process, name="Temporal dev server", timeout=60)
+        say(f"Temporal (embedded) on 127.0.0.1:{port}, state in {embedded.TEMPORAL_DB_FILE}")
+        yield
+    finally:
+        stop(process, "Temporal")
+
+
+def manage(*arguments: str) -> None:
+    subprocess.run([*MANAGE, *arguments], cwd=BASE_DIR, check=True)
+
+
+def ensure_admin() -> None:
+    """Create the first superuser; its password comes from DJANGO_SUPERUSER_PASSWORD or is printed once."""
+    check = "from django.contrib.auth import get_user_model; print(get_user_model().objects.filter(is_superuser=True).exists())"
+    exists = subprocess.run([*MANAGE, "shell", "--no-imports", "-c", check], cwd=BASE_DIR, check=True, capture_output=True, text=True)
+    if exists.stdout.strip().endswith("True"):
+        return
+    password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
+    env = {**os.environ, "DJANGO_SUPERUSER_PASSWORD": password}
+    subprocess.run(
+        [*MANAGE, "createsuperuser", "--noinput", "--username", ADMIN_USERNAME, "--email", "admin@example.com"],
+        cwd=BASE_DIR, env=env, check=True,
+    )
+    shown = "(from DJANGO_SUPERUSER_PASSWORD)" if os.environ.get("DJANGO_SUPERUSER_PASSWORD") else password
+    say(f"created the admin account: user {ADMIN_USERNAME!r}, password {shown} -- shown only this once")
+
+
+def run() -> int:
+    web_address = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
+    with postgres(), temporal():
+        manage("migrate", "--noinput")
+        ensure_admin()
+        children = {
+            "worker": spawn([*MANAGE, "temporal_worker"]),
+            "web server": spawn([*MANAGE, "runserver", web_address]),
+        }
+        say(f"ready: log in at http://{web_address}/admin/ (Ctrl-C stops everything)")
+        try:
+            return _wait_for_first_exit(children)
+        finally:
+            for name, process in reversed(children.items()):
+                stop(process, name)
+
+
+def _wait_for_first_exit(children: dict[str, subprocess.Popen]) -> int:
+    interrupted = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: interrupted.append(True))
+    while not interrupted:
+        for name, process in children.items():
+            if process.poll() is not None:
+                say(f"{name} exited with code {process.returncode}; stopping the rest")
+                return process.returncode or 1
+        time.sleep(0.3)
+    return 0
+
+
+def test(pytest_arguments: list[str]) -> int:
+    with postgres():
+        return subprocess.call([sys.executable, "-m", "pytest", *pytest_arguments], cwd=BASE_DIR)
+
+
+def bench(arguments: list[str]) -> int:
+    with postgres():
+        return subprocess.call([*MANAGE, "bench", *arguments], cwd=BASE_DIR)
+
+
+def main(argv: list[str]) -> int:
+    commands = {"run": lambda rest: run(), "test": test, "bench": bench}
+    if not argv or argv[0] not in commands:
+        print(__doc__)
+        return 2
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,78 @@
+"""EventStoreWorkflow through a real Temporal dev server and worker, against real PostgreSQL."""
+
+import uuid
+
+import pytest
+from temporalio.client import WorkflowFailureError
+from temporalio.worker import Replayer
+
+from eventstore.messages import (
+    AppendRequest,
+    EventInput,
+    EventsByTypeRequest,
+    EventStoreRequest,
+    EventStoreResponse,
+    ReadStreamRequest,
+)
+from eventstore.models import Event
+from eventstore.workflows import EventStoreWorkflow
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_store(temporal, request: EventStoreRequest, workflow_id: str | None = None) -> EventStoreResponse:
+    return temporal.run(
+        temporal.client.execute_workflow(
+            EventStoreWorkflow.run, request, id=workflow_id or f"store-{uuid.uuid4()}", task_queue=temporal.task_queue
+        )
+    )
+
+
+def append_request(stream_id, expected="any", count=2):
+    events = [EventInput("PaymentProcessed", {"amount": f"{n}.00"}, {"correlation_id": "c-1"}) for n in range(count)]
+    return EventStoreRequest(
+        operation="append",
+        append=AppendRequest(stream_id=stream_id, aggregate_type="Payment", events=events, expected_version=expected),
+    )
+
+
+def test_append_then_read_through_temporal(temporal):
+    appended = run_store(temporal, append_request("payment-wf", expected="no_stream")).appended
+
+    assert appended.version == 2 and not appended.already_stored
+    assert all(uuid.UUID(event.event_id) for event in appended.events)
+    page = run_store(temporal, EventStoreRequest("get_events", get_events=ReadStreamRequest("payment-wf", limit=1))).page
+    assert [event.version for event in page.events] == [1] and page.has_more
+    by_type = run_store(
+        temporal, EventStoreRequest("get_events_by_type", get_events_by_type=EventsByTypeRequest("PaymentProcessed"))
+    ).page
+    assert [event.event_id for event in by_type.events] == [event.event_id for event in appended.events]
+    assert Event.objects.filter(stream_id="payment-wf").count() == 2
+
+
+def test_conflict_fails_the_workflow_with_a_typed_error_and_writes_nothing(temporal):
+    run_store(temporal, append_request("payment-wf", count=1))
+
+    with pytest.raises(WorkflowFailureError) as raised:
+        run_store(temporal, append_request("payment-wf", expected="no_stream"))
+
+    assert raised.value.cause.type == "WrongExpectedVersion"
+    assert "payment-wf" in raised.value.cause.message
+    assert Event.objects.filter(stream_id="payment-wf").count() == 1
+
+
+def test_unknown_operation_is_a_clear_failure(temporal):
+    with pytest.raises(WorkflowFailureError) as raised:
+        run_store(temporal, EventStoreRequest("drop_everything"))
+    assert "Unknown or incomplete operation 'drop_everything'" in raised.value.cause.message
+
+
+def test_recorded_history_replays_deterministically(temporal):
+    workflow_id = f"store-{uuid.uuid4()}"
+    run_store(temporal, append_request("payment-replay"), workflow_id=workflow_id)
+
+    async def replay():
+        history = await temporal.client.get_workflow_handle(workflow_id).fetch_history()
+        await Replayer(workflows=[EventStoreWorkflow]).replay_workflow(history)
+
+    temporal.run(replay())
