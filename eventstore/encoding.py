@@ -18,11 +18,11 @@ GENESIS_HASH = "0" * 64
 
 def normalize_json(value: Any, path: str) -> Any:
     """Return `value` as exact JSON types, or raise InvalidEvent naming the offending path."""
-    if isinstance(value, bool) or value is None or isinstance(value, int):
-        return value
     if isinstance(value, str):
         if "\x00" in value:
             raise InvalidEvent(f"{path} contains a NUL character, which PostgreSQL cannot store.")
+        return value
+    if isinstance(value, int) or value is None:  # bool is an int
         return value
     if isinstance(value, Decimal):
         if not value.is_finite():
@@ -43,8 +43,12 @@ def _key(key: Any, path: str) -> str:
     return key
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Sorted keys, no spaces, UTF-8 as is: one text per value, whatever produced it."""
+    return _CANONICAL.encode(value)
 
 
 def timestamp_text(moment: datetime) -> str:
@@ -60,24 +64,24 @@ def event_hash(
     aggregate_type: str,
     version: int,
     event_type: str,
-    data: dict,
-    metadata: dict,
+    data_json: str,
+    metadata_json: str,
     recorded_at: datetime,
 ) -> str:
-    """SHA-256 over the canonical encoding of every stored field of an event and its predecessor's hash."""
-    document = {
-        "prev_hash": prev_hash,
-        "position": position,
-        "event_id": event_id,
-        "stream_id": stream_id,
-        "aggregate_type": aggregate_type,
-        "version": version,
-        "event_type": event_type,
-        "data": data,
-        "metadata": metadata,
-        "recorded_at": timestamp_text(recorded_at),
-    }
-    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    """SHA-256 over the canonical encoding of every stored field of an event and its predecessor's hash.
+
+    The document is canonical JSON with sorted keys; `data_json` and `metadata_json` are already
+    canonical (see `canonical_json`), so they are spliced in rather than encoded again.
+    """
+    dump = _CANONICAL.encode
+    document = (
+        f'{{"aggregate_type":{dump(aggregate_type)},"data":{data_json},'
+        f'"event_id":{dump(event_id)},"event_type":{dump(event_type)},'
+        f'"metadata":{metadata_json},"position":{int(position)},"prev_hash":{dump(prev_hash)},'
+        f'"recorded_at":{dump(timestamp_text(recorded_at))},"stream_id":{dump(stream_id)},'
+        f'"version":{int(version)}}}'
+    )
+    return hashlib.sha256(document.encode()).hexdigest()
 
 
 DIGEST_MODULUS = 2**256

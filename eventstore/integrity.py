@@ -13,7 +13,15 @@ from typing import Callable, Iterator
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from eventstore.encoding import DIGEST_MODULUS, GENESIS_HASH, add_to_digest, digest_text, event_hash, seal_hash
+from eventstore.encoding import (
+    DIGEST_MODULUS,
+    GENESIS_HASH,
+    add_to_digest,
+    canonical_json,
+    digest_text,
+    event_hash,
+    seal_hash,
+)
 from eventstore.models import Event, Seal, Stream
 
 CHUNK_SIZE = 5000
@@ -173,8 +181,8 @@ def _verify_stream(stream_id, rows, head: _Head | None, report: ChainReport, cov
             report.add(stream_id, version, "does not link to the event before it (inserted, removed or reordered)")
         recomputed = event_hash(
             prev_hash=prev_hash, position=position, event_id=str(uuid.UUID(str(event_id))), stream_id=stream_id,
-            aggregate_type=aggregate_type, version=version, event_type=event_type, data=data,
-            metadata=metadata, recorded_at=recorded_at,
+            aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=canonical_json(data),
+            metadata_json=canonical_json(metadata), recorded_at=recorded_at,
         )
         if recomputed != stored_hash:
             report.add(stream_id, version, "content does not match its hash (edited or moved)")

@@ -7,7 +7,6 @@ refuse UPDATE, DELETE and TRUNCATE of events, and keep `Stream` as the per-strea
 from django.db import models
 from django.db.models.fields.json import KT
 
-POSITION_SEQUENCE = "eventstore_event_position_seq"
 STREAM_ID_MAX_LENGTH = 200
 NAME_MAX_LENGTH = 100
 
@@ -42,7 +41,6 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["transaction_id", "position"], name="eventstore_event_commit_order"),
             models.Index(fields=["event_type", "recorded_at"], name="eventstore_event_type_time"),
-            models.Index(fields=["aggregate_type", "position"], name="eventstore_event_aggregate"),
             models.Index(KT("metadata__correlation_id"), "position", name="eventstore_event_correlation"),
         ]
 

@@ -9,7 +9,6 @@ them, so a slow writer holds readers back instead of being skipped; a rolled-bac
 leaves no rows and so no hole to wait for.
 """
 
-import uuid
 from datetime import datetime
 from typing import Iterator
 
@@ -31,12 +30,6 @@ _COMMITTED_AFTER = (
     "(transaction_id, position) > (%s, %s) "
     "AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 )
-
-
-def to_recorded_event(row: Event) -> RecordedEvent:
-    values = {name: getattr(row, name) for name in _FIELDS}
-    values["event_id"] = uuid.UUID(str(values["event_id"]))
-    return RecordedEvent(**values)
 
 
 def _recorded(queryset: QuerySet) -> list[RecordedEvent]:

@@ -1,5 +1,8 @@
 """Appending to the event store: the only code that writes events.
 
+Validation and canonical JSON happen here; locking, numbering, hashing and inserting happen in one
+round trip in the database function `eventstore_append` (migration 0006).
+
 Concurrency: a transaction-scoped advisory lock per stream serializes writers of one stream
 (and only of that stream). The lock takes no transaction id, so the inserting transaction gets its
 id after the previous writer of the stream committed: within a stream, commit order, version order
@@ -10,21 +13,22 @@ written, so that its transaction id is taken under the lock.
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Sequence
 
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from eventstore import selectors
-from eventstore.encoding import GENESIS_HASH, canonical_json, event_hash, normalize_json
+from eventstore.encoding import canonical_json, normalize_json
 from eventstore.errors import BatchTooLarge, EventTooLarge, IdempotencyConflict, InvalidEvent, WrongExpectedVersion
-from eventstore.events import AppendResult, ExpectedVersion, NewEvent
-from eventstore.models import NAME_MAX_LENGTH, POSITION_SEQUENCE, STREAM_ID_MAX_LENGTH, Event
+from eventstore.events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent
+from eventstore.models import NAME_MAX_LENGTH, STREAM_ID_MAX_LENGTH
 
 EVENT_ID_CONSTRAINT = "eventstore_event_event_id_key"
 STREAM_VERSION_CONSTRAINT = "eventstore_event_stream_version"
 MAX_ATTEMPTS = 3
+APPEND = "SELECT * FROM eventstore_append(%b, %b, %b, %b, %b, %b, %b)"
 
 
 @dataclass(frozen=True)
@@ -35,13 +39,8 @@ class _Prepared:
     event_type: str
     data: dict
     metadata: dict
-
-
-@dataclass(frozen=True)
-class _StreamHead:
-    version: int
-    hash: str
-    recorded_at: datetime | None
+    data_json: str
+    metadata_json: str
 
 
 def append_events(
@@ -75,68 +74,42 @@ def append_events(
 
 
 def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> AppendResult:
-    head, clock, positions = _lock_stream(stream_id, len(batch))
-    if not _matches(expected_version, head):
+    with connection.wrap_database_errors, _server_binding_cursor() as cursor:
+        cursor.execute(APPEND, [
+            stream_id, aggregate_type, _expected_code(expected_version),
+            [uuid.UUID(event.event_id) for event in batch], [event.event_type for event in batch],
+            [event.data_json for event in batch], [event.metadata_json for event in batch],
+        ])
+        status, head_version, positions, hashes, recorded_at, transaction_id = cursor.fetchone()
+    if status == "conflict":
         stored = _already_stored(stream_id, aggregate_type, batch)
         if stored is not None:
             return stored
-        raise WrongExpectedVersion(stream_id, expected_version, head.version if head.recorded_at else None)
-    recorded_at = max(clock, head.recorded_at) if head.recorded_at else clock
-    rows = _chained_rows(stream_id, aggregate_type, batch, head, positions, recorded_at)
-    Event.objects.bulk_create(rows)
-    recorded = tuple(selectors.to_recorded_event(row) for row in rows)
-    return AppendResult(stream_id=stream_id, events=recorded, version=recorded[-1].version)
-
-
-def _lock_stream(stream_id: str, count: int) -> tuple[_StreamHead, datetime, list[int]]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [stream_id])
-        # A new statement, so its snapshot sees whatever the previous holder of the lock committed.
-        cursor.execute(
-            f"""
-            SELECT clock_timestamp(),
-                   ARRAY(SELECT nextval('{POSITION_SEQUENCE}') FROM generate_series(1, %s)),
-                   stream.version, stream.head_hash, stream.updated_at
-            FROM (SELECT 1) AS one
-            LEFT JOIN eventstore_stream AS stream ON stream.stream_id = %s
-            """,
-            [count, stream_id],
+        raise WrongExpectedVersion(stream_id, expected_version, head_version)
+    events = tuple(
+        RecordedEvent(
+            position=positions[offset], event_id=uuid.UUID(event.event_id), stream_id=stream_id,
+            aggregate_type=aggregate_type, version=head_version + offset + 1, event_type=event.event_type,
+            data=event.data, metadata=event.metadata, recorded_at=recorded_at, transaction_id=transaction_id,
+            prev_hash=hashes[offset], hash=hashes[offset + 1],
         )
-        clock, positions, version, head_hash, updated_at = cursor.fetchone()
-    head = _StreamHead(version or 0, head_hash or GENESIS_HASH, updated_at)
-    return head, clock, positions
+        for offset, event in enumerate(batch)
+    )
+    return AppendResult(stream_id=stream_id, events=events, version=events[-1].version)
 
 
-def _matches(expected: int | ExpectedVersion, head: _StreamHead) -> bool:
-    exists = head.recorded_at is not None
-    if expected is ExpectedVersion.ANY:
-        return True
-    if expected is ExpectedVersion.NO_STREAM:
-        return not exists
-    if expected is ExpectedVersion.STREAM_EXISTS:
-        return exists
-    return expected == head.version
+_EXPECTED_CODES = {ExpectedVersion.ANY: -1, ExpectedVersion.NO_STREAM: -2, ExpectedVersion.STREAM_EXISTS: -3}
 
 
-def _chained_rows(stream_id, aggregate_type, batch, head, positions, recorded_at) -> list[Event]:
-    rows = []
-    prev_hash = head.hash
-    for offset, event in enumerate(batch):
-        fields = dict(
-            position=positions[offset],
-            event_id=event.event_id,
-            stream_id=stream_id,
-            aggregate_type=aggregate_type,
-            version=head.version + offset + 1,
-            event_type=event.event_type,
-            data=event.data,
-            metadata=event.metadata,
-            recorded_at=recorded_at,
-        )
-        digest = event_hash(prev_hash=prev_hash, **fields)
-        rows.append(Event(**fields, prev_hash=prev_hash, hash=digest))
-        prev_hash = digest
-    return rows
+def _expected_code(expected: int | ExpectedVersion) -> int:
+    return _EXPECTED_CODES[expected] if isinstance(expected, ExpectedVersion) else expected
+
+
+def _server_binding_cursor() -> psycopg.Cursor:
+    """A psycopg cursor on Django's connection (same transaction) that sends parameters apart from
+    the query, in binary (%b): Django's client-side binding would quote every array element."""
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 def _already_stored(stream_id, aggregate_type, batch) -> AppendResult | None:
@@ -156,8 +129,8 @@ def _already_stored(stream_id, aggregate_type, batch) -> AppendResult | None:
             recorded.stream_id == stream_id
             and recorded.aggregate_type == aggregate_type
             and recorded.event_type == event.event_type
-            and canonical_json(recorded.data) == canonical_json(event.data)
-            and canonical_json(recorded.metadata) == canonical_json(event.metadata)
+            and canonical_json(recorded.data) == event.data_json
+            and canonical_json(recorded.metadata) == event.metadata_json
         )
         if not same:
             raise IdempotencyConflict(
@@ -183,31 +156,37 @@ def _validated_batch(stream_id, aggregate_type, events, expected_version) -> lis
         raise BatchTooLarge(
             f"A batch may hold at most {settings.EVENTSTORE_MAX_BATCH_EVENTS} events; this one has {len(events)}."
         )
-    prepared = [_validated_event(index, event) for index, event in enumerate(events)]
+    max_bytes = settings.EVENTSTORE_MAX_EVENT_BYTES
+    prepared = [_validated_event(index, event, max_bytes) for index, event in enumerate(events)]
     if len({event.event_id for event in prepared}) != len(prepared):
         raise InvalidEvent("The batch repeats an event id; every event needs its own.")
     return prepared
 
 
-def _validated_event(index: int, event: NewEvent) -> _Prepared:
+def _validated_event(index: int, event: NewEvent, max_bytes: int) -> _Prepared:
     if not isinstance(event, NewEvent):
         raise InvalidEvent(f"events[{index}] is a {type(event).__name__}, not a NewEvent.")
-    try:
-        event_id = str(uuid.UUID(str(event.event_id)))
-    except ValueError:
-        raise InvalidEvent(f"events[{index}].event_id {event.event_id!r} is not a UUID.") from None
+    event_id = _event_id_text(index, event.event_id)
     _check_name(f"events[{index}].event_type", event.event_type, NAME_MAX_LENGTH)
     for name, value in (("data", event.data), ("metadata", event.metadata)):
         if not isinstance(value, dict):
             raise InvalidEvent(f"events[{index}].{name} must be a JSON object (dict), not {type(value).__name__}.")
     data = normalize_json(event.data, f"events[{index}].data")
     metadata = normalize_json(event.metadata, f"events[{index}].metadata")
-    size = len(canonical_json(data).encode()) + len(canonical_json(metadata).encode())
-    if size > settings.EVENTSTORE_MAX_EVENT_BYTES:
-        raise EventTooLarge(
-            f"events[{index}] encodes to {size} bytes; the limit is {settings.EVENTSTORE_MAX_EVENT_BYTES}."
-        )
-    return _Prepared(event_id, event.event_type, data, metadata)
+    data_json, metadata_json = canonical_json(data), canonical_json(metadata)
+    size = len(data_json.encode()) + len(metadata_json.encode())
+    if size > max_bytes:
+        raise EventTooLarge(f"events[{index}] encodes to {size} bytes; the limit is {max_bytes}.")
+    return _Prepared(event_id, event.event_type, data, metadata, data_json, metadata_json)
+
+
+def _event_id_text(index: int, event_id) -> str:
+    if isinstance(event_id, uuid.UUID):
+        return str(event_id)
+    try:
+        return str(uuid.UUID(str(event_id)))
+    except ValueError:
+        raise InvalidEvent(f"events[{index}].event_id {event_id!r} is not a UUID.") from None
 
 
 def _check_name(label: str, value, max_length: int) -> None:
@@ -215,7 +194,7 @@ def _check_name(label: str, value, max_length: int) -> None:
         raise InvalidEvent(f"The {label} must be a non-empty string.")
     if len(value) > max_length:
         raise InvalidEvent(f"The {label} is {len(value)} characters long; the limit is {max_length}.")
-    if value != value.strip() or any(not char.isprintable() for char in value):
+    if value != value.strip() or not value.isprintable():
         raise InvalidEvent(f"The {label} {value!r} has surrounding spaces or control characters.")
 
 

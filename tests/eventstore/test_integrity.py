@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from eventstore.events import ANY
+from eventstore.events import ANY, NewEvent
 from eventstore.integrity import verify_event_chain
 from eventstore.store import append_events
 from tests.eventstore.db import triggers_disabled
@@ -20,6 +20,18 @@ def write_history():
     for stream_id in ("payment-a", "payment-b", "payment-c"):
         for _ in range(2):
             append_events(stream_id=stream_id, aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
+
+
+def test_database_and_python_hash_the_same_canonical_text():
+    """The chain is built in SQL and re-checked in Python: awkward text must encode alike in both."""
+    awkward = {
+        "note": 'Zahlung für "Müller" \\ 東京 \u2028 tab\t newline\n \x01 \x7f 😀',
+        "nested": {"b": [1, -2, 10**20, True, None, ""], "a": {"ü": "ß"}},
+    }
+    append_events(stream_id='payment-"quoted"\\-ü', aggregate_type="Zahlung", expected_version=ANY,
+                  events=[NewEvent("Événement", awkward, {"correlation_id": "a/b", "user": "Ödön"})])
+    report = verify_event_chain(seal=False)
+    assert report.ok, report.problems
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def test_events_by_aggregate_type():
     ("SELECT * FROM eventstore_event WHERE (metadata ->> 'correlation_id') = 'order-7' ORDER BY position LIMIT 100",
      "eventstore_event_correlation"),
     ("SELECT * FROM eventstore_event WHERE aggregate_type = 'Refund' AND position > 0 ORDER BY position LIMIT 100",
-     "eventstore_event_aggregate"),
+     "eventstore_event_pkey"),
 ])
 def test_reads_use_their_index(query, index_name):
     with connection.cursor() as cursor:

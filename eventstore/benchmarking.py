@@ -1,0 +1,67 @@
+"""Shared tools of the `bench_*` commands: a scratch database, timing and same-run ratios.
+
+Every figure is printed beside a baseline measured in the same process on the same machine:
+absolute times on shared machines are noise, ratios are what to compare.
+"""
+
+import contextlib
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from django.db import connection
+
+
+@contextlib.contextmanager
+def scratch_database():
+    """A fresh, migrated database beside the configured one (Django's test database), dropped after."""
+    original_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield connection.settings_dict["NAME"]
+    finally:
+        connection.creation.destroy_test_db(original_name, verbosity=0)
+
+
+def psycopg_settings() -> dict:
+    settings = connection.settings_dict
+    return dict(
+        dbname=settings["NAME"], user=settings["USER"], password=settings.get("PASSWORD") or None,
+        host=settings["HOST"] or None, port=settings["PORT"] or None,
+    )
+
+
+def timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+@dataclass
+class Comparison:
+    name: str
+    unit: str
+    measured: float
+    baseline: float
+    baseline_name: str
+    higher_is_better: bool = True
+
+    @property
+    def ratio(self) -> float:
+        return self.measured / self.baseline if self.baseline else float("nan")
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<46} {self.measured:>12,.1f} {self.unit:<10} baseline ({self.baseline_name}) "
+            f"{self.baseline:>12,.1f}  ratio {self.ratio:.2f}x"
+        )
+
+
+def alternate(rounds: int, operations: int, measured: Callable[[], None], baseline: Callable[[], None]) -> tuple[float, float]:
+    """Run baseline and measured work in alternation so that drifting machine load hits both alike."""
+    measured_rates, baseline_rates = [], []
+    for _ in range(rounds):
+        baseline_rates.append(operations / timed(baseline))
+        measured_rates.append(operations / timed(measured))
+    return statistics.median(measured_rates), statistics.median(baseline_rates)

@@ -1,0 +1,19 @@
+"""`manage.py bench` (make bench): every app's benchmarks, one after another."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+BENCHMARKS = ["bench_eventstore"]
+
+
+class Command(BaseCommand):
+    help = "Run every benchmark of the project; each prints its figures beside a same-run baseline."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quick", action="store_true", help="Small sizes, for a smoke run.")
+
+    def handle(self, *args, quick, **options):
+        for name in BENCHMARKS:
+            self.stdout.write(self.style.MIGRATE_HEADING(f"== {name}"))
+            arguments = ["--appends", "200", "--batches", "2", "--rounds", "1", "--plan-events", "20000"] if quick else []
+            call_command(name, *arguments, stdout=self.stdout._out)

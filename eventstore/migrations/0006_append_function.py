@@ -1,0 +1,97 @@
+"""The append itself, in one round trip: lock the stream, check the expected version, number,
+timestamp and hash-chain the events, insert them.
+
+Concurrency: a transaction-scoped advisory lock per stream serializes writers of one stream only.
+It assigns no transaction id, so the appending transaction gets its id at insert, after the
+previous writer of the stream committed; and inside this volatile function each statement takes a
+fresh snapshot (READ COMMITTED), so the head read after the lock sees that writer's commit.
+
+The hash document is the canonical JSON that `eventstore.encoding.event_hash` builds: keys sorted,
+no spaces, `data` and `metadata` spliced in as the canonical text the caller sent.
+verify_event_chain recomputes every hash in Python, an independent second implementation.
+
+p_expected: a version >= 0, or -1 ANY, -2 NO_STREAM, -3 STREAM_EXISTS.
+"""
+
+from django.db import migrations
+
+FORWARD = r"""
+CREATE FUNCTION eventstore_append(
+    p_stream_id text, p_aggregate_type text, p_expected bigint,
+    p_event_ids uuid[], p_event_types text[], p_data text[], p_metadata text[]
+)
+RETURNS TABLE (
+    status text, head_version integer, positions bigint[], hashes text[],
+    recorded_at timestamptz, transaction_id bigint
+)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    head record;
+    stream_exists boolean;
+    current_version integer;
+    batch_size integer := cardinality(p_event_ids);
+    clock timestamptz;
+    new_positions bigint[];
+    chain text[];
+    previous text;
+    document_start text;
+    stamp text;
+    stream_json text := to_json(p_stream_id)::text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_stream_id, 0));
+    SELECT stream.version, stream.head_hash, stream.updated_at INTO head
+    FROM eventstore_stream AS stream WHERE stream.stream_id = p_stream_id;
+    stream_exists := FOUND;
+    current_version := COALESCE(head.version, 0);
+
+    IF (p_expected = -2 AND stream_exists) OR (p_expected = -3 AND NOT stream_exists)
+       OR (p_expected >= 0 AND p_expected <> current_version) THEN
+        RETURN QUERY SELECT 'conflict'::text, CASE WHEN stream_exists THEN current_version END,
+                            NULL::bigint[], NULL::text[], NULL::timestamptz, NULL::bigint;
+        RETURN;
+    END IF;
+
+    -- Never earlier than the stream's previous event, so time and version orders agree.
+    clock := GREATEST(clock_timestamp(), head.updated_at);
+    stamp := to_json(to_char(clock AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00')::text;
+    new_positions := ARRAY(SELECT nextval('eventstore_event_position_seq') FROM generate_series(1, batch_size));
+    previous := COALESCE(head.head_hash, repeat('0', 64));
+    chain := ARRAY[previous];
+    document_start := '{"aggregate_type":' || to_json(p_aggregate_type)::text || ',"data":';
+    FOR i IN 1 .. batch_size LOOP
+        previous := encode(sha256(convert_to(
+            document_start || p_data[i]
+            || ',"event_id":"' || p_event_ids[i]::text
+            || '","event_type":' || to_json(p_event_types[i])::text
+            || ',"metadata":' || p_metadata[i]
+            || ',"position":' || new_positions[i]
+            || ',"prev_hash":"' || previous
+            || '","recorded_at":' || stamp
+            || ',"stream_id":' || stream_json
+            || ',"version":' || (current_version + i)
+            || '}', 'UTF8')), 'hex');
+        chain := chain || previous;
+    END LOOP;
+
+    INSERT INTO eventstore_event
+        (position, event_id, stream_id, aggregate_type, version, event_type, data, metadata,
+         recorded_at, prev_hash, hash)
+    SELECT batch.position, batch.event_id, p_stream_id, p_aggregate_type, current_version + batch.n,
+           batch.event_type, batch.data::jsonb, batch.metadata::jsonb, clock, batch.prev_hash, batch.hash
+    FROM unnest(new_positions, p_event_ids, p_event_types, p_data, p_metadata,
+                chain[1:batch_size], chain[2:batch_size + 1])
+         WITH ORDINALITY AS batch(position, event_id, event_type, data, metadata, prev_hash, hash, n);
+
+    RETURN QUERY SELECT 'ok'::text, current_version, new_positions, chain, clock,
+                        pg_current_xact_id()::text::bigint;
+END;
+$$;
+"""
+
+BACKWARD = "DROP FUNCTION eventstore_append(text, text, bigint, uuid[], text[], text[], text[]);"
+
+
+class Migration(migrations.Migration):
+    dependencies = [("eventstore", "0005_drop_aggregate_index")]
+
+    operations = [migrations.RunSQL(FORWARD, BACKWARD)]
