@@ -4,8 +4,10 @@ Each app lists its workflows in `<app>.workflows.WORKFLOWS` and its activities i
 `<app>.activities.ACTIVITIES`; the worker registers whatever the installed apps declare.
 """
 
+import asyncio
 import functools
 import importlib
+import threading
 from typing import Callable
 
 from django.apps import apps
@@ -18,6 +20,44 @@ async def connect(*, address: str | None = None, namespace: str | None = None) -
     return await Client.connect(
         address or settings.TEMPORAL_ADDRESS, namespace=namespace or settings.TEMPORAL_NAMESPACE
     )
+
+
+class BackgroundLoop:
+    """An event loop on a daemon thread, so synchronous Django code can await Temporal calls."""
+
+    def __init__(self, name: str = "temporal-client"):
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine, timeout: float | None = None):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+
+
+_shared: dict = {}
+_shared_lock = threading.Lock()
+
+
+def shared_loop() -> BackgroundLoop:
+    with _shared_lock:
+        if "loop" not in _shared:
+            _shared["loop"] = BackgroundLoop()
+        return _shared["loop"]
+
+
+def shared_client() -> Client:
+    """One connected client per process, living on the shared background loop."""
+    with _shared_lock:
+        client = _shared.get("client")
+    if client is None:
+        client = shared_loop().run(connect(), timeout=30)
+        with _shared_lock:
+            client = _shared.setdefault("client", client)
+    return client
 
 
 def _declared(module_name: str, attribute: str) -> list:

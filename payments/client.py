@@ -1,0 +1,86 @@
+"""Submitting payment commands from Django code: start (or attach to) the command's workflow and wait.
+
+The workflow id derives from the organization and the idempotency key, and the workflow is
+started with USE_EXISTING (a repeat while it runs attaches to it) and REJECT_DUPLICATE (a repeat
+after it finished reads its result): a command never runs twice for one key, within the Temporal
+namespace's retention period.
+"""
+
+import asyncio
+import uuid
+from dataclasses import replace
+
+from django.conf import settings
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from config.temporal import shared_client, shared_loop
+from payments.messages import PaymentCommandRequest, PaymentCommandResult, request_fingerprint
+
+WORKFLOW_NAME = "PaymentEventSourcingWorkflow"
+MAX_KEY_LENGTH = 200
+
+
+class CommandNotFinished(Exception):
+    """Temporal or the worker did not answer in time; the command may still complete."""
+
+    def __init__(self, workflow_id: str, timeout: float):
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"The command did not finish within {timeout:g}s; it may still complete. "
+            f"Repeat the request with the same idempotency key to get its result (workflow {workflow_id})."
+        )
+
+
+class IdempotencyKeyReused(Exception):
+    """The idempotency key was already used for a different request."""
+
+
+class InvalidIdempotencyKey(ValueError):
+    pass
+
+
+def workflow_id_for(organization_id: str, idempotency_key: str) -> str:
+    return f"payment-command:{organization_id}:{idempotency_key}"
+
+
+def _with_key(request: PaymentCommandRequest) -> PaymentCommandRequest:
+    key = request.idempotency_key
+    if key is None or key == "":
+        return replace(request, idempotency_key=str(uuid.uuid4()))
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidIdempotencyKey(f"The idempotency key must be 1 to {MAX_KEY_LENGTH} printable characters.")
+    return request
+
+
+async def submit_command(
+    client: Client, request: PaymentCommandRequest, *, task_queue: str | None = None, timeout: float = 30.0
+) -> PaymentCommandResult:
+    """Run `request` through PaymentEventSourcingWorkflow and return its result."""
+    request = _with_key(request)
+    workflow_id = workflow_id_for(request.organization_id, request.idempotency_key)
+    try:
+        handle = await client.start_workflow(
+            WORKFLOW_NAME, request, id=workflow_id, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            result_type=PaymentCommandResult,
+        )
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle(workflow_id, result_type=PaymentCommandResult)
+    try:
+        result = await asyncio.wait_for(handle.result(), timeout)
+    except asyncio.TimeoutError:
+        raise CommandNotFinished(workflow_id, timeout) from None
+    if result.request_fingerprint != request_fingerprint(request):
+        raise IdempotencyKeyReused(
+            f"The idempotency key {request.idempotency_key!r} was already used for a different request."
+        )
+    return result
+
+
+def run_command(request: PaymentCommandRequest, *, timeout: float = 30.0) -> PaymentCommandResult:
+    """Synchronous `submit_command` for views, admin actions and management commands."""
+    client = shared_client()
+    return shared_loop().run(submit_command(client, request, timeout=timeout), timeout=timeout + 30)

@@ -1,0 +1,247 @@
+"""The payment domain: commands, events and the aggregate that decides. Pure Python, no Django.
+
+Workflows import this module through the sandbox's pass-through and run decisions inside the
+workflow, deterministically. Money is `Decimal` here and a decimal string everywhere else.
+"""
+
+import enum
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable
+
+from iso4217 import Currency
+
+AGGREGATE_TYPE = "Payment"
+SCHEMA_VERSION = 1
+MAX_AMOUNT = Decimal("999999999999")  # per payment, in major units
+MAX_DESCRIPTION_LENGTH = 500
+
+
+class CommandType(enum.StrEnum):
+    CREATE = "CREATE"
+    REFUND = "REFUND"
+    CANCEL = "CANCEL"
+
+
+class EventType(enum.StrEnum):
+    PAYMENT_PROCESSED = "PaymentProcessed"
+    PAYMENT_REFUNDED = "PaymentRefunded"
+    PAYMENT_CANCELLED = "PaymentCancelled"
+
+
+class PaymentStatus(enum.StrEnum):
+    PROCESSED = "PROCESSED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+    CANCELLED = "CANCELLED"
+
+
+class CommandRejected(Exception):
+    """A business rule refused the command: a result for the caller, not a failure of the system."""
+
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}")
+STREAM_PREFIX = "payment-"
+
+
+def canonical_payment_id(payment_id: str) -> str:
+    """Payment ids name their stream: "123" and "payment-123" are both the payment "payment-123"."""
+    _check_id("payment id", payment_id)
+    return payment_id if payment_id.startswith(STREAM_PREFIX) else STREAM_PREFIX + payment_id
+
+
+def _check_id(label: str, value: str) -> None:
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise CommandRejected(
+            f"The {label} {value!r} is not valid: use 1 to 100 letters, digits or . _ : @ - characters."
+        )
+
+
+def minor_units(currency_code: str) -> int:
+    """The currency's ISO 4217 minor units (EUR 2, JPY 0, KWD 3), or CommandRejected."""
+    try:
+        currency = Currency(currency_code)
+    except ValueError:
+        raise CommandRejected(f"{currency_code!r} is not an ISO 4217 currency code.") from None
+    if currency.exponent is None:
+        raise CommandRejected(f"{currency_code} ({currency.currency_name}) has no minor units and cannot be paid in.")
+    return currency.exponent
+
+
+def parse_amount(text: str | Decimal | None, currency_code: str) -> Decimal:
+    """A positive amount with no more decimals than the currency allows, as a Decimal."""
+    if text is None or text == "":
+        raise CommandRejected("An amount is required.")
+    try:
+        amount = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise CommandRejected(f"Amount {text!r} is not a number.") from None
+    if not amount.is_finite():
+        raise CommandRejected(f"Amount {text!r} is not a number.")
+    if amount <= 0:
+        raise CommandRejected(f"The amount must be greater than zero, not {amount}.")
+    if amount > MAX_AMOUNT:
+        raise CommandRejected(f"The amount {amount} is over the limit of {MAX_AMOUNT} per payment.")
+    decimals = minor_units(currency_code)
+    if -amount.as_tuple().exponent > decimals and amount != amount.quantize(Decimal(1).scaleb(-decimals)):
+        raise CommandRejected(f"{currency_code} amounts have at most {decimals} decimals; {text} has more.")
+    return amount.quantize(Decimal(1).scaleb(-decimals))
+
+
+def money(amount: Decimal) -> str:
+    return format(amount, "f")
+
+
+@dataclass(frozen=True)
+class PaymentCommand:
+    type: CommandType
+    payment_id: str
+    organization_id: str
+    user_id: str
+    amount: str | None = None
+    currency: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class NewDomainEvent:
+    event_type: EventType
+    data: dict[str, Any]
+
+
+@dataclass
+class PaymentAggregate:
+    """A payment, rebuilt by folding its events; `decide` returns new events and never edits old ones.
+
+    `version` is the version of the stored events it was rebuilt from (the expected version of the
+    next append); `execute` applies new events on top and keeps them in `uncommitted_events`.
+    """
+
+    payment_id: str
+    version: int = 0
+    status: PaymentStatus | None = None
+    organization_id: str = ""
+    user_id: str = ""
+    amount: Decimal = Decimal(0)
+    refunded: Decimal = Decimal(0)
+    currency: str = ""
+    description: str = ""
+    uncommitted_events: list[NewDomainEvent] = field(default_factory=list)
+
+    @classmethod
+    def from_events(cls, payment_id: str, events: Iterable[tuple[str, dict]]) -> "PaymentAggregate":
+        aggregate = cls(payment_id)
+        for event_type, data in events:
+            aggregate._apply(EventType(event_type), data)
+            aggregate.version += 1
+        return aggregate
+
+    @property
+    def exists(self) -> bool:
+        return self.status is not None
+
+    @property
+    def refundable(self) -> Decimal:
+        return self.amount - self.refunded
+
+    def execute(self, command: PaymentCommand) -> list[NewDomainEvent]:
+        """Decide on `command`, apply the new events and keep them as uncommitted."""
+        events = self.decide(command)
+        for event in events:
+            self._apply(event.event_type, event.data)
+        self.uncommitted_events.extend(events)
+        return events
+
+    def decide(self, command: PaymentCommand) -> list[NewDomainEvent]:
+        _check_id("organization id", command.organization_id)
+        _check_id("user id", command.user_id)
+        _check_description(command.description)
+        if command.type == CommandType.CREATE:
+            return [self._create(command)]
+        self._require_open_payment(command)
+        if command.type == CommandType.REFUND:
+            return [self._refund(command)]
+        if command.type == CommandType.CANCEL:
+            return [self._cancel(command)]
+        raise CommandRejected(f"Unknown command {command.type!r}; use CREATE, REFUND or CANCEL.")
+
+    def _create(self, command: PaymentCommand) -> NewDomainEvent:
+        if self.exists:
+            raise CommandRejected(f"Payment {self.payment_id} already exists; a payment is created only once.")
+        currency = (command.currency or "").upper()
+        if not currency:
+            raise CommandRejected("A currency is required.")
+        amount = parse_amount(command.amount, currency)
+        return NewDomainEvent(EventType.PAYMENT_PROCESSED, {
+            "payment_id": self.payment_id,
+            "organization_id": command.organization_id,
+            "user_id": command.user_id,
+            "amount": money(amount),
+            "currency": currency,
+            "description": command.description,
+        })
+
+    def _require_open_payment(self, command: PaymentCommand) -> None:
+        if not self.exists:
+            raise CommandRejected(f"Payment {self.payment_id} does not exist.")
+        if command.organization_id != self.organization_id:
+            raise CommandRejected(f"Payment {self.payment_id} belongs to another organization.")
+        if self.status == PaymentStatus.CANCELLED:
+            raise CommandRejected(f"Payment {self.payment_id} was cancelled; nothing more can be done with it.")
+
+    def _refund(self, command: PaymentCommand) -> NewDomainEvent:
+        currency = (command.currency or self.currency).upper()
+        if currency != self.currency:
+            raise CommandRejected(
+                f"The refund is in {currency} but payment {self.payment_id} was made in {self.currency}."
+            )
+        amount = parse_amount(command.amount, currency)
+        if amount > self.refundable:
+            raise CommandRejected(
+                f"A refund of {money(amount)} {currency} exceeds what is left to refund on payment "
+                f"{self.payment_id}: {money(self.refundable)} {currency} of {money(self.amount)} {currency}."
+            )
+        return NewDomainEvent(EventType.PAYMENT_REFUNDED, {
+            "payment_id": self.payment_id,
+            "user_id": command.user_id,
+            "amount": money(amount),
+            "currency": currency,
+            "refunded_total": money(self.refunded + amount),
+            "description": command.description,
+        })
+
+    def _cancel(self, command: PaymentCommand) -> NewDomainEvent:
+        if self.refunded > 0:
+            raise CommandRejected(
+                f"Payment {self.payment_id} already has refunds ({money(self.refunded)} {self.currency}) "
+                "and can no longer be cancelled."
+            )
+        return NewDomainEvent(EventType.PAYMENT_CANCELLED, {
+            "payment_id": self.payment_id,
+            "user_id": command.user_id,
+            "amount": money(self.amount),
+            "currency": self.currency,
+            "description": command.description,
+        })
+
+    def _apply(self, event_type: EventType, data: dict) -> None:
+        if event_type == EventType.PAYMENT_PROCESSED:
+            self.status = PaymentStatus.PROCESSED
+            self.organization_id = data["organization_id"]
+            self.user_id = data["user_id"]
+            self.amount = Decimal(data["amount"])
+            self.currency = data["currency"]
+            self.description = data.get("description", "")
+        elif event_type == EventType.PAYMENT_REFUNDED:
+            self.refunded += Decimal(data["amount"])
+            self.status = PaymentStatus.REFUNDED if self.refunded == self.amount else PaymentStatus.PARTIALLY_REFUNDED
+        elif event_type == EventType.PAYMENT_CANCELLED:
+            self.status = PaymentStatus.CANCELLED
+
+
+def _check_description(description: str) -> None:
+    if not isinstance(description, str):
+        raise CommandRejected("The description must be text.")
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise CommandRejected(f"The description is {len(description)} characters; the limit is {MAX_DESCRIPTION_LENGTH}.")

@@ -1,0 +1,157 @@
+"""PaymentEventSourcingWorkflow: one payment command, decided by the pure domain inside the workflow.
+
+Load the stream (activity), decide (domain), append with the loaded version as expected version
+(event store activity), publish to projections (activity). A version conflict means someone else
+changed the payment meanwhile: reload and decide again, a bounded number of times. A business
+rejection is a result (`success=False`), never a failed workflow.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from eventstore.messages import AppendOutcome, AppendRequest, EventInput
+    from payments.domain import (
+        AGGREGATE_TYPE,
+        SCHEMA_VERSION,
+        CommandRejected,
+        CommandType,
+        PaymentAggregate,
+        PaymentCommand,
+        canonical_payment_id,
+    )
+    from payments.messages import (
+        PaymentCommandRequest,
+        PaymentCommandResult,
+        PaymentHistory,
+        PublishRequest,
+        request_fingerprint,
+    )
+
+MAX_CONFLICT_ATTEMPTS = 30
+ACTIVITY_OPTIONS = dict(
+    start_to_close_timeout=timedelta(seconds=10),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(milliseconds=100), backoff_coefficient=2, maximum_interval=timedelta(seconds=5)
+    ),
+)
+
+
+@workflow.defn(name="PaymentEventSourcingWorkflow")
+class PaymentEventSourcingWorkflow:
+    @workflow.run
+    async def run(self, request: PaymentCommandRequest) -> PaymentCommandResult:
+        info = workflow.info()
+        self.result = PaymentCommandResult(
+            success=False, message="", payment_id=request.payment_id, version=0, workflow_id=info.workflow_id,
+            correlation_id=request.correlation_id or str(workflow.uuid4()),
+            request_fingerprint=request_fingerprint(request),
+        )
+        command_id = request.idempotency_key or str(workflow.uuid4())
+        try:
+            command = _to_command(request)
+        except CommandRejected as rejection:
+            return self._finish(False, str(rejection))
+        self.result.payment_id = command.payment_id
+        for _ in range(MAX_CONFLICT_ATTEMPTS):
+            outcome = await self._attempt(command, command_id)
+            if outcome is not None:
+                return outcome
+        return self._finish(
+            False,
+            f"Payment {command.payment_id} kept changing while this command was decided "
+            f"({MAX_CONFLICT_ATTEMPTS} attempts); nothing was written. Please try again.",
+        )
+
+    async def _attempt(self, command: PaymentCommand, command_id: str) -> PaymentCommandResult | None:
+        """Decide and append once; None when another writer got there first."""
+        history = await workflow.execute_activity(
+            "payments.load_payment", command.payment_id, result_type=PaymentHistory, **ACTIVITY_OPTIONS
+        )
+        aggregate = PaymentAggregate.from_events(command.payment_id, ((e.event_type, e.data) for e in history.events))
+        self.result.version = aggregate.version
+        try:
+            new_events = aggregate.execute(command)
+        except CommandRejected as rejection:
+            self.result.status = str(aggregate.status or "")
+            return self._finish(False, str(rejection))
+        try:
+            appended = await workflow.execute_activity(
+                "eventstore.append_events",
+                AppendRequest(
+                    stream_id=command.payment_id,
+                    aggregate_type=AGGREGATE_TYPE,
+                    events=[EventInput(e.event_type, e.data, self._metadata(command, command_id), str(workflow.uuid4()))
+                            for e in new_events],
+                    expected_version=str(history.version),
+                ),
+                result_type=AppendOutcome,
+                **ACTIVITY_OPTIONS,
+            )
+        except ActivityError as error:
+            if isinstance(error.cause, ApplicationError) and error.cause.type == "WrongExpectedVersion":
+                return None
+            raise
+        await workflow.execute_activity(
+            "payments.publish_events",
+            PublishRequest(appended.stream_id, [event.position for event in appended.events]),
+            **ACTIVITY_OPTIONS,
+        )
+        self.result.version = appended.version
+        self.result.event_ids = [event.event_id for event in appended.events]
+        self.result.status = str(aggregate.status)
+        return self._finish(True, _success_message(command, aggregate, new_events[0].data))
+
+    def _metadata(self, command: PaymentCommand, command_id: str) -> dict:
+        info = workflow.info()
+        return {
+            "correlation_id": self.result.correlation_id,
+            "causation_id": command_id,
+            "command": str(command.type),
+            "user_id": command.user_id,
+            "organization_id": command.organization_id,
+            "workflow_id": info.workflow_id,
+            "run_id": info.run_id,
+            "schema_version": SCHEMA_VERSION,
+        }
+
+    def _finish(self, success: bool, message: str) -> PaymentCommandResult:
+        self.result.success = success
+        self.result.message = message
+        workflow.logger.info(
+            "%s %s %s: %s", "ACCEPTED" if success else "REJECTED", self.result.payment_id,
+            f"v{self.result.version}", message,
+        )
+        return self.result
+
+
+def _to_command(request: PaymentCommandRequest) -> PaymentCommand:
+    try:
+        command_type = CommandType(str(request.type).upper())
+    except ValueError:
+        raise CommandRejected(f"Unknown command {request.type!r}; use CREATE, REFUND or CANCEL.") from None
+    return PaymentCommand(
+        type=command_type,
+        payment_id=canonical_payment_id(request.payment_id),
+        organization_id=request.organization_id,
+        user_id=request.user_id,
+        amount=request.amount,
+        currency=request.currency,
+        description=request.description or "",
+    )
+
+
+def _success_message(command: PaymentCommand, payment: PaymentAggregate, event_data: dict) -> str:
+    currency = payment.currency
+    if command.type == CommandType.CREATE:
+        return f"Payment {payment.payment_id} processed: {payment.amount} {currency}."
+    if command.type == CommandType.REFUND:
+        return (f"Refunded {event_data['amount']} {currency} on payment {payment.payment_id}; "
+                f"{payment.refunded} of {payment.amount} {currency} refunded so far.")
+    return f"Payment {payment.payment_id} cancelled."
+
+
+WORKFLOWS = [PaymentEventSourcingWorkflow]
