@@ -98,6 +98,12 @@ def temporal_command(*, port: int, ui_port: int, db_file: Path | None) -> list[s
     return command
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def port_is_open(host: str, port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)

@@ -72,25 +72,32 @@ def postgres():
 
 
 @contextlib.contextmanager
-def temporal():
-    """The embedded Temporal dev server (state in .data/) unless TEMPORAL_ADDRESS is set."""
+def temporal(*, persistent: bool = True):
+    """The embedded Temporal dev server unless TEMPORAL_ADDRESS is set.
+
+    `persistent`: state in .data/ on the usual ports (make run); otherwise in memory on free ports.
+    """
     if os.environ.get("TEMPORAL_ADDRESS"):
         say(f"using Temporal at {os.environ['TEMPORAL_ADDRESS']}")
         yield
         return
-    port = int(os.environ.get("EMBEDDED_TEMPORAL_PORT", "7233"))
-    ui_port = int(os.environ.get("EMBEDDED_TEMPORAL_UI_PORT", "8233"))
+    if persistent:
+        port = int(os.environ.get("EMBEDDED_TEMPORAL_PORT", "7233"))
+        ui_port = int(os.environ.get("EMBEDDED_TEMPORAL_UI_PORT", "8233"))
+    else:
+        port, ui_port = embedded.free_port(), embedded.free_port()
     if embedded.port_is_open("127.0.0.1", port):
         raise SystemExit(
             f"Port {port} is already taken, so the embedded Temporal server cannot start. If a Temporal "
             f"server runs there, use it with TEMPORAL_ADDRESS=127.0.0.1:{port}; otherwise set EMBEDDED_TEMPORAL_PORT."
         )
     embedded.DATA_DIR.mkdir(exist_ok=True)
-    process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=embedded.TEMPORAL_DB_FILE))
+    db_file = embedded.TEMPORAL_DB_FILE if persistent else None
+    process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=db_file))
     os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{port}"
     try:
         embedded.wait_for_port("127.0.0.1", port, process=process, name="Temporal dev server", timeout=60)
-        say(f"Temporal (embedded) on 127.0.0.1:{port}, state in {embedded.TEMPORAL_DB_FILE}")
+        say(f"Temporal (embedded) on 127.0.0.1:{port}, state {f'in {db_file}' if db_file else 'in memory'}")
         yield
     finally:
         stop(process, "Temporal")
@@ -125,12 +132,21 @@ def run() -> int:
             "worker": spawn([*MANAGE, "temporal_worker"]),
             "web server": spawn([*MANAGE, "runserver", web_address]),
         }
+        say(f"web server on http://{web_address}/; loading demo payments through Temporal on first run...")
+        _load_demo_data(children["worker"])
         say(f"ready: log in at http://{web_address}/admin/ (Ctrl-C stops everything)")
         try:
             return _wait_for_first_exit(children)
         finally:
             for name, process in reversed(children.items()):
                 stop(process, name)
+
+
+def _load_demo_data(worker: subprocess.Popen) -> None:
+    """First run only: demo payments through the real pipeline, so the admin has history to show."""
+    loader = subprocess.run([*MANAGE, "load_demo_data", "--if-empty"], cwd=BASE_DIR)
+    if loader.returncode != 0 and worker.poll() is None:
+        say("demo data could not be loaded (see above); the stack keeps running without it")
 
 
 def _wait_for_first_exit(children: dict[str, subprocess.Popen]) -> int:
@@ -152,7 +168,7 @@ def test(pytest_arguments: list[str]) -> int:
 
 
 def bench(arguments: list[str]) -> int:
-    with postgres():
+    with postgres(), temporal(persistent=False):
         return subprocess.call([*MANAGE, "bench", *arguments], cwd=BASE_DIR)
 
 

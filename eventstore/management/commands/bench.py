@@ -3,7 +3,10 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-BENCHMARKS = ["bench_eventstore"]
+BENCHMARKS = {
+    "bench_eventstore": ["--appends", "200", "--batches", "2", "--rounds", "1", "--plan-events", "20000"],
+    "bench_payments": ["--commands", "100", "--serial", "10", "--rounds", "1"],
+}
 
 
 class Command(BaseCommand):
@@ -13,7 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--quick", action="store_true", help="Small sizes, for a smoke run.")
 
     def handle(self, *args, quick, **options):
-        for name in BENCHMARKS:
+        for name, quick_arguments in BENCHMARKS.items():
             self.stdout.write(self.style.MIGRATE_HEADING(f"== {name}"))
-            arguments = ["--appends", "200", "--batches", "2", "--rounds", "1", "--plan-events", "20000"] if quick else []
-            call_command(name, *arguments, stdout=self.stdout._out)
+            call_command(name, *(quick_arguments if quick else []), stdout=self.stdout._out)

@@ -1,0 +1,40 @@
+"""The benchmark's baseline: a bare workflow with the command workflow's activity shape.
+
+Three activities (load, append, publish) with the same options, run by the same worker on the same
+Temporal server, that touch no database. Pure Python, like any workflow module.
+"""
+
+from temporalio import activity, workflow
+
+with workflow.unsafe.imports_passed_through():
+    from payments.messages import PaymentCommandRequest, PaymentCommandResult
+    from payments.workflows import ACTIVITY_OPTIONS
+
+
+@activity.defn(name="bench.load")
+def bare_load(payment_id: str) -> dict:
+    return {"stream_id": payment_id, "version": 0, "events": []}
+
+
+@activity.defn(name="bench.append")
+def bare_append(payment_id: str) -> dict:
+    return {"stream_id": payment_id, "version": 1}
+
+
+@activity.defn(name="bench.publish")
+def bare_publish(payment_id: str) -> None:
+    return None
+
+
+@workflow.defn(name="BareCommandWorkflow")
+class BareCommandWorkflow:
+    @workflow.run
+    async def run(self, request: PaymentCommandRequest) -> PaymentCommandResult:
+        await workflow.execute_activity("bench.load", request.payment_id, **ACTIVITY_OPTIONS)
+        await workflow.execute_activity("bench.append", request.payment_id, **ACTIVITY_OPTIONS)
+        await workflow.execute_activity("bench.publish", request.payment_id, **ACTIVITY_OPTIONS)
+        return PaymentCommandResult(True, "bare", request.payment_id, 1, [str(workflow.uuid4())],
+                                    workflow.info().workflow_id)
+
+
+BARE_ACTIVITIES = [bare_load, bare_append, bare_publish]
