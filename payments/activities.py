@@ -21,7 +21,10 @@ def load_payment(stream_id: str) -> PaymentHistory:
     return PaymentHistory(
         stream_id=stream_id,
         version=events[-1].version if events else 0,
-        events=[PaymentEvent(event.event_type, event.data) for event in events],
+        events=[
+            PaymentEvent(event.event_type, event.data, str(event.event_id), event.metadata.get("causation_id", ""))
+            for event in events
+        ],
     )
 
 

@@ -1,6 +1,6 @@
 """The benchmark's baseline: a bare workflow with the command workflow's activity shape.
 
-Three activities (load, append, publish) with the same options, run by the same worker on the same
+Three local activities (load, append, publish) with the same options, run by the same worker on the same
 Temporal server, that touch no database. Pure Python, like any workflow module.
 """
 
@@ -30,9 +30,9 @@ def bare_publish(payment_id: str) -> None:
 class BareCommandWorkflow:
     @workflow.run
     async def run(self, request: PaymentCommandRequest) -> PaymentCommandResult:
-        await workflow.execute_activity("bench.load", request.payment_id, **ACTIVITY_OPTIONS)
-        await workflow.execute_activity("bench.append", request.payment_id, **ACTIVITY_OPTIONS)
-        await workflow.execute_activity("bench.publish", request.payment_id, **ACTIVITY_OPTIONS)
+        await workflow.execute_local_activity("bench.load", request.payment_id, **ACTIVITY_OPTIONS)
+        await workflow.execute_local_activity("bench.append", request.payment_id, **ACTIVITY_OPTIONS)
+        await workflow.execute_local_activity("bench.publish", request.payment_id, **ACTIVITY_OPTIONS)
         return PaymentCommandResult(True, "bare", request.payment_id, 1, [str(workflow.uuid4())],
                                     workflow.info().workflow_id)
 

@@ -38,6 +38,8 @@ class PaymentCommandResult:
 class PaymentEvent:
     event_type: str
     data: dict
+    event_id: str = ""
+    causation_id: str = ""  # the id of the command that produced it
 
 
 @dataclass

@@ -4,6 +4,13 @@ Load the stream (activity), decide (domain), append with the loaded version as e
 (event store activity), publish to projections (activity). A version conflict means someone else
 changed the payment meanwhile: reload and decide again, a bounded number of times. A business
 rejection is a result (`success=False`), never a failed workflow.
+
+The activities run as local activities, so a command takes tens of milliseconds, not hundreds.
+Their results are not in the workflow history: if a worker dies after the append committed but
+before the workflow task completed, the task runs again elsewhere and loads a stream that already
+holds this command's events. Every event carries the command's id (`causation_id`, from the
+idempotency key or workflow.uuid4(), both identical on a re-run), so the workflow recognizes its own
+events and answers with them instead of deciding again.
 """
 
 from datetime import timedelta
@@ -68,9 +75,12 @@ class PaymentEventSourcingWorkflow:
 
     async def _attempt(self, command: PaymentCommand, command_id: str) -> PaymentCommandResult | None:
         """Decide and append once; None when another writer got there first."""
-        history = await workflow.execute_activity(
+        history = await workflow.execute_local_activity(
             "payments.load_payment", command.payment_id, result_type=PaymentHistory, **ACTIVITY_OPTIONS
         )
+        applied = [event for event in history.events if event.causation_id == command_id]
+        if applied:
+            return self._already_applied(command, history, applied)
         aggregate = PaymentAggregate.from_events(command.payment_id, ((e.event_type, e.data) for e in history.events))
         self.result.version = aggregate.version
         try:
@@ -79,7 +89,7 @@ class PaymentEventSourcingWorkflow:
             self.result.status = str(aggregate.status or "")
             return self._finish(False, str(rejection))
         try:
-            appended = await workflow.execute_activity(
+            appended = await workflow.execute_local_activity(
                 "eventstore.append_events",
                 AppendRequest(
                     stream_id=command.payment_id,
@@ -91,11 +101,11 @@ class PaymentEventSourcingWorkflow:
                 result_type=AppendOutcome,
                 **ACTIVITY_OPTIONS,
             )
-        except ActivityError as error:
-            if isinstance(error.cause, ApplicationError) and error.cause.type == "WrongExpectedVersion":
+        except (ActivityError, ApplicationError) as error:
+            if _is_version_conflict(error):
                 return None
             raise
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             "payments.publish_events",
             PublishRequest(appended.stream_id, [event.position for event in appended.events]),
             **ACTIVITY_OPTIONS,
@@ -104,6 +114,17 @@ class PaymentEventSourcingWorkflow:
         self.result.event_ids = [event.event_id for event in appended.events]
         self.result.status = str(aggregate.status)
         return self._finish(True, _success_message(command, aggregate, new_events[0].data))
+
+    def _already_applied(self, command, history: PaymentHistory, applied: list) -> PaymentCommandResult:
+        """The command's events were appended by an earlier run of this task: report them."""
+        last_index = history.events.index(applied[-1])
+        aggregate = PaymentAggregate.from_events(
+            command.payment_id, ((e.event_type, e.data) for e in history.events[: last_index + 1])
+        )
+        self.result.version = last_index + 1
+        self.result.event_ids = [event.event_id for event in applied]
+        self.result.status = str(aggregate.status)
+        return self._finish(True, _success_message(command, aggregate, applied[0].data))
 
     def _metadata(self, command: PaymentCommand, command_id: str) -> dict:
         info = workflow.info()
@@ -126,6 +147,15 @@ class PaymentEventSourcingWorkflow:
             f"v{self.result.version}", message,
         )
         return self.result
+
+
+def _is_version_conflict(error: BaseException | None) -> bool:
+    """Local and remote activity failures wrap the store's error differently; look down the chain."""
+    while error is not None:
+        if isinstance(error, ApplicationError) and error.type == "WrongExpectedVersion":
+            return True
+        error = getattr(error, "cause", None)
+    return False
 
 
 def _to_command(request: PaymentCommandRequest) -> PaymentCommand:

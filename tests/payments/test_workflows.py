@@ -7,7 +7,9 @@ import pytest
 from temporalio.worker import Replayer
 
 from eventstore import selectors
+from eventstore.events import NO_STREAM, NewEvent
 from eventstore.models import Event
+from eventstore.store import append_events
 from payments.client import IdempotencyKeyReused, workflow_id_for
 from payments.workflows import PaymentEventSourcingWorkflow
 from tests.payments.helpers import around_now, request, run, run_many
@@ -127,3 +129,20 @@ def test_recorded_histories_replay_deterministically(temporal):
             await replayer.replay_workflow(history_)
 
     temporal.run(replay_all())
+
+
+def test_a_rerun_after_the_append_committed_answers_with_the_stored_events(temporal):
+    """What a worker crash between the append and the workflow task's completion leaves behind."""
+    key = f"key-{uuid.uuid4()}"
+    payment_id = f"payment-{uuid.uuid4().hex[:8]}"
+    append_events(stream_id=payment_id, aggregate_type="Payment", expected_version=NO_STREAM, events=[NewEvent(
+        "PaymentProcessed",
+        {"payment_id": payment_id, "organization_id": "org-456", "user_id": "user-789", "amount": "100.00",
+         "currency": "EUR", "description": "Test payment"},
+        {"causation_id": key},
+    )])
+
+    result = run(temporal, request(payment_id=payment_id, idempotency_key=key))
+
+    assert result.success and result.version == 1 and result.status == "PROCESSED"
+    assert result.event_ids == [str(event.event_id) for event in history(payment_id)]

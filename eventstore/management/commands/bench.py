@@ -14,8 +14,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quick", action="store_true", help="Small sizes, for a smoke run.")
+        parser.add_argument("--only", choices=list(BENCHMARKS), action="append", help="Run only these.")
 
-    def handle(self, *args, quick, **options):
+    def handle(self, *args, quick, only, **options):
         for name, quick_arguments in BENCHMARKS.items():
+            if only and name not in only:
+                continue
             self.stdout.write(self.style.MIGRATE_HEADING(f"== {name}"))
             call_command(name, *(quick_arguments if quick else []), stdout=self.stdout._out)
