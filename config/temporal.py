@@ -6,14 +6,14 @@ Each app lists its workflows in `<app>.workflows.WORKFLOWS` and its activities i
 
 import asyncio
 import functools
-import importlib
 import threading
 from typing import Callable
 
-from django.apps import apps
 from django.conf import settings
 from django.db import close_old_connections
 from temporalio.client import Client
+
+from config.app_modules import declared_by_apps
 
 
 async def connect(*, address: str | None = None, namespace: str | None = None) -> Client:
@@ -60,25 +60,12 @@ def shared_client() -> Client:
     return client
 
 
-def _declared(module_name: str, attribute: str) -> list:
-    found = []
-    for app_config in apps.get_app_configs():
-        try:
-            module = importlib.import_module(f"{app_config.name}.{module_name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"{app_config.name}.{module_name}":
-                raise
-            continue
-        found.extend(getattr(module, attribute, []))
-    return found
-
-
 def all_workflows() -> list[type]:
-    return _declared("workflows", "WORKFLOWS")
+    return declared_by_apps("workflows", "WORKFLOWS")
 
 
 def all_activities() -> list[Callable]:
-    return _declared("activities", "ACTIVITIES")
+    return declared_by_apps("activities", "ACTIVITIES")
 
 
 def django_activity(function: Callable) -> Callable:

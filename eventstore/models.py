@@ -90,3 +90,71 @@ class Seal(models.Model):
 
     def __str__(self):
         return f"seal of {self.event_count} events at {self.sealed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ProjectionCheckpoint(models.Model):
+    """How far a projection has applied the store, in commit-consistent order (transaction id, position).
+
+    Written in the same transaction as the projection's read-model rows, so a crash can neither apply
+    an event twice nor skip one. A row named "<projection>@rebuild" tracks a rebuild in progress.
+    """
+
+    name = models.CharField(primary_key=True, max_length=NAME_MAX_LENGTH)
+    transaction_id = models.BigIntegerField(default=0)
+    position = models.BigIntegerField(default=0)
+    events_applied = models.BigIntegerField(default=0)
+    last_recorded_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    failing_position = models.BigIntegerField(null=True, blank=True, help_text="Event it is stopped at.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} at {self.position}"
+
+
+class ProjectionError(models.Model):
+    """A handler raised on an event: its projection stops there until the cause is fixed."""
+
+    projection = models.CharField(max_length=NAME_MAX_LENGTH, db_index=True)
+    position = models.BigIntegerField()
+    event_id = models.UUIDField()
+    stream_id = models.CharField(max_length=STREAM_ID_MAX_LENGTH)
+    event_type = models.CharField(max_length=NAME_MAX_LENGTH)
+    message = models.TextField()
+    traceback = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["projection", "position"], name="eventstore_projectionerror_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.projection} failed on {self.stream_id} ({self.event_type}): {self.message[:80]}"
+
+
+class Snapshot(models.Model):
+    """An aggregate's state at a version, kept apart from the events and disposable at any time."""
+
+    stream_id = models.CharField(max_length=STREAM_ID_MAX_LENGTH, db_collation="C")
+    version = models.PositiveIntegerField()
+    aggregate_type = models.CharField(max_length=NAME_MAX_LENGTH)
+    schema_version = models.PositiveIntegerField(default=1)
+    state = models.JSONField()
+    position = models.BigIntegerField(help_text="Position of the event at `version`.")
+    recorded_at = models.DateTimeField(help_text="When the event at `version` was recorded.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["stream_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["stream_id", "version"], name="eventstore_snapshot_stream_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.stream_id} at v{self.version}"

@@ -42,12 +42,20 @@ def stream_version(stream_id: str) -> int | None:
 
 
 def read_stream(
-    stream_id: str, *, from_version: int = 1, to_version: int | None = None, page_size: int = DEFAULT_PAGE_SIZE
+    stream_id: str,
+    *,
+    from_version: int = 1,
+    to_version: int | None = None,
+    recorded_by: datetime | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Iterator[RecordedEvent]:
-    """A stream's events in version order, from `from_version` up to `to_version` inclusive."""
+    """A stream's events in version order, from `from_version` up to `to_version` inclusive, and
+    (time travel) only those recorded at or before `recorded_by`."""
     queryset = Event.objects.filter(stream_id=stream_id)
     if to_version is not None:
         queryset = queryset.filter(version__lte=to_version)
+    if recorded_by is not None:
+        queryset = queryset.filter(recorded_at__lte=recorded_by)
     next_version = from_version
     while True:
         page = _recorded(queryset.filter(version__gte=next_version).order_by("version")[:page_size])
@@ -61,10 +69,14 @@ def events_by_ids(event_ids: list[str]) -> list[RecordedEvent]:
     return _recorded(Event.objects.filter(event_id__in=event_ids).order_by("stream_id", "version"))
 
 
+def committed_after(after: Checkpoint) -> RawSQL:
+    """Filter: events after `after` whose transaction is older than every transaction in flight."""
+    return RawSQL(_COMMITTED_AFTER, [after.transaction_id, after.position], output_field=BooleanField())
+
+
 def read_all(after: Checkpoint = START, *, limit: int = DEFAULT_PAGE_SIZE) -> list[RecordedEvent]:
     """One page of committed events after `after`, in commit-consistent order."""
-    condition = RawSQL(_COMMITTED_AFTER, [after.transaction_id, after.position], output_field=BooleanField())
-    return _recorded(Event.objects.filter(condition).order_by("transaction_id", "position")[:limit])
+    return _recorded(Event.objects.filter(committed_after(after)).order_by("transaction_id", "position")[:limit])
 
 
 def follow_all(after: Checkpoint = START, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[RecordedEvent]:

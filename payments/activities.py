@@ -8,31 +8,35 @@ import logging
 from temporalio import activity
 
 from config.temporal import django_activity
-from eventstore import selectors
-from payments.messages import PaymentEvent, PaymentHistory, PublishRequest
+from eventstore.projections import apply_all_pending
+from payments import selectors
+from payments.messages import AppliedEvent, LoadedPayment, LoadPaymentRequest, PublishRequest
 
 logger = logging.getLogger(__name__)
 
 
 @activity.defn(name="payments.load_payment")
 @django_activity
-def load_payment(stream_id: str) -> PaymentHistory:
-    events = list(selectors.read_stream(stream_id))
-    return PaymentHistory(
-        stream_id=stream_id,
-        version=events[-1].version if events else 0,
-        events=[
-            PaymentEvent(event.event_type, event.data, str(event.event_id), event.metadata.get("causation_id", ""))
-            for event in events
-        ],
+def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
+    payment = selectors.load_payment(request.payment_id)
+    applied = selectors.events_of_command(request.payment_id, request.command_id) if payment.exists else []
+    state_after = selectors.load_payment(request.payment_id, version=applied[-1].version) if applied else None
+    return LoadedPayment(
+        state=payment.to_snapshot(),
+        applied=[AppliedEvent(str(e.event_id), e.event_type, e.version, e.data) for e in applied],
+        state_after_applied=state_after.to_snapshot() if state_after else None,
     )
 
 
 @activity.defn(name="payments.publish_events")
 @django_activity
 def publish_events(request: PublishRequest) -> None:
-    """Hand freshly appended events to the projections (engine: see the projections issue)."""
-    logger.debug("Published %s positions %s", request.stream_id, request.positions)
+    """Apply freshly appended events to every projection now, rather than at the catch-up loop's next turn.
+
+    A projection busy in another runner is skipped: that runner or the catch-up loop applies them.
+    """
+    outcomes = apply_all_pending(max_batches=5)
+    logger.debug("Published %s %s: %s", request.stream_id, request.positions, outcomes)
 
 
 ACTIVITIES = [load_payment, publish_events]

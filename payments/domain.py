@@ -13,7 +13,8 @@ from typing import Any, Iterable
 from iso4217 import Currency
 
 AGGREGATE_TYPE = "Payment"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # of the events' data
+SNAPSHOT_SCHEMA_VERSION = 1  # of PaymentAggregate.to_snapshot(); bump to ignore older snapshots
 MAX_AMOUNT = Decimal("999999999999")  # per payment, in major units
 MAX_DESCRIPTION_LENGTH = 500
 
@@ -131,11 +132,33 @@ class PaymentAggregate:
 
     @classmethod
     def from_events(cls, payment_id: str, events: Iterable[tuple[str, dict]]) -> "PaymentAggregate":
-        aggregate = cls(payment_id)
+        return cls(payment_id).fold(events)
+
+    def fold(self, events: Iterable[tuple[str, dict]]) -> "PaymentAggregate":
+        """Apply stored events on top of this state, one version each."""
         for event_type, data in events:
-            aggregate._apply(EventType(event_type), data)
-            aggregate.version += 1
-        return aggregate
+            self._apply(EventType(event_type), data)
+            self.version += 1
+        return self
+
+    def to_snapshot(self) -> dict:
+        return {
+            "payment_id": self.payment_id, "version": self.version,
+            "status": str(self.status) if self.status else None,
+            "organization_id": self.organization_id, "user_id": self.user_id,
+            "amount": money(self.amount), "refunded": money(self.refunded),
+            "currency": self.currency, "description": self.description,
+        }
+
+    @classmethod
+    def from_snapshot(cls, state: dict) -> "PaymentAggregate":
+        return cls(
+            payment_id=state["payment_id"], version=state["version"],
+            status=PaymentStatus(state["status"]) if state["status"] else None,
+            organization_id=state["organization_id"], user_id=state["user_id"],
+            amount=Decimal(state["amount"]), refunded=Decimal(state["refunded"]),
+            currency=state["currency"], description=state["description"],
+        )
 
     @property
     def exists(self) -> bool:

@@ -35,18 +35,26 @@ class PaymentCommandResult:
 
 
 @dataclass
-class PaymentEvent:
-    event_type: str
-    data: dict
-    event_id: str = ""
-    causation_id: str = ""  # the id of the command that produced it
+class LoadPaymentRequest:
+    payment_id: str
+    command_id: str  # events already appended by this command are reported apart
 
 
 @dataclass
-class PaymentHistory:
-    stream_id: str
+class AppliedEvent:
+    event_id: str
+    event_type: str
     version: int
-    events: list[PaymentEvent]
+    data: dict
+
+
+@dataclass
+class LoadedPayment:
+    """A payment's current state (PaymentAggregate.to_snapshot()), rebuilt from snapshot and events."""
+
+    state: dict
+    applied: list[AppliedEvent]  # this command's own events, if an earlier run appended them
+    state_after_applied: dict | None
 
 
 @dataclass

@@ -1,0 +1,40 @@
+"""Read models of payments. Each is a projection of the event store, never a source of truth:
+`manage.py rebuild_projections` rebuilds them from history at any time."""
+
+from django.db import models
+
+from payments.domain import PaymentStatus
+
+MONEY = dict(max_digits=18, decimal_places=3)
+
+
+class PaymentSummary(models.Model):
+    payment_id = models.CharField(primary_key=True, max_length=120)
+    organization_id = models.CharField(max_length=100)
+    user_id = models.CharField(max_length=100)
+    amount = models.DecimalField(**MONEY)
+    refunded = models.DecimalField(**MONEY, default=0)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=[(status.value, status.name.replace("_", " ").title())
+                                                      for status in PaymentStatus])
+    description = models.CharField(max_length=500, blank=True)
+    correlation_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    version = models.PositiveIntegerField()
+    last_position = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-created_at", "payment_id"]
+        verbose_name_plural = "payment summaries"
+        indexes = [
+            models.Index(fields=["organization_id", "status", "created_at"], name="payments_summary_org_status"),
+            models.Index(fields=["organization_id", "created_at"], name="payments_summary_org_created"),
+            models.Index(fields=["status", "created_at"], name="payments_summary_status"),
+            models.Index(fields=["currency", "created_at"], name="payments_summary_currency"),
+            models.Index(fields=["created_at"], name="payments_summary_created"),
+            models.Index(fields=["updated_at"], name="payments_summary_updated"),
+        ]
+
+    def __str__(self):
+        return f"{self.payment_id} {self.amount} {self.currency} ({self.status})"

@@ -31,9 +31,10 @@ with workflow.unsafe.imports_passed_through():
         canonical_payment_id,
     )
     from payments.messages import (
+        LoadedPayment,
+        LoadPaymentRequest,
         PaymentCommandRequest,
         PaymentCommandResult,
-        PaymentHistory,
         PublishRequest,
         request_fingerprint,
     )
@@ -75,13 +76,13 @@ class PaymentEventSourcingWorkflow:
 
     async def _attempt(self, command: PaymentCommand, command_id: str) -> PaymentCommandResult | None:
         """Decide and append once; None when another writer got there first."""
-        history = await workflow.execute_local_activity(
-            "payments.load_payment", command.payment_id, result_type=PaymentHistory, **ACTIVITY_OPTIONS
+        loaded = await workflow.execute_local_activity(
+            "payments.load_payment", LoadPaymentRequest(command.payment_id, command_id),
+            result_type=LoadedPayment, **ACTIVITY_OPTIONS,
         )
-        applied = [event for event in history.events if event.causation_id == command_id]
-        if applied:
-            return self._already_applied(command, history, applied)
-        aggregate = PaymentAggregate.from_events(command.payment_id, ((e.event_type, e.data) for e in history.events))
+        if loaded.applied:
+            return self._already_applied(command, loaded)
+        aggregate = PaymentAggregate.from_snapshot(loaded.state)
         self.result.version = aggregate.version
         try:
             new_events = aggregate.execute(command)
@@ -96,7 +97,7 @@ class PaymentEventSourcingWorkflow:
                     aggregate_type=AGGREGATE_TYPE,
                     events=[EventInput(e.event_type, e.data, self._metadata(command, command_id), str(workflow.uuid4()))
                             for e in new_events],
-                    expected_version=str(history.version),
+                    expected_version=str(aggregate.version),
                 ),
                 result_type=AppendOutcome,
                 **ACTIVITY_OPTIONS,
@@ -115,16 +116,13 @@ class PaymentEventSourcingWorkflow:
         self.result.status = str(aggregate.status)
         return self._finish(True, _success_message(command, aggregate, new_events[0].data))
 
-    def _already_applied(self, command, history: PaymentHistory, applied: list) -> PaymentCommandResult:
+    def _already_applied(self, command: PaymentCommand, loaded: LoadedPayment) -> PaymentCommandResult:
         """The command's events were appended by an earlier run of this task: report them."""
-        last_index = history.events.index(applied[-1])
-        aggregate = PaymentAggregate.from_events(
-            command.payment_id, ((e.event_type, e.data) for e in history.events[: last_index + 1])
-        )
-        self.result.version = last_index + 1
-        self.result.event_ids = [event.event_id for event in applied]
+        aggregate = PaymentAggregate.from_snapshot(loaded.state_after_applied)
+        self.result.version = aggregate.version
+        self.result.event_ids = [event.event_id for event in loaded.applied]
         self.result.status = str(aggregate.status)
-        return self._finish(True, _success_message(command, aggregate, applied[0].data))
+        return self._finish(True, _success_message(command, aggregate, loaded.applied[0].data))
 
     def _metadata(self, command: PaymentCommand, command_id: str) -> dict:
         info = workflow.info()

@@ -108,3 +108,6 @@ TEMPORAL_TASK_QUEUE = env("TEMPORAL_TASK_QUEUE", default="payments-audit")
 # Event store limits: bad input beyond these gets a typed error and writes nothing.
 EVENTSTORE_MAX_EVENT_BYTES = env.int("EVENTSTORE_MAX_EVENT_BYTES", default=64 * 1024)
 EVENTSTORE_MAX_BATCH_EVENTS = env.int("EVENTSTORE_MAX_BATCH_EVENTS", default=5000)
+
+# Payments: an aggregate snapshot every N events of a payment (snapshots are disposable).
+PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)

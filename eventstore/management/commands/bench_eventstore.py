@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from eventstore import selectors
 from eventstore.benchmarking import Comparison, alternate, psycopg_settings, scratch_database, timed
-from eventstore.events import ANY, NewEvent
+from eventstore.events import ANY, Checkpoint, NewEvent
 from eventstore.integrity import verify_event_chain
 from eventstore.store import append_events
 
@@ -181,9 +181,9 @@ class Command(BaseCommand):
         self._print_plan(label, plan)
 
     def _explain_read_all(self, transaction_id) -> None:
-        queryset = selectors.Event.objects.filter(selectors.RawSQL(
-            selectors._COMMITTED_AFTER, [transaction_id, 0], output_field=selectors.BooleanField()
-        )).order_by("transaction_id", "position")[:1000]
+        queryset = selectors.Event.objects.filter(
+            selectors.committed_after(Checkpoint(transaction_id, 0))
+        ).order_by("transaction_id", "position")[:1000]
         self._print_plan("read_all: follow the store from a checkpoint", queryset.explain(analyze=True))
 
     def _print_plan(self, label: str, plan: str) -> None:

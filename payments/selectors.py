@@ -1,0 +1,54 @@
+"""Reading payments: aggregates rebuilt from events (with snapshots), state as of a version or time."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+from eventstore import selectors as store
+from eventstore.events import RecordedEvent
+from eventstore.snapshots import latest_snapshot
+from payments.domain import SNAPSHOT_SCHEMA_VERSION, PaymentAggregate, canonical_payment_id
+
+
+def load_payment(
+    payment_id: str, *, version: int | None = None, at: datetime | None = None, use_snapshots: bool = True
+) -> PaymentAggregate:
+    """The payment as of `version` or time `at` (default: now): newest snapshot, then later events.
+
+    A payment that did not exist then has version 0 and no status.
+    """
+    stream_id = canonical_payment_id(payment_id)
+    snapshot = (
+        latest_snapshot(stream_id, schema_version=SNAPSHOT_SCHEMA_VERSION, at_or_below=version, recorded_by=at)
+        if use_snapshots else None
+    )
+    aggregate = PaymentAggregate.from_snapshot(snapshot.state) if snapshot else PaymentAggregate(stream_id)
+    events = store.read_stream(stream_id, from_version=aggregate.version + 1, to_version=version, recorded_by=at)
+    return aggregate.fold((event.event_type, event.data) for event in events)
+
+
+def payment_history(payment_id: str) -> Iterator[RecordedEvent]:
+    """A payment's events in version order."""
+    return store.read_stream(canonical_payment_id(payment_id))
+
+
+def events_of_command(payment_id: str, command_id: str) -> list[RecordedEvent]:
+    """The events a command (by its causation id) has already appended to a payment."""
+    return [event for event in payment_history(payment_id) if event.metadata.get("causation_id") == command_id]
+
+
+@dataclass(frozen=True)
+class PaymentStateAsOf:
+    state: dict  # PaymentAggregate.to_snapshot(); money as decimal strings
+    version: int
+    recorded_at: datetime | None  # when the event at `version` was recorded
+
+
+def payment_state_as_of(payment_id: str, *, version: int | None = None, at: datetime | None = None) -> PaymentStateAsOf | None:
+    """Time travel: the payment as it was at a version or a moment; None if it did not exist yet."""
+    aggregate = load_payment(payment_id, version=version, at=at)
+    if not aggregate.exists:
+        return None
+    event = next(store.read_stream(aggregate.payment_id, from_version=aggregate.version,
+                                   to_version=aggregate.version), None)
+    return PaymentStateAsOf(aggregate.to_snapshot(), aggregate.version, event.recorded_at if event else None)
