@@ -5,6 +5,7 @@ bad input fails fast with a clear message instead of being retried.
 """
 
 import functools
+import time
 from datetime import datetime
 from itertools import islice
 
@@ -12,15 +13,19 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from config.temporal import django_activity
-from eventstore import selectors
+from eventstore import projections, selectors
 from eventstore.errors import EventStoreError
 from eventstore.events import ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.messages import (
     AppendOutcome,
     AppendRequest,
+    CatchUpOutcome,
+    CatchUpRequest,
     EventPage,
     EventsByTypeRequest,
     ReadStreamRequest,
+    RebuildOutcome,
+    RebuildRequest,
     StoredEvent,
 )
 from eventstore.store import append_events
@@ -124,4 +129,42 @@ def _parse_time(text: str | None) -> datetime | None:
     return moment
 
 
-ACTIVITIES = [append_events_activity, get_events_activity, get_events_by_type_activity]
+@activity.defn(name="eventstore.catch_up_projections")
+@django_activity
+def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
+    """Keep every projection current for a while, heartbeating; events whose publish failed, or
+    that were appended while projections were down, are applied here without anyone acting."""
+    deadline = time.monotonic() + request.seconds
+    applied, failing = 0, set()
+    while time.monotonic() < deadline:
+        outcomes = projections.apply_all_pending()
+        applied += sum(outcome.applied for outcome in outcomes.values())
+        failing = {name for name, outcome in outcomes.items() if outcome.failed_at is not None}
+        activity.heartbeat(applied)
+        if not any(outcome.applied for outcome in outcomes.values()):
+            time.sleep(request.idle_pause)
+    return CatchUpOutcome(applied=applied, failing=sorted(failing))
+
+
+@activity.defn(name="eventstore.rebuild_projection")
+@django_activity
+@store_errors_are_final
+def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
+    """Rebuild one projection, heartbeating its progress. After a worker crash the retry resumes
+    from the rebuild's own checkpoint, which the last heartbeat reported."""
+    projection = projections.registered().get(request.projection)
+    if projection is None:
+        raise ApplicationError(f"Unknown projection {request.projection!r}.", type="UnknownProjection",
+                               non_retryable=True)
+    restart = request.restart and activity.info().attempt == 1
+    progress = projections.rebuild(
+        projection, batch_size=request.batch_size, restart=restart,
+        on_progress=lambda p: activity.heartbeat({"applied": p.applied, "total": p.total}),
+    )
+    return RebuildOutcome(projection=progress.name, applied=progress.applied, swapped=progress.swapped)
+
+
+ACTIVITIES = [
+    append_events_activity, get_events_activity, get_events_by_type_activity,
+    catch_up_projections_activity, rebuild_projection_activity,
+]

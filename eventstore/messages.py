@@ -82,3 +82,31 @@ class EventStoreResponse:
     operation: str
     appended: AppendOutcome | None = None
     page: EventPage | None = None
+
+
+@dataclass
+class CatchUpRequest:
+    """Run the projections for about `seconds`, polling every `idle_pause` seconds when idle."""
+
+    seconds: float = 30.0
+    idle_pause: float = 0.2
+
+
+@dataclass
+class CatchUpOutcome:
+    applied: int
+    failing: list[str]
+
+
+@dataclass
+class RebuildRequest:
+    projection: str
+    restart: bool = False
+    batch_size: int = 5000
+
+
+@dataclass
+class RebuildOutcome:
+    projection: str
+    applied: int
+    swapped: bool

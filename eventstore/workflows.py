@@ -11,7 +11,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from eventstore.messages import AppendOutcome, EventPage, EventStoreRequest, EventStoreResponse
+    from eventstore.messages import (
+        AppendOutcome,
+        CatchUpOutcome,
+        CatchUpRequest,
+        EventPage,
+        EventStoreRequest,
+        EventStoreResponse,
+        RebuildOutcome,
+        RebuildRequest,
+    )
 
 STORE_ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -60,4 +69,46 @@ class EventStoreWorkflow:
         )
 
 
-WORKFLOWS = [EventStoreWorkflow]
+CATCH_UP_WORKFLOW_ID = "projection-catch-up"
+CATCH_UP_ROUNDS_PER_RUN = 100
+
+
+@workflow.defn(name="ProjectionCatchUpWorkflow")
+class ProjectionCatchUpWorkflow:
+    """The catch-up loop: forever, an activity that keeps the projections current for a while.
+
+    One instance (id "projection-catch-up") runs per namespace; `temporal_worker` starts it. If a
+    worker dies, the heartbeat timeout hands the activity to another worker within seconds.
+    History stays small: the workflow continues as new every CATCH_UP_ROUNDS_PER_RUN rounds.
+    """
+
+    @workflow.run
+    async def run(self, request: CatchUpRequest) -> None:
+        for _ in range(CATCH_UP_ROUNDS_PER_RUN):
+            await workflow.execute_activity(
+                "eventstore.catch_up_projections", request, result_type=CatchUpOutcome,
+                start_to_close_timeout=timedelta(seconds=request.seconds + 60),
+                heartbeat_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
+            )
+        workflow.continue_as_new(request)
+
+
+@workflow.defn(name="ProjectionReplayWorkflow")
+class ProjectionReplayWorkflow:
+    """Rebuild projections from history, one after another, each swapped in when it has caught up."""
+
+    @workflow.run
+    async def run(self, requests: list[RebuildRequest]) -> list[RebuildOutcome]:
+        outcomes = []
+        for request in requests:
+            outcomes.append(await workflow.execute_activity(
+                "eventstore.rebuild_projection", request, result_type=RebuildOutcome,
+                start_to_close_timeout=timedelta(hours=6), heartbeat_timeout=timedelta(seconds=60),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                                         non_retryable_error_types=["UnknownProjection"]),
+            ))
+        return outcomes
+
+
+WORKFLOWS = [EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow]

@@ -10,9 +10,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from config.temporal import all_activities, all_workflows, connect
+from eventstore.messages import CatchUpRequest
+from eventstore.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow
 
 logger = logging.getLogger("temporal_worker")
 
@@ -27,13 +30,17 @@ class Command(BaseCommand):
         parser.add_argument("--task-queue", default=None, help="Task queue to poll (default: TEMPORAL_TASK_QUEUE).")
         parser.add_argument("--concurrency", type=int, default=20, help="Activities run at once (threads).")
         parser.add_argument("--graceful-timeout", type=float, default=30.0, help="Seconds to let activities finish on stop.")
+        parser.add_argument(
+            "--no-catch-up", action="store_true",
+            help="Do not start the projections' catch-up loop workflow (it runs once per namespace).",
+        )
 
-    def handle(self, *args, task_queue, concurrency, graceful_timeout, **options):
+    def handle(self, *args, task_queue, concurrency, graceful_timeout, no_catch_up, **options):
         if concurrency < 1:
             raise CommandError("--concurrency must be at least 1.")
         task_queue = task_queue or settings.TEMPORAL_TASK_QUEUE
         self._check_database()
-        asyncio.run(self._serve(task_queue, concurrency, graceful_timeout))
+        asyncio.run(self._serve(task_queue, concurrency, graceful_timeout, catch_up=not no_catch_up))
 
     def _check_database(self):
         try:
@@ -43,7 +50,7 @@ class Command(BaseCommand):
         finally:
             connection.close()
 
-    async def _serve(self, task_queue, concurrency, graceful_timeout):
+    async def _serve(self, task_queue, concurrency, graceful_timeout, catch_up):
         try:
             client = await connect()
         except Exception as error:  # the SDK raises RuntimeError or its own connection errors
@@ -68,6 +75,8 @@ class Command(BaseCommand):
             task_queue, settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE, concurrency,
         )
         running = asyncio.create_task(worker.run())
+        if catch_up:
+            await self._start_catch_up_loop(client, task_queue)
         stopping = asyncio.create_task(stop_requested.wait())
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not running.done():
@@ -77,6 +86,14 @@ class Command(BaseCommand):
         executor.shutdown(wait=False, cancel_futures=True)
         await running  # re-raises a fatal worker error, if any
         logger.info("Worker stopped")
+
+    async def _start_catch_up_loop(self, client, task_queue) -> None:
+        """Start the projections' catch-up loop unless it already runs (one per namespace)."""
+        handle = await client.start_workflow(
+            ProjectionCatchUpWorkflow.run, CatchUpRequest(), id=CATCH_UP_WORKFLOW_ID, task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        logger.info("Projection catch-up loop: workflow %s", handle.id)
 
     def _install_signal_handlers(self, stop_requested: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()

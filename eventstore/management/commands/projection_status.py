@@ -1,0 +1,27 @@
+"""`manage.py projection_status`: every projection's lag and open errors."""
+
+from django.core.management.base import BaseCommand
+
+from eventstore import projections
+from eventstore.models import ProjectionError
+
+
+class Command(BaseCommand):
+    help = "Show each projection's checkpoint, lag (events and seconds behind) and unresolved errors."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--apply", action="store_true", help="Apply pending events first.")
+
+    def handle(self, *args, apply, **options):
+        if apply:
+            for name, outcome in projections.apply_all_pending().items():
+                self.stdout.write(f"{name}: applied {outcome.applied}")
+        self.stdout.write(f"{'projection':<24}{'position':>12}{'applied':>12}{'behind':>10}{'seconds':>10}  state")
+        for lag in projections.lag():
+            state = f"STOPPED at position {lag.failing_position}" if lag.failing_position else "ok"
+            self.stdout.write(
+                f"{lag.name:<24}{lag.position:>12}{lag.events_applied:>12}{lag.events_behind:>10}"
+                f"{lag.seconds_behind:>10.1f}  {state}"
+            )
+        for error in ProjectionError.objects.filter(resolved_at__isnull=True):
+            self.stdout.write(self.style.ERROR(f"  {error} (position {error.position}, {error.attempts} attempts)"))

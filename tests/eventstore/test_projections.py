@@ -1,0 +1,169 @@
+"""The projection engine on real PostgreSQL: checkpoints, failures, lag, rebuilds, a killed runner."""
+
+import signal
+import time
+
+import pytest
+
+from eventstore import projections
+from eventstore.events import RecordedEvent
+from eventstore.models import Event, ProjectionCheckpoint, ProjectionError
+from eventstore.projections import Projection, apply_pending, lag, rebuild
+from payments.models import PaymentSummary
+from payments.projections import PaymentSummaryProjection
+from tests.payments.history import (
+    assert_summaries_match_a_fold_of_the_events,
+    random_commands,
+    random_lives,
+    summary_rows,
+)
+from tests.processes import command_env, manage
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+summary = PaymentSummaryProjection()
+
+
+class FailingOnRefunds(Projection):
+    """Fails on refunds of one payment until `fixed`; records what it applied in a list."""
+
+    name = "failing_on_refunds"
+    fixed = False
+
+    def __init__(self, target: str):
+        self.target, self.seen = target, []
+
+    def apply(self, events: list[RecordedEvent]) -> None:
+        for event in events:
+            if event.stream_id == self.target and event.event_type == "PaymentRefunded" and not self.fixed:
+                raise ValueError("cannot read this refund")
+        self.seen.extend(event.position for event in events)
+
+
+def test_apply_pending_applies_each_event_once_and_checkpoints_with_the_rows():
+    random_commands(300, payments=40)
+
+    first = apply_pending(summary, batch_size=50)
+    again = apply_pending(summary)
+
+    assert first.applied > 0 and again.applied == 0
+    checkpoint = ProjectionCheckpoint.objects.get(name=summary.name)
+    assert checkpoint.events_applied == first.applied
+    assert_summaries_match_a_fold_of_the_events()
+
+
+def test_handlers_are_idempotent_even_if_events_come_again():
+    random_commands(200, payments=20)
+    apply_pending(summary)
+    before = summary_rows()
+    ProjectionCheckpoint.objects.filter(name=summary.name).update(transaction_id=0, position=0)
+
+    apply_pending(summary)
+
+    assert summary_rows() == before
+
+
+def test_a_failing_handler_stops_its_projection_only_and_resumes_once_fixed(monkeypatch):
+    random_commands(200, payments=10, seed=3)
+    target = next(row.payment_id for row in _with_refund())
+    failing = FailingOnRefunds(target)
+    monkeypatch.setattr(projections, "RETRY_FAILED_AFTER", projections.timedelta(0))
+    random_commands(50, payments=10, seed=4, prefix="payment-more")
+
+    stopped = apply_pending(failing)
+    others = apply_pending(summary)
+
+    assert stopped.failed_at is not None
+    error = ProjectionError.objects.get(projection=failing.name)
+    assert (error.position, error.stream_id, error.event_type) == (stopped.failed_at, target, "PaymentRefunded")
+    assert "cannot read this refund" in error.message and error.resolved_at is None
+    checkpoint = ProjectionCheckpoint.objects.get(name=failing.name)
+    assert checkpoint.failing_position == stopped.failed_at and stopped.failed_at not in failing.seen
+    assert others.failed_at is None and others.applied > 0
+    assert lag([failing.name])[0].events_behind > 0
+
+    assert apply_pending(failing).failed_at == stopped.failed_at
+    assert ProjectionError.objects.get(projection=failing.name).attempts == 2
+
+    failing.fixed = True
+    resumed = apply_pending(failing)
+
+    assert resumed.failed_at is None and stopped.failed_at in failing.seen
+    assert ProjectionError.objects.get(projection=failing.name).resolved_at is not None
+    assert lag([failing.name])[0].events_behind == 0
+    assert len(failing.seen) == len(set(failing.seen))
+
+
+def _with_refund():
+    apply_pending(summary)
+    return PaymentSummary.objects.filter(refunded__gt=0).order_by("payment_id")
+
+
+def test_lag_counts_events_and_seconds_behind():
+    random_commands(50, payments=10)
+    behind = lag([summary.name])[0]
+    assert behind.events_behind > 0 and behind.seconds_behind >= 0
+    apply_pending(summary)
+    assert lag([summary.name])[0].events_behind == 0
+
+
+def test_rebuilt_read_model_equals_the_incremental_one_row_for_row():
+    for seed in range(4):  # incremental runs interleaved with new commands
+        random_commands(750, payments=300, seed=seed)
+        apply_pending(summary, batch_size=200)
+    incremental = summary_rows()
+
+    progress = rebuild(summary, batch_size=500)
+
+    assert progress.swapped and progress.applied == Event.objects.count() > 1000
+    assert summary_rows() == incremental
+    assert_summaries_match_a_fold_of_the_events()
+
+
+def test_interrupted_rebuild_resumes_and_readers_never_see_half_a_table():
+    random_commands(600, payments=100)
+    apply_pending(summary)
+    live = summary_rows()
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt_after_first_batch(progress):
+        assert summary_rows() == live, "the live table changed before the swap"
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        rebuild(summary, batch_size=100, restart=True, on_progress=interrupt_after_first_batch)
+    assert summary_rows() == live
+
+    resumed = rebuild(summary, batch_size=100)
+
+    assert resumed.swapped and summary_rows() == live
+    assert not ProjectionCheckpoint.objects.filter(name=summary.name + projections.REBUILD_SUFFIX).exists()
+
+
+def test_killing_the_catch_up_loop_midway_loses_and_doubles_nothing():
+    assert random_lives(1800, seed=11) >= 5000
+    runner = manage("run_projections", "--batch-size", "50", env=command_env())
+    try:
+        deadline = time.monotonic() + 120
+        while _applied(summary.name) < 1000:
+            assert runner.poll() is None and time.monotonic() < deadline, runner.stdout.read() if runner.poll() else ""
+            time.sleep(0.02)
+        runner.send_signal(signal.SIGKILL)
+        runner.wait()
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert 0 < _applied(summary.name) < Event.objects.count(), "the runner was not killed mid-way"
+
+    restarted = manage("run_projections", "--until-caught-up", env=command_env())
+    output, _ = restarted.communicate(timeout=300)
+
+    assert restarted.returncode == 0, output
+    assert lag([summary.name])[0].events_behind == 0
+    assert_summaries_match_a_fold_of_the_events()
+
+
+def _applied(name: str) -> int:
+    return ProjectionCheckpoint.objects.filter(name=name).values_list("events_applied", flat=True).first() or 0
