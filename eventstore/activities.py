@@ -136,7 +136,7 @@ def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
     that were appended while projections were down, are applied here without anyone acting."""
     deadline = time.monotonic() + request.seconds
     applied, failing = 0, set()
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not activity.is_cancelled() and not activity.is_worker_shutdown():
         outcomes = projections.apply_all_pending()
         applied += sum(outcome.applied for outcome in outcomes.values())
         failing = {name for name, outcome in outcomes.items() if outcome.failed_at is not None}

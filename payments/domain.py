@@ -254,6 +254,7 @@ class PaymentAggregate:
             self.organization_id = data["organization_id"]
             self.user_id = data["user_id"]
             self.amount = Decimal(data["amount"])
+            self.refunded = Decimal(0).quantize(self.amount)  # "0.00" in the currency's minor units
             self.currency = data["currency"]
             self.description = data.get("description", "")
         elif event_type == EventType.PAYMENT_REFUNDED:

@@ -10,6 +10,7 @@ from eventstore import selectors
 from eventstore.events import NO_STREAM, NewEvent
 from eventstore.models import Event
 from eventstore.store import append_events
+from payments.models import PaymentSummary
 from payments.client import IdempotencyKeyReused, workflow_id_for
 from payments.workflows import PaymentEventSourcingWorkflow
 from tests.payments.helpers import around_now, request, run, run_many
@@ -27,6 +28,8 @@ def test_seed_scenario_one_create_yields_one_processed_event(temporal):
 
     assert result.success, result.message
     assert (result.payment_id, result.version, result.status) == ("payment-123", 1, "PROCESSED")
+    summary = PaymentSummary.objects.get(payment_id="payment-123")  # published before the result
+    assert (summary.amount, summary.currency, summary.status) == (Decimal("100.00"), "EUR", "PROCESSED")
     [event] = history("payment-123")
     assert event.event_type == "PaymentProcessed"
     assert event.data == {"payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 BENCHMARKS = {
     "bench_eventstore": ["--appends", "200", "--batches", "2", "--rounds", "1", "--plan-events", "20000"],
     "bench_payments": ["--commands", "100", "--serial", "10", "--rounds", "1"],
+    "bench_projections": ["--events", "50000", "--stream-events", "2000"],
 }
 
 
