@@ -42,6 +42,8 @@ class Event(models.Model):
             models.Index(fields=["transaction_id", "position"], name="eventstore_event_commit_order"),
             models.Index(fields=["event_type", "recorded_at"], name="eventstore_event_type_time"),
             models.Index(KT("metadata__correlation_id"), "position", name="eventstore_event_correlation"),
+            models.Index(KT("metadata__organization_id"), "event_type", "recorded_at",
+                         name="eventstore_event_organization"),
         ]
 
     def __str__(self):

@@ -9,9 +9,12 @@ them, so a slow writer holds readers back instead of being skipped; a rolled-bac
 leaves no rows and so no hole to wait for.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
@@ -126,3 +129,59 @@ def events_by_aggregate_type(
     aggregate_type: str, *, after_position: int = 0, page_size: int = DEFAULT_PAGE_SIZE
 ) -> Iterator[RecordedEvent]:
     return _by_position(Event.objects.filter(aggregate_type=aggregate_type), after_position, page_size)
+
+
+@dataclass(frozen=True)
+class EventSearch:
+    """Filters of an event search; every one is optional."""
+
+    event_type: str | None = None
+    aggregate_type: str | None = None
+    organization_ids: tuple[str, ...] | None = None  # None: any organization
+    currency: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[RecordedEvent]
+    next_after_position: int | None  # pass back as `after_position` for the next page; None at the end
+
+
+def search_events(search: EventSearch, *, after_position: int = 0, limit: int = 100) -> EventPage:
+    """Events matching `search`, in position order, one page after `after_position` (keyset cursor)."""
+    queryset = Event.objects.filter(position__gt=after_position)
+    if search.event_type:
+        queryset = queryset.filter(event_type=search.event_type)
+    if search.aggregate_type:
+        queryset = queryset.filter(aggregate_type=search.aggregate_type)
+    if search.organization_ids is not None:
+        queryset = queryset.alias(organization=KT("metadata__organization_id")).filter(
+            organization__in=search.organization_ids)
+    if search.currency:
+        queryset = queryset.alias(currency=KT("data__currency")).filter(currency=search.currency)
+    if search.since is not None:
+        queryset = queryset.filter(recorded_at__gte=search.since)
+    if search.until is not None:
+        queryset = queryset.filter(recorded_at__lt=search.until)
+    events = _recorded(queryset.order_by("position")[: limit + 1])
+    more = len(events) > limit
+    return EventPage(events[:limit], events[limit - 1].position if more else None)
+
+
+def cached_stream(stream_id: str) -> list[RecordedEvent]:
+    """A whole stream from Django's cache when its head has not moved.
+
+    Events never change, so a cached copy is only stale if newer events exist: the key carries the
+    stream's current version (one primary-key lookup), so a newer version is never hidden.
+    """
+    version = stream_version(stream_id)
+    if version is None:
+        return []
+    key = f"eventstore:stream:{stream_id}:{version}"
+    events = cache.get(key)
+    if events is None:
+        events = list(read_stream(stream_id, to_version=version))
+        cache.set(key, events, timeout=settings.EVENTSTORE_STREAM_CACHE_SECONDS)
+    return events

@@ -27,9 +27,9 @@ def load_payment(
     return aggregate.fold((event.event_type, event.data) for event in events)
 
 
-def payment_history(payment_id: str) -> Iterator[RecordedEvent]:
-    """A payment's events in version order."""
-    return store.read_stream(canonical_payment_id(payment_id))
+def payment_history(payment_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
+    """A payment's events in version order, after `after_version`."""
+    return store.read_stream(canonical_payment_id(payment_id), from_version=after_version + 1)
 
 
 def events_of_command(payment_id: str, command_id: str) -> list[RecordedEvent]:

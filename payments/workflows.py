@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         PublishRequest,
         request_fingerprint,
     )
+    from payments.queries import HistoryAnswer, HistoryQuery
 
 MAX_CONFLICT_ATTEMPTS = 30
 ACTIVITY_OPTIONS = dict(
@@ -182,4 +183,32 @@ def _success_message(command: PaymentCommand, payment: PaymentAggregate, event_d
     return f"Payment {payment.payment_id} cancelled."
 
 
-WORKFLOWS = [PaymentEventSourcingWorkflow]
+QUERY_ACTIVITY_OPTIONS = dict(
+    start_to_close_timeout=timedelta(seconds=60),
+    retry_policy=RetryPolicy(maximum_attempts=5, non_retryable_error_types=["InvalidQuery"]),
+)
+
+
+@workflow.defn(name="PaymentHistoryQueryWorkflow")
+class PaymentHistoryQueryWorkflow:
+    """A payment's history, an event search or a correlation timeline, for any Temporal client.
+
+    Failures (bad input, unreachable database after retries) fail the workflow with the cause's
+    message; they are never turned into an empty list.
+    """
+
+    @workflow.run
+    async def run(self, query: HistoryQuery) -> HistoryAnswer:
+        try:
+            return await workflow.execute_activity("payments.query_history", query, result_type=HistoryAnswer,
+                                                   **QUERY_ACTIVITY_OPTIONS)
+        except ActivityError as error:
+            raise _failure_of(error) from error
+
+
+def _failure_of(error: ActivityError) -> ApplicationError:
+    cause = error.cause
+    return ApplicationError(str(cause or error), type=getattr(cause, "type", None), non_retryable=True)
+
+
+WORKFLOWS = [PaymentEventSourcingWorkflow, PaymentHistoryQueryWorkflow]

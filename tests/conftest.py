@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from tests.temporal_harness import TemporalHarness
 
@@ -23,3 +24,9 @@ def temporal(temporal_server, django_db_setup, django_db_blocker):
     settings.TEMPORAL_TASK_QUEUE = temporal_server.task_queue
     temporal_server.start_worker()
     return temporal_server
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Test databases are emptied between tests, which never happens to a real store: forget it."""
+    cache.clear()

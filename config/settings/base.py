@@ -111,3 +111,11 @@ EVENTSTORE_MAX_BATCH_EVENTS = env.int("EVENTSTORE_MAX_BATCH_EVENTS", default=500
 
 # Payments: an aggregate snapshot every N events of a payment (snapshots are disposable).
 PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)
+
+# Hot streams are cached (events never change; keys carry the stream version).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+EVENTSTORE_STREAM_CACHE_SECONDS = env.int("EVENTSTORE_STREAM_CACHE_SECONDS", default=300)
+
+# Analytics: the widest range one query may cover, and how long workflow metrics are cached.
+ANALYTICS_MAX_RANGE_DAYS = env.int("ANALYTICS_MAX_RANGE_DAYS", default=731)
+ANALYTICS_METRICS_CACHE_SECONDS = env.int("ANALYTICS_METRICS_CACHE_SECONDS", default=30)

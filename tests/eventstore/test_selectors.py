@@ -83,3 +83,51 @@ def test_reads_use_their_index(query, index_name):
         cursor.execute(f"EXPLAIN {query}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index_name in plan, plan
+
+
+def test_search_pages_by_cursor_and_matches_brute_force():
+    from datetime import datetime, timedelta, timezone
+
+    from tests.analytics_data import random_history
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    history = random_history(payments=120, start=start, days=10, seed=5)
+    search = selectors.EventSearch(event_type="PaymentProcessed", organization_ids=("org-a", "org-b"),
+                                   currency="EUR", since=start + timedelta(days=2), until=start + timedelta(days=8))
+    expected = {(e.stream_id, e.event_type) for e in history if e.event_type == "PaymentProcessed"
+                and e.metadata["organization_id"] in ("org-a", "org-b") and e.data["currency"] == "EUR"
+                and search.since <= e.recorded_at < search.until}
+
+    found, after, pages = [], 0, 0
+    while True:
+        page = selectors.search_events(search, after_position=after, limit=7)
+        found.extend(page.events)
+        pages += 1
+        if page.next_after_position is None:
+            break
+        after = page.next_after_position
+
+    assert {(e.stream_id, e.event_type) for e in found} == expected
+    assert [e.position for e in found] == sorted(e.position for e in found)
+    assert pages == len(expected) // 7 + 1
+
+
+def test_cached_stream_never_hides_a_newer_version():
+    append("payment-hot", payment_events(2))
+    first = selectors.cached_stream("payment-hot")
+    with django_assert_queries(1):
+        assert selectors.cached_stream("payment-hot") == first  # head lookup only
+    append("payment-hot", payment_events(1))
+    assert [event.version for event in selectors.cached_stream("payment-hot")] == [1, 2, 3]
+    assert selectors.cached_stream("payment-none") == []
+
+
+def django_assert_queries(count):
+    from django.test.utils import CaptureQueriesContext
+
+    class Exactly(CaptureQueriesContext):
+        def __exit__(self, *exc):
+            super().__exit__(*exc)
+            assert len(self.captured_queries) == count, self.captured_queries
+
+    return Exactly(connection)

@@ -1,0 +1,64 @@
+"""What crosses the Temporal boundary for analytics. Pure Python; money as decimal strings."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class AnalyticsRequest:
+    """operation: "statistics" or "trends" (with interval and time_zone)."""
+
+    operation: str
+    event_type: str
+    since: str  # ISO 8601 with offset
+    until: str
+    organization_ids: list[str] | None = None
+    interval: str = "day"
+    time_zone: str = "UTC"
+
+
+@dataclass
+class CurrencyFigures:
+    currency: str
+    count: int
+    total: str
+    average: str
+    minimum: str
+    maximum: str
+
+
+@dataclass
+class StatisticsAnswer:
+    event_type: str
+    since: str
+    until: str
+    count: int
+    payments: int
+    organizations: int
+    users: int
+    first_at: str | None
+    last_at: str | None
+    currencies: list[CurrencyFigures] = field(default_factory=list)
+
+
+@dataclass
+class BucketFigures:
+    start: str
+    count: int
+    totals: dict[str, str]
+
+
+@dataclass
+class TrendAnswer:
+    event_type: str
+    interval: str
+    time_zone: str
+    since: str
+    until: str
+    buckets: list[BucketFigures] = field(default_factory=list)
+
+
+@dataclass
+class AnalyticsAnswer:
+    operation: str
+    statistics: StatisticsAnswer | None = None
+    trend: TrendAnswer | None = None

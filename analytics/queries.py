@@ -1,0 +1,187 @@
+"""Statistics and trends over payment events, computed in PostgreSQL. Money stays Decimal.
+
+Both are read-only selectors used alike by the analytics workflow's activities, the API and the
+admin dashboard. Bad input raises InvalidQuery with a message naming the problem; an empty result
+is an empty result.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import connection
+
+from payments.domain import EventType
+
+INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1), "month": timedelta(days=31)}
+MAX_BUCKETS = 10_000
+AMOUNT = "(CASE WHEN pg_input_is_valid(e.data->>'amount', 'numeric') THEN (e.data->>'amount')::numeric END)"
+
+
+class InvalidQuery(ValueError):
+    """The question cannot be answered as asked; the message says why."""
+
+    def __init__(self, field_name: str, message: str):
+        self.field = field_name
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    event_type: str
+    since: datetime
+    until: datetime
+    organization_ids: tuple[str, ...] | None = None  # None: every organization
+
+
+@dataclass(frozen=True)
+class CurrencyStatistics:
+    currency: str
+    count: int
+    total: Decimal
+    average: Decimal
+    minimum: Decimal
+    maximum: Decimal
+
+
+@dataclass(frozen=True)
+class EventStatistics:
+    event_type: str
+    since: datetime
+    until: datetime
+    count: int
+    payments: int
+    organizations: int
+    users: int
+    first_at: datetime | None
+    last_at: datetime | None
+    currencies: list[CurrencyStatistics] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TrendBucket:
+    start: datetime
+    count: int
+    totals: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class EventTrend:
+    event_type: str
+    interval: str
+    time_zone: str
+    since: datetime
+    until: datetime
+    buckets: list[TrendBucket]
+
+
+def known_event_types() -> list[str]:
+    return [event_type.value for event_type in EventType]
+
+
+def validated(query: EventQuery) -> EventQuery:
+    if query.event_type not in known_event_types():
+        raise InvalidQuery("event_type", f"Unknown event type {query.event_type!r}; use one of "
+                                         f"{', '.join(known_event_types())}.")
+    for name in ("since", "until"):
+        moment = getattr(query, name)
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise InvalidQuery(name, f"'{name}' must be a date and time with a time zone.")
+    if query.since >= query.until:
+        raise InvalidQuery("from", "'from' must be before 'to'.")
+    if query.until - query.since > timedelta(days=settings.ANALYTICS_MAX_RANGE_DAYS):
+        raise InvalidQuery("to", f"The range may cover at most {settings.ANALYTICS_MAX_RANGE_DAYS} days.")
+    return query
+
+
+def _scope(query: EventQuery) -> tuple[str, list]:
+    where = "e.event_type = %s AND e.recorded_at >= %s AND e.recorded_at < %s"
+    params: list = [query.event_type, query.since, query.until]
+    if query.organization_ids is not None:
+        where += " AND e.metadata->>'organization_id' = ANY(%s)"
+        params.append(list(query.organization_ids))
+    return where, params
+
+
+def event_statistics(query: EventQuery) -> EventStatistics:
+    """Count, distinct payments, organizations and users, first and last time, and per currency
+    the total, average, minimum and maximum amount."""
+    query = validated(query)
+    where, params = _scope(query)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT count(*), count(DISTINCT e.stream_id), count(DISTINCT e.metadata->>'organization_id'),
+                       count(DISTINCT e.metadata->>'user_id'), min(e.recorded_at), max(e.recorded_at)
+                FROM eventstore_event AS e WHERE {where}""",
+            params,
+        )
+        count, payments, organizations, users, first_at, last_at = cursor.fetchone()
+        cursor.execute(
+            f"""SELECT e.data->>'currency', count({AMOUNT}), sum({AMOUNT}), avg({AMOUNT}), min({AMOUNT}), max({AMOUNT})
+                FROM eventstore_event AS e WHERE {where} AND e.data ? 'currency'
+                GROUP BY 1 HAVING count({AMOUNT}) > 0 ORDER BY 1""",
+            params,
+        )
+        currencies = [_currency_statistics(*row) for row in cursor.fetchall()]
+    return EventStatistics(query.event_type, query.since, query.until, count, payments, organizations, users,
+                           first_at, last_at, currencies)
+
+
+def _currency_statistics(currency, count, total, average, minimum, maximum) -> CurrencyStatistics:
+    return CurrencyStatistics(currency, count, total, quantize_average(average, minimum), minimum, maximum)
+
+
+def quantize_average(average: Decimal, sample: Decimal) -> Decimal:
+    """Averages are rounded (half to even) to the precision of the amounts they average."""
+    return average.quantize(Decimal(1).scaleb(min(sample.as_tuple().exponent, 0)), rounding=ROUND_HALF_EVEN)
+
+
+def event_trend(query: EventQuery, *, interval: str, time_zone: str = "UTC") -> EventTrend:
+    """Counts and per-currency amount totals per hour, day, week (Monday) or month, in `time_zone`,
+    every bucket of the range present, empty ones as zeros."""
+    query = validated(query)
+    zone = _zone(time_zone)
+    if interval not in INTERVALS:
+        raise InvalidQuery("interval", f"Unknown interval {interval!r}; use hour, day, week or month.")
+    if (query.until - query.since) / INTERVALS[interval] > MAX_BUCKETS:
+        raise InvalidQuery("interval", f"More than {MAX_BUCKETS} {interval}s in this range; use a coarser interval.")
+    where, params = _scope(query)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH buckets AS (
+                    SELECT generate_series(
+                        date_trunc(%s, %s AT TIME ZONE %s),
+                        date_trunc(%s, (%s - interval '1 microsecond') AT TIME ZONE %s),
+                        ('1 ' || %s)::interval) AS bucket
+                ), totals AS (
+                    SELECT date_trunc(%s, e.recorded_at AT TIME ZONE %s) AS bucket,
+                           e.data->>'currency' AS currency, count(*) AS events, sum({AMOUNT}) AS amount
+                    FROM eventstore_event AS e WHERE {where}
+                    GROUP BY 1, 2
+                )
+                SELECT buckets.bucket, totals.currency, totals.events, totals.amount
+                FROM buckets LEFT JOIN totals USING (bucket) ORDER BY 1, 2""",
+            [interval, query.since, time_zone, interval, query.until, time_zone, interval, interval, time_zone, *params],
+        )
+        rows = cursor.fetchall()
+    return EventTrend(query.event_type, interval, time_zone, query.since, query.until, _buckets(rows, zone))
+
+
+def _zone(time_zone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidQuery("time_zone", f"Unknown time zone {time_zone!r}; use an IANA name such as Europe/Paris.") from None
+
+
+def _buckets(rows, zone: ZoneInfo) -> list[TrendBucket]:
+    """Rows (local bucket start, currency, count, total) folded into one bucket per start."""
+    buckets: dict[datetime, TrendBucket] = {}
+    for local_start, currency, events, amount in rows:
+        bucket = buckets.setdefault(local_start, TrendBucket(local_start.replace(tzinfo=zone), 0, {}))
+        if currency is None:
+            continue
+        buckets[local_start] = TrendBucket(bucket.start, bucket.count + events, {**bucket.totals, currency: amount or Decimal(0)})
+    return list(buckets.values())

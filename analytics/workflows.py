@@ -1,0 +1,39 @@
+"""EventAnalyticsWorkflow: statistics and trends of payment events, for any Temporal client."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from analytics.messages import AnalyticsAnswer, AnalyticsRequest, StatisticsAnswer, TrendAnswer
+
+ACTIVITY_OPTIONS = dict(
+    start_to_close_timeout=timedelta(seconds=120),
+    retry_policy=RetryPolicy(maximum_attempts=5, non_retryable_error_types=["InvalidQuery"]),
+)
+OPERATIONS = {"statistics": ("analytics.statistics", StatisticsAnswer), "trends": ("analytics.trends", TrendAnswer)}
+
+
+@workflow.defn(name="EventAnalyticsWorkflow")
+class EventAnalyticsWorkflow:
+    @workflow.run
+    async def run(self, request: AnalyticsRequest) -> AnalyticsAnswer:
+        if request.operation not in OPERATIONS:
+            raise ApplicationError(f"Unknown operation {request.operation!r}; use statistics or trends.",
+                                   type="InvalidQuery", non_retryable=True)
+        activity_name, answer_type = OPERATIONS[request.operation]
+        try:
+            answer = await workflow.execute_activity(activity_name, request, result_type=answer_type,
+                                                     **ACTIVITY_OPTIONS)
+        except ActivityError as error:
+            cause = error.cause
+            raise ApplicationError(str(cause or error), *getattr(cause, "details", ()),
+                                   type=getattr(cause, "type", None), non_retryable=True) from error
+        if request.operation == "statistics":
+            return AnalyticsAnswer(request.operation, statistics=answer)
+        return AnalyticsAnswer(request.operation, trend=answer)
+
+
+WORKFLOWS = [EventAnalyticsWorkflow]
