@@ -7,6 +7,7 @@ BENCHMARKS = {
     "bench_eventstore": ["--appends", "200", "--batches", "2", "--rounds", "1", "--plan-events", "20000"],
     "bench_payments": ["--commands", "100", "--serial", "10", "--rounds", "1"],
     "bench_projections": ["--events", "50000", "--stream-events", "2000"],
+    "bench_analytics": ["--payments", "5000", "--runs", "2"],
 }
 
 
