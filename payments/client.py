@@ -60,12 +60,13 @@ async def submit_command(
     """Run `request` through PaymentEventSourcingWorkflow and return its result."""
     request = _with_key(request)
     workflow_id = workflow_id_for(request.organization_id, request.idempotency_key)
+    submission = uuid.uuid4().hex
     try:
         handle = await client.start_workflow(
             WORKFLOW_NAME, request, id=workflow_id, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            result_type=PaymentCommandResult,
+            result_type=PaymentCommandResult, memo={"submission": submission},
         )
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle(workflow_id, result_type=PaymentCommandResult)
@@ -77,7 +78,7 @@ async def submit_command(
         raise IdempotencyKeyReused(
             f"The idempotency key {request.idempotency_key!r} was already used for a different request."
         )
-    return result
+    return replace(result, replayed=result.submission != submission)
 
 
 def run_command(request: PaymentCommandRequest, *, timeout: float = 30.0) -> PaymentCommandResult:

@@ -32,6 +32,8 @@ class PaymentCommandResult:
     correlation_id: str = ""
     status: str = ""  # the payment's status after the command, when it exists
     request_fingerprint: str = ""  # lets a client tell a replay from another request under the same key
+    submission: str = ""  # the memo of the submission that started the workflow
+    replayed: bool = False  # set by the client: this answer comes from an earlier submission
 
 
 @dataclass

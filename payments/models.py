@@ -1,6 +1,7 @@
 """Read models of payments. Each is a projection of the event store, never a source of truth:
 `manage.py rebuild_projections` rebuilds them from history at any time."""
 
+from django.conf import settings
 from django.db import models
 
 from payments.domain import PaymentStatus
@@ -38,3 +39,30 @@ class PaymentSummary(models.Model):
 
     def __str__(self):
         return f"{self.payment_id} {self.amount} {self.currency} ({self.status})"
+
+
+class Organization(models.Model):
+    """A customer organization; API clients see and command only the organizations they belong to."""
+
+    id = models.CharField(primary_key=True, max_length=100, help_text="As used in commands, e.g. org-456.")
+    name = models.CharField(max_length=200)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organizations")
+
+    class Meta:
+        ordering = ["id"]
+        permissions = [("view_all_organizations", "Can see and command every organization's payments")]
+
+    def __str__(self):
+        return f"{self.name} ({self.id})"
+
+
+class Membership(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="payments_membership_once")]
+
+    def __str__(self):
+        return f"{self.user} in {self.organization_id}"

@@ -4,10 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
+from django.db.models import QuerySet
+
 from eventstore import selectors as store
 from eventstore.events import RecordedEvent
 from eventstore.snapshots import latest_snapshot
-from payments.domain import SNAPSHOT_SCHEMA_VERSION, PaymentAggregate, canonical_payment_id
+from payments.domain import SNAPSHOT_SCHEMA_VERSION, CommandRejected, PaymentAggregate, canonical_payment_id
+from payments.models import Membership, PaymentSummary
 
 
 def load_payment(
@@ -52,3 +55,26 @@ def payment_state_as_of(payment_id: str, *, version: int | None = None, at: date
     event = next(store.read_stream(aggregate.payment_id, from_version=aggregate.version,
                                    to_version=aggregate.version), None)
     return PaymentStateAsOf(aggregate.to_snapshot(), aggregate.version, event.recorded_at if event else None)
+
+
+def visible_organizations(user) -> list[str] | None:
+    """The organization ids `user` may see and command; None means every organization."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    if user.has_perm("payments.view_all_organizations"):
+        return None
+    return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+
+
+def payment_summaries(organization_ids: list[str] | None) -> QuerySet:
+    summaries = PaymentSummary.objects.all()
+    return summaries if organization_ids is None else summaries.filter(organization_id__in=organization_ids)
+
+
+def visible_payment(payment_id: str, organization_ids: list[str] | None) -> PaymentSummary | None:
+    """The payment's summary if it exists and its organization is visible."""
+    try:
+        stream_id = canonical_payment_id(payment_id)
+    except CommandRejected:
+        return None
+    return payment_summaries(organization_ids).filter(payment_id=stream_id).first()

@@ -58,6 +58,7 @@ class PaymentEventSourcingWorkflow:
             success=False, message="", payment_id=request.payment_id, version=0, workflow_id=info.workflow_id,
             correlation_id=request.correlation_id or str(workflow.uuid4()),
             request_fingerprint=request_fingerprint(request),
+            submission=str(workflow.memo_value("submission", "")),
         )
         command_id = request.idempotency_key or str(workflow.uuid4())
         try:

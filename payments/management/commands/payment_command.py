@@ -47,6 +47,7 @@ class Command(BaseCommand):
         if as_json:
             fields = asdict(result)
             fields.pop("request_fingerprint")
+            fields.pop("submission")
             self.stdout.write(json.dumps(fields, indent=2))
             return
         verdict = self.style.SUCCESS("ACCEPTED") if result.success else self.style.ERROR("REJECTED")

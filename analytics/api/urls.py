@@ -1,0 +1,9 @@
+from django.urls import path
+
+from analytics.api import views
+
+urlpatterns = [
+    path("analytics/statistics/", views.StatisticsView.as_view(), name="analytics-statistics"),
+    path("analytics/trends/", views.TrendsView.as_view(), name="analytics-trends"),
+    path("metrics/workflows/", views.WorkflowMetricsView.as_view(), name="workflow-metrics"),
+]

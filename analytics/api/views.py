@@ -1,0 +1,135 @@
+"""Statistics, trends and workflow metrics. Reads go straight to the selectors, scoped to the caller."""
+
+from datetime import timedelta
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics.queries import INTERVALS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
+from analytics.workflow_metrics import workflow_metrics
+from config.api import TimeRangeQuery
+from payments.selectors import visible_organizations
+
+
+class AnalyticsQuery(TimeRangeQuery):
+    range_required = True
+    event_type = serializers.ChoiceField(choices=known_event_types())
+    organization_id = serializers.CharField(required=False, max_length=100)
+
+
+class TrendQuery(AnalyticsQuery):
+    interval = serializers.ChoiceField(choices=list(INTERVALS), default="day")
+    time_zone = serializers.CharField(default="UTC", max_length=64)
+
+
+class MetricsQuery(serializers.Serializer):
+    window_hours = serializers.IntegerField(default=24, min_value=1, max_value=24 * 90)
+
+
+class Unavailable(APIException):
+    status_code = 503
+    default_code = "unavailable"
+
+
+def _scoped_query(request, params) -> EventQuery:
+    visible = visible_organizations(request.user)
+    wanted = params.get("organization_id")
+    if wanted is not None:
+        organizations = (wanted,) if visible is None or wanted in visible else ()
+    else:
+        organizations = None if visible is None else tuple(visible)
+    return EventQuery(params["event_type"], params["from"], params["to"], organizations)
+
+
+def _parse(serializer_class, request):
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def _invalid(error: InvalidQuery) -> serializers.ValidationError:
+    return serializers.ValidationError({error.field: str(error)})
+
+
+StatisticsSerializer = inline_serializer("EventStatistics", {
+    "event_type": serializers.CharField(), "from": serializers.DateTimeField(), "to": serializers.DateTimeField(),
+    "count": serializers.IntegerField(), "payments": serializers.IntegerField(),
+    "organizations": serializers.IntegerField(), "users": serializers.IntegerField(),
+    "first_at": serializers.DateTimeField(allow_null=True), "last_at": serializers.DateTimeField(allow_null=True),
+    "currencies": inline_serializer("CurrencyStatistics", {
+        "currency": serializers.CharField(), "count": serializers.IntegerField(),
+        "total": serializers.DecimalField(30, 6), "average": serializers.DecimalField(30, 6),
+        "minimum": serializers.DecimalField(30, 6), "maximum": serializers.DecimalField(30, 6),
+    }, many=True),
+})
+TrendSerializer = inline_serializer("EventTrend", {
+    "event_type": serializers.CharField(), "interval": serializers.CharField(), "time_zone": serializers.CharField(),
+    "buckets": inline_serializer("TrendBucket", {
+        "start": serializers.DateTimeField(), "count": serializers.IntegerField(),
+        "totals": serializers.DictField(child=serializers.DecimalField(30, 6)),
+    }, many=True),
+})
+
+
+def _money(value) -> str:
+    return format(value, "f")
+
+
+class StatisticsView(APIView):
+    @extend_schema(parameters=[AnalyticsQuery], responses=StatisticsSerializer,
+                   summary="Counts and amounts (per currency) of an event type over a range")
+    def get(self, request):
+        try:
+            stats = event_statistics(_scoped_query(request, _parse(AnalyticsQuery, request)))
+        except InvalidQuery as error:
+            raise _invalid(error) from None
+        return Response({
+            "event_type": stats.event_type, "from": stats.since, "to": stats.until, "count": stats.count,
+            "payments": stats.payments, "organizations": stats.organizations, "users": stats.users,
+            "first_at": stats.first_at, "last_at": stats.last_at,
+            "currencies": [{"currency": c.currency, "count": c.count, "total": _money(c.total),
+                            "average": _money(c.average), "minimum": _money(c.minimum), "maximum": _money(c.maximum)}
+                           for c in stats.currencies],
+        })
+
+
+class TrendsView(APIView):
+    @extend_schema(parameters=[TrendQuery], responses=TrendSerializer,
+                   summary="Counts and amount totals per hour, day, week or month; empty buckets included")
+    def get(self, request):
+        params = _parse(TrendQuery, request)
+        try:
+            trend = event_trend(_scoped_query(request, params), interval=params["interval"], time_zone=params["time_zone"])
+        except InvalidQuery as error:
+            raise _invalid(error) from None
+        return Response({
+            "event_type": trend.event_type, "interval": trend.interval, "time_zone": trend.time_zone,
+            "buckets": [{"start": bucket.start.isoformat(), "count": bucket.count,
+                         "totals": {currency: _money(total) for currency, total in bucket.totals.items()}}
+                        for bucket in trend.buckets],
+        })
+
+
+MetricsSerializer = inline_serializer("WorkflowMetrics", {
+    "workflow_type": serializers.CharField(), "started": serializers.IntegerField(),
+    "completed": serializers.IntegerField(), "failed": serializers.IntegerField(),
+    "running": serializers.IntegerField(), "average_seconds": serializers.FloatField(allow_null=True),
+    "p95_seconds": serializers.FloatField(allow_null=True), "durations_sampled": serializers.IntegerField(),
+}, many=True)
+
+
+class WorkflowMetricsView(APIView):
+    @extend_schema(parameters=[MetricsQuery], responses=MetricsSerializer,
+                   summary="Workflow counts and durations by type (operators: needs view_all_organizations)")
+    def get(self, request):
+        if visible_organizations(request.user) is not None:
+            raise PermissionDenied("Workflow metrics cover every organization; you need the view_all_organizations permission.")
+        params = _parse(MetricsQuery, request)
+        try:
+            metrics = workflow_metrics(window=timedelta(hours=params["window_hours"]))
+        except RuntimeError as error:
+            raise Unavailable(f"Temporal is unreachable: {error}") from None
+        return Response([vars(metric) for metric in metrics])

@@ -1,0 +1,108 @@
+from decimal import Decimal, InvalidOperation
+
+from rest_framework import serializers
+
+from payments.domain import ID_PATTERN, MAX_AMOUNT, MAX_DESCRIPTION_LENGTH, CommandRejected, CommandType, minor_units
+from payments.models import PaymentSummary
+
+ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")
+
+
+class PaymentCommandSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[command.value for command in CommandType])
+    payment_id = serializers.RegexField(**ID_FIELD)
+    organization_id = serializers.RegexField(**ID_FIELD)
+    user_id = serializers.RegexField(**ID_FIELD, required=False, help_text="Defaults to the caller's username.")
+    amount = serializers.CharField(required=False, max_length=40, help_text='A decimal, e.g. "100.00".')
+    currency = serializers.CharField(required=False, min_length=3, max_length=3, help_text="ISO 4217 code.")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION_LENGTH, default="")
+    correlation_id = serializers.CharField(required=False, max_length=200)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("amount"), (int, Decimal)) and not isinstance(data.get("amount"), bool):
+            data = {**data, "amount": str(data["amount"])}  # JSON numbers arrive exact (Decimal), never float
+        return super().to_internal_value(data)
+
+    def validate_currency(self, value: str) -> str:
+        try:
+            minor_units(value.upper())
+        except CommandRejected as rejection:
+            raise serializers.ValidationError(str(rejection)) from None
+        return value.upper()
+
+    def validate_amount(self, value: str) -> str:
+        try:
+            amount = Decimal(value.strip())
+        except InvalidOperation:
+            raise serializers.ValidationError(f"{value!r} is not a number.") from None
+        if not amount.is_finite() or amount <= 0:
+            raise serializers.ValidationError("Must be a number greater than zero.")
+        if amount > MAX_AMOUNT:
+            raise serializers.ValidationError(f"Must be at most {MAX_AMOUNT}.")
+        return value.strip()
+
+    def validate(self, attrs):
+        kind, amount, currency = attrs["type"], attrs.get("amount"), attrs.get("currency")
+        if kind in (CommandType.CREATE, CommandType.REFUND) and amount is None:
+            raise serializers.ValidationError({"amount": f"Required for {kind}."})
+        if kind == CommandType.CREATE and currency is None:
+            raise serializers.ValidationError({"currency": "Required for CREATE."})
+        if amount is not None and currency is not None:
+            decimals = minor_units(currency)
+            exponent = Decimal(amount).normalize().as_tuple().exponent
+            if -exponent > decimals:
+                raise serializers.ValidationError({"amount": f"{currency} amounts have at most {decimals} decimals."})
+        return attrs
+
+
+class PaymentCommandResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    payment_id = serializers.CharField()
+    version = serializers.IntegerField()
+    event_ids = serializers.ListField(child=serializers.UUIDField())
+    workflow_id = serializers.CharField()
+    correlation_id = serializers.CharField()
+    status = serializers.CharField(allow_blank=True)
+    replayed = serializers.BooleanField(help_text="True when this answers an earlier request with the same key.")
+
+
+class PaymentSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentSummary
+        fields = ["payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
+                  "description", "correlation_id", "created_at", "updated_at", "version"]
+
+
+class EventSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    stream_id = serializers.CharField()
+    event_type = serializers.CharField()
+    version = serializers.IntegerField()
+    position = serializers.IntegerField()
+    timestamp = serializers.DateTimeField(source="recorded_at")
+    data = serializers.JSONField()
+    metadata = serializers.JSONField()
+
+
+class PaymentStateSerializer(serializers.Serializer):
+    payment_id = serializers.CharField(source="state.payment_id")
+    version = serializers.IntegerField()
+    as_of = serializers.DateTimeField(source="recorded_at", allow_null=True)
+    status = serializers.CharField(source="state.status")
+    organization_id = serializers.CharField(source="state.organization_id")
+    user_id = serializers.CharField(source="state.user_id")
+    amount = serializers.CharField(source="state.amount")
+    refunded = serializers.CharField(source="state.refunded")
+    currency = serializers.CharField(source="state.currency")
+    description = serializers.CharField(source="state.description")
+
+
+class StateQuerySerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1)
+    at = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        if "version" in attrs and "at" in attrs:
+            raise serializers.ValidationError({"at": "Give either version or at, not both."})
+        return attrs

@@ -1,0 +1,151 @@
+"""Payment endpoints: commands through Temporal; reads from the read model and the store's selectors."""
+
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from payments import selectors
+from payments.api.filters import PaymentSummaryFilter
+from payments.api.serializers import (
+    EventSerializer,
+    PaymentCommandResultSerializer,
+    PaymentCommandSerializer,
+    PaymentStateSerializer,
+    PaymentSummarySerializer,
+    StateQuerySerializer,
+)
+from payments.client import CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, run_command
+from payments.messages import PaymentCommandRequest
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Repeat a request safely: the same key with the same body answers the first result (200); "
+                "with another body, 409.",
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_key_reused"
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+
+
+class PaymentCommandView(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "commands"
+
+    @extend_schema(
+        request=PaymentCommandSerializer, parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: OpenApiResponse(PaymentCommandResultSerializer, "Accepted: events were written."),
+            200: OpenApiResponse(PaymentCommandResultSerializer, "A replay of an earlier request with this key."),
+            422: OpenApiResponse(PaymentCommandResultSerializer, "Refused by a business rule; nothing written."),
+            400: OpenApiResponse(description="Malformed input."), 403: OpenApiResponse(description="Not your organization."),
+            409: OpenApiResponse(description="Idempotency key reused with another body."),
+            413: OpenApiResponse(description="Body too large."),
+            503: OpenApiResponse(description="Temporal or the worker did not answer in time."),
+        },
+        summary="Run a payment command (CREATE, REFUND, CANCEL) through Temporal",
+    )
+    def post(self, request):
+        serializer = PaymentCommandSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        command = serializer.validated_data
+        self._check_allowed(request, command)
+        try:
+            result = run_command(self._request(request, command), timeout=settings.API_COMMAND_TIMEOUT_SECONDS)
+        except InvalidIdempotencyKey as error:
+            raise ValidationError({"Idempotency-Key": str(error)}) from None
+        except IdempotencyKeyReused as error:
+            raise Conflict(str(error)) from None
+        except CommandNotFinished as error:
+            raise ServiceUnavailable(str(error)) from None
+        except RuntimeError as error:  # the Temporal client could not connect
+            raise ServiceUnavailable(f"The command service is unreachable ({error}); nothing was run.") from None
+        answer = PaymentCommandResultSerializer(result).data
+        if not result.success:
+            return Response(answer, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return Response(answer, status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED)
+
+    def _check_allowed(self, request, command):
+        organizations = selectors.visible_organizations(request.user)
+        if organizations is not None and command["organization_id"] not in organizations:
+            raise PermissionDenied(f"You cannot run commands for organization {command['organization_id']}.")
+        user_id = command.get("user_id")
+        if user_id and user_id != request.user.get_username() and organizations is not None:
+            raise PermissionDenied("user_id must be your own username.")
+
+    def _request(self, request, command) -> PaymentCommandRequest:
+        return PaymentCommandRequest(
+            type=command["type"], payment_id=command["payment_id"], organization_id=command["organization_id"],
+            user_id=command.get("user_id") or request.user.get_username(), amount=command.get("amount"),
+            currency=command.get("currency"), description=command.get("description", ""),
+            correlation_id=command.get("correlation_id"), idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+
+
+class PaymentPagination(CursorPagination):
+    ordering = ("-created_at", "payment_id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class VisiblePaymentMixin:
+    def visible_organizations(self):
+        return selectors.visible_organizations(self.request.user)
+
+    def get_payment(self):
+        payment = selectors.visible_payment(self.kwargs["payment_id"], self.visible_organizations())
+        if payment is None:
+            raise Http404
+        return payment
+
+
+@extend_schema(summary="Payments (read model), filterable")
+class PaymentListView(VisiblePaymentMixin, generics.ListAPIView):
+    serializer_class = PaymentSummarySerializer
+    pagination_class = PaymentPagination
+    filterset_class = PaymentSummaryFilter
+
+    def get_queryset(self):
+        return selectors.payment_summaries(self.visible_organizations())
+
+
+@extend_schema(summary="One payment")
+class PaymentDetailView(VisiblePaymentMixin, generics.RetrieveAPIView):
+    serializer_class = PaymentSummarySerializer
+
+    def get_object(self):
+        return self.get_payment()
+
+
+class PaymentHistoryView(VisiblePaymentMixin, APIView):
+    @extend_schema(responses=EventSerializer(many=True), summary="A payment's events in version order")
+    def get(self, request, payment_id):
+        payment = self.get_payment()
+        return Response(EventSerializer(selectors.payment_history(payment.payment_id), many=True).data)
+
+
+class PaymentStateView(VisiblePaymentMixin, APIView):
+    @extend_schema(parameters=[StateQuerySerializer], responses=PaymentStateSerializer,
+                   summary="The payment as it was at a version or a time (rebuilt from events)")
+    def get(self, request, payment_id):
+        payment = self.get_payment()
+        query = StateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        state = selectors.payment_state_as_of(payment.payment_id, **query.validated_data)
+        if state is None:
+            raise Http404("The payment did not exist yet at that point.")
+        return Response(PaymentStateSerializer(state).data)

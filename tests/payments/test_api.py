@@ -1,0 +1,162 @@
+"""The payments API through DRF's test client, against the real worker, Temporal and PostgreSQL."""
+
+import uuid
+
+import pytest
+
+from eventstore.models import Event
+from tests.api import tenants
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+COMMANDS = "/api/payments/commands/"
+
+
+@pytest.fixture
+def clients(temporal):
+    return tenants()
+
+
+def create(client, payment_id=None, key=None, **overrides):
+    body = {"type": "CREATE", "payment_id": payment_id or f"payment-{uuid.uuid4().hex[:10]}",
+            "organization_id": "org-acme", "amount": "100.00", "currency": "EUR", "description": "Invoice 7"}
+    body.update(overrides)
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(COMMANDS, body, format="json", **headers)
+
+
+def test_create_then_read_it_back_everywhere(clients):
+    response = create(clients.acme, "payment-api-1", correlation_id="order-api-1")
+    assert response.status_code == 201, response.json()
+    result = response.json()
+    assert result["success"] and result["version"] == 1 and result["status"] == "PROCESSED"
+    assert not result["replayed"] and len(result["event_ids"]) == 1
+
+    detail = clients.acme.get("/api/payments/payment-api-1/").json()
+    assert (detail["amount"], detail["currency"], detail["status"], detail["user_id"]) == ("100.000", "EUR", "PROCESSED", "alice")
+    history = clients.acme.get("/api/payments/payment-api-1/history/").json()
+    assert [(e["event_type"], e["version"]) for e in history] == [("PaymentProcessed", 1)]
+    assert set(history[0]) >= {"event_id", "event_type", "version", "timestamp", "data", "metadata"}
+    listed = clients.acme.get("/api/payments/", {"status": "PROCESSED", "currency": "eur"}).json()
+    assert [p["payment_id"] for p in listed["results"]] == ["payment-api-1"]
+    timeline = clients.acme.get("/api/timelines/order-api-1/").json()
+    assert [e["event_id"] for e in timeline] == result["event_ids"]
+
+
+def test_idempotency_key_replays_and_refuses_another_body(clients):
+    key = f"key-{uuid.uuid4()}"
+    first = create(clients.acme, "payment-api-2", key=key)
+    again = create(clients.acme, "payment-api-2", key=key)
+    other = create(clients.acme, "payment-api-2", key=key, amount="99.00")
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 409)
+    assert again.json()["replayed"] and again.json()["event_ids"] == first.json()["event_ids"]
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    assert Event.objects.filter(stream_id="payment-api-2").count() == 1
+
+
+def test_business_rejection_is_422_with_the_domain_message(clients):
+    create(clients.acme, "payment-api-3", amount="10.00")
+    response = clients.acme.post(COMMANDS, {"type": "REFUND", "payment_id": "payment-api-3", "organization_id": "org-acme",
+                                            "amount": "10.01", "currency": "EUR"}, format="json")
+    assert response.status_code == 422
+    assert response.json()["success"] is False and "exceeds what is left" in response.json()["message"]
+    assert Event.objects.filter(stream_id="payment-api-3").count() == 1
+
+
+BAD_BODIES = [
+    ("negative amount", {"amount": "-5.00"}, "amount"),
+    ("zero amount", {"amount": "0"}, "amount"),
+    ("over-precise amount", {"amount": "1.001"}, "amount"),
+    ("over-precise yen", {"amount": "1.5", "currency": "JPY"}, "amount"),
+    ("not a number", {"amount": "ten"}, "amount"),
+    ("huge number", {"amount": 10**30}, "amount"),
+    ("unknown currency", {"currency": "XYZ"}, "currency"),
+    ("unknown command", {"type": "PAYOUT"}, "type"),
+    ("over-long id", {"payment_id": "p" * 101}, "payment_id"),
+    ("bad id characters", {"payment_id": "a b"}, "payment_id"),
+    ("wrong type", {"organization_id": ["org-acme"]}, "organization_id"),
+    ("missing amount", {"amount": None}, "amount"),
+    ("description too long", {"description": "d" * 501}, "description"),
+]
+
+
+@pytest.mark.parametrize("label, override, field", BAD_BODIES, ids=[case[0] for case in BAD_BODIES])
+def test_bad_input_is_400_naming_the_field_and_writes_nothing(clients, label, override, field):
+    before = Event.objects.count()
+    response = create(clients.acme, **override)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["fields"]
+    assert Event.objects.count() == before
+
+
+def test_json_numbers_are_exact_decimals(clients):
+    body = '{"type": "CREATE", "payment_id": "payment-num", "organization_id": "org-acme", "amount": 10.10, "currency": "EUR"}'
+    response = clients.acme.post(COMMANDS, body, content_type="application/json")
+    assert response.status_code == 201, response.json()
+    assert Event.objects.get(stream_id="payment-num").data["amount"] == "10.10"
+    infinite = body.replace("10.10", "1e400").replace("payment-num", "payment-inf")
+    assert clients.acme.post(COMMANDS, infinite, content_type="application/json").status_code == 400
+    nan = body.replace("10.10", "NaN").replace("payment-num", "payment-nan")
+    assert clients.acme.post(COMMANDS, nan, content_type="application/json").status_code == 400
+
+
+def test_malformed_json_and_huge_bodies(clients):
+    malformed = clients.acme.post(COMMANDS, "{not json", content_type="application/json")
+    huge = clients.acme.post(COMMANDS, {"type": "CREATE", "description": "x" * 70_000}, format="json")
+    not_an_object = clients.acme.post(COMMANDS, [1, 2], format="json")
+    assert malformed.status_code == 400 and "Malformed JSON" in malformed.json()["error"]["message"]
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "payload_too_large"
+    assert not_an_object.status_code == 400
+
+
+def test_other_organizations_are_invisible_and_not_commandable(clients):
+    create(clients.acme, "payment-acme")
+    forbidden = create(clients.globex, "payment-globex-try", organization_id="org-acme")
+    assert forbidden.status_code == 403
+    for path in ("/api/payments/payment-acme/", "/api/payments/payment-acme/history/",
+                 "/api/payments/payment-acme/state/"):
+        assert clients.globex.get(path).status_code == 404
+        assert clients.acme.get(path).status_code == 200
+        assert clients.operator.get(path).status_code == 200
+    assert clients.globex.get("/api/payments/").json()["results"] == []
+    refund = clients.globex.post(COMMANDS, {"type": "REFUND", "payment_id": "payment-acme", "organization_id": "org-globex",
+                                            "amount": "1.00", "currency": "EUR"}, format="json")
+    assert refund.status_code == 422 and "another organization" in refund.json()["message"]
+
+
+def test_anonymous_requests_are_401(clients):
+    for path in ("/api/payments/", "/api/events/", "/api/analytics/statistics/", "/api/metrics/workflows/"):
+        assert clients.anonymous.get(path).status_code == 401
+    assert clients.anonymous.post(COMMANDS, {}, format="json").status_code == 401
+
+
+def test_time_travel_by_version_and_time(clients):
+    create(clients.acme, "payment-tt", amount="10.00")
+    clients.acme.post(COMMANDS, {"type": "REFUND", "payment_id": "payment-tt", "organization_id": "org-acme",
+                                 "amount": "4.00", "currency": "EUR"}, format="json")
+    now = clients.acme.get("/api/payments/payment-tt/state/").json()
+    first = clients.acme.get("/api/payments/payment-tt/state/", {"version": 1}).json()
+    at_first = clients.acme.get("/api/payments/payment-tt/state/", {"at": first["as_of"]}).json()
+    assert (now["version"], now["refunded"], now["status"]) == (2, "4.00", "PARTIALLY_REFUNDED")
+    assert (first["version"], first["refunded"], first["status"]) == (1, "0.00", "PROCESSED")
+    assert at_first["version"] == 1
+    assert clients.acme.get("/api/payments/payment-tt/state/", {"version": "x"}).status_code == 400
+    assert clients.acme.get("/api/payments/payment-tt/state/", {"at": "2000-01-01T00:00:00Z"}).status_code == 404
+    assert clients.acme.get("/api/payments/payment-tt/state/", {"version": 1, "at": first["as_of"]}).status_code == 400
+
+
+def test_commands_are_throttled(clients, settings):
+    from rest_framework.settings import api_settings
+
+    from django.core.cache import cache
+    cache.clear()
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "commands": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    from rest_framework.throttling import ScopedRateThrottle
+    ScopedRateThrottle.THROTTLE_RATES = rates
+    try:
+        statuses = [create(clients.acme).status_code for _ in range(3)]
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    assert statuses == [201, 201, 429]
