@@ -5,10 +5,12 @@ Every error answers JSON: {"error": {"status": 400, "code": "...", "message": ".
 
 import json
 import logging
+from datetime import UTC
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
@@ -83,6 +85,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, DataError):  # PostgreSQL refused a value the client sent (out of range, ...)
+        exc = exceptions.ValidationError({"query": f"A value is out of range: {str(exc).splitlines()[0]}"})
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)
@@ -112,7 +116,24 @@ class TimeRangeQuery(serializers.Serializer):
         return fields
 
     def validate(self, attrs):
+        for name in ("from", "to"):
+            if attrs.get(name) is not None:
+                try:
+                    attrs[name] = attrs[name].astimezone(UTC)
+                except OverflowError:
+                    raise serializers.ValidationError({name: "Out of the range of dates we can handle."}) from None
         since, until = attrs.get("from"), attrs.get("to")
         if since and until and since >= until:
             raise serializers.ValidationError({"from": "'from' must be before 'to'."})
         return super().validate(attrs)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.CharField(), required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from config.api import ErrorSerializer
 from payments import selectors
 from payments.api.filters import PaymentSummaryFilter
 from payments.api.serializers import (
@@ -51,10 +52,7 @@ class PaymentCommandView(APIView):
             201: OpenApiResponse(PaymentCommandResultSerializer, "Accepted: events were written."),
             200: OpenApiResponse(PaymentCommandResultSerializer, "A replay of an earlier request with this key."),
             422: OpenApiResponse(PaymentCommandResultSerializer, "Refused by a business rule; nothing written."),
-            400: OpenApiResponse(description="Malformed input."), 403: OpenApiResponse(description="Not your organization."),
-            409: OpenApiResponse(description="Idempotency key reused with another body."),
-            413: OpenApiResponse(description="Body too large."),
-            503: OpenApiResponse(description="Temporal or the worker did not answer in time."),
+            409: OpenApiResponse(ErrorSerializer, "Idempotency key reused with another body."),
         },
         summary="Run a payment command (CREATE, REFUND, CANCEL) through Temporal",
     )

@@ -1,0 +1,32 @@
+"""OpenAPI generation (drf-spectacular): every operation documents the error format it can answer."""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+
+from config.api import ErrorSerializer
+
+ERROR_RESPONSES = {
+    "400": "Invalid input; `fields` names each field and its problem.",
+    "401": "No or invalid credentials.",
+    "403": "Not allowed for this caller.",
+    "404": "Not found (or not visible to this caller).",
+    "405": "Method not allowed.",
+    "406": "Not acceptable.",
+    "413": "Request body too large.",
+    "415": "Unsupported media type.",
+    "429": "Too many requests.",
+    "503": "A backing service did not answer in time.",
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Every operation documents the error format for each error status it can answer."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction == "response":
+            for code, description in ERROR_RESPONSES.items():
+                if code not in responses:
+                    responses[code] = self._get_response_for_code(
+                        OpenApiResponse(ErrorSerializer, description), code, direction=direction)
+        return responses
