@@ -4,10 +4,6 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-admin.site.site_header = "Payments audit trail"
-admin.site.site_title = "Payments audit trail"
-admin.site.index_title = "History, read models and analytics"
-
 api = [
     path("", include("payments.api.urls")),
     path("", include("eventstore.api.urls")),

@@ -22,7 +22,7 @@ from eventstore.encoding import (
     event_hash,
     seal_hash,
 )
-from eventstore.models import Event, Seal, Stream
+from eventstore.models import ChainVerification, Event, Seal, Stream
 
 CHUNK_SIZE = 5000
 _EVENT_FIELDS = (
@@ -123,7 +123,17 @@ def verify_event_chain(
     if seal and report.ok:
         count, digest = coverage.covered(len(seals))
         report.new_seal = _record_seal(horizon, count, digest)
+    _record_run(report, seals)
     return report
+
+
+def _record_run(report: ChainReport, seals: list[Seal]) -> None:
+    latest = report.new_seal or (seals[-1] if seals else None)
+    ChainVerification.objects.create(
+        ok=report.ok, events_checked=report.events_checked, streams_checked=report.streams_checked,
+        problem_count=report.problem_count, problems="\n".join(str(problem) for problem in report.problems),
+        seal_hash=latest.hash if latest else "",
+    )
 
 
 def _verify_streams(report: ChainReport, coverage: _SealCoverage, on_progress) -> None:

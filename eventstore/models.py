@@ -160,3 +160,23 @@ class Snapshot(models.Model):
 
     def __str__(self):
         return f"{self.stream_id} at v{self.version}"
+
+
+class ChainVerification(models.Model):
+    """The outcome of each verify_event_chain run, for the dashboard and operators."""
+
+    ran_at = models.DateTimeField(auto_now_add=True)
+    ok = models.BooleanField()
+    events_checked = models.BigIntegerField()
+    streams_checked = models.BigIntegerField()
+    problem_count = models.BigIntegerField()
+    problems = models.TextField(blank=True, help_text="The first problems found, one per line.")
+    seal_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-ran_at"]
+        get_latest_by = "ran_at"
+
+    def __str__(self):
+        verdict = "intact" if self.ok else f"{self.problem_count} problems"
+        return f"{self.ran_at:%Y-%m-%d %H:%M} {verdict}"

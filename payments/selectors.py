@@ -78,3 +78,23 @@ def visible_payment(payment_id: str, organization_ids: list[str] | None) -> Paym
     except CommandRejected:
         return None
     return payment_summaries(organization_ids).filter(payment_id=stream_id).first()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    event: RecordedEvent
+    state: dict  # the payment right after this event
+    changes: dict[str, tuple]  # field: (before, after)
+
+
+def history_with_states(payment_id: str) -> list[HistoryEntry]:
+    """Each event of a payment with the state it left and what it changed, for people to read."""
+    payment, before, entries = PaymentAggregate(canonical_payment_id(payment_id)), None, []
+    for event in payment_history(payment_id):
+        payment.fold([(event.event_type, event.data)])
+        state = payment.to_snapshot()
+        changes = {field: ((before or {}).get(field), value) for field, value in state.items()
+                   if field != "version" and (before or {}).get(field) != value}
+        entries.append(HistoryEntry(event, state, changes))
+        before = state
+    return entries

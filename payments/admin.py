@@ -1,0 +1,118 @@
+"""Payments in the admin: the read model list, each payment's history with its state after every
+event, time travel, and correlation timelines."""
+
+from datetime import datetime
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from config.admin_tools import ReadOnlyAdmin
+from eventstore import selectors as store
+from payments import selectors
+from payments.models import Membership, Organization, PaymentSummary
+
+
+@admin.register(PaymentSummary)
+class PaymentSummaryAdmin(ReadOnlyAdmin):
+    list_display = ("payment_id", "status", "amount_shown", "refunded_shown", "currency", "organization_id",
+                    "user_id", "created_at", "updated_at")
+    list_filter = ("status", "currency", "organization_id", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("=payment_id", "=user_id", "description")
+    search_help_text = "An exact payment id or user id, or words of the description."
+    ordering = ("-created_at",)
+    date_hierarchy = "created_at"
+    csv_fields = ("payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
+                  "description", "correlation_id", "created_at", "updated_at", "version")
+    change_form_template = "admin/payments/paymentsummary/change_form.html"
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, payment):
+        return money(payment.amount, payment.currency)
+
+    @admin.display(description="refunded", ordering="refunded")
+    def refunded_shown(self, payment):
+        return money(payment.refunded, payment.currency)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        payment = self.get_object(request, object_id)
+        if payment is None or not self.has_view_permission(request, payment):
+            raise Http404
+        context = {
+            **(extra_context or {}),
+            "payment": payment,
+            "history": selectors.history_with_states(payment.payment_id),
+            "as_of": self._as_of(request, payment),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    def _as_of(self, request, payment) -> dict:
+        """The state-as-of panel: a version or a date and time picked by the reader."""
+        version, at, error = request.GET.get("version"), request.GET.get("at"), ""
+        moment = None
+        if at:
+            moment = parse_datetime(at)
+            if moment is None:
+                error = f"{at!r} is not a date and time."
+            elif timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, timezone.get_current_timezone())
+        number = int(version) if version and version.isdigit() else None
+        if version and number is None:
+            error = f"{version!r} is not a version number."
+        if error or (number is None and moment is None):
+            return {"error": error, "version": version or "", "at": at or ""}
+        state = selectors.payment_state_as_of(payment.payment_id, version=number, at=moment)
+        return {"state": state, "version": version or "", "at": at or "", "asked": True}
+
+
+def money(amount, currency: str) -> str:
+    from payments.domain import CommandRejected, minor_units
+
+    try:
+        decimals = minor_units(currency)
+    except CommandRejected:
+        return str(amount)
+    return f"{amount:,.{decimals}f}"
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("id", "name")
+    search_fields = ("id", "name")
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "organization", "created_at")
+    list_filter = ("organization",)
+    autocomplete_fields = ("organization",)
+
+
+def timeline_view(request, correlation_id: str):
+    """Every event sharing a correlation id, across payments, on a time axis."""
+    if not request.user.has_perm("eventstore.view_event"):
+        raise PermissionDenied
+    events = list(store.events_by_correlation(correlation_id))
+    if not events:
+        raise Http404("No event carries this correlation id.")
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Timeline of {correlation_id}",
+        "correlation_id": correlation_id,
+        "events": events,
+        "marks": list(zip(events, time_axis([event.recorded_at for event in events]))),
+    }
+    return TemplateResponse(request, "admin/payments/timeline.html", context)
+
+
+def time_axis(moments: list[datetime]) -> list[float]:
+    """Each moment's place on the axis, 0 to 100 percent of the span from the first to the last."""
+    first, last = min(moments), max(moments)
+    span = (last - first).total_seconds() or 1
+    return [100 * (moment - first).total_seconds() / span for moment in moments]
+
+
+ADMIN_PAGES = [("timeline/<str:correlation_id>/", timeline_view, "timeline")]

@@ -1,0 +1,97 @@
+"""The admin as finance staff use it: payments, a payment's history and state as of, timelines,
+CSV exports; and what nobody may do."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from eventstore.models import Event
+from eventstore.projections import apply_all_pending
+from tests.admin_users import finance_user
+from tests.payments.history import random_commands
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def finance(client):
+    random_commands(120, payments=20)
+    apply_all_pending()
+    client.force_login(finance_user())
+    return client
+
+
+def a_refunded_payment():
+    return Event.objects.filter(event_type="PaymentRefunded").values_list("stream_id", flat=True).first()
+
+
+def test_payments_list_with_filters(finance):
+    from payments.models import PaymentSummary
+
+    currency = PaymentSummary.objects.values_list("currency", flat=True).first()
+    listing = finance.get("/admin/payments/paymentsummary/", {"currency__exact": currency})
+    assert listing.status_code == 200
+    rows = listing.context["cl"].result_list
+    assert rows and all(row.currency == currency for row in rows)
+    assert finance.get("/admin/payments/paymentsummary/", {"q": rows[0].payment_id}).context["cl"].result_count == 1
+
+
+def test_payment_history_shows_each_state_and_change(finance):
+    payment_id = a_refunded_payment()
+    page = finance.get(f"/admin/payments/paymentsummary/{payment_id}/change/")
+    assert page.status_code == 200
+    history = page.context["history"]
+    assert [entry.event.version for entry in history] == list(range(1, len(history) + 1))
+    refund = next(entry for entry in history if entry.event.event_type == "PaymentRefunded")
+    assert "refunded" in refund.changes and refund.state["status"] in ("PARTIALLY_REFUNDED", "REFUNDED")
+    assert b"PaymentRefunded" in page.content and b"What changed" in page.content
+    assert b'name="_save"' not in page.content
+
+
+def test_state_as_of_an_earlier_version(finance):
+    payment_id = a_refunded_payment()
+    page = finance.get(f"/admin/payments/paymentsummary/{payment_id}/change/", {"version": 1})
+    assert page.context["as_of"]["state"].version == 1
+    assert page.context["as_of"]["state"].state["status"] == "PROCESSED"
+    bad = finance.get(f"/admin/payments/paymentsummary/{payment_id}/change/", {"version": "one"})
+    assert bad.status_code == 200 and "not a version number" in bad.context["as_of"]["error"]
+
+
+def test_timeline_page(finance):
+    event = Event.objects.first()
+    correlation = event.metadata["correlation_id"]
+    page = finance.get(f"/admin/timeline/{correlation}/")
+    assert page.status_code == 200
+    assert len(page.context["events"]) == Event.objects.filter(metadata__correlation_id=correlation).count()
+    assert finance.get("/admin/timeline/no-such-thing/").status_code == 404
+
+
+def test_csv_export_streams_the_filtered_list(finance):
+    response = finance.get("/admin/payments/paymentsummary/export.csv", {"status__exact": "CANCELLED"})
+    assert response.status_code == 200 and response.streaming
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][0] == "payment_id" and all(row[6] == "CANCELLED" for row in rows[1:])
+    events = finance.get("/admin/eventstore/event/export.csv", {"event_type__exact": "PaymentRefunded"})
+    lines = b"".join(events.streaming_content).decode().splitlines()
+    assert len(lines) - 1 == Event.objects.filter(event_type="PaymentRefunded").count()
+
+
+def test_finance_staff_cannot_change_events_and_others_see_nothing(finance, client):
+    event = Event.objects.first()
+    assert finance.get(f"/admin/eventstore/event/{event.position}/change/").status_code == 200
+    assert finance.post(f"/admin/eventstore/event/{event.position}/change/", {"event_type": "X"}).status_code == 403
+    assert finance.get("/admin/eventstore/event/add/").status_code == 403
+    assert finance.get("/admin/auth/user/").status_code == 403
+
+    plain_staff = get_user_model().objects.create_user("stan", password="pw", is_staff=True)
+    client.force_login(plain_staff)
+    assert client.get("/admin/payments/paymentsummary/").status_code == 403
+    assert client.get("/admin/analytics/dashboard/").status_code == 403
+    assert client.get(f"/admin/timeline/{event.metadata['correlation_id']}/").status_code == 403
+    assert client.get("/admin/payments/paymentsummary/export.csv").status_code == 403
+
+    customer = get_user_model().objects.create_user("cust", password="pw")
+    client.force_login(customer)
+    assert client.get("/admin/").status_code == 302
