@@ -31,11 +31,11 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, payment):
-        return money(payment.amount, payment.currency)
+        return payment.amount_text
 
     @admin.display(description="refunded", ordering="refunded")
     def refunded_shown(self, payment):
-        return money(payment.refunded, payment.currency)
+        return payment.refunded_text
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         payment = self.get_object(request, object_id)
@@ -66,16 +66,6 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             return {"error": error, "version": version or "", "at": at or ""}
         state = selectors.payment_state_as_of(payment.payment_id, version=number, at=moment)
         return {"state": state, "version": version or "", "at": at or "", "asked": True}
-
-
-def money(amount, currency: str) -> str:
-    from payments.domain import CommandRejected, minor_units
-
-    try:
-        decimals = minor_units(currency)
-    except CommandRejected:
-        return str(amount)
-    return f"{amount:,.{decimals}f}"
 
 
 @admin.register(Organization)

@@ -4,9 +4,18 @@
 from django.conf import settings
 from django.db import models
 
-from payments.domain import PaymentStatus
+from payments.domain import CommandRejected, PaymentStatus, minor_units
 
 MONEY = dict(max_digits=18, decimal_places=3)
+
+
+def money_text(amount, currency: str) -> str:
+    """An amount with the currency's minor units and thousands separators: 1,234.50 EUR, 1,500 JPY."""
+    try:
+        decimals = minor_units(currency)
+    except CommandRejected:
+        return str(amount)
+    return f"{amount:,.{decimals}f}"
 
 
 class PaymentSummary(models.Model):
@@ -38,7 +47,15 @@ class PaymentSummary(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.payment_id} {self.amount} {self.currency} ({self.status})"
+        return f"{self.payment_id}: {self.amount_text} {self.currency} ({self.get_status_display()})"
+
+    @property
+    def amount_text(self) -> str:
+        return money_text(self.amount, self.currency)
+
+    @property
+    def refunded_text(self) -> str:
+        return money_text(self.refunded, self.currency)
 
 
 class Organization(models.Model):
