@@ -8,6 +8,7 @@ BENCHMARKS = {
     "bench_payments": ["--commands", "100", "--serial", "10", "--rounds", "1"],
     "bench_projections": ["--events", "50000", "--stream-events", "2000"],
     "bench_analytics": ["--payments", "5000", "--runs", "2"],
+    "bench_admin": ["--payments", "5000", "--runs", "2"],
 }
 
 
