@@ -5,6 +5,7 @@ absolute times on shared machines are noise, ratios are what to compare.
 """
 
 import contextlib
+import threading
 import statistics
 import time
 from dataclasses import dataclass
@@ -75,3 +76,24 @@ def alternate(rounds: int, operations: int, measured: Callable[[], None], baseli
         baseline_rates.append(operations / timed(baseline))
         measured_rates.append(operations / timed(measured))
     return statistics.median(measured_rates), statistics.median(baseline_rates)
+
+
+def in_threads(count: int, work) -> None:
+    """Run `work(index)` in `count` threads, each with its own database connection; re-raise an error."""
+    errors = []
+
+    def body(index):
+        try:
+            work(index)
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=body, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]

@@ -64,9 +64,13 @@ class RunOutcome:
 
 
 def _checkpoint_row(name: str, *, wait: bool) -> ProjectionCheckpoint | None:
-    ProjectionCheckpoint.objects.bulk_create([ProjectionCheckpoint(name=name)], ignore_conflicts=True)
+    """The projection's checkpoint, locked for this transaction; None if another runner holds it."""
     rows = ProjectionCheckpoint.objects.select_for_update(skip_locked=not wait).filter(name=name)
-    return rows.first()
+    row = rows.first()
+    if row is None and not ProjectionCheckpoint.objects.filter(name=name).exists():
+        ProjectionCheckpoint.objects.bulk_create([ProjectionCheckpoint(name=name)], ignore_conflicts=True)
+        row = rows.first()
+    return row
 
 
 def _advance(row: ProjectionCheckpoint, events: list[RecordedEvent]) -> None:

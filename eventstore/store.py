@@ -1,7 +1,8 @@
 """Appending to the event store: the only code that writes events.
 
 Validation and canonical JSON happen here; locking, numbering, hashing and inserting happen in one
-round trip in the database function `eventstore_append` (migration 0006).
+statement, the database function `eventstore_append` (migration 0006): one round trip, and in
+autocommit mode its own transaction.
 
 Concurrency: a transaction-scoped advisory lock per stream serializes writers of one stream
 (and only of that stream). The lock takes no transaction id, so the inserting transaction gets its
@@ -11,6 +12,7 @@ and (transaction id, position) order agree. Readers that follow the whole store 
 written, so that its transaction id is taken under the lock.
 """
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Sequence
@@ -59,7 +61,7 @@ def append_events(
     batch = _validated_batch(stream_id, aggregate_type, events, expected_version)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            with transaction.atomic():
+            with _own_transaction():
                 return _append_under_lock(stream_id, aggregate_type, batch, expected_version)
         except IntegrityError as error:
             stored = _already_stored(stream_id, aggregate_type, batch)
@@ -71,6 +73,13 @@ def append_events(
             if _violated_constraint(error) != STREAM_VERSION_CONSTRAINT or attempt == MAX_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def _own_transaction():
+    """The append is one statement, so in autocommit mode it is its own transaction: no BEGIN and
+    COMMIT round trips. Inside a caller's transaction it runs in a savepoint, so a failed append
+    leaves that transaction usable."""
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
 
 
 def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> AppendResult:

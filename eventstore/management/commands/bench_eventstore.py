@@ -1,6 +1,5 @@
 """`manage.py bench_eventstore`: append throughput and read plans, each against a same-run baseline."""
 
-import threading
 import uuid
 from datetime import timedelta
 
@@ -11,7 +10,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from eventstore import selectors
-from eventstore.benchmarking import Comparison, alternate, psycopg_settings, scratch_database, timed
+from eventstore.benchmarking import Comparison, alternate, in_threads, psycopg_settings, scratch_database, timed
 from eventstore.events import ANY, Checkpoint, NewEvent
 from eventstore.integrity import verify_event_chain
 from eventstore.store import append_events
@@ -42,26 +41,6 @@ def new_events(count: int, offset: int = 0) -> list[NewEvent]:
 
 def raw_row(stream_id: str, version: int, index: int) -> tuple:
     return (uuid.uuid4(), stream_id, version, Jsonb(DATA), Jsonb(metadata(index)), FAKE_HASH, FAKE_HASH)
-
-
-def in_threads(count: int, work) -> None:
-    errors = []
-
-    def body(index):
-        try:
-            work(index)
-        except BaseException as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=body, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 class Command(BaseCommand):

@@ -1,15 +1,13 @@
 """`manage.py bench_projections`: rebuild throughput beside a plain read of the same events, and
 stream loading with and without snapshots, in one run on one database."""
 
-import threading
 import uuid
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import connection
 
 from eventstore import selectors
-from eventstore.benchmarking import Comparison, scratch_database, timed
+from eventstore.benchmarking import Comparison, in_threads, scratch_database, timed
 from eventstore.events import NO_STREAM, NewEvent
 from eventstore.projections import apply_pending, rebuild
 from eventstore.store import append_events
@@ -33,19 +31,12 @@ def load(events: int, per_payment: int = 10) -> None:
     run, payments = uuid.uuid4().hex[:6], events // per_payment
 
     def work(thread: int) -> None:
-        try:
-            for index in range(thread, payments, LOADER_THREADS):
-                payment_id = f"payment-bench-{run}-{index}"
-                append_events(stream_id=payment_id, aggregate_type=AGGREGATE_TYPE,
-                              events=payment_life(payment_id, per_payment - 1), expected_version=NO_STREAM)
-        finally:
-            connection.close()
+        for index in range(thread, payments, LOADER_THREADS):
+            payment_id = f"payment-bench-{run}-{index}"
+            append_events(stream_id=payment_id, aggregate_type=AGGREGATE_TYPE,
+                          events=payment_life(payment_id, per_payment - 1), expected_version=NO_STREAM)
 
-    threads = [threading.Thread(target=work, args=(thread,)) for thread in range(LOADER_THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(LOADER_THREADS, work)
 
 
 class Command(BaseCommand):
