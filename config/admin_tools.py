@@ -3,6 +3,7 @@
 import csv
 
 from django.contrib import admin
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import StreamingHttpResponse
@@ -78,3 +79,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 def _with_header(fields, rows):
     yield fields
     yield from rows
+
+
+class CachedValuesFilter(admin.AllValuesFieldListFilter):
+    """The distinct values of a column, remembered for a few minutes: finding them reads the whole
+    index, which is too slow to do on every page of a big table."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        key = f"admin:values:{model._meta.label}:{field_path}"
+        values = cache.get(key)
+        if values is None:
+            values = list(self.lookup_choices)
+            cache.set(key, values, timeout=300)
+        self.lookup_choices = values

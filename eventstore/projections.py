@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 REBUILD_SCHEMA = "projection_rebuild"
 REBUILD_SUFFIX = "@rebuild"
 RETRY_FAILED_AFTER = timedelta(seconds=5)
+LAG_COUNT_LIMIT = 100_000  # lag() counts events behind up to this many
 
 
 class Projection:
@@ -179,7 +180,8 @@ class Lag:
 
 
 def lag(projection_names: Iterable[str] | None = None) -> list[Lag]:
-    """Per projection: committed events not applied yet, and the age of the oldest of them."""
+    """Per projection: committed events not applied yet (up to LAG_COUNT_LIMIT), and the age of the
+    oldest of them."""
     names = list(projection_names) if projection_names is not None else list(registered())
     rows = {row.name: row for row in ProjectionCheckpoint.objects.filter(name__in=names)}
     return [_lag_of(name, rows.get(name) or ProjectionCheckpoint(name=name)) for name in names]
@@ -189,7 +191,8 @@ def _lag_of(name: str, row: ProjectionCheckpoint) -> Lag:
     pending = Event.objects.filter(selectors.committed_after(Checkpoint(row.transaction_id, row.position)))
     oldest = pending.order_by("transaction_id", "position").values_list("recorded_at", flat=True).first()
     seconds = (timezone.now() - oldest).total_seconds() if oldest else 0.0
-    return Lag(name, pending.count(), max(seconds, 0.0), row.position, row.events_applied, row.failing_position)
+    behind = pending.values("position")[:LAG_COUNT_LIMIT].count()  # bounded: a far-behind projection costs no more
+    return Lag(name, behind, max(seconds, 0.0), row.position, row.events_applied, row.failing_position)
 
 
 # Rebuilding ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.admin_tools import ReadOnlyAdmin
+from config.admin_tools import CachedValuesFilter, ReadOnlyAdmin
 from eventstore import selectors as store
 from payments import selectors
 from payments.models import Membership, Organization, PaymentSummary
@@ -20,11 +20,11 @@ from payments.models import Membership, Organization, PaymentSummary
 class PaymentSummaryAdmin(ReadOnlyAdmin):
     list_display = ("payment_id", "status", "amount_shown", "refunded_shown", "currency", "organization_id",
                     "user_id", "created_at", "updated_at")
-    list_filter = ("status", "currency", "organization_id", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("status", ("currency", CachedValuesFilter), ("organization_id", CachedValuesFilter),
+                   ("created_at", admin.DateFieldListFilter))
     search_fields = ("=payment_id", "=user_id", "description")
     search_help_text = "An exact payment id or user id, or words of the description."
     ordering = ("-created_at",)
-    date_hierarchy = "created_at"
     csv_fields = ("payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
                   "description", "correlation_id", "created_at", "updated_at", "version")
     change_form_template = "admin/payments/paymentsummary/change_form.html"
