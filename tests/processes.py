@@ -21,6 +21,7 @@ def database_url() -> str:
 
 def command_env(**overrides: str) -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base", "DATABASE_URL": database_url()}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set in-process for the browser tests only
     env.update(overrides)
     return env
 
