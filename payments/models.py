@@ -9,13 +9,13 @@ from payments.domain import CommandRejected, PaymentStatus, minor_units
 MONEY = dict(max_digits=18, decimal_places=3)
 
 
-def money_text(amount, currency: str) -> str:
-    """An amount with the currency's minor units and thousands separators: 1,234.50 EUR, 1,500 JPY."""
+def money_text(amount, currency: str, *, separators: bool = True) -> str:
+    """An amount with the currency's minor units: 1,234.50 EUR, 1,500 JPY (or 1234.50 without separators)."""
     try:
         decimals = minor_units(currency)
     except CommandRejected:
         return str(amount)
-    return f"{amount:,.{decimals}f}"
+    return f"{amount:{',' if separators else ''}.{decimals}f}"
 
 
 class PaymentSummary(models.Model):
@@ -56,6 +56,14 @@ class PaymentSummary(models.Model):
     @property
     def refunded_text(self) -> str:
         return money_text(self.refunded, self.currency)
+
+    @property
+    def amount_decimal(self) -> str:
+        return money_text(self.amount, self.currency, separators=False)
+
+    @property
+    def refunded_decimal(self) -> str:
+        return money_text(self.refunded, self.currency, separators=False)
 
 
 class Organization(models.Model):

@@ -68,6 +68,9 @@ class PaymentCommandResultSerializer(serializers.Serializer):
 
 
 class PaymentSummarySerializer(serializers.ModelSerializer):
+    amount = serializers.CharField(source="amount_decimal", help_text="Decimal string in the currency's minor units.")
+    refunded = serializers.CharField(source="refunded_decimal")
+
     class Meta:
         model = PaymentSummary
         fields = ["payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",

@@ -33,7 +33,7 @@ def test_create_then_read_it_back_everywhere(clients):
     assert not result["replayed"] and len(result["event_ids"]) == 1
 
     detail = clients.acme.get("/api/payments/payment-api-1/").json()
-    assert (detail["amount"], detail["currency"], detail["status"], detail["user_id"]) == ("100.000", "EUR", "PROCESSED", "alice")
+    assert (detail["amount"], detail["currency"], detail["status"], detail["user_id"]) == ("100.00", "EUR", "PROCESSED", "alice")
     history = clients.acme.get("/api/payments/payment-api-1/history/").json()
     assert [(e["event_type"], e["version"]) for e in history] == [("PaymentProcessed", 1)]
     assert set(history[0]) >= {"event_id", "event_type", "version", "timestamp", "data", "metadata"}
