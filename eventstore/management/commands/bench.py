@@ -9,6 +9,7 @@ BENCHMARKS = {
     "bench_projections": ["--events", "50000", "--stream-events", "2000"],
     "bench_analytics": ["--payments", "5000", "--runs", "2"],
     "bench_admin": ["--payments", "5000", "--runs", "2"],
+    "bench_api": ["--payments", "2000", "--seconds", "3"],
 }
 
 
