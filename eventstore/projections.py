@@ -47,6 +47,7 @@ class Projection:
 
     name: str = ""
     models: tuple[type[Model], ...] = ()
+    prompt: bool = True  # applied right after each command; False: left to the catch-up loop
 
     def apply(self, events: list[RecordedEvent]) -> None:
         raise NotImplementedError
@@ -162,10 +163,14 @@ def _resolve_errors(name: str, row: ProjectionCheckpoint) -> None:
     row.failing_position = None
 
 
-def apply_all_pending(*, batch_size: int = 1000, max_batches: int | None = None) -> dict[str, RunOutcome]:
+def apply_all_pending(
+    *, batch_size: int = 1000, max_batches: int | None = None, prompt_only: bool = False
+) -> dict[str, RunOutcome]:
+    """Every registered projection (or only those readers expect right after a command)."""
     return {
         name: apply_pending(projection, batch_size=batch_size, max_batches=max_batches)
         for name, projection in registered().items()
+        if projection.prompt or not prompt_only
     }
 
 

@@ -37,11 +37,12 @@ def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
 @activity.defn(name="payments.publish_events")
 @django_activity
 def publish_events(request: PublishRequest) -> None:
-    """Apply freshly appended events to every projection now, rather than at the catch-up loop's next turn.
+    """Apply freshly appended events to the projections readers expect right away (the payment
+    summary), rather than at the catch-up loop's next turn.
 
     A projection busy in another runner is skipped: that runner or the catch-up loop applies them.
     """
-    outcomes = apply_all_pending(max_batches=5)
+    outcomes = apply_all_pending(max_batches=5, prompt_only=True)
     logger.debug("Published %s %s: %s", request.stream_id, request.positions, outcomes)
 
 

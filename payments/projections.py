@@ -71,6 +71,7 @@ class PaymentSnapshotProjection(Projection):
 
     name = "payment_snapshots"
     models = (Snapshot,)
+    prompt = False  # only speeds up loading; the catch-up loop keeps it current
 
     def apply(self, events: list[RecordedEvent]) -> None:
         every = settings.PAYMENTS_SNAPSHOT_EVERY
