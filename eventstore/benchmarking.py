@@ -1,4 +1,5 @@
-"""Shared tools of the `bench_*` commands: a scratch database, timing and same-run ratios.
+"""Shared tools of the `bench_*` commands (and the concurrency tests): a scratch database, threads
+with their own connections, timing and same-run ratios.
 
 Every figure is printed beside a baseline measured in the same process on the same machine:
 absolute times on shared machines are noise, ratios are what to compare.
@@ -79,11 +80,14 @@ def alternate(rounds: int, operations: int, measured: Callable[[], None], baseli
 
 
 def in_threads(count: int, work) -> None:
-    """Run `work(index)` in `count` threads, each with its own database connection; re-raise an error."""
+    """Run `work(index)` in `count` threads started together, each with its own database connection;
+    re-raise the first error any of them met."""
     errors = []
+    start = threading.Barrier(count)
 
     def body(index):
         try:
+            start.wait()
             work(index)
         except BaseException as error:  # surfaced below
             errors.append(error)
