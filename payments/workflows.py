@@ -145,6 +145,7 @@ class PaymentEventSourcingWorkflow:
         workflow.logger.info(
             "%s %s %s: %s", "ACCEPTED" if success else "REJECTED", self.result.payment_id,
             f"v{self.result.version}", message,
+            extra={"correlation_id": self.result.correlation_id, "payment_id": self.result.payment_id},
         )
         return self.result
 

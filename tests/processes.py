@@ -26,8 +26,10 @@ def command_env(**overrides: str) -> dict:
     return env
 
 
-def manage(*arguments: str, env: dict, **popen) -> subprocess.Popen:
+def manage(*arguments: str, env: dict, output=subprocess.PIPE) -> subprocess.Popen:
+    """Run a management command. A long-running one that logs a lot must get a file as `output`:
+    nobody reads a pipe while the test runs, and a full pipe would block the process."""
     return subprocess.Popen(
         [sys.executable, str(BASE_DIR / "manage.py"), *arguments],
-        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen,
+        cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
     )

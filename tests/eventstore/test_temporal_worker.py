@@ -34,7 +34,8 @@ def test_unreachable_postgres_is_a_clear_message_not_a_traceback():
 def test_worker_serves_workflows_and_stops_gracefully_on_sigterm(temporal_server):
     task_queue = f"worker-{uuid.uuid4()}"
     address = temporal_server.client.service_client.config.target_host
-    process = manage("temporal_worker", "--task-queue", task_queue, env=command_env(TEMPORAL_ADDRESS=address))
+    process = manage("temporal_worker", "--task-queue", task_queue, "--no-catch-up",
+                     env=command_env(TEMPORAL_ADDRESS=address))
     try:
         request = EventStoreRequest("append", append=AppendRequest(
             "payment-worker", "Payment", [EventInput("PaymentProcessed", {"amount": "1.00"})], "no_stream"

@@ -16,14 +16,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 COMMANDS = 200
 
 
-def start_worker(task_queue, address):
-    return manage("temporal_worker", "--task-queue", task_queue, env=command_env(TEMPORAL_ADDRESS=address))
+def start_worker(task_queue, address, log):
+    return manage("temporal_worker", "--task-queue", task_queue, "--no-catch-up",
+                  env=command_env(TEMPORAL_ADDRESS=address), output=log)
 
 
-def test_sigkilled_worker_loses_and_duplicates_nothing(temporal_server):
+def test_sigkilled_worker_loses_and_duplicates_nothing(temporal_server, tmp_path):
     task_queue, prefix = f"crash-{uuid.uuid4()}", f"crash{uuid.uuid4().hex[:8]}"
     commands = [request(payment_id=f"{prefix}-{index}", amount="1.00") for index in range(COMMANDS)]
-    first = start_worker(task_queue, temporal_server.address)
+    log = open(tmp_path / "workers.log", "w")
+    first = start_worker(task_queue, temporal_server.address, log)
     second = None
     try:
         async def submit_all():
@@ -40,14 +42,15 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(temporal_server):
         first.kill()
         first.wait()
         written_before_kill = Event.objects.filter(stream_id__startswith=f"payment-{prefix}").count()
-        second = start_worker(task_queue, temporal_server.address)
+        second = start_worker(task_queue, temporal_server.address, log)
 
         results = pending.result(timeout=300)
     finally:
         for worker in (first, second):
             if worker is not None and worker.poll() is None:
                 worker.kill()
-                worker.communicate()
+                worker.wait()
+        log.close()
 
     assert written_before_kill < COMMANDS, "the worker was killed too late to prove anything"
     assert all(result.success for result in results), [r.message for r in results if not r.success][:3]
