@@ -1,6 +1,7 @@
 """`manage.py bench_payments`: commands through the real worker beside a bare workflow of the same shape."""
 
 import asyncio
+import logging
 import statistics
 import time
 import uuid
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=2)
 
     def handle(self, *args, commands, serial, rounds, **options):
+        logging.getLogger("temporalio.workflow").setLevel(logging.WARNING)  # not one line per command
         with scratch_database():
             asyncio.run(self._bench(commands, serial, rounds))
 
