@@ -10,7 +10,15 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from analytics import charts
-from analytics.queries import INTERVALS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
+from analytics.queries import (
+    INTERVALS,
+    EventQuery,
+    InvalidQuery,
+    event_statistics,
+    event_trend,
+    known_event_types,
+    time_zone_named,
+)
 from analytics.workflow_metrics import workflow_metrics
 from eventstore.models import ChainVerification, ProjectionError
 from eventstore.projections import lag
@@ -46,15 +54,9 @@ def dashboard_view(request):
 def _figures(form: DashboardForm) -> dict:
     data = form.cleaned_data
     try:
-        from zoneinfo import ZoneInfo
-
-        zone = ZoneInfo(data["time_zone"])
-    except Exception:
-        form.add_error("time_zone", "Unknown time zone; use an IANA name such as Europe/Paris.")
-        return {}
-    query = EventQuery(data["event_type"], datetime.combine(data["start"], time(), zone),
-                       datetime.combine(data["end"] + timedelta(days=1), time(), zone))
-    try:
+        zone = time_zone_named(data["time_zone"])
+        query = EventQuery(data["event_type"], datetime.combine(data["start"], time(), zone),
+                           datetime.combine(data["end"] + timedelta(days=1), time(), zone))
         statistics = event_statistics(query)
         trend = event_trend(query, interval=data["interval"], time_zone=data["time_zone"])
     except InvalidQuery as error:

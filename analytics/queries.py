@@ -142,7 +142,7 @@ def event_trend(query: EventQuery, *, interval: str, time_zone: str = "UTC") -> 
     """Counts and per-currency amount totals per hour, day, week (Monday) or month, in `time_zone`,
     every bucket of the range present, empty ones as zeros."""
     query = validated(query)
-    zone = _zone(time_zone)
+    zone = time_zone_named(time_zone)
     if interval not in INTERVALS:
         raise InvalidQuery("interval", f"Unknown interval {interval!r}; use hour, day, week or month.")
     if (query.until - query.since) / INTERVALS[interval] > MAX_BUCKETS:
@@ -169,7 +169,7 @@ def event_trend(query: EventQuery, *, interval: str, time_zone: str = "UTC") -> 
     return EventTrend(query.event_type, interval, time_zone, query.since, query.until, _buckets(rows, zone))
 
 
-def _zone(time_zone: str) -> ZoneInfo:
+def time_zone_named(time_zone: str) -> ZoneInfo:
     try:
         return ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):

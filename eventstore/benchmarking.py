@@ -66,7 +66,7 @@ class Comparison:
     def line(self) -> str:
         return (
             f"{self.name:<46} {self.measured:>12,.1f} {self.unit:<10} baseline ({self.baseline_name}) "
-            f"{self.baseline:>12,.1f}  ratio {self.ratio:.2f}x"
+            f"{self.baseline:>12,.1f}  ratio {self.ratio:.2f}x ({'higher' if self.higher_is_better else 'lower'} is better)"
         )
 
 

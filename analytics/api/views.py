@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from analytics.queries import INTERVALS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
 from analytics.workflow_metrics import workflow_metrics
 from config.api import TimeRangeQuery
-from payments.selectors import visible_organizations
+from payments.selectors import organizations_to_search, visible_organizations
 
 
 class AnalyticsQuery(TimeRangeQuery):
@@ -35,12 +35,7 @@ class Unavailable(APIException):
 
 
 def _scoped_query(request, params) -> EventQuery:
-    visible = visible_organizations(request.user)
-    wanted = params.get("organization_id")
-    if wanted is not None:
-        organizations = (wanted,) if visible is None or wanted in visible else ()
-    else:
-        organizations = None if visible is None else tuple(visible)
+    organizations = organizations_to_search(request.user, params.get("organization_id"))
     return EventQuery(params["event_type"], params["from"], params["to"], organizations)
 
 

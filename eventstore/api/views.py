@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from config.api import TimeRangeQuery
 from eventstore import selectors
 from payments.api.serializers import EventSerializer
-from payments.selectors import visible_organizations
+from payments.selectors import organizations_to_search, visible_organizations
 
 MAX_PAGE = 500
 
@@ -62,12 +62,7 @@ class EventSearchView(APIView):
         return Response({"results": EventSerializer(page.events, many=True).data, "next": next_url})
 
     def _search(self, params) -> selectors.EventSearch:
-        visible = visible_organizations(self.request.user)
-        wanted = params.get("organization_id")
-        if wanted is not None:
-            organizations = (wanted,) if visible is None or wanted in visible else ()
-        else:
-            organizations = None if visible is None else tuple(visible)
+        organizations = organizations_to_search(self.request.user, params.get("organization_id"))
         return selectors.EventSearch(
             event_type=params.get("event_type"), aggregate_type=params.get("aggregate_type"),
             organization_ids=organizations, currency=(params.get("currency") or "").upper() or None,
