@@ -4,8 +4,11 @@ Each app may list pages in `<app>.admin.ADMIN_PAGES` as (route, view, name); the
 the admin's own login and permission checks (`admin_view`) and named `admin:<name>`.
 """
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import path
 
 from config.app_modules import declared_by_apps
@@ -24,3 +27,14 @@ class PaymentsAdminSite(admin.AdminSite):
 
 class PaymentsAdminConfig(AdminConfig):
     default_site = "config.admin_site.PaymentsAdminSite"
+
+
+def login_locked_out(request, credentials, *args, **kwargs) -> HttpResponse:
+    """The page after too many failed logins (django-axes' AXES_LOCKOUT_CALLABLE), in the admin's look."""
+    context = {
+        **admin.site.each_context(request),
+        "title": "Too many failed logins",
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    return render(request, "admin/login_locked_out.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)

