@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: install run test bench check-python
+.PHONY: install run test bench chaos check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -24,3 +24,6 @@ test: install
 
 bench: install
 	$(BIN)/python -m config.stack bench $(BENCH_ARGS)
+
+chaos: install
+	$(BIN)/python -m config.chaos $(CHAOS_ARGS)

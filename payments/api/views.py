@@ -10,8 +10,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from temporalio.service import RPCError
 
-from config.api import ErrorSerializer
+from config.api import ErrorSerializer, ServiceUnavailable
 from payments import selectors
 from payments.api.filters import PaymentSummaryFilter
 from payments.api.serializers import (
@@ -35,11 +36,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "idempotency_key_reused"
-
-
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "unavailable"
 
 
 class PaymentCommandView(APIView):
@@ -71,6 +67,11 @@ class PaymentCommandView(APIView):
             raise ServiceUnavailable(str(error)) from None
         except RuntimeError as error:  # the Temporal client could not connect
             raise ServiceUnavailable(f"The command service is unreachable ({error}); nothing was run.") from None
+        except RPCError as error:  # Temporal answered with an error, e.g. while it restarts
+            raise ServiceUnavailable(
+                f"The command service failed to answer ({error.status.name}: {error.message}); "
+                "repeat the request with the same idempotency key."
+            ) from None
         answer = PaymentCommandResultSerializer(result).data
         if not result.success:
             return Response(answer, status=status.HTTP_422_UNPROCESSABLE_ENTITY)

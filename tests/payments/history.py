@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from eventstore.events import NewEvent
 from eventstore.store import append_events
+from payments import consistency
 from payments.domain import AGGREGATE_TYPE, CommandRejected, CommandType, PaymentCommand
 from payments.models import PaymentSummary
 from payments.selectors import load_payment
@@ -71,10 +72,6 @@ def summary_rows() -> list[tuple]:
 
 
 def assert_summaries_match_a_fold_of_the_events() -> None:
-    rows = PaymentSummary.objects.all()
-    assert rows.exists()
-    for row in rows:
-        payment = load_payment(row.payment_id, use_snapshots=False)
-        assert (row.version, row.status, row.amount, row.refunded, row.currency, row.organization_id) == (
-            payment.version, str(payment.status), payment.amount, payment.refunded, payment.currency,
-            payment.organization_id), row.payment_id
+    check = consistency.check_summaries()
+    assert check.figures["payments"] > 0
+    assert check.ok, check.problems
