@@ -9,7 +9,7 @@ import contextlib
 import threading
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from django.db import connection
@@ -58,16 +58,61 @@ class Comparison:
     baseline: float
     baseline_name: str
     higher_is_better: bool = True
+    target: float | None = None  # the ratio an issue asked for: at least it (higher is better) or at most it
 
     @property
     def ratio(self) -> float:
         return self.measured / self.baseline if self.baseline else float("nan")
 
+    @property
+    def target_met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.ratio >= self.target if self.higher_is_better else self.ratio <= self.target
+
+    @property
+    def target_text(self) -> str:
+        if self.target is None:
+            return ""
+        return f"{'at least' if self.higher_is_better else 'at most'} {self.target:.2f}x, {'met' if self.target_met else 'MISSED'}"
+
     def line(self) -> str:
+        target = f"; target {self.target_text}" if self.target is not None else ""
         return (
             f"{self.name:<46} {self.measured:>12,.1f} {self.unit:<10} baseline ({self.baseline_name}) "
-            f"{self.baseline:>12,.1f}  ratio {self.ratio:.2f}x ({'higher' if self.higher_is_better else 'lower'} is better)"
+            f"{self.baseline:>12,.1f}  ratio {self.ratio:.2f}x ({'higher' if self.higher_is_better else 'lower'} is better{target})"
         )
+
+
+@dataclass
+class Section:
+    """One benchmark's figures and the data they were measured on, for BENCHMARKS.md."""
+
+    benchmark: str
+    data: str = ""
+    comparisons: list[Comparison] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+SECTIONS: list[Section] = []  # what this process measured, in order
+
+
+def begin_section(benchmark: str) -> Section:
+    SECTIONS.append(Section(benchmark))
+    return SECTIONS[-1]
+
+
+def describe_data(text: str) -> None:
+    """Say what the current benchmark measures on (rows, sizes); it goes into BENCHMARKS.md."""
+    if SECTIONS:
+        SECTIONS[-1].data = text
+
+
+def report(stdout, comparison: Comparison) -> None:
+    """Print a figure beside its baseline and keep it for the report."""
+    stdout.write(comparison.line())
+    if SECTIONS:
+        SECTIONS[-1].comparisons.append(comparison)
 
 
 def alternate(rounds: int, operations: int, measured: Callable[[], None], baseline: Callable[[], None]) -> tuple[float, float]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from analytics.management.commands.bench_analytics import LONG_PAYMENT, year_of_history
 from analytics.queries import EventQuery, event_statistics, event_trend
-from eventstore.benchmarking import Comparison, scratch_database, timed
+from eventstore.benchmarking import Comparison, describe_data, report, scratch_database, timed
 from eventstore.projections import rebuild
 from eventstore.synthetic import load_history
 from payments.models import PaymentSummary
@@ -32,6 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, payments, runs, **options):
         with scratch_database():
+            describe_data(f"{payments * 10:,} events over {payments:,} payments and a year; medians of {runs} runs")
             self.stdout.write(f"Loading {payments * 10:,} events and building the read model...")
             load_history(year_of_history(payments, 10))
             rebuild(PaymentSummaryProjection(), batch_size=5000, restart=True)
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             for label, page, selector in self._pages():
                 page_ms = median_ms(lambda: self._get(client, page), runs)
                 selector_ms = median_ms(selector, runs)
-                self.stdout.write(Comparison(label, "ms", page_ms, selector_ms, "its selectors", higher_is_better=False).line())
+                report(self.stdout, Comparison(label, "ms", page_ms, selector_ms, "its selectors", higher_is_better=False))
 
     def _get(self, client: Client, url: str) -> None:
         response = client.get(url)

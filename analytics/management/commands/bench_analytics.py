@@ -12,7 +12,7 @@ from django.db import connection
 
 from analytics.queries import EventQuery, event_statistics, event_trend
 from eventstore import selectors
-from eventstore.benchmarking import Comparison, psycopg_settings, scratch_database, timed
+from eventstore.benchmarking import Comparison, describe_data, report, psycopg_settings, scratch_database, timed
 from eventstore.synthetic import SyntheticEvent, load_history
 
 YEAR_START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -77,6 +77,7 @@ class Command(BaseCommand):
     def handle(self, *args, payments, events_per_payment, runs, **options):
         with scratch_database():
             total = payments * events_per_payment
+            describe_data(f"{total:,} events over {payments:,} payments and a year; medians of {runs} runs")
             self.stdout.write(f"Loading {total:,} events across {payments:,} payments and a year...")
             seconds = timed(lambda: load_history(year_of_history(payments, events_per_payment)))
             self.stdout.write(f"loaded at {total / seconds:,.0f} events/s")
@@ -86,8 +87,8 @@ class Command(BaseCommand):
                 for label, ours, hand, plan in self._questions(payments):
                     ours_s = median_seconds(ours, runs)
                     hand_s = median_seconds(lambda: hand(raw), runs)
-                    self.stdout.write(Comparison(label, "ms", ours_s * 1000, hand_s * 1000,
-                                                 "hand-written SQL, psycopg", higher_is_better=False).line())
+                    report(self.stdout, Comparison(label, "ms", ours_s * 1000, hand_s * 1000,
+                                                   "hand-written SQL, psycopg", higher_is_better=False, target=1.5))
                     self._plan(raw, *plan)
 
     def _questions(self, payments):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from eventstore import selectors
-from eventstore.benchmarking import Comparison, alternate, in_threads, psycopg_settings, scratch_database, timed
+from eventstore.benchmarking import Comparison, describe_data, report, alternate, in_threads, psycopg_settings, scratch_database, timed
 from eventstore.events import ANY, Checkpoint, NewEvent
 from eventstore.integrity import verify_event_chain
 from eventstore.store import append_events
@@ -58,8 +58,10 @@ class Command(BaseCommand):
                               f"medians of {rounds} alternating rounds.\n")
             with psycopg.connect(**psycopg_settings(), autocommit=True) as raw:
                 raw.execute(RAW_TABLE)
+            describe_data(f"{appends:,} single-event appends and {batches} batches of 1,000 per round, {rounds} rounds; "
+                          f"plans and verification at {plan_events:,} events")
             for comparison in self._appends(appends, batches, rounds):
-                self.stdout.write(comparison.line())
+                report(self.stdout, comparison)
             if plan_events:
                 self._plans_at_scale(plan_events)
 
@@ -91,7 +93,7 @@ class Command(BaseCommand):
         for threads in (1, 8):
             measured, baseline = alternate(rounds, appends // threads * threads, store_single(threads), raw_single(threads))
             results.append(Comparison(f"single-event appends, {threads} thread(s)", "events/s", measured, baseline,
-                                      "psycopg INSERT+COMMIT"))
+                                      "psycopg INSERT+COMMIT", target=0.5))
 
         def store_batches():
             for batch in range(batches):
@@ -107,7 +109,8 @@ class Command(BaseCommand):
                     raw.commit()
 
         measured, baseline = alternate(rounds, batches * 1000, store_batches, raw_batches)
-        results.append(Comparison("1,000-event batch appends", "events/s", measured, baseline, "psycopg executemany"))
+        results.append(Comparison("1,000-event batch appends", "events/s", measured, baseline, "psycopg executemany",
+                                  target=0.5))
         return results
 
     def _plans_at_scale(self, total: int) -> None:
@@ -181,5 +184,5 @@ class Command(BaseCommand):
             cursor.execute("SELECT count(*) FROM eventstore_event")
             count = cursor.fetchone()[0]
         self.stdout.write("")
-        self.stdout.write(Comparison("verify_event_chain", "events/s", count / verify, count / plain,
-                                     "plain ordered read").line())
+        report(self.stdout, Comparison("verify_event_chain", "events/s", count / verify, count / plain,
+                                       "plain ordered read"))

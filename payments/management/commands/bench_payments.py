@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from temporalio.worker import Worker
 
 from config.temporal import all_activities, all_workflows, connect
-from eventstore.benchmarking import Comparison, scratch_database
+from eventstore.benchmarking import Comparison, describe_data, report, scratch_database
 from payments.bench_baseline import BARE_ACTIVITIES, BareCommandWorkflow
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest
@@ -38,6 +38,8 @@ class Command(BaseCommand):
     def handle(self, *args, commands, serial, rounds, **options):
         logging.getLogger("temporalio.workflow").setLevel(logging.WARNING)  # not one line per command
         with scratch_database():
+            describe_data(f"{serial} commands at concurrency 1 and {commands} at concurrency 50 per round, {rounds} rounds; "
+                          "an in-process worker on the same Temporal dev server")
             asyncio.run(self._bench(commands, serial, rounds))
 
     async def _bench(self, commands, serial, rounds):
@@ -87,6 +89,8 @@ class Command(BaseCommand):
         rate = lambda runs: statistics.median(r for r, _ in runs)  # noqa: E731
         latency = lambda runs, q: statistics.median(percentile(l, q) for _, l in runs)  # noqa: E731
         baseline = "bare workflow, same shape"
-        self.stdout.write(Comparison(f"{label}: throughput", "cmd/s", rate(real), rate(bare), baseline).line())
-        self.stdout.write(Comparison(f"{label}: p50 latency", "ms", latency(real, 0.5), latency(bare, 0.5), baseline).line())
-        self.stdout.write(Comparison(f"{label}: p99 latency", "ms", latency(real, 0.99), latency(bare, 0.99), baseline).line())
+        report(self.stdout, Comparison(f"{label}: throughput", "cmd/s", rate(real), rate(bare), baseline, target=0.8))
+        report(self.stdout, Comparison(f"{label}: p50 latency", "ms", latency(real, 0.5), latency(bare, 0.5), baseline,
+                                       higher_is_better=False, target=1.5))
+        report(self.stdout, Comparison(f"{label}: p99 latency", "ms", latency(real, 0.99), latency(bare, 0.99), baseline,
+                                       higher_is_better=False))
