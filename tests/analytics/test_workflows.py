@@ -1,5 +1,6 @@
 """The query and analytics workflows through a real worker return what the selectors return."""
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -84,8 +85,13 @@ def test_query_errors_fail_the_workflow_instead_of_returning_nothing(temporal):
 def test_workflow_metrics_from_visibility(temporal):
     for _ in range(3):
         run(temporal, request())
-    metrics = {m.workflow_type: m for m in temporal.run(collect(temporal.client, window=timedelta(hours=1), sample=100))}
-    commands = metrics["PaymentEventSourcingWorkflow"]
+    deadline = time.monotonic() + 15
+    while True:  # visibility is eventually consistent: a command finished a moment ago may still show running
+        metrics = {m.workflow_type: m for m in temporal.run(collect(temporal.client, window=timedelta(hours=1), sample=100))}
+        commands = metrics["PaymentEventSourcingWorkflow"]
+        if commands.running == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert commands.started >= 3 and commands.completed >= 3 and commands.running == 0
     assert commands.average_seconds > 0 and commands.p95_seconds >= commands.average_seconds * 0.5
     assert set(metrics) >= {"EventAnalyticsWorkflow", "PaymentHistoryQueryWorkflow", "EventStoreWorkflow"}
