@@ -116,3 +116,16 @@ def test_migrate_as_the_application_role_refuses_with_a_clear_message(app_role):
     assert migrated.returncode == 1
     assert "DATABASE_OWNER_URL" in output
     assert "Traceback" not in output
+
+
+def test_projection_rebuilds_run_as_the_application_role_without_schema_rights(app_role):
+    from payments.models import PaymentSummary
+    from tests.payments.history import assert_summaries_match_a_fold_of_the_events, random_lives
+
+    random_lives(20)
+    rebuilt = manage("rebuild_projections", "--no-progress", env=command_env())
+    output, _ = rebuilt.communicate(timeout=120)
+
+    assert rebuilt.returncode == 0, output
+    assert PaymentSummary.objects.count() == 20
+    assert_summaries_match_a_fold_of_the_events()
