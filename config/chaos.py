@@ -7,7 +7,8 @@ Temporal; afterwards every command is checked against the event store.
 `make chaos` runs it (`make chaos CHAOS_ARGS="--seconds 600"`); `make test` runs a short form.
 It brings up a stack of its own, all on loopback: a PostgreSQL cluster in .data/chaos/postgres (a
 fresh database each run), a Temporal dev server with its state in .data/chaos/temporal.sqlite, the
-worker and the web server as the application role. On a schedule it SIGKILLs and restarts the
+worker and the web server as the application role. A load generator of its own
+(`config.chaos_load`) sends commands while this process, on a schedule, SIGKILLs and restarts the
 worker, crashes and restarts PostgreSQL (immediate shutdown, recovery from the WAL), and restarts
 Temporal; after each fault it measures how long until a new command succeeds again. When the load
 ends, `manage.py check_consistency` checks every answer against the store. Exit code 0 when every
@@ -30,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from config import embedded
-from config.chaos_load import ApiClient, Command, LoadResult, RunClock, Workload, run_load
+from config.chaos_load import ApiClient, Command, RunClock, Workload
 from config.stack import MANAGE, spawn, stop
 
 CHAOS_DIR = embedded.DATA_DIR / "chaos"
@@ -237,26 +238,46 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def _load_and_check(stack: ChaosStack, organizations, tokens, arguments) -> int:
-    workload = Workload(organizations, arguments.seed)
     clock = RunClock(drain_seconds=arguments.drain_seconds)
-    client = lambda: ApiClient("127.0.0.1", stack.web_port, tokens)  # noqa: E731
-    faults = FaultInjector(stack, workload, client(), every=arguments.fault_every, outage=arguments.outage_seconds,
-                           clock=clock)
+    probes = ApiClient("127.0.0.1", stack.web_port, tokens)
+    faults = FaultInjector(stack, Workload(organizations, arguments.seed + 1), probes, every=arguments.fault_every,
+                           outage=arguments.outage_seconds, clock=clock)
     say(f"load: {arguments.concurrency} clients for {arguments.seconds:g}s, a fault every {arguments.fault_every:g}s")
+    load_process = _start_load(stack, tokens, arguments)
     threading.Timer(arguments.seconds, clock.stop).start()
-    results: list[LoadResult] = []
-    load_thread = threading.Thread(
-        target=lambda: results.append(run_load(client, workload, threads=arguments.concurrency, clock=clock)))
-    load_thread.start()
     faults.run()
-    load_thread.join()
-    load = results[0]
-    commands = load.commands + faults.probes
+    load = _finish_load(load_process, timeout=arguments.drain_seconds + 60)
+    if load is None:
+        say(f"the load generator did not finish properly; see {LOG_DIR / 'load.log'}")
+        return 1
+    commands = [Command.from_outcome(outcome) for outcome in load["commands"]] + faults.probes
     ledger = LOG_DIR / "ledger.json"
     ledger.write_text(json.dumps(ledger_of(commands)))
     say("load over; checking every command against the store (and waiting for projections)")
     checks = _check_consistency(stack, ledger)
     return _report(load, faults, commands, checks)
+
+
+def _start_load(stack: ChaosStack, tokens: dict[str, str], arguments) -> subprocess.Popen:
+    """The load generator, a process of its own, as clients are."""
+    tokens_file = LOG_DIR / "tokens.json"
+    tokens_file.write_text(json.dumps(tokens))
+    command = [
+        sys.executable, "-m", "config.chaos_load", "--port", str(stack.web_port), "--tokens", str(tokens_file),
+        "--output", str(LOG_DIR / "load.json"), "--concurrency", str(arguments.concurrency),
+        "--seconds", str(arguments.seconds), "--drain-seconds", str(arguments.drain_seconds), "--seed", str(arguments.seed),
+    ]
+    return spawn(command, stdout=open(LOG_DIR / "load.log", "w"), stderr=subprocess.STDOUT)
+
+
+def _finish_load(process: subprocess.Popen, *, timeout: float) -> dict | None:
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        stop(process, "load generator")
+        return None
+    output = LOG_DIR / "load.json"
+    return json.loads(output.read_text()) if process.returncode == 0 and output.exists() else None
 
 
 def _check_consistency(stack: ChaosStack, ledger: Path) -> list[dict]:
@@ -270,12 +291,12 @@ def _check_consistency(stack: ChaosStack, ledger: Path) -> list[dict]:
         return [{"name": "check_consistency ran", "ok": False, "problems": [output.stdout + output.stderr], "figures": {}}]
 
 
-def _report(load: LoadResult, faults: FaultInjector, commands: list[Command], checks: list[dict]) -> int:
+def _report(load: dict, faults: FaultInjector, commands: list[Command], checks: list[dict]) -> int:
     kinds = Counter(command.kind for command in commands)
     outcomes = Counter(_outcome(command) for command in commands)
-    retries = load.stats["client retries"] + faults.stats["client retries"]
+    retries = load["stats"].get("client retries", 0) + faults.stats["client retries"]
     print()
-    print(f"commands sent        {len(commands)} in {load.seconds:.0f}s ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})")
+    print(f"commands sent        {len(commands)} in {load['seconds']:.0f}s ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})")
     print(f"answers              {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}")
     print(f"client retries       {retries} (same idempotency key, after no answer, 429 or 5xx)")
     events = next((c["figures"].get("events") for c in checks if c["name"].startswith("commands")), "?")

@@ -1,18 +1,23 @@
-"""The chaos run's clients: payment commands through the HTTP API, and the ledger of every answer.
+"""The chaos run's load generator, a process of its own: payment commands through the HTTP API.
 
-Standard library only; requests go to loopback. Each command is a fresh idempotency key, retried with
-that same key (as a careful client would) while the answer is not definite: no connection, 429, 5xx.
-Definite answers are written to the ledger that `manage.py check_consistency` compares with the store.
+    python -m config.chaos_load --port PORT --tokens FILE --output FILE [--concurrency 6] [--seconds 120]
+
+Standard library only; requests go to loopback only. Each command gets a fresh idempotency key and is
+retried with that same key (as a careful client would) while the answer is not definite: no
+connection, 429, 5xx. Every command and its final answer are written to --output, from which
+`config.chaos` builds the ledger that `manage.py check_consistency` compares with the store.
 """
 
+import argparse
 import http.client
 import json
 import random
+import sys
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 RETRYABLE = {429, 500, 502, 503, 504}
@@ -41,6 +46,18 @@ class Command:
     @property
     def accepted(self) -> bool:
         return self.answer is not None and self.answer.status in (200, 201)
+
+    def outcome(self) -> dict:
+        """What the run's judge needs (not the request body: some are deliberately huge)."""
+        return {"kind": self.kind, "organization": self.organization, "key": self.key,
+                "expected": sorted(self.expected), "attempts": self.attempts,
+                "unexpected_errors": self.unexpected_errors, "answer": asdict(self.answer) if self.answer else None}
+
+    @classmethod
+    def from_outcome(cls, outcome: dict) -> "Command":
+        answer = Answer(**outcome["answer"]) if outcome["answer"] else None
+        return cls(outcome["kind"], outcome["organization"], {}, key=outcome["key"], expected=set(outcome["expected"]),
+                   answer=answer, attempts=outcome["attempts"], unexpected_errors=outcome["unexpected_errors"])
 
 
 class ApiClient:
@@ -205,3 +222,34 @@ def run_load(client_factory, workload: Workload, *, threads: int, clock: RunCloc
     for thread in pool:
         thread.join()
     return LoadResult(commands, stats, time.monotonic() - started)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m config.chaos_load", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", choices=LOOPBACK, help="loopback only")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tokens", required=True, help='JSON file: {"organization id": "API token", ...}')
+    parser.add_argument("--output", required=True, help="JSON file written at the end: every command and its answer")
+    parser.add_argument("--concurrency", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--drain-seconds", type=float, default=90)
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    arguments = parser.parse_args(argv)
+    with open(arguments.tokens) as tokens_file:
+        tokens = json.load(tokens_file)
+    clock = RunClock(drain_seconds=arguments.drain_seconds)
+    threading.Timer(arguments.seconds, clock.stop).start()
+    load = run_load(lambda: ApiClient(arguments.host, arguments.port, tokens), Workload(sorted(tokens), arguments.seed),
+                    threads=arguments.concurrency, clock=clock)
+    with open(arguments.output, "w") as output:
+        json.dump({"seconds": load.seconds, "stats": load.stats,
+                   "commands": [command.outcome() for command in load.commands]}, output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
