@@ -255,7 +255,22 @@ def _load_and_check(stack: ChaosStack, organizations, tokens, arguments) -> int:
     ledger.write_text(json.dumps(ledger_of(commands)))
     say("load over; checking every command against the store (and waiting for projections)")
     checks = _check_consistency(stack, ledger)
-    return _report(load, faults, commands, checks)
+    outcome = _report(load, faults, commands, checks)
+    if arguments.summary:
+        _write_summary(arguments.summary, arguments, faults, commands, checks, passed=outcome == 0)
+    return outcome
+
+
+def _write_summary(path: Path, arguments, faults: FaultInjector, commands: list[Command], checks: list[dict], *,
+                   passed: bool) -> None:
+    """The run's figures as JSON, for BENCHMARKS.md (`manage.py bench_chaos`)."""
+    events = next((c["figures"].get("events", 0) for c in checks if c["name"].startswith("commands")), 0)
+    path.write_text(json.dumps({
+        "passed": passed, "seconds": arguments.seconds, "concurrency": arguments.concurrency,
+        "outage_seconds": arguments.outage_seconds, "commands": len(commands),
+        "accepted": sum(command.accepted for command in commands), "events": events,
+        "faults": [{"kind": f.kind, "at": f.at, "recovery_seconds": f.recovery_seconds} for f in faults.faults],
+    }))
 
 
 def _start_load(stack: ChaosStack, tokens: dict[str, str], arguments) -> subprocess.Popen:
@@ -354,6 +369,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--outage-seconds", type=float, default=3, help="how long each component stays down (default 3)")
     parser.add_argument("--organizations", type=int, default=3, help="organizations, one client token each")
     parser.add_argument("--drain-seconds", type=float, default=90, help="how long clients may still retry after the load")
+    parser.add_argument("--summary", type=Path, help="also write the run's figures to this JSON file")
     parser.add_argument("--keep-on-failure", action="store_true", help="leave the stack up after a failed run, until Ctrl-C")
     parser.add_argument("--seed", type=int, default=int(time.time()), help="seed of the command mix")
     arguments = parser.parse_args(argv)

@@ -17,6 +17,7 @@ BENCHMARKS = {
     "bench_analytics": ["--payments", "5000", "--runs", "2"],
     "bench_admin": ["--payments", "5000", "--runs", "2"],
     "bench_api": ["--payments", "2000", "--seconds", "3"],
+    "bench_chaos": ["--seconds", "32", "--outage-seconds", "2"],
 }
 
 
