@@ -2,7 +2,8 @@
 Temporal; afterwards every command is checked against the event store.
 
     python -m config.chaos [--seconds 120] [--concurrency 6] [--fault-every 10] [--outage-seconds 3]
-                           [--organizations 3] [--seed N] [--keep-on-failure]
+                           [--organizations 3] [--drain-seconds 90] [--projection-timeout 120]
+                           [--seed N] [--summary FILE] [--keep-on-failure]
 
 `make chaos` runs it (`make chaos CHAOS_ARGS="--seconds 600"`); `make test` runs a short form.
 It brings up a stack of its own, all on loopback: a PostgreSQL cluster in .data/chaos/postgres (a
@@ -254,7 +255,7 @@ def _load_and_check(stack: ChaosStack, organizations, tokens, arguments) -> int:
     ledger = LOG_DIR / "ledger.json"
     ledger.write_text(json.dumps(ledger_of(commands)))
     say("load over; checking every command against the store (and waiting for projections)")
-    checks = _check_consistency(stack, ledger)
+    checks = _check_consistency(stack, ledger, projection_timeout=arguments.projection_timeout)
     outcome = _report(load, faults, commands, checks)
     if arguments.summary:
         _write_summary(arguments.summary, arguments, faults, commands, checks, passed=outcome == 0)
@@ -295,9 +296,9 @@ def _finish_load(process: subprocess.Popen, *, timeout: float) -> dict | None:
     return json.loads(output.read_text()) if process.returncode == 0 and output.exists() else None
 
 
-def _check_consistency(stack: ChaosStack, ledger: Path) -> list[dict]:
+def _check_consistency(stack: ChaosStack, ledger: Path, *, projection_timeout: float) -> list[dict]:
     output = subprocess.run(
-        [*MANAGE, "check_consistency", "--ledger", str(ledger), "--json", "--projection-timeout", "120"],
+        [*MANAGE, "check_consistency", "--ledger", str(ledger), "--json", "--projection-timeout", str(projection_timeout)],
         env=stack.env, capture_output=True, text=True,
     )
     try:
@@ -371,6 +372,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--drain-seconds", type=float, default=90, help="how long clients may still retry after the load")
     parser.add_argument("--summary", type=Path, help="also write the run's figures to this JSON file")
     parser.add_argument("--keep-on-failure", action="store_true", help="leave the stack up after a failed run, until Ctrl-C")
+    parser.add_argument("--projection-timeout", type=float, default=120,
+                        help="how long projections may take to catch up after the load (default 120)")
     parser.add_argument("--seed", type=int, default=int(time.time()), help="seed of the command mix")
     arguments = parser.parse_args(argv)
     say(f"seed {arguments.seed}")

@@ -10,12 +10,13 @@ import sys
 
 from tests.processes import BASE_DIR
 
-SHORT_FORM = ["--seconds", "36", "--fault-every", "10", "--outage-seconds", "2", "--concurrency", "4", "--seed", "2026"]
+SHORT_FORM = ["--seconds", "36", "--fault-every", "10", "--outage-seconds", "2", "--concurrency", "4",
+              "--drain-seconds", "30", "--projection-timeout", "30", "--seed", "2026"]
 
 
 def test_nothing_is_lost_or_duplicated_through_worker_database_and_temporal_faults():
     run = subprocess.run([sys.executable, "-m", "config.chaos", *SHORT_FORM], cwd=BASE_DIR,
-                         capture_output=True, text=True, timeout=110)
+                         capture_output=True, text=True, timeout=170)
     report = run.stdout + run.stderr
 
     assert run.returncode == 0, report
