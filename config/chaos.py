@@ -99,8 +99,8 @@ class ChaosStack:
             "worker": [*MANAGE, "temporal_worker"],
             "web": [*MANAGE, "runserver", "--noreload", f"127.0.0.1:{self.web_port}"],
         }
-        log = open(LOG_DIR / f"{name}.log", "a")
-        self.processes[name] = spawn(commands[name], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        with open(LOG_DIR / f"{name}.log", "a") as log:  # the child keeps its own copy
+            self.processes[name] = spawn(commands[name], env=self.env, stdout=log, stderr=subprocess.STDOUT)
         if name in ("temporal", "web"):
             port = self.temporal_port if name == "temporal" else self.web_port
             embedded.wait_for_port("127.0.0.1", port, process=self.processes[name], name=name, timeout=60)
@@ -283,7 +283,8 @@ def _start_load(stack: ChaosStack, tokens: dict[str, str], arguments) -> subproc
         "--output", str(LOG_DIR / "load.json"), "--concurrency", str(arguments.concurrency),
         "--seconds", str(arguments.seconds), "--drain-seconds", str(arguments.drain_seconds), "--seed", str(arguments.seed),
     ]
-    return spawn(command, stdout=open(LOG_DIR / "load.log", "w"), stderr=subprocess.STDOUT)
+    with open(LOG_DIR / "load.log", "w") as log:
+        return spawn(command, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _finish_load(process: subprocess.Popen, *, timeout: float) -> dict | None:
