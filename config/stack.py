@@ -174,7 +174,6 @@ def test(pytest_arguments: list[str]) -> int:
 
 def bench(arguments: list[str]) -> int:
     os.environ.setdefault("EMBEDDED_DATABASE_ROLE", "superuser")  # benchmarks create scratch databases
-    os.environ.setdefault("DEBUG", "False")  # as in production: DEBUG records every query
     with postgres(), temporal(persistent=False):
         return subprocess.call([*MANAGE, "bench", *arguments], cwd=BASE_DIR)
 
