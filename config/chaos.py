@@ -262,10 +262,14 @@ def _load_and_check(stack: ChaosStack, organizations, tokens, arguments) -> int:
     return outcome
 
 
+def _events_written(checks: list[dict]) -> int:
+    return next((c["figures"].get("events", 0) for c in checks if c["name"].startswith("commands")), 0)
+
+
 def _write_summary(path: Path, arguments, faults: FaultInjector, commands: list[Command], checks: list[dict], *,
                    passed: bool) -> None:
     """The run's figures as JSON, for BENCHMARKS.md (`manage.py bench_chaos`)."""
-    events = next((c["figures"].get("events", 0) for c in checks if c["name"].startswith("commands")), 0)
+    events = _events_written(checks)
     path.write_text(json.dumps({
         "passed": passed, "seconds": arguments.seconds, "concurrency": arguments.concurrency,
         "outage_seconds": arguments.outage_seconds, "commands": len(commands),
@@ -316,8 +320,7 @@ def _report(load: dict, faults: FaultInjector, commands: list[Command], checks: 
     print(f"commands sent        {len(commands)} in {load['seconds']:.0f}s ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})")
     print(f"answers              {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}")
     print(f"client retries       {retries} (same idempotency key, after no answer, 429 or 5xx)")
-    events = next((c["figures"].get("events") for c in checks if c["name"].startswith("commands")), "?")
-    print(f"events written       {events}")
+    print(f"events written       {_events_written(checks)}")
     print(f"faults injected      {len(faults.faults)}")
     for fault in faults.faults:
         recovery = f"{fault.recovery_seconds}s" if fault.recovery_seconds is not None else "did not recover"

@@ -67,7 +67,7 @@ def database_settings(name: str, user: str = APP_ROLE, *, data_dir: Path = POSTG
     The owner and application roles and the database (owned by the owner role) are created if missing.
     """
     info = start_postgres(data_dir).get_postmaster_info()
-    _create_roles_and_database(info.socket_dir, info.port, name)
+    _create_roles_and_database(info.socket_dir, info.port, name, data_dir)
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
@@ -77,7 +77,7 @@ def database_settings(name: str, user: str = APP_ROLE, *, data_dir: Path = POSTG
     }
 
 
-def _create_roles_and_database(socket_dir, port, name: str) -> None:
+def _create_roles_and_database(socket_dir, port, name: str, data_dir: Path) -> None:
     import psycopg
     from psycopg import sql
 
@@ -95,7 +95,7 @@ def _create_roles_and_database(socket_dir, port, name: str) -> None:
         elif row[0] != OWNER_ROLE:
             raise RuntimeError(
                 f"The embedded database {name!r} belongs to {row[0]!r}, not to {OWNER_ROLE!r}: it was created "
-                f"before the least-privilege roles. Remove {POSTGRES_DATA_DIR} (its data is lost) and start again."
+                f"before the least-privilege roles. Remove {data_dir} (its data is lost) and start again."
             )
 
 

@@ -15,7 +15,8 @@ from psycopg import sql
 
 from eventstore import projections
 
-APPEND_ONLY = {
+# Tables where the application role gets less than READ_WRITE: history, and the migration record.
+RESTRICTED = {
     "eventstore_event": "SELECT, INSERT",
     "eventstore_stream": "SELECT",
     "eventstore_seal": "SELECT, INSERT",
@@ -39,7 +40,7 @@ def grant_application_privileges(*, using: str = "default") -> None:
         for table in tables:
             cursor.execute(sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(sql.Identifier(table), grantee))
             cursor.execute(sql.SQL("GRANT {} ON TABLE {} TO {}").format(
-                sql.SQL(APPEND_ONLY.get(table, READ_WRITE)), sql.Identifier(table), grantee))
+                sql.SQL(RESTRICTED.get(table, READ_WRITE)), sql.Identifier(table), grantee))
         cursor.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(grantee))
         cursor.execute(sql.SQL("GRANT {}, TRUNCATE ON ALL TABLES IN SCHEMA {} TO {}").format(
             sql.SQL(READ_WRITE), sql.Identifier(projections.REBUILD_SCHEMA), grantee))

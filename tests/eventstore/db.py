@@ -7,10 +7,11 @@ from django.db import connection
 
 
 @contextlib.contextmanager
-def plain_connection(*, autocommit: bool = True):
+def plain_connection(*, autocommit: bool = True, role: str | None = None):
+    """The suite's own role, or `role` (passwordless, as on the embedded server)."""
     settings = connection.settings_dict
     with psycopg.connect(
-        dbname=settings["NAME"], user=settings["USER"], password=settings.get("PASSWORD") or None,
+        dbname=settings["NAME"], user=role or settings["USER"], password=None if role else settings.get("PASSWORD") or None,
         host=settings["HOST"] or None, port=settings["PORT"] or None, autocommit=autocommit,
     ) as plain:
         yield plain

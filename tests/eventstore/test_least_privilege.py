@@ -8,6 +8,7 @@ from django.db import connection
 from eventstore.models import Event, Stream
 from eventstore.events import ANY
 from eventstore.store import append_events
+from tests.eventstore.db import plain_connection
 from tests.eventstore.helpers import payment_events
 from tests.processes import command_env, database_url, manage
 
@@ -48,18 +49,13 @@ def app_role():
     return role
 
 
-def connect_as(role: str) -> psycopg.Connection:
-    info = connection.settings_dict
-    return psycopg.connect(dbname=info["NAME"], user=role, host=info["HOST"], port=info["PORT"], autocommit=True)
-
-
 @pytest.mark.parametrize("attempt", REWRITES.values(), ids=REWRITES.keys())
 def test_the_application_role_cannot_rewrite_history(app_role, attempt):
     append_events(stream_id="payment-guarded", aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
     before = list(Event.objects.values_list("position", "hash", "data"))
     heads = list(Stream.objects.values_list("stream_id", "version", "head_hash"))
 
-    with connect_as(app_role) as app, pytest.raises(psycopg.errors.InsufficientPrivilege):
+    with plain_connection(role=app_role) as app, pytest.raises(psycopg.errors.InsufficientPrivilege):
         app.execute(attempt)
 
     assert list(Event.objects.values_list("position", "hash", "data")) == before
@@ -82,7 +78,7 @@ def test_the_application_role_owns_nothing_and_holds_no_special_attributes(app_r
 
 
 def test_the_application_role_appends_through_the_store_and_moves_heads_only_that_way(app_role):
-    with connect_as(app_role) as app:
+    with plain_connection(role=app_role) as app:
         app.execute(
             "SELECT * FROM eventstore_append('payment-by-app', 'Payment', -1, ARRAY[gen_random_uuid()],"
             " ARRAY['PaymentProcessed'], ARRAY['{\"amount\": \"5.00\"}'], ARRAY['{}'])"
@@ -106,7 +102,7 @@ def test_migrate_switches_to_the_owner_role_and_grants_the_application_role(app_
     output, _ = migrated.communicate(timeout=120)
     assert migrated.returncode == 0, output
 
-    with connect_as(app_role) as app:
+    with plain_connection(role=app_role) as app:
         assert app.execute("SELECT count(*) FROM payments_paymentsummary").fetchone() == (0,)
 
 
