@@ -1,57 +1,47 @@
-"""Analytics activities: the same selectors as the API and the admin, over the Django ORM."""
+"""Analytics activities: the same selectors as the API and the admin, over the Django ORM.
 
-import functools
+Each is registered under its name from `analytics.messages`.
+"""
+
 from dataclasses import asdict
-from datetime import datetime
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from analytics import queries
+from analytics import selectors
 from analytics.messages import (
+    STATISTICS,
+    TRENDS,
     AnalyticsRequest,
     BucketFigures,
     CurrencyFigures,
     StatisticsAnswer,
     TrendAnswer,
 )
-from config.temporal import django_activity
+from eventstore.temporal import django_activity
+from eventstore.temporal_errors import errors_are_final, parse_instant
+
+INVALID_QUERY = "InvalidQuery"
+invalid_queries_are_final = errors_are_final(selectors.InvalidQuery, details=lambda error: (error.field,))
 
 
-def _query(request: AnalyticsRequest) -> queries.EventQuery:
-    return queries.EventQuery(
-        request.event_type, _moment(request.since, "from"), _moment(request.until, "to"),
+def _query(request: AnalyticsRequest) -> selectors.EventQuery:
+    return selectors.EventQuery(
+        request.event_type,
+        parse_instant(request.since, "from", error_type=INVALID_QUERY),
+        parse_instant(request.until, "to", error_type=INVALID_QUERY),
         tuple(request.organization_ids) if request.organization_ids is not None else None,
     )
 
 
-def _moment(text: str, name: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise queries.InvalidQuery(name, f"'{name}' must be an ISO 8601 date and time, not {text!r}.") from None
-
-
-def _iso(moment: datetime | None) -> str | None:
+def _iso(moment) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def invalid_queries_are_final(function):
-    @functools.wraps(function)
-    def wrapper(request):
-        try:
-            return function(request)
-        except queries.InvalidQuery as error:
-            raise ApplicationError(str(error), error.field, type="InvalidQuery", non_retryable=True) from None
-
-    return wrapper
-
-
-@activity.defn(name="analytics.statistics")
+@activity.defn(name=STATISTICS)
 @django_activity
 @invalid_queries_are_final
 def statistics(request: AnalyticsRequest) -> StatisticsAnswer:
-    stats = queries.event_statistics(_query(request))
+    stats = selectors.event_statistics(_query(request))
     return StatisticsAnswer(
         stats.event_type, stats.since.isoformat(), stats.until.isoformat(), stats.count, stats.payments,
         stats.organizations, stats.users, _iso(stats.first_at), _iso(stats.last_at),
@@ -60,11 +50,11 @@ def statistics(request: AnalyticsRequest) -> StatisticsAnswer:
     )
 
 
-@activity.defn(name="analytics.trends")
+@activity.defn(name=TRENDS)
 @django_activity
 @invalid_queries_are_final
 def trends(request: AnalyticsRequest) -> TrendAnswer:
-    trend = queries.event_trend(_query(request), interval=request.interval, time_zone=request.time_zone)
+    trend = selectors.event_trend(_query(request), interval=request.interval, time_zone=request.time_zone)
     return TrendAnswer(
         trend.event_type, trend.interval, trend.time_zone, trend.since.isoformat(), trend.until.isoformat(),
         [BucketFigures(b.start.isoformat(), b.count, {c: str(t) for c, t in b.totals.items()}) for b in trend.buckets],

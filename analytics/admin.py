@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from analytics import charts
-from analytics.queries import (
+from analytics.selectors import (
     INTERVALS,
     EventQuery,
     InvalidQuery,
@@ -20,8 +20,9 @@ from analytics.queries import (
     time_zone_named,
 )
 from analytics.workflow_metrics import workflow_metrics
+from eventstore import registry
 from eventstore.models import ChainVerification, ProjectionError
-from eventstore.projections import lag
+from eventstore.projection_lag import lag
 
 REQUIRED_PERMISSIONS = ("payments.view_paymentsummary", "eventstore.view_event")
 
@@ -90,4 +91,4 @@ def _operations() -> dict:
     }
 
 
-ADMIN_PAGES = [("analytics/dashboard/", dashboard_view, "analytics_dashboard")]
+DASHBOARD_PAGE = registry.AdminPage("analytics/dashboard/", dashboard_view, "analytics_dashboard")

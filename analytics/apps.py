@@ -5,3 +5,10 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = "Analytics"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from analytics import activities, workflows
+        from analytics.admin import DASHBOARD_PAGE
+        from eventstore import registry
+
+        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[DASHBOARD_PAGE])

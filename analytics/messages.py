@@ -1,6 +1,13 @@
-"""What crosses the Temporal boundary for analytics. Pure Python; money as decimal strings."""
+"""What crosses the Temporal boundary for analytics. Pure Python; money as decimal strings.
+
+The activity names are defined here, once: `analytics/activities.py` registers each function under
+its name and the workflow calls it by it.
+"""
 
 from dataclasses import dataclass, field
+
+STATISTICS = "analytics.statistics"  # activities.statistics
+TRENDS = "analytics.trends"  # activities.trends
 
 
 @dataclass

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.cache import cache
 from temporalio.client import Client
 
-from config.temporal import all_workflows, shared_client, shared_loop
+from eventstore import registry
+from eventstore.temporal import shared_client, shared_loop
 
 FAILED_STATUSES = ("Failed", "TimedOut", "Terminated", "Canceled")
 
@@ -28,7 +29,7 @@ class WorkflowTypeMetrics:
 
 
 def workflow_types() -> list[str]:
-    return sorted(definition.__temporal_workflow_definition.name for definition in all_workflows())
+    return sorted(definition.__temporal_workflow_definition.name for definition in registry.workflows())
 
 
 def workflow_metrics(*, window: timedelta = timedelta(hours=24), sample: int = 500) -> list[WorkflowTypeMetrics]:

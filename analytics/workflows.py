@@ -7,13 +7,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from analytics.messages import AnalyticsAnswer, AnalyticsRequest, StatisticsAnswer, TrendAnswer
+    from analytics.messages import STATISTICS, TRENDS, AnalyticsAnswer, AnalyticsRequest, StatisticsAnswer, TrendAnswer
+    from eventstore.temporal_errors import workflow_failure
 
 ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=120),
     retry_policy=RetryPolicy(maximum_attempts=5, non_retryable_error_types=["InvalidQuery"]),
 )
-OPERATIONS = {"statistics": ("analytics.statistics", StatisticsAnswer), "trends": ("analytics.trends", TrendAnswer)}
+OPERATIONS = {"statistics": (STATISTICS, StatisticsAnswer), "trends": (TRENDS, TrendAnswer)}
 
 
 @workflow.defn(name="EventAnalyticsWorkflow")
@@ -28,9 +29,7 @@ class EventAnalyticsWorkflow:
             answer = await workflow.execute_activity(activity_name, request, result_type=answer_type,
                                                      **ACTIVITY_OPTIONS)
         except ActivityError as error:
-            cause = error.cause
-            raise ApplicationError(str(cause or error), *getattr(cause, "details", ()),
-                                   type=getattr(cause, "type", None), non_retryable=True) from error
+            raise workflow_failure(error) from error
         if request.operation == "statistics":
             return AnalyticsAnswer(request.operation, statistics=answer)
         return AnalyticsAnswer(request.operation, trend=answer)

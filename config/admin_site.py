@@ -1,7 +1,7 @@
 """The admin site of the product: the usual models plus custom pages that apps declare.
 
-Each app may list pages in `<app>.admin.ADMIN_PAGES` as (route, view, name); they are served behind
-the admin's own login and permission checks (`admin_view`) and named `admin:<name>`.
+Apps declare their pages through `eventstore.registry` (`admin_pages`); they are served behind the
+admin's own login and permission checks (`admin_view`) and named `admin:<name>`.
 """
 
 from django.conf import settings
@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 
-from config.app_modules import declared_by_apps
+from eventstore import registry
 
 
 class PaymentsAdminSite(admin.AdminSite):
@@ -20,8 +20,7 @@ class PaymentsAdminSite(admin.AdminSite):
     index_title = "History, read models and analytics"
 
     def get_urls(self):
-        pages = [path(route, self.admin_view(view), name=name)
-                 for route, view, name in declared_by_apps("admin", "ADMIN_PAGES")]
+        pages = [path(page.route, self.admin_view(page.view), name=page.name) for page in registry.admin_pages()]
         return pages + super().get_urls()
 
 

@@ -6,7 +6,6 @@ from rest_framework.permissions import AllowAny
 
 api = [
     path("", include("payments.api.urls")),
-    path("", include("eventstore.api.urls")),
     path("", include("analytics.api.urls")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="docs"),

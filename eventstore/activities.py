@@ -1,45 +1,47 @@
 """The event store's Temporal activities: sync functions over the Django ORM, run in a thread pool.
 
 Store errors become non-retryable application errors carrying their type name, so a conflict or
-bad input fails fast with a clear message instead of being retried.
+bad input fails fast with a clear message instead of being retried. Each activity is registered
+under its name from `eventstore.messages`, which is what workflows call.
 """
 
-import functools
+import logging
 import time
-from datetime import datetime
 from itertools import islice
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from config.temporal import django_activity
-from eventstore import projections, selectors
-from eventstore.errors import EventStoreError
-from eventstore.events import ExpectedVersion, NewEvent, RecordedEvent
+from eventstore import projection_rebuild, projections, selectors
+from eventstore.errors import EventStoreError, InvalidEvent
+from eventstore.events import Checkpoint, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.messages import (
+    APPEND_EVENTS,
+    APPLY_PROMPT_PROJECTIONS,
+    CATCH_UP_PROJECTIONS,
+    GET_EVENTS,
+    GET_EVENTS_BY_TYPE,
+    REBUILD_PROJECTION,
     AppendOutcome,
     AppendRequest,
     CatchUpOutcome,
     CatchUpRequest,
     EventPage,
     EventsByTypeRequest,
+    PromptProjectionsOutcome,
+    PromptProjectionsRequest,
     ReadStreamRequest,
     RebuildOutcome,
     RebuildRequest,
     StoredEvent,
 )
 from eventstore.store import append_events
+from eventstore.temporal import django_activity
+from eventstore.temporal_errors import errors_are_final, parse_instant
 
+logger = logging.getLogger(__name__)
 
-def store_errors_are_final(function):
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except EventStoreError as error:
-            raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
-
-    return wrapper
+store_errors_are_final = errors_are_final(EventStoreError)
 
 
 def to_message(event: RecordedEvent) -> StoredEvent:
@@ -54,6 +56,7 @@ def to_message(event: RecordedEvent) -> StoredEvent:
         metadata=event.metadata,
         recorded_at=event.recorded_at.isoformat(),
         hash=event.hash,
+        transaction_id=event.transaction_id,
     )
 
 
@@ -65,14 +68,10 @@ def parse_expected_version(text: str) -> int | ExpectedVersion:
     try:
         return int(text)
     except ValueError:
-        raise ApplicationError(
-            f"expected_version {text!r} is not any, no_stream, stream_exists or a number.",
-            type="InvalidEvent",
-            non_retryable=True,
-        ) from None
+        raise InvalidEvent(f"expected_version {text!r} is not any, no_stream, stream_exists or a number.") from None
 
 
-@activity.defn(name="eventstore.append_events")
+@activity.defn(name=APPEND_EVENTS)
 @django_activity
 @store_errors_are_final
 def append_events_activity(request: AppendRequest) -> AppendOutcome:
@@ -95,7 +94,7 @@ def _page(events, limit: int) -> EventPage:
     return EventPage(events=[to_message(event) for event in taken[:limit]], has_more=len(taken) > limit)
 
 
-@activity.defn(name="eventstore.get_events")
+@activity.defn(name=GET_EVENTS)
 @django_activity
 @store_errors_are_final
 def get_events_activity(request: ReadStreamRequest) -> EventPage:
@@ -106,34 +105,40 @@ def get_events_activity(request: ReadStreamRequest) -> EventPage:
     return _page(events, request.limit)
 
 
-@activity.defn(name="eventstore.get_events_by_type")
+@activity.defn(name=GET_EVENTS_BY_TYPE)
 @django_activity
 @store_errors_are_final
 def get_events_by_type_activity(request: EventsByTypeRequest) -> EventPage:
     events = selectors.events_by_type(
         request.event_type,
-        since=_parse_time(request.since),
-        until=_parse_time(request.until),
+        since=parse_instant(request.since, "since", error_type=InvalidEvent.__name__),
+        until=parse_instant(request.until, "until", error_type=InvalidEvent.__name__),
         after_position=request.after_position,
         page_size=request.limit + 1,
     )
     return _page(events, request.limit)
 
 
-def _parse_time(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ApplicationError(f"Time {text!r} has no time zone; send ISO 8601 with an offset.", non_retryable=True)
-    return moment
+@activity.defn(name=APPLY_PROMPT_PROJECTIONS)
+@django_activity
+def apply_prompt_projections_activity(request: PromptProjectionsRequest) -> PromptProjectionsOutcome:
+    """Apply freshly appended events to the projections readers expect right away (the ones
+    declared `prompt`), rather than at the catch-up loop's next turn, and say which of them are not
+    past the events yet: a projection busy in another runner is skipped, and that runner or the
+    catch-up loop applies them."""
+    appended = Checkpoint(request.transaction_id, request.position)
+    outcomes = projections.apply_all_pending(max_batches=5, prompt_only=True)
+    behind = sorted(name for name, outcome in outcomes.items() if not outcome.has_applied(appended))
+    if behind:
+        logger.debug("Events of %s up to position %s wait for %s", request.stream_id, request.position, behind)
+    return PromptProjectionsOutcome(applied=sum(outcome.applied for outcome in outcomes.values()), behind=behind)
 
 
-@activity.defn(name="eventstore.catch_up_projections")
+@activity.defn(name=CATCH_UP_PROJECTIONS)
 @django_activity
 def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
-    """Keep every projection current for a while, heartbeating; events whose publish failed, or
-    that were appended while projections were down, are applied here without anyone acting."""
+    """Keep every projection current for a while, heartbeating; events whose prompt application
+    failed, or that were appended while projections were down, are applied here without anyone acting."""
     deadline = time.monotonic() + request.seconds
     applied, failing = 0, set()
     while time.monotonic() < deadline and not activity.is_cancelled() and not activity.is_worker_shutdown():
@@ -146,7 +151,7 @@ def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
     return CatchUpOutcome(applied=applied, failing=sorted(failing))
 
 
-@activity.defn(name="eventstore.rebuild_projection")
+@activity.defn(name=REBUILD_PROJECTION)
 @django_activity
 @store_errors_are_final
 def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
@@ -157,7 +162,7 @@ def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
         raise ApplicationError(f"Unknown projection {request.projection!r}.", type="UnknownProjection",
                                non_retryable=True)
     restart = request.restart and activity.info().attempt == 1
-    progress = projections.rebuild(
+    progress = projection_rebuild.rebuild(
         projection, batch_size=request.batch_size, restart=restart,
         on_progress=lambda p: activity.heartbeat({"applied": p.applied, "total": p.total}),
     )
@@ -165,6 +170,6 @@ def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
 
 
 ACTIVITIES = [
-    append_events_activity, get_events_activity, get_events_by_type_activity,
+    append_events_activity, get_events_activity, get_events_by_type_activity, apply_prompt_projections_activity,
     catch_up_projections_activity, rebuild_projection_activity,
 ]

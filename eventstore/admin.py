@@ -1,14 +1,25 @@
-"""Read-only admin for the event store: nobody, superusers included, may add, change or delete."""
+"""Read-only admin for the event store: nobody, superusers included, may add, change or delete.
+
+Besides the tables, the store's own page: a correlation timeline, every event sharing a
+correlation id across streams on a time axis. Events link to the page of the stream they belong to
+when its app declared one (`eventstore.registry`).
+"""
 
 import json
 import uuid
+from datetime import datetime
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models.fields.json import KT
+from django.http import Http404
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin_tools import ReadOnlyAdmin
+from eventstore import registry, selectors
+from eventstore.admin_base import ReadOnlyAdmin
+from eventstore.events import RecordedEvent
 from eventstore.models import ChainVerification, Event, ProjectionCheckpoint, ProjectionError, Seal, Stream
 
 
@@ -22,11 +33,15 @@ def timeline_link(correlation_id: str):
     return format_html('<a href="{}">{}</a>', reverse("admin:timeline", args=[correlation_id]), correlation_id)
 
 
+def stream_url(event: Event | RecordedEvent) -> str | None:
+    """The admin page of the event's stream, when the app of its aggregate type declared one."""
+    url_name = registry.stream_admin_url(event.aggregate_type)
+    return reverse(url_name, args=[event.stream_id]) if url_name else None
+
+
 def stream_link(event: Event):
-    if event.aggregate_type != "Payment":
-        return event.stream_id
-    url = reverse("admin:payments_paymentsummary_change", args=[event.stream_id])
-    return format_html('<a href="{}">{}</a>', url, event.stream_id)
+    url = stream_url(event)
+    return format_html('<a href="{}">{}</a>', url, event.stream_id) if url else event.stream_id
 
 
 @admin.register(Event)
@@ -108,3 +123,31 @@ class ProjectionErrorAdmin(ReadOnlyAdmin):
     list_filter = ("projection", ("resolved_at", admin.EmptyFieldListFilter))
     csv_fields = ("occurred_at", "projection", "position", "event_id", "stream_id", "event_type", "message",
                   "attempts", "resolved_at")
+
+
+def timeline_view(request, correlation_id: str):
+    """Every event sharing a correlation id, across streams, on a time axis."""
+    if not request.user.has_perm("eventstore.view_event"):
+        raise PermissionDenied
+    events = list(selectors.events_by_correlation(correlation_id))
+    if not events:
+        raise Http404("No event carries this correlation id.")
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Timeline of {correlation_id}",
+        "correlation_id": correlation_id,
+        "events": events,
+        "rows": [(event, stream_url(event)) for event in events],
+        "marks": list(zip(events, time_axis([event.recorded_at for event in events]))),
+    }
+    return TemplateResponse(request, "admin/eventstore/timeline.html", context)
+
+
+def time_axis(moments: list[datetime]) -> list[float]:
+    """Each moment's place on the axis, 0 to 100 percent of the span from the first to the last."""
+    first, last = min(moments), max(moments)
+    span = (last - first).total_seconds() or 1
+    return [100 * (moment - first).total_seconds() / span for moment in moments]
+
+
+TIMELINE_PAGE = registry.AdminPage("timeline/<str:correlation_id>/", timeline_view, "timeline")

@@ -2,10 +2,14 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _after_migrate(sender, using: str, **kwargs) -> None:
-    from eventstore import privileges, projections
+def _after_migrate(sender, using: str, plan=None, **kwargs) -> None:
+    """Rebuild tables and the application role's grants follow the schema, so they are redone after
+    every `migrate`. A flush (Django's test teardown) empties tables and keeps both: it is skipped."""
+    if plan is None:  # sent by flush, which passes no migration plan
+        return
+    from eventstore import privileges, projection_rebuild
 
-    projections.provision_rebuild_tables(using=using)
+    projection_rebuild.provision_rebuild_tables(using=using)
     privileges.grant_application_privileges(using=using)
 
 
@@ -15,5 +19,9 @@ class EventStoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from eventstore import activities, registry, workflows
+        from eventstore.admin import TIMELINE_PAGE
+
+        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE])
         # Sent once per app after a whole migrate run, so every table exists by then.
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="eventstore.after_migrate")

@@ -1,11 +1,16 @@
-"""Tamper evidence: re-check every stream's SHA-256 chain, the recorded heads and the seals.
+"""Tamper evidence and the store's own consistency checks.
 
-The scan walks events in (stream id, version) order through a server-side cursor, so memory stays
+`verify_event_chain` re-checks every stream's SHA-256 chain, the recorded heads and the seals. The
+scan walks events in (stream id, version) order through a server-side cursor, so memory stays
 constant whatever the store's size, inside one read-only REPEATABLE READ transaction, so appends
 made meanwhile cannot look like tampering. A clean scan records a new seal (see `Seal`).
+
+The `check_*` functions are what an operator runs after an incident (`manage.py check_consistency`,
+which adds each app's own checks): contiguous versions, the chain, projections caught up.
 """
 
 import bisect
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -23,6 +28,7 @@ from eventstore.encoding import (
     seal_hash,
 )
 from eventstore.models import ChainVerification, Event, Seal, Stream
+from eventstore.projection_lag import wait_until_caught_up
 
 CHUNK_SIZE = 5000
 _EVENT_FIELDS = (
@@ -247,3 +253,59 @@ def _record_seal(horizon: int, count: int, digest: str) -> Seal | None:
             return Seal.objects.create(**fields, hash=seal_hash(**fields))
     except IntegrityError:
         return None
+
+
+# Consistency checks -------------------------------------------------------------------------------
+
+@dataclass
+class Check:
+    """One named check of a consistency run: its problems (the first `limit` of them) and figures."""
+
+    name: str
+    problems: list[str] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, problem: str, *, limit: int = 50) -> None:
+        if len(self.problems) < limit:
+            self.problems.append(problem)
+        self.figures["problems"] = self.figures.get("problems", 0) + 1
+
+
+def check_streams() -> Check:
+    check = Check("every stream's versions are contiguous")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stream_id, count(*), min(version), max(version), count(DISTINCT version)"
+            " FROM eventstore_event GROUP BY stream_id"
+            " HAVING min(version) <> 1 OR max(version) <> count(*) OR count(DISTINCT version) <> count(*)"
+        )
+        for stream_id, count, lowest, highest, distinct in cursor.fetchall():
+            check.add(f"{stream_id}: {count} events, versions {lowest}..{highest}, {distinct} distinct")
+        cursor.execute("SELECT count(DISTINCT stream_id) FROM eventstore_event")
+        check.figures["streams"] = cursor.fetchone()[0]
+    return check
+
+
+def check_chain() -> Check:
+    check = Check("verify_event_chain passes")
+    report = verify_event_chain()
+    for problem in report.problems:
+        check.add(str(problem))
+    check.figures["events"] = report.events_checked
+    return check
+
+
+def check_projections_caught_up(timeout: float) -> Check:
+    """Wait until every projection is caught up (the worker's catch-up loop applies them)."""
+    check = Check("projections catch up (lag back to zero)")
+    started = time.monotonic()
+    behind = wait_until_caught_up(timeout)
+    if behind:
+        check.add(f"still behind after {timeout:.0f}s: {behind}")
+    else:
+        check.figures["seconds_to_zero_lag"] = round(time.monotonic() - started, 1)
+    return check

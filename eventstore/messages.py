@@ -1,9 +1,20 @@
 """What crosses the Temporal boundary for the event store. Pure Python, no Django.
 
 Timestamps travel as ISO 8601 strings and ids as strings; money inside `data` is already a string.
+`StoredEvent` is the one wire form of a recorded event, whichever app sends it.
+
+The activity names are defined here, once: `eventstore/activities.py` registers each function
+under its name and workflows (which may not import Django, hence not the activities) call it by it.
 """
 
 from dataclasses import dataclass, field
+
+APPEND_EVENTS = "eventstore.append_events"  # activities.append_events_activity
+GET_EVENTS = "eventstore.get_events"  # activities.get_events_activity
+GET_EVENTS_BY_TYPE = "eventstore.get_events_by_type"  # activities.get_events_by_type_activity
+APPLY_PROMPT_PROJECTIONS = "eventstore.apply_prompt_projections"  # activities.apply_prompt_projections_activity
+CATCH_UP_PROJECTIONS = "eventstore.catch_up_projections"  # activities.catch_up_projections_activity
+REBUILD_PROJECTION = "eventstore.rebuild_projection"  # activities.rebuild_projection_activity
 
 
 @dataclass
@@ -26,6 +37,7 @@ class StoredEvent:
     metadata: dict
     recorded_at: str
     hash: str
+    transaction_id: int = 0  # with `position`, the event's place in commit order
 
 
 @dataclass
@@ -82,6 +94,22 @@ class EventStoreResponse:
     operation: str
     appended: AppendOutcome | None = None
     page: EventPage | None = None
+
+
+@dataclass
+class PromptProjectionsRequest:
+    """Events just appended (commit order: transaction id, position of the newest), to be applied to
+    the projections readers expect at once."""
+
+    stream_id: str
+    transaction_id: int
+    position: int
+
+
+@dataclass
+class PromptProjectionsOutcome:
+    applied: int
+    behind: list[str]  # prompt projections not yet past the events (busy elsewhere, or stopped)
 
 
 @dataclass

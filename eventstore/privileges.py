@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connections
 from psycopg import sql
 
-from eventstore import projections
+from eventstore import projection_rebuild
 
 # Tables where the application role gets less than READ_WRITE: history, and the migration record.
 RESTRICTED = {
@@ -36,11 +36,11 @@ def grant_application_privileges(*, using: str = "default") -> None:
         tables = connection.introspection.table_names(cursor)
         grantee = sql.Identifier(role)
         cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA public, {} TO {}").format(
-            sql.Identifier(projections.REBUILD_SCHEMA), grantee))
+            sql.Identifier(projection_rebuild.REBUILD_SCHEMA), grantee))
         for table in tables:
             cursor.execute(sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(sql.Identifier(table), grantee))
             cursor.execute(sql.SQL("GRANT {} ON TABLE {} TO {}").format(
                 sql.SQL(RESTRICTED.get(table, READ_WRITE)), sql.Identifier(table), grantee))
         cursor.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(grantee))
         cursor.execute(sql.SQL("GRANT {}, TRUNCATE ON ALL TABLES IN SCHEMA {} TO {}").format(
-            sql.SQL(READ_WRITE), sql.Identifier(projections.REBUILD_SCHEMA), grantee))
+            sql.SQL(READ_WRITE), sql.Identifier(projection_rebuild.REBUILD_SCHEMA), grantee))

@@ -167,7 +167,7 @@ class EventSearch:
 
 
 @dataclass(frozen=True)
-class EventPage:
+class SearchPage:
     events: list[RecordedEvent]
     next_after_position: int | None  # pass back as `after_position` for the next page; None at the end
 
@@ -182,7 +182,7 @@ _SEARCH_FILTERS = {
 }
 
 
-def search_events(search: EventSearch, *, after_position: int = 0, limit: int = 100) -> EventPage:
+def search_events(search: EventSearch, *, after_position: int = 0, limit: int = 100) -> SearchPage:
     """Events matching `search`, in position order, one page after `after_position` (keyset cursor)."""
     conditions, params = ["position > %s"], [after_position]
     for name, condition in _SEARCH_FILTERS.items():
@@ -193,7 +193,7 @@ def search_events(search: EventSearch, *, after_position: int = 0, limit: int = 
     sql = f"SELECT {_COLUMNS} FROM eventstore_event WHERE {' AND '.join(conditions)} ORDER BY position LIMIT %s"
     events = _fetch(sql, [*params, limit + 1])
     more = len(events) > limit
-    return EventPage(events[:limit], events[limit - 1].position if more else None)
+    return SearchPage(events[:limit], events[limit - 1].position if more else None)
 
 
 def cached_stream(stream_id: str) -> list[RecordedEvent]:

@@ -1,7 +1,8 @@
 """EventStoreWorkflow: the store's operations for any Temporal client, no Django needed.
 
-Workflow code is deterministic and imports no Django: activities are called by name, and event
-ids missing from an append are drawn from workflow.uuid4(), so a retried append is a no-op.
+Workflow code is deterministic and imports no Django: activities are called by the names
+`eventstore.messages` defines for them, and event ids missing from an append are drawn from
+workflow.uuid4(), so a retried append is a no-op.
 """
 
 from datetime import timedelta
@@ -12,6 +13,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from eventstore.messages import (
+        APPEND_EVENTS,
+        CATCH_UP_PROJECTIONS,
+        GET_EVENTS,
+        GET_EVENTS_BY_TYPE,
+        REBUILD_PROJECTION,
         AppendOutcome,
         CatchUpOutcome,
         CatchUpRequest,
@@ -21,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         RebuildOutcome,
         RebuildRequest,
     )
+    from eventstore.temporal_errors import workflow_failure
 
 STORE_ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=30),
@@ -35,29 +42,24 @@ class EventStoreWorkflow:
         try:
             return await self._dispatch(request)
         except ActivityError as error:
-            cause = error.cause
-            raise ApplicationError(
-                str(cause) if cause else str(error),
-                type=getattr(cause, "type", None),
-                non_retryable=True,
-            ) from error
+            raise workflow_failure(error) from error
 
     async def _dispatch(self, request: EventStoreRequest) -> EventStoreResponse:
         if request.operation == "append" and request.append is not None:
             for event in request.append.events:
                 event.event_id = event.event_id or str(workflow.uuid4())
             appended = await workflow.execute_activity(
-                "eventstore.append_events", request.append, result_type=AppendOutcome, **STORE_ACTIVITY_OPTIONS
+                APPEND_EVENTS, request.append, result_type=AppendOutcome, **STORE_ACTIVITY_OPTIONS
             )
             return EventStoreResponse(operation=request.operation, appended=appended)
         if request.operation == "get_events" and request.get_events is not None:
             page = await workflow.execute_activity(
-                "eventstore.get_events", request.get_events, result_type=EventPage, **STORE_ACTIVITY_OPTIONS
+                GET_EVENTS, request.get_events, result_type=EventPage, **STORE_ACTIVITY_OPTIONS
             )
             return EventStoreResponse(operation=request.operation, page=page)
         if request.operation == "get_events_by_type" and request.get_events_by_type is not None:
             page = await workflow.execute_activity(
-                "eventstore.get_events_by_type", request.get_events_by_type,
+                GET_EVENTS_BY_TYPE, request.get_events_by_type,
                 result_type=EventPage, **STORE_ACTIVITY_OPTIONS,
             )
             return EventStoreResponse(operation=request.operation, page=page)
@@ -86,7 +88,7 @@ class ProjectionCatchUpWorkflow:
     async def run(self, request: CatchUpRequest) -> None:
         for _ in range(CATCH_UP_ROUNDS_PER_RUN):
             await workflow.execute_activity(
-                "eventstore.catch_up_projections", request, result_type=CatchUpOutcome,
+                CATCH_UP_PROJECTIONS, request, result_type=CatchUpOutcome,
                 start_to_close_timeout=timedelta(seconds=request.seconds + 60),
                 heartbeat_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
@@ -103,7 +105,7 @@ class ProjectionReplayWorkflow:
         outcomes = []
         for request in requests:
             outcomes.append(await workflow.execute_activity(
-                "eventstore.rebuild_projection", request, result_type=RebuildOutcome,
+                REBUILD_PROJECTION, request, result_type=RebuildOutcome,
                 start_to_close_timeout=timedelta(hours=6), heartbeat_timeout=timedelta(seconds=60),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
                                          non_retryable_error_types=["UnknownProjection"]),

@@ -1,17 +1,12 @@
 """Payments in the admin: the read model list, each payment's history with its state after every
-event, time travel, and correlation timelines."""
-
-from datetime import datetime
+event, and time travel. (Correlation timelines are the event store's page.)"""
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.admin_tools import CachedValuesFilter, ReadOnlyAdmin
-from eventstore import selectors as store
+from eventstore.admin_base import CachedValuesFilter, ReadOnlyAdmin
 from payments import selectors
 from payments.models import Membership, Organization, PaymentSummary
 
@@ -79,30 +74,3 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "organization", "created_at")
     list_filter = ("organization",)
     autocomplete_fields = ("organization",)
-
-
-def timeline_view(request, correlation_id: str):
-    """Every event sharing a correlation id, across payments, on a time axis."""
-    if not request.user.has_perm("eventstore.view_event"):
-        raise PermissionDenied
-    events = list(store.events_by_correlation(correlation_id))
-    if not events:
-        raise Http404("No event carries this correlation id.")
-    context = {
-        **admin.site.each_context(request),
-        "title": f"Timeline of {correlation_id}",
-        "correlation_id": correlation_id,
-        "events": events,
-        "marks": list(zip(events, time_axis([event.recorded_at for event in events]))),
-    }
-    return TemplateResponse(request, "admin/payments/timeline.html", context)
-
-
-def time_axis(moments: list[datetime]) -> list[float]:
-    """Each moment's place on the axis, 0 to 100 percent of the span from the first to the last."""
-    first, last = min(moments), max(moments)
-    span = (last - first).total_seconds() or 1
-    return [100 * (moment - first).total_seconds() / span for moment in moments]
-
-
-ADMIN_PAGES = [("timeline/<str:correlation_id>/", timeline_view, "timeline")]

@@ -5,3 +5,15 @@ class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = "Payments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from eventstore import registry
+        from payments import activities, projections, workflows
+        from payments.domain import AGGREGATE_TYPE
+
+        registry.declare(
+            workflows=workflows.WORKFLOWS,
+            activities=activities.ACTIVITIES,
+            projections=projections.PROJECTIONS,
+            stream_admin_urls={AGGREGATE_TYPE: "admin:payments_paymentsummary_change"},
+        )

@@ -15,10 +15,10 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from config.temporal import shared_client, shared_loop
+from eventstore.temporal import shared_client, shared_loop
 from payments.messages import PaymentCommandRequest, PaymentCommandResult, request_fingerprint
+from payments.workflows import PaymentEventSourcingWorkflow
 
-WORKFLOW_NAME = "PaymentEventSourcingWorkflow"
 MAX_KEY_LENGTH = 200
 
 
@@ -63,13 +63,14 @@ async def submit_command(
     submission = uuid.uuid4().hex
     try:
         handle = await client.start_workflow(
-            WORKFLOW_NAME, request, id=workflow_id, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE,
+            PaymentEventSourcingWorkflow.run, request, id=workflow_id,
+            task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            result_type=PaymentCommandResult, memo={"submission": submission},
+            memo={"submission": submission},
         )
     except WorkflowAlreadyStartedError:
-        handle = client.get_workflow_handle(workflow_id, result_type=PaymentCommandResult)
+        handle = client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, workflow_id)
     try:
         result = await asyncio.wait_for(handle.result(), timeout)
     except asyncio.TimeoutError:
@@ -82,6 +83,8 @@ async def submit_command(
 
 
 def run_command(request: PaymentCommandRequest, *, timeout: float = 30.0) -> PaymentCommandResult:
-    """Synchronous `submit_command` for views, admin actions and management commands."""
+    """Synchronous `submit_command` for views, admin actions and management commands.
+
+    Raises TemporalUnavailable when Temporal cannot be reached (nothing was run)."""
     client = shared_client()
     return shared_loop().run(submit_command(client, request, timeout=timeout), timeout=timeout + 30)

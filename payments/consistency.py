@@ -1,5 +1,6 @@
 """Whole-system consistency checks: what an operator runs after an incident (and the chaos run does).
 
+The store's own checks (`eventstore.integrity`) plus the payments' ones:
 - every command the API accepted has exactly the events it answered with, none twice; every refused
   one has none; no event exists that no accepted command explains (`check_commands`, from a ledger);
 - every stream's versions run 1..n without a gap (`check_streams`);
@@ -8,14 +9,9 @@
   (`check_summaries`).
 """
 
-import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 
-from django.db import connection
-
-from eventstore import projections
-from eventstore.integrity import verify_event_chain
+from eventstore.integrity import Check, check_chain, check_projections_caught_up, check_streams
 from eventstore.models import Event
 from payments.domain import AGGREGATE_TYPE, PaymentAggregate
 from payments.models import PaymentSummary
@@ -23,22 +19,6 @@ from payments.models import PaymentSummary
 ACCEPTED = "accepted"  # the API answered 201 (or 200, a replay) with the events written
 REFUSED = "refused"  # a 4xx answer: nothing may have been written
 UNANSWERED = "unanswered"  # the client gave up without a definite answer: not checked
-
-
-@dataclass
-class Check:
-    name: str
-    problems: list[str] = field(default_factory=list)
-    figures: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, problem: str, *, limit: int = 50) -> None:
-        if len(self.problems) < limit:
-            self.problems.append(problem)
-        self.figures["problems"] = self.figures.get("problems", 0) + 1
 
 
 def check_commands(ledger: list[dict]) -> Check:
@@ -62,45 +42,6 @@ def check_commands(ledger: list[dict]) -> Check:
         check.add(f"{len(written[key])} event(s) with causation id {key} belong to no command that was sent")
     check.figures["events"] = sum(len(events) for events in written.values())
     return check
-
-
-def check_streams() -> Check:
-    check = Check("every stream's versions are contiguous")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT stream_id, count(*), min(version), max(version), count(DISTINCT version)"
-            " FROM eventstore_event GROUP BY stream_id"
-            " HAVING min(version) <> 1 OR max(version) <> count(*) OR count(DISTINCT version) <> count(*)"
-        )
-        for stream_id, count, lowest, highest, distinct in cursor.fetchall():
-            check.add(f"{stream_id}: {count} events, versions {lowest}..{highest}, {distinct} distinct")
-        cursor.execute("SELECT count(DISTINCT stream_id) FROM eventstore_event")
-        check.figures["streams"] = cursor.fetchone()[0]
-    return check
-
-
-def check_chain() -> Check:
-    check = Check("verify_event_chain passes")
-    report = verify_event_chain()
-    for problem in report.problems:
-        check.add(str(problem))
-    check.figures["events"] = report.events_checked
-    return check
-
-
-def wait_for_projections(timeout: float) -> Check:
-    """Wait until every projection is caught up (the worker's catch-up loop applies them)."""
-    check = Check("projections catch up (lag back to zero)")
-    started = time.monotonic()
-    while True:
-        behind = {lag.name: lag.events_behind for lag in projections.lag() if lag.events_behind}
-        if not behind:
-            check.figures["seconds_to_zero_lag"] = round(time.monotonic() - started, 1)
-            return check
-        if time.monotonic() - started > timeout:
-            check.add(f"still behind after {timeout:.0f}s: {behind}")
-            return check
-        time.sleep(0.5)
 
 
 def check_summaries() -> Check:
@@ -130,5 +71,5 @@ def check_summaries() -> Check:
 
 def run_all(ledger: list[dict] | None, *, projection_timeout: float = 120) -> list[Check]:
     checks = [check_commands(ledger)] if ledger is not None else []
-    checks += [check_streams(), check_chain(), wait_for_projections(projection_timeout), check_summaries()]
+    checks += [check_streams(), check_chain(), check_projections_caught_up(projection_timeout), check_summaries()]
     return checks

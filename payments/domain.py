@@ -72,6 +72,15 @@ def minor_units(currency_code: str) -> int:
 
 def parse_amount(text: str | Decimal | None, currency_code: str) -> Decimal:
     """A positive amount with no more decimals than the currency allows, as a Decimal."""
+    amount = parse_positive_amount(text)
+    decimals = minor_units(currency_code)
+    if -amount.as_tuple().exponent > decimals and amount != amount.quantize(Decimal(1).scaleb(-decimals)):
+        raise CommandRejected(f"{currency_code} amounts have at most {decimals} decimals; {text} has more.")
+    return amount.quantize(Decimal(1).scaleb(-decimals))
+
+
+def parse_positive_amount(text: str | Decimal | None) -> Decimal:
+    """A finite amount greater than zero and within MAX_AMOUNT, whatever the currency."""
     if text is None or text == "":
         raise CommandRejected("An amount is required.")
     try:
@@ -84,10 +93,7 @@ def parse_amount(text: str | Decimal | None, currency_code: str) -> Decimal:
         raise CommandRejected(f"The amount must be greater than zero, not {amount}.")
     if amount > MAX_AMOUNT:
         raise CommandRejected(f"The amount {amount} is over the limit of {MAX_AMOUNT} per payment.")
-    decimals = minor_units(currency_code)
-    if -amount.as_tuple().exponent > decimals and amount != amount.quantize(Decimal(1).scaleb(-decimals)):
-        raise CommandRejected(f"{currency_code} amounts have at most {decimals} decimals; {text} has more.")
-    return amount.quantize(Decimal(1).scaleb(-decimals))
+    return amount
 
 
 def money(amount: Decimal) -> str:

@@ -1,11 +1,21 @@
-"""What crosses the Temporal boundary for payment commands. Pure Python, no Django.
+"""What crosses the Temporal boundary for payments: commands and history queries. Pure Python,
+no Django.
 
-Money travels as decimal strings: Temporal's default converter has no Decimal.
+Money travels as decimal strings: Temporal's default converter has no Decimal. Recorded events
+travel as the store's one wire type, `eventstore.messages.StoredEvent`.
+
+The activity names are defined here, once: `payments/activities.py` registers each function under
+its name and the workflows (which may not import Django, hence not the activities) call it by it.
 """
 
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+
+from eventstore.messages import StoredEvent
+
+LOAD_PAYMENT = "payments.load_payment"  # activities.load_payment
+QUERY_HISTORY = "payments.query_history"  # activities.query_history
 
 
 @dataclass
@@ -43,29 +53,38 @@ class LoadPaymentRequest:
 
 
 @dataclass
-class AppliedEvent:
-    event_id: str
-    event_type: str
-    version: int
-    data: dict
-
-
-@dataclass
 class LoadedPayment:
     """A payment's current state (PaymentAggregate.to_snapshot()), rebuilt from snapshot and events."""
 
     state: dict
-    applied: list[AppliedEvent]  # this command's own events, if an earlier run appended them
+    applied: list[StoredEvent]  # this command's own events, if an earlier run appended them
     state_after_applied: dict | None
-
-
-@dataclass
-class PublishRequest:
-    stream_id: str
-    positions: list[int]
 
 
 def request_fingerprint(request: PaymentCommandRequest) -> str:
     """What makes two requests "the same" for an idempotency key: every field but the key itself."""
     fields = {name: value for name, value in asdict(request).items() if name != "idempotency_key"}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class HistoryQuery:
+    """operation: "history" (payment_id), "search" (filters) or "timeline" (correlation_id)."""
+
+    operation: str
+    payment_id: str | None = None
+    correlation_id: str | None = None
+    event_type: str | None = None
+    aggregate_type: str | None = None
+    organization_ids: list[str] | None = None
+    currency: str | None = None
+    since: str | None = None  # ISO 8601 with offset
+    until: str | None = None
+    after_position: int = 0
+    limit: int = 100
+
+
+@dataclass
+class HistoryAnswer:
+    events: list[StoredEvent] = field(default_factory=list)
+    next_after_position: int | None = None

@@ -1,7 +1,7 @@
 """PaymentEventSourcingWorkflow: one payment command, decided by the pure domain inside the workflow.
 
 Load the stream (activity), decide (domain), append with the loaded version as expected version
-(event store activity), publish to projections (activity). A version conflict means someone else
+(event store activity), apply the prompt projections (event store activity). A version conflict means someone else
 changed the payment meanwhile: reload and decide again, a bounded number of times. A business
 rejection is a result (`success=False`), never a failed workflow.
 
@@ -20,7 +20,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from eventstore.messages import AppendOutcome, AppendRequest, EventInput
+    from eventstore.messages import (
+        APPEND_EVENTS,
+        APPLY_PROMPT_PROJECTIONS,
+        AppendOutcome,
+        AppendRequest,
+        EventInput,
+        PromptProjectionsOutcome,
+        PromptProjectionsRequest,
+    )
+    from eventstore.temporal_errors import caused_by, workflow_failure
     from payments.domain import (
         AGGREGATE_TYPE,
         SCHEMA_VERSION,
@@ -31,14 +40,16 @@ with workflow.unsafe.imports_passed_through():
         canonical_payment_id,
     )
     from payments.messages import (
+        LOAD_PAYMENT,
+        QUERY_HISTORY,
+        HistoryAnswer,
+        HistoryQuery,
         LoadedPayment,
         LoadPaymentRequest,
         PaymentCommandRequest,
         PaymentCommandResult,
-        PublishRequest,
         request_fingerprint,
     )
-    from payments.queries import HistoryAnswer, HistoryQuery
 
 MAX_CONFLICT_ATTEMPTS = 30
 ACTIVITY_OPTIONS = dict(
@@ -79,7 +90,7 @@ class PaymentEventSourcingWorkflow:
     async def _attempt(self, command: PaymentCommand, command_id: str) -> PaymentCommandResult | None:
         """Decide and append once; None when another writer got there first."""
         loaded = await workflow.execute_local_activity(
-            "payments.load_payment", LoadPaymentRequest(command.payment_id, command_id),
+            LOAD_PAYMENT, LoadPaymentRequest(command.payment_id, command_id),
             result_type=LoadedPayment, **ACTIVITY_OPTIONS,
         )
         if loaded.applied:
@@ -93,7 +104,7 @@ class PaymentEventSourcingWorkflow:
             return self._finish(False, str(rejection))
         try:
             appended = await workflow.execute_local_activity(
-                "eventstore.append_events",
+                APPEND_EVENTS,
                 AppendRequest(
                     stream_id=command.payment_id,
                     aggregate_type=AGGREGATE_TYPE,
@@ -105,12 +116,14 @@ class PaymentEventSourcingWorkflow:
                 **ACTIVITY_OPTIONS,
             )
         except (ActivityError, ApplicationError) as error:
-            if _is_version_conflict(error):
+            if caused_by(error, "WrongExpectedVersion"):
                 return None
             raise
+        newest = appended.events[-1]
         await workflow.execute_local_activity(
-            "payments.publish_events",
-            PublishRequest(appended.stream_id, [event.position for event in appended.events]),
+            APPLY_PROMPT_PROJECTIONS,
+            PromptProjectionsRequest(appended.stream_id, newest.transaction_id, newest.position),
+            result_type=PromptProjectionsOutcome,
             **ACTIVITY_OPTIONS,
         )
         self.result.version = appended.version
@@ -148,15 +161,6 @@ class PaymentEventSourcingWorkflow:
             extra={"correlation_id": self.result.correlation_id, "payment_id": self.result.payment_id},
         )
         return self.result
-
-
-def _is_version_conflict(error: BaseException | None) -> bool:
-    """Local and remote activity failures wrap the store's error differently; look down the chain."""
-    while error is not None:
-        if isinstance(error, ApplicationError) and error.type == "WrongExpectedVersion":
-            return True
-        error = getattr(error, "cause", None)
-    return False
 
 
 def _to_command(request: PaymentCommandRequest) -> PaymentCommand:
@@ -202,15 +206,10 @@ class PaymentHistoryQueryWorkflow:
     @workflow.run
     async def run(self, query: HistoryQuery) -> HistoryAnswer:
         try:
-            return await workflow.execute_activity("payments.query_history", query, result_type=HistoryAnswer,
+            return await workflow.execute_activity(QUERY_HISTORY, query, result_type=HistoryAnswer,
                                                    **QUERY_ACTIVITY_OPTIONS)
         except ActivityError as error:
-            raise _failure_of(error) from error
-
-
-def _failure_of(error: ActivityError) -> ApplicationError:
-    cause = error.cause
-    return ApplicationError(str(cause or error), type=getattr(cause, "type", None), non_retryable=True)
+            raise workflow_failure(error) from error
 
 
 WORKFLOWS = [PaymentEventSourcingWorkflow, PaymentHistoryQueryWorkflow]

@@ -14,7 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from config.embedded import temporal_binary
-from config.temporal import BackgroundLoop, all_activities, all_workflows
+from eventstore import registry
+from eventstore.temporal import BackgroundLoop
 
 
 class TemporalHarness:
@@ -54,7 +55,7 @@ class TemporalHarness:
 
     def start_worker(self) -> None:
         self._worker = self.worker(
-            task_queue=self.task_queue, workflows=all_workflows(), activities=all_activities(),
+            task_queue=self.task_queue, workflows=registry.workflows(), activities=registry.activities(),
             max_concurrent_activities=40,
         )
         self._loop.loop.call_soon_threadsafe(lambda: self._loop.loop.create_task(self._worker.run()))

@@ -4,13 +4,15 @@ from datetime import timedelta
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.queries import INTERVALS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
+from analytics.selectors import INTERVALS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
 from analytics.workflow_metrics import workflow_metrics
-from config.api import TimeRangeQuery
+from eventstore.api.errors import ServiceUnavailable
+from eventstore.api.queries import TimeRangeQuery
+from eventstore.temporal import TemporalUnavailable
 from payments.selectors import organizations_to_search, visible_organizations
 
 
@@ -27,11 +29,6 @@ class TrendQuery(AnalyticsQuery):
 
 class MetricsQuery(serializers.Serializer):
     window_hours = serializers.IntegerField(default=24, min_value=1, max_value=24 * 90)
-
-
-class Unavailable(APIException):
-    status_code = 503
-    default_code = "unavailable"
 
 
 def _scoped_query(request, params) -> EventQuery:
@@ -125,6 +122,6 @@ class WorkflowMetricsView(APIView):
         params = _parse(MetricsQuery, request)
         try:
             metrics = workflow_metrics(window=timedelta(hours=params["window_hours"]))
-        except RuntimeError as error:
-            raise Unavailable(f"Temporal is unreachable: {error}") from None
+        except TemporalUnavailable as error:
+            raise ServiceUnavailable(str(error)) from None
         return Response([vars(metric) for metric in metrics])

@@ -1,8 +1,16 @@
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from rest_framework import serializers
 
-from payments.domain import ID_PATTERN, MAX_AMOUNT, MAX_DESCRIPTION_LENGTH, CommandRejected, CommandType, minor_units
+from payments.domain import (
+    ID_PATTERN,
+    MAX_DESCRIPTION_LENGTH,
+    CommandRejected,
+    CommandType,
+    minor_units,
+    parse_amount,
+    parse_positive_amount,
+)
 from payments.models import PaymentSummary
 
 ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")
@@ -32,13 +40,9 @@ class PaymentCommandSerializer(serializers.Serializer):
 
     def validate_amount(self, value: str) -> str:
         try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            raise serializers.ValidationError(f"{value!r} is not a number.") from None
-        if not amount.is_finite() or amount <= 0:
-            raise serializers.ValidationError("Must be a number greater than zero.")
-        if amount > MAX_AMOUNT:
-            raise serializers.ValidationError(f"Must be at most {MAX_AMOUNT}.")
+            parse_positive_amount(value)
+        except CommandRejected as rejection:
+            raise serializers.ValidationError(str(rejection)) from None
         return value.strip()
 
     def validate(self, attrs):
@@ -48,10 +52,10 @@ class PaymentCommandSerializer(serializers.Serializer):
         if kind == CommandType.CREATE and currency is None:
             raise serializers.ValidationError({"currency": "Required for CREATE."})
         if amount is not None and currency is not None:
-            decimals = minor_units(currency)
-            exponent = Decimal(amount).normalize().as_tuple().exponent
-            if -exponent > decimals:
-                raise serializers.ValidationError({"amount": f"{currency} amounts have at most {decimals} decimals."})
+            try:
+                parse_amount(amount, currency)
+            except CommandRejected as rejection:
+                raise serializers.ValidationError({"amount": str(rejection)}) from None
         return attrs
 
 

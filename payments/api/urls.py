@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.api import views
+from payments.api import event_views, views
 
 urlpatterns = [
     path("payments/commands/", views.PaymentCommandView.as_view(), name="payment-commands"),
@@ -8,4 +8,6 @@ urlpatterns = [
     path("payments/<str:payment_id>/", views.PaymentDetailView.as_view(), name="payment-detail"),
     path("payments/<str:payment_id>/history/", views.PaymentHistoryView.as_view(), name="payment-history"),
     path("payments/<str:payment_id>/state/", views.PaymentStateView.as_view(), name="payment-state"),
+    path("events/", event_views.EventSearchView.as_view(), name="event-search"),
+    path("timelines/<str:correlation_id>/", event_views.TimelineView.as_view(), name="timeline"),
 ]

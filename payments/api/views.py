@@ -12,7 +12,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from temporalio.service import RPCError
 
-from config.api import ErrorSerializer, ServiceUnavailable
+from eventstore.api.errors import ErrorSerializer, ServiceUnavailable
+from eventstore.temporal import TemporalUnavailable
 from payments import selectors
 from payments.api.filters import PaymentSummaryFilter
 from payments.api.serializers import (
@@ -65,7 +66,7 @@ class PaymentCommandView(APIView):
             raise Conflict(str(error)) from None
         except CommandNotFinished as error:
             raise ServiceUnavailable(str(error)) from None
-        except RuntimeError as error:  # the Temporal client could not connect
+        except TemporalUnavailable as error:
             raise ServiceUnavailable(f"The command service is unreachable ({error}); nothing was run.") from None
         except RPCError as error:  # Temporal answered with an error, e.g. while it restarts
             raise ServiceUnavailable(

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from analytics.queries import EventQuery, event_statistics
+from analytics.selectors import EventQuery, event_statistics
 from tests.analytics_data import random_history
 from tests.api import client_for
 

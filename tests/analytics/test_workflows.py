@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from analytics.queries import EventQuery, InvalidQuery, event_statistics, event_trend
-from analytics.services import EventAnalyticsService
+from analytics.selectors import EventQuery, InvalidQuery, event_statistics, event_trend
+from analytics.client import EventAnalyticsService
 from analytics.workflow_metrics import collect
 from eventstore import selectors
-from payments.queries import HistoryAnswer, HistoryQuery
+from payments.messages import HistoryAnswer, HistoryQuery
 from payments.workflows import PaymentHistoryQueryWorkflow
 from tests.analytics_data import random_history
 from tests.payments.helpers import request, run

@@ -1,4 +1,5 @@
-"""The append activity under Temporal's retries: a retry after a commit writes nothing twice."""
+"""The store's activities: run directly with the SDK's ActivityEnvironment, and the append activity
+under Temporal's retries (a retry after a commit writes nothing twice)."""
 
 import uuid
 from datetime import timedelta
@@ -8,11 +9,22 @@ from django.db import connection
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
 
-from eventstore.activities import append_events_activity
-from eventstore.messages import AppendOutcome, AppendRequest, EventInput
-from eventstore.models import Event
+from eventstore.activities import apply_prompt_projections_activity, append_events_activity, get_events_by_type_activity
+from eventstore.messages import (
+    APPEND_EVENTS,
+    AppendOutcome,
+    AppendRequest,
+    EventInput,
+    EventsByTypeRequest,
+    PromptProjectionsRequest,
+)
+from eventstore.models import Event, ProjectionCheckpoint
+from payments.models import PaymentSummary
+from tests.eventstore.db import plain_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +42,7 @@ class AppendWithShortTimeout:
     @workflow.run
     async def run(self, request: AppendRequest) -> AppendOutcome:
         return await workflow.execute_activity(
-            "eventstore.append_events", request, result_type=AppendOutcome,
+            APPEND_EVENTS, request, result_type=AppendOutcome,
             start_to_close_timeout=timedelta(seconds=1),
             retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=20),
         )
@@ -75,3 +87,51 @@ def test_append_retried_after_a_slow_commit_writes_once(temporal_server, slow_co
     assert [event.version for event in outcome.events] == [1, 2]
     stored = list(Event.objects.filter(stream_id="slow-payment").values_list("event_id", flat=True))
     assert sorted(map(str, stored)) == sorted(event.event_id for event in request.events)
+
+
+def test_a_malformed_expected_version_fails_at_once_as_invalid_event():
+    request = AppendRequest("payment-x", "Payment", [EventInput("PaymentProcessed", {})], expected_version="soon")
+    with pytest.raises(ApplicationError) as failure:
+        ActivityEnvironment().run(append_events_activity, request)
+    assert failure.value.non_retryable and failure.value.type == "InvalidEvent"
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("since", ["yesterday", "2026-01-01T00:00:00"], ids=["unparsable", "no offset"])
+def test_a_bad_time_fails_at_once_instead_of_being_retried(since):
+    with pytest.raises(ApplicationError) as failure:
+        ActivityEnvironment().run(get_events_by_type_activity, EventsByTypeRequest("PaymentProcessed", since=since))
+    assert failure.value.non_retryable and failure.value.type == "InvalidEvent"
+
+
+def prompt_request(outcome) -> PromptProjectionsRequest:
+    newest = outcome.events[-1]
+    return PromptProjectionsRequest(outcome.stream_id, newest.transaction_id, newest.position)
+
+
+def processed(payment_id: str) -> AppendRequest:
+    data = {"amount": "10.00", "currency": "EUR", "organization_id": "org-1", "user_id": "u-1", "description": ""}
+    return AppendRequest(payment_id, "Payment", [EventInput("PaymentProcessed", data, event_id=str(uuid.uuid4()))],
+                         expected_version="no_stream")
+
+
+def test_prompt_projections_apply_the_appended_events_at_once():
+    appended = ActivityEnvironment().run(append_events_activity, processed("payment-prompt-1"))
+
+    outcome = ActivityEnvironment().run(apply_prompt_projections_activity, prompt_request(appended))
+
+    assert outcome.behind == [] and outcome.applied >= 1
+    assert PaymentSummary.objects.get(payment_id="payment-prompt-1").version == 1
+    assert not ProjectionCheckpoint.objects.filter(name="payment_snapshots").exists()  # not prompt: left to catch-up
+
+
+def test_prompt_projections_say_which_projection_is_busy_elsewhere():
+    appended = ActivityEnvironment().run(append_events_activity, processed("payment-prompt-2"))
+    ProjectionCheckpoint.objects.create(name="payment_summary")
+    with plain_connection(autocommit=False) as other_runner:  # holds the checkpoint's row lock
+        other_runner.execute("SELECT * FROM eventstore_projectioncheckpoint WHERE name = 'payment_summary' FOR UPDATE")
+
+        outcome = ActivityEnvironment().run(apply_prompt_projections_activity, prompt_request(appended))
+
+    assert outcome.behind == ["payment_summary"] and outcome.applied == 0
+    assert not PaymentSummary.objects.filter(payment_id="payment-prompt-2").exists()

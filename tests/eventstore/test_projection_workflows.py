@@ -6,7 +6,8 @@ import uuid
 import pytest
 
 from eventstore.messages import CatchUpRequest, RebuildRequest
-from eventstore.projections import lag
+from eventstore.projection_lag import lag
+from eventstore.projections import apply_all_pending
 from eventstore.workflows import ProjectionCatchUpWorkflow, ProjectionReplayWorkflow
 from tests.payments.history import assert_summaries_match_a_fold_of_the_events, random_commands, summary_rows
 
@@ -36,8 +37,6 @@ def test_catch_up_loop_applies_events_appended_while_nobody_published(temporal):
 
 def test_replay_workflow_rebuilds_and_swaps(temporal):
     random_commands(300, payments=50)
-    from eventstore.projections import apply_all_pending
-
     apply_all_pending()
     before = summary_rows()
 

@@ -5,10 +5,12 @@ import time
 
 import pytest
 
-from eventstore import projections
+from eventstore import projection_rebuild, projections
 from eventstore.events import RecordedEvent
 from eventstore.models import Event, ProjectionCheckpoint, ProjectionError
-from eventstore.projections import Projection, apply_pending, lag, rebuild
+from eventstore.projection_lag import lag
+from eventstore.projection_rebuild import rebuild
+from eventstore.projections import Projection, apply_pending
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
 from tests.payments.history import (
@@ -139,7 +141,7 @@ def test_interrupted_rebuild_resumes_and_readers_never_see_half_a_table():
     resumed = rebuild(summary, batch_size=100)
 
     assert resumed.swapped and summary_rows() == live
-    assert not ProjectionCheckpoint.objects.filter(name=summary.name + projections.REBUILD_SUFFIX).exists()
+    assert not ProjectionCheckpoint.objects.filter(name=summary.name + projection_rebuild.REBUILD_SUFFIX).exists()
 
 
 def test_killing_the_catch_up_loop_midway_loses_and_doubles_nothing():

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.core.management import call_command
 
-from eventstore import projections
+from eventstore import integrity, projections
 from eventstore.events import NewEvent
 from eventstore.store import append_events
 from payments import consistency
@@ -53,15 +53,15 @@ def test_a_gap_in_a_stream_is_caught():
     command("payment-a", "key-2", "PaymentCancelled", {"cancelled_by": "u"}, version=1)
     with triggers_disabled() as plain:
         plain.execute("DELETE FROM eventstore_event WHERE stream_id = 'payment-a' AND version = 1")
-    assert consistency.check_streams().problems == ["payment-a: 1 events, versions 2..2, 1 distinct"]
-    assert not consistency.check_chain().ok
+    assert integrity.check_streams().problems == ["payment-a: 1 events, versions 2..2, 1 distinct"]
+    assert not integrity.check_chain().ok
 
 
 def test_a_projection_left_behind_and_a_wrong_summary_are_caught():
     command("payment-a", "key-1")
-    assert not consistency.wait_for_projections(timeout=0.5).ok  # nobody applies the projections here
+    assert not integrity.check_projections_caught_up(timeout=0.5).ok  # nobody applies the projections here
     caught_up()
-    assert consistency.wait_for_projections(timeout=0.5).ok
+    assert integrity.check_projections_caught_up(timeout=0.5).ok
     PaymentSummary.objects.filter(payment_id="payment-a").update(refunded="5.00")
     assert "payment-a" in consistency.check_summaries().problems[0]
 

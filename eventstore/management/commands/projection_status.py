@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from eventstore import projections
+from eventstore import projection_lag, projections
 from eventstore.models import ProjectionError
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
             for name, outcome in projections.apply_all_pending().items():
                 self.stdout.write(f"{name}: applied {outcome.applied}")
         self.stdout.write(f"{'projection':<24}{'position':>12}{'applied':>12}{'behind':>10}{'seconds':>10}  state")
-        for lag in projections.lag():
+        for lag in projection_lag.lag():
             state = f"STOPPED at position {lag.failing_position}" if lag.failing_position else "ok"
             self.stdout.write(
                 f"{lag.name:<24}{lag.position:>12}{lag.events_applied:>12}{lag.events_behind:>10}"

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from eventstore import projections
+from eventstore import projection_rebuild, projections
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
                 bar.n = progress.applied
                 bar.refresh()
 
-            progress = projections.rebuild(projection, batch_size=batch_size, restart=restart, on_progress=on_progress)
+            progress = projection_rebuild.rebuild(projection, batch_size=batch_size, restart=restart, on_progress=on_progress)
         self.stdout.write(self.style.SUCCESS(
             f"{projection.name}: rebuilt from {progress.applied} events and swapped in."
         ))

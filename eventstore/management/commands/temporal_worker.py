@@ -13,8 +13,9 @@ from django.db import DatabaseError, connection
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
-from config.temporal import all_activities, all_workflows, connect
+from eventstore import registry
 from eventstore.messages import CatchUpRequest
+from eventstore.temporal import TemporalUnavailable, connect
 from eventstore.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow
 
 logger = logging.getLogger("temporal_worker")
@@ -53,17 +54,14 @@ class Command(BaseCommand):
     async def _serve(self, task_queue, concurrency, graceful_timeout, catch_up):
         try:
             client = await connect()
-        except Exception as error:  # the SDK raises RuntimeError or its own connection errors
-            raise CommandError(
-                f"Temporal is unreachable at {settings.TEMPORAL_ADDRESS} (namespace "
-                f"{settings.TEMPORAL_NAMESPACE}): {error}. Check TEMPORAL_ADDRESS."
-            ) from None
+        except TemporalUnavailable as error:
+            raise CommandError(f"{error} (namespace {settings.TEMPORAL_NAMESPACE}). Check TEMPORAL_ADDRESS.") from None
         executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="activity")
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=all_workflows(),
-            activities=all_activities(),
+            workflows=registry.workflows(),
+            activities=registry.activities(),
             activity_executor=executor,
             max_concurrent_activities=concurrency,
             graceful_shutdown_timeout=timedelta(seconds=graceful_timeout),

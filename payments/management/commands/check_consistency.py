@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from eventstore.integrity import Check
 from payments import consistency
 
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         if not all(check.ok for check in checks):
             raise SystemExit(1)
 
-    def _print(self, check: consistency.Check) -> None:
+    def _print(self, check: Check) -> None:
         figures = ", ".join(f"{name} {value}" for name, value in check.figures.items())
         mark = self.style.SUCCESS("ok  ") if check.ok else self.style.ERROR("FAIL")
         self.stdout.write(f"{mark} {check.name} ({figures})")
@@ -46,5 +47,5 @@ def _read_ledger(path: Path) -> list[dict]:
         raise CommandError(f"Cannot read the ledger {path}: {error}") from error
 
 
-def _as_json(checks: list[consistency.Check]) -> str:
+def _as_json(checks: list[Check]) -> str:
     return json.dumps([{"name": c.name, "ok": c.ok, "problems": c.problems, "figures": c.figures} for c in checks])

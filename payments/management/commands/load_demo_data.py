@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from config.temporal import shared_client, shared_loop
+from eventstore.temporal import TemporalUnavailable, shared_client, shared_loop
 from eventstore.models import Stream
 from payments import demo
 
@@ -25,8 +25,8 @@ class Command(BaseCommand):
             return
         try:
             client = shared_client()
-        except RuntimeError as error:
-            raise CommandError(f"Temporal is unreachable: {error}") from None
+        except TemporalUnavailable as error:
+            raise CommandError(str(error)) from None
         with tqdm(total=payments, unit="payment", desc="demo payments", file=self.stderr._out) as bar:
             results = shared_loop().run(
                 demo.load(client, payments=payments, concurrency=concurrency, on_payment_done=bar.update)

@@ -5,6 +5,7 @@ from dataclasses import asdict
 
 from django.core.management.base import BaseCommand, CommandError
 
+from eventstore.temporal import TemporalUnavailable
 from payments.client import CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, run_command
 from payments.domain import CommandType
 from payments.messages import PaymentCommandRequest
@@ -37,8 +38,8 @@ class Command(BaseCommand):
             result = run_command(request, timeout=options["timeout"])
         except (CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey) as error:
             raise CommandError(str(error)) from None
-        except RuntimeError as error:  # the SDK's connection failure
-            raise CommandError(f"Temporal is unreachable: {error}. Is the worker stack running?") from None
+        except TemporalUnavailable as error:
+            raise CommandError(f"{error}. Is the worker stack running?") from None
         self._print(result, options["json"])
         if not result.success:
             raise CommandError(f"REJECTED: {result.message}")

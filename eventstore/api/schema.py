@@ -3,7 +3,7 @@
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
-from config.api import ErrorSerializer
+from eventstore.api.errors import ErrorSerializer
 
 ERROR_RESPONSES = {
     "400": "Invalid input; `fields` names each field and its problem.",

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from analytics.queries import EventQuery, InvalidQuery, event_statistics, event_trend, quantize_average
+from analytics.selectors import EventQuery, InvalidQuery, event_statistics, event_trend, quantize_average
 from tests.analytics_data import random_history
 
 pytestmark = pytest.mark.django_db

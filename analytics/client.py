@@ -1,4 +1,7 @@
-"""EventAnalyticsService: statistics and trends through EventAnalyticsWorkflow, for Django code."""
+"""Starting EventAnalyticsWorkflow from Django code: the seed's EventAnalyticsService.
+
+The API and the dashboard call the selectors directly; this client is for code that wants the
+answer through Temporal, as any other Temporal client would get it."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -7,8 +10,9 @@ from django.conf import settings
 from temporalio.client import Client, WorkflowFailureError
 
 from analytics.messages import AnalyticsAnswer, AnalyticsRequest, StatisticsAnswer, TrendAnswer
-from analytics.queries import InvalidQuery
-from config.temporal import shared_client, shared_loop
+from analytics.selectors import InvalidQuery
+from analytics.workflows import EventAnalyticsWorkflow
+from eventstore.temporal import shared_client, shared_loop
 
 EXECUTION_TIMEOUT = timedelta(seconds=300)
 RUN_TIMEOUT = timedelta(seconds=300)
@@ -35,8 +39,8 @@ class EventAnalyticsService:
     def _run(self, request: AnalyticsRequest) -> AnalyticsAnswer:
         client = self._client or shared_client()
         run = client.execute_workflow(
-            "EventAnalyticsWorkflow", request, id=f"analytics-{request.operation}-{uuid.uuid4()}",
-            task_queue=self.task_queue, result_type=AnalyticsAnswer, execution_timeout=EXECUTION_TIMEOUT,
+            EventAnalyticsWorkflow.run, request, id=f"analytics-{request.operation}-{uuid.uuid4()}",
+            task_queue=self.task_queue, execution_timeout=EXECUTION_TIMEOUT,
             run_timeout=RUN_TIMEOUT, task_timeout=TASK_TIMEOUT,
         )
         try:

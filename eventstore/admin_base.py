@@ -1,9 +1,10 @@
-"""Admin building blocks shared by the apps: read-only model admins for big tables, streamed CSV."""
+"""Admin building blocks for every app: read-only model admins for big tables, streamed CSV."""
 
 import csv
 
 from django.contrib import admin
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import StreamingHttpResponse
@@ -64,8 +65,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         """Stream the filtered changelist as CSV: rows come from a server-side cursor, so a million
         of them take constant memory."""
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
         rows = changelist.get_queryset(request).values_list(*self.csv_fields).iterator(chunk_size=2000)

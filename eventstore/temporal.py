@@ -1,7 +1,7 @@
-"""Temporal client settings and worker wiring shared by every app.
+"""Temporal plumbing for Django code: one client per process, and the wrapper every activity needs.
 
-Each app lists its workflows in `<app>.workflows.WORKFLOWS` and its activities in
-`<app>.activities.ACTIVITIES`; the worker registers whatever the installed apps declare.
+Which workflows and activities exist is declared by the apps (`eventstore.registry`); the worker
+(`manage.py temporal_worker`) and the test suite register exactly those.
 """
 
 import asyncio
@@ -12,14 +12,20 @@ from typing import Callable
 from django.conf import settings
 from django.db import close_old_connections
 from temporalio.client import Client
+from temporalio.service import RPCError
 
-from config.app_modules import declared_by_apps
+
+class TemporalUnavailable(Exception):
+    """The Temporal frontend could not be reached: nothing was started."""
 
 
 async def connect(*, address: str | None = None, namespace: str | None = None) -> Client:
-    return await Client.connect(
-        address or settings.TEMPORAL_ADDRESS, namespace=namespace or settings.TEMPORAL_NAMESPACE
-    )
+    """A client of the configured namespace; TemporalUnavailable when nobody answers."""
+    address = address or settings.TEMPORAL_ADDRESS
+    try:
+        return await Client.connect(address, namespace=namespace or settings.TEMPORAL_NAMESPACE)
+    except (RuntimeError, RPCError) as error:  # the SDK's connection failures
+        raise TemporalUnavailable(f"Temporal is unreachable at {address}: {error}") from None
 
 
 class BackgroundLoop:
@@ -50,7 +56,10 @@ def shared_loop() -> BackgroundLoop:
 
 
 def shared_client() -> Client:
-    """One connected client per process, living on the shared background loop."""
+    """One connected client per process, living on the shared background loop.
+
+    Raises TemporalUnavailable when the server does not answer.
+    """
     with _shared_lock:
         client = _shared.get("client")
     if client is None:
@@ -58,14 +67,6 @@ def shared_client() -> Client:
         with _shared_lock:
             client = _shared.setdefault("client", client)
     return client
-
-
-def all_workflows() -> list[type]:
-    return declared_by_apps("workflows", "WORKFLOWS")
-
-
-def all_activities() -> list[Callable]:
-    return declared_by_apps("activities", "ACTIVITIES")
 
 
 def django_activity(function: Callable) -> Callable:

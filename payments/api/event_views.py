@@ -1,4 +1,5 @@
-"""Event search and correlation timelines, scoped to the caller's organizations."""
+"""Event search and correlation timelines over the store, scoped to the caller's organizations
+(tenancy lives in this app)."""
 
 import base64
 import binascii
@@ -9,8 +10,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import TimeRangeQuery
 from eventstore import selectors
+from eventstore.api.queries import TimeRangeQuery
 from payments.api.serializers import EventSerializer
 from payments.selectors import organizations_to_search, visible_organizations
 

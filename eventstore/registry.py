@@ -1,0 +1,80 @@
+"""What the apps declare to the recorder: the one way the event store learns about them.
+
+The store knows no app. Each app, in its `AppConfig.ready()`, calls `declare(...)` with direct
+references to what it contributes:
+
+- `workflows` and `activities`: registered by `manage.py temporal_worker` (and the test worker);
+- `projections`: run by the projection engine, the catch-up loop and `rebuild_projections`;
+- `admin_pages`: custom admin pages, served behind the admin's login as `admin:<name>`;
+- `stream_admin_urls`: per aggregate type, the admin URL name of one stream's page (it takes the
+  stream id), so the store's admin can link an event to the page of the thing it belongs to.
+
+Declaring is additive and idempotent per object, so a second `ready()` (tests) changes nothing.
+"""
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable
+
+if TYPE_CHECKING:
+    from eventstore.projections import Projection
+
+
+@dataclass(frozen=True)
+class AdminPage:
+    route: str  # below /admin/, e.g. "timeline/<str:correlation_id>/"
+    view: Callable
+    name: str  # reversed as admin:<name>
+
+
+@dataclass
+class _Declarations:
+    workflows: list[type] = field(default_factory=list)
+    activities: list[Callable] = field(default_factory=list)
+    projections: list["Projection"] = field(default_factory=list)
+    admin_pages: list[AdminPage] = field(default_factory=list)
+    stream_admin_urls: dict[str, str] = field(default_factory=dict)
+
+
+_declared = _Declarations()
+
+
+def declare(
+    *,
+    workflows: Iterable[type] = (),
+    activities: Iterable[Callable] = (),
+    projections: Iterable["Projection"] = (),
+    admin_pages: Iterable[AdminPage] = (),
+    stream_admin_urls: dict[str, str] | None = None,
+) -> None:
+    """Add an app's contributions (call it from the app's `AppConfig.ready()`)."""
+    _extend(_declared.workflows, workflows)
+    _extend(_declared.activities, activities)
+    _extend(_declared.projections, projections)
+    _extend(_declared.admin_pages, admin_pages)
+    _declared.stream_admin_urls.update(stream_admin_urls or {})
+
+
+def _extend(declared: list, new: Iterable) -> None:
+    declared.extend(item for item in new if item not in declared)
+
+
+def workflows() -> list[type]:
+    return list(_declared.workflows)
+
+
+def activities() -> list[Callable]:
+    return list(_declared.activities)
+
+
+def projections() -> dict[str, "Projection"]:
+    """Every declared projection by name, in declaration order."""
+    return {projection.name: projection for projection in _declared.projections}
+
+
+def admin_pages() -> list[AdminPage]:
+    return list(_declared.admin_pages)
+
+
+def stream_admin_url(aggregate_type: str) -> str | None:
+    """The admin URL name of a stream's page for streams of `aggregate_type`, if an app declared one."""
+    return _declared.stream_admin_urls.get(aggregate_type)
