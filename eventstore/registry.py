@@ -13,10 +13,13 @@ Declaring is additive and idempotent per object, so a second `ready()` (tests) c
 """
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
-if TYPE_CHECKING:
-    from eventstore.projections import Projection
+
+class Projection(Protocol):
+    """What the registry needs of a projection (see `eventstore.projections.Projection`)."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class AdminPage:
 class _Declarations:
     workflows: list[type] = field(default_factory=list)
     activities: list[Callable] = field(default_factory=list)
-    projections: list["Projection"] = field(default_factory=list)
+    projections: list[Projection] = field(default_factory=list)
     admin_pages: list[AdminPage] = field(default_factory=list)
     stream_admin_urls: dict[str, str] = field(default_factory=dict)
 
@@ -42,7 +45,7 @@ def declare(
     *,
     workflows: Iterable[type] = (),
     activities: Iterable[Callable] = (),
-    projections: Iterable["Projection"] = (),
+    projections: Iterable[Projection] = (),
     admin_pages: Iterable[AdminPage] = (),
     stream_admin_urls: dict[str, str] | None = None,
 ) -> None:
@@ -66,7 +69,7 @@ def activities() -> list[Callable]:
     return list(_declared.activities)
 
 
-def projections() -> dict[str, "Projection"]:
+def projections() -> dict[str, Projection]:
     """Every declared projection by name, in declaration order."""
     return {projection.name: projection for projection in _declared.projections}
 
