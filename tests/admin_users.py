@@ -1,3 +1,5 @@
+"""Admin users of the tests. Tests get the finance user from the `finance_user` fixture."""
+
 import importlib
 
 from django.apps import apps

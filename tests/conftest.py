@@ -1,7 +1,24 @@
-import pytest
-from django.conf import settings
-from django.core.cache import cache
+import contextlib
+import uuid
 
+import psycopg
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from payments.client import submit_command
+from payments.messages import PaymentCommandRequest, PaymentCommandResult
+from payments.models import Membership, Organization
+from tests import admin_users
+from tests.payments import history
 from tests.temporal_harness import TemporalHarness
 
 
@@ -30,3 +47,102 @@ def temporal(temporal_server, django_db_setup, django_db_blocker):
 def _empty_cache():
     """Test databases are emptied between tests, which never happens to a real store: forget it."""
     cache.clear()
+
+
+@pytest.fixture
+def command_request():
+    """Builds a payment command with the seed's defaults (a CREATE of 100.00 EUR for org-456 by
+    user-789, of a new payment); keyword arguments override any field."""
+
+    def command_request(kind="CREATE", payment_id=None, amount="100.00", currency="EUR",
+                        **overrides) -> PaymentCommandRequest:
+        fields = dict(type=kind, payment_id=payment_id or f"payment-{uuid.uuid4().hex[:12]}",
+                      organization_id="org-456", user_id="user-789", amount=amount, currency=currency,
+                      description="Test payment")
+        fields.update(overrides)
+        return PaymentCommandRequest(**fields)
+
+    return command_request
+
+
+@pytest.fixture
+def run_command(temporal):
+    """Runs one payment command through the session's Temporal server and worker, and waits for
+    its result."""
+
+    def run_command(command: PaymentCommandRequest, timeout: float = 60) -> PaymentCommandResult:
+        return temporal.run(submit_command(temporal.client, command, task_queue=temporal.task_queue, timeout=timeout))
+
+    return run_command
+
+
+@pytest.fixture
+def api_client_for():
+    """Makes a user with an API token and returns a DRF client authenticated as them: a member of
+    `organization`, or an operator who sees every organization."""
+
+    def api_client_for(username: str, organization: str | None = None, *, operator: bool = False) -> APIClient:
+        user = get_user_model().objects.create_user(username=username, password="pw")
+        if organization:
+            org, _ = Organization.objects.get_or_create(id=organization, defaults={"name": organization.title()})
+            Membership.objects.create(user=user, organization=org)
+        if operator:
+            user.user_permissions.add(_operator_permission())
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        return client
+
+    return api_client_for
+
+
+def _operator_permission() -> Permission:
+    """Transactional tests empty every table, permissions included: make them again when missing."""
+    if not Permission.objects.filter(codename="view_all_organizations").exists():
+        ContentType.objects.clear_cache()
+        create_permissions(apps.get_app_config("payments"), verbosity=0)
+    return Permission.objects.get(codename="view_all_organizations")
+
+
+@pytest.fixture
+def finance_user():
+    """A staff member of the "Finance staff" group with its permissions: "fiona", password "pw"."""
+    return admin_users.finance_user()
+
+
+@pytest.fixture
+def random_commands():
+    """Decides random but valid commands with the real domain and appends their events to the store:
+    `random_commands(count, payments=N, seed=7, prefix="payment-mix")` returns the events written."""
+    return history.random_commands
+
+
+@pytest.fixture
+def plain_connection():
+    """Opens a psycopg connection to the test database outside Django's connection handling, as the
+    suite's own role or as `role` (passwordless, as on the embedded server)."""
+
+    @contextlib.contextmanager
+    def plain_connection(*, autocommit: bool = True, role: str | None = None):
+        database = connection.settings_dict
+        with psycopg.connect(
+            dbname=database["NAME"], user=role or database["USER"],
+            password=None if role else database.get("PASSWORD") or None,
+            host=database["HOST"] or None, port=database["PORT"] or None, autocommit=autocommit,
+        ) as plain:
+            yield plain
+
+    return plain_connection
+
+
+@pytest.fixture
+def tamper(plain_connection):
+    """Runs SQL statements in a superuser session with triggers off: how an attacker with full rights
+    would edit history."""
+
+    def tamper(*statements: str) -> None:
+        with plain_connection() as attacker:
+            attacker.execute("SET session_replication_role = replica")
+            for statement in statements:
+                attacker.execute(statement)
+
+    return tamper

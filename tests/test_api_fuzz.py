@@ -8,17 +8,16 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from config.wsgi import application
-from tests.api import client_for
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 token: dict[str, str] = {}
 
 
 @pytest.fixture
-def operator_token(temporal):
+def operator_token(temporal, api_client_for):
     from rest_framework.authtoken.models import Token
 
-    client_for("fuzzer", "org-acme", operator=True)
+    api_client_for("fuzzer", "org-acme", operator=True)
     token["value"] = Token.objects.get(user__username="fuzzer").key
 
 

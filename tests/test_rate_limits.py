@@ -4,8 +4,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.throttling import UserRateThrottle
 
-from tests.api import client_for
-
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/admin/login/"
@@ -45,9 +43,9 @@ def test_a_lockout_is_per_username_and_a_success_resets_the_count(client, settin
     assert attempt(client, "another-password", username="auditor").status_code == 302
 
 
-def test_api_requests_are_throttled_per_user(monkeypatch):
+def test_api_requests_are_throttled_per_user(monkeypatch, api_client_for):
     monkeypatch.setattr(UserRateThrottle, "rate", "3/min", raising=False)
-    api = client_for("reader", "org-acme")
+    api = api_client_for("reader", "org-acme")
 
     statuses = [api.get("/api/events/").status_code for _ in range(4)]
     refused = api.get("/api/events/")

@@ -6,17 +6,16 @@ import pytest
 from django.utils import timezone
 
 from eventstore.integrity import verify_event_chain
-from tests.admin_users import finance_user
 from tests.analytics_data import random_history
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_dashboard_shows_statistics_charts_metrics_lag_and_verification(client, temporal):
+def test_dashboard_shows_statistics_charts_metrics_lag_and_verification(client, temporal, finance_user):
     start = timezone.now() - timedelta(days=6)
     random_history(payments=60, start=start, days=5, seed=6)
     verify_event_chain()
-    client.force_login(finance_user())
+    client.force_login(finance_user)
 
     page = client.get("/admin/analytics/dashboard/", {
         "event_type": "PaymentProcessed", "start": (start - timedelta(days=1)).date().isoformat(),
@@ -29,8 +28,8 @@ def test_dashboard_shows_statistics_charts_metrics_lag_and_verification(client, 
     assert b"PaymentEventSourcingWorkflow" in page.content
 
 
-def test_dashboard_reports_bad_input_in_the_form(client):
-    client.force_login(finance_user())
+def test_dashboard_reports_bad_input_in_the_form(client, finance_user):
+    client.force_login(finance_user)
     page = client.get("/admin/analytics/dashboard/", {"event_type": "PaymentProcessed", "start": "2026-01-10",
                                                       "end": "2026-01-01", "interval": "day", "time_zone": "UTC"})
     assert page.status_code == 200 and page.context["form"].errors

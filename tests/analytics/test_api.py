@@ -7,7 +7,6 @@ import pytest
 
 from analytics.selectors import EventQuery, event_statistics
 from tests.analytics_data import random_history
-from tests.api import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +19,8 @@ def history():
     return random_history(payments=100, start=START, days=10, seed=4)
 
 
-def test_statistics_are_scoped_and_exact(history):
-    member = client_for("ann", "org-b")
+def test_statistics_are_scoped_and_exact(history, api_client_for):
+    member = api_client_for("ann", "org-b")
     body = member.get("/api/analytics/statistics/", {"event_type": "PaymentProcessed", **RANGE}).json()
     expected = event_statistics(EventQuery("PaymentProcessed", START, START + timedelta(days=10), ("org-b",)))
     assert (body["count"], body["organizations"]) == (expected.count, 1)
@@ -30,8 +29,8 @@ def test_statistics_are_scoped_and_exact(history):
     assert all(isinstance(c["total"], str) for c in body["currencies"])
 
 
-def test_trends_include_empty_buckets(history):
-    operator = client_for("olga", operator=True)
+def test_trends_include_empty_buckets(history, api_client_for):
+    operator = api_client_for("olga", operator=True)
     body = operator.get("/api/analytics/trends/", {"event_type": "PaymentRefunded", "interval": "day",
                                                    "from": (START - timedelta(days=3)).isoformat(),
                                                    "to": RANGE["to"], "time_zone": "Europe/Paris"}).json()
@@ -44,8 +43,8 @@ def test_trends_include_empty_buckets(history):
     ({"event_type": "PaymentProcessed"}, "from"),
     ({"event_type": "PaymentProcessed", "from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "to"),
 ])
-def test_bad_statistics_queries_are_400(params, field):
-    response = client_for("olga", operator=True).get("/api/analytics/statistics/", params)
+def test_bad_statistics_queries_are_400(params, field, api_client_for):
+    response = api_client_for("olga", operator=True).get("/api/analytics/statistics/", params)
     assert response.status_code == 400 and field in response.json()["error"]["fields"]
 
 
@@ -53,16 +52,16 @@ def test_bad_statistics_queries_are_400(params, field):
     ({"interval": "fortnight"}, "interval"), ({"time_zone": "Mars/Olympus"}, "time_zone"),
     ({"interval": "hour", "from": "2024-01-03T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "interval"),
 ])
-def test_bad_trend_queries_are_400(params, field):
+def test_bad_trend_queries_are_400(params, field, api_client_for):
     query = {"event_type": "PaymentProcessed", **RANGE, **params}
-    response = client_for("olga", operator=True).get("/api/analytics/trends/", query)
+    response = api_client_for("olga", operator=True).get("/api/analytics/trends/", query)
     assert response.status_code == 400 and field in response.json()["error"]["fields"]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_workflow_metrics_for_operators_only(temporal):
-    assert client_for("ann", "org-b").get("/api/metrics/workflows/").status_code == 403
-    response = client_for("olga", operator=True).get("/api/metrics/workflows/", {"window_hours": 1})
+def test_workflow_metrics_for_operators_only(temporal, api_client_for):
+    assert api_client_for("ann", "org-b").get("/api/metrics/workflows/").status_code == 403
+    response = api_client_for("olga", operator=True).get("/api/metrics/workflows/", {"window_hours": 1})
     assert response.status_code == 200
     assert {row["workflow_type"] for row in response.json()} >= {"PaymentEventSourcingWorkflow"}
 

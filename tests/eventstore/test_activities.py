@@ -24,7 +24,6 @@ from eventstore.messages import (
 )
 from eventstore.models import Event, ProjectionCheckpoint
 from payments.models import PaymentSummary
-from tests.eventstore.db import plain_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,7 +124,7 @@ def test_prompt_projections_apply_the_appended_events_at_once():
     assert not ProjectionCheckpoint.objects.filter(name="payment_snapshots").exists()  # not prompt: left to catch-up
 
 
-def test_prompt_projections_say_which_projection_is_busy_elsewhere():
+def test_prompt_projections_say_which_projection_is_busy_elsewhere(plain_connection):
     appended = ActivityEnvironment().run(append_events_activity, processed("payment-prompt-2"))
     ProjectionCheckpoint.objects.create(name="payment_summary")
     with plain_connection(autocommit=False) as other_runner:  # holds the checkpoint's row lock

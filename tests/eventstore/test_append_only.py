@@ -5,8 +5,7 @@ import pytest
 
 from eventstore.events import ANY
 from eventstore.store import append_events
-from tests.eventstore.db import plain_connection
-from tests.eventstore.helpers import payment_events, stored_count
+from tests.eventstore.helpers import payment_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +29,7 @@ def history():
 
 
 @pytest.mark.parametrize("statement", REFUSED)
-def test_plain_sql_cannot_rewrite_history(history, statement):
+def test_plain_sql_cannot_rewrite_history(history, statement, plain_connection, stored_count):
     with plain_connection() as plain:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only|only move forward"):
             plain.execute(statement)

@@ -8,7 +8,6 @@ from django.db import connection
 from eventstore.models import Event, Stream
 from eventstore.events import ANY
 from eventstore.store import append_events
-from tests.eventstore.db import plain_connection
 from tests.eventstore.helpers import payment_events
 from tests.processes import command_env, database_url, manage
 
@@ -50,7 +49,7 @@ def app_role():
 
 
 @pytest.mark.parametrize("attempt", REWRITES.values(), ids=REWRITES.keys())
-def test_the_application_role_cannot_rewrite_history(app_role, attempt):
+def test_the_application_role_cannot_rewrite_history(app_role, attempt, plain_connection):
     append_events(stream_id="payment-guarded", aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
     before = list(Event.objects.values_list("position", "hash", "data"))
     heads = list(Stream.objects.values_list("stream_id", "version", "head_hash"))
@@ -77,7 +76,7 @@ def test_the_application_role_owns_nothing_and_holds_no_special_attributes(app_r
         assert cursor.fetchone() == (0,)
 
 
-def test_the_application_role_appends_through_the_store_and_moves_heads_only_that_way(app_role):
+def test_the_application_role_appends_through_the_store_and_moves_heads_only_that_way(app_role, plain_connection):
     with plain_connection(role=app_role) as app:
         app.execute(
             "SELECT * FROM eventstore_append('payment-by-app', 'Payment', -1, ARRAY[gen_random_uuid()],"
@@ -93,7 +92,7 @@ def test_worker_processes_run_as_the_application_role(app_role):
     assert f"postgres://{app_role}@" in command_env()["DATABASE_URL"]
 
 
-def test_migrate_switches_to_the_owner_role_and_grants_the_application_role(app_role):
+def test_migrate_switches_to_the_owner_role_and_grants_the_application_role(app_role, plain_connection):
     """Run as the application role alone, migrate cannot grant; with DATABASE_OWNER_URL it can."""
     with connection.cursor() as cursor:
         cursor.execute(f'REVOKE ALL ON TABLE payments_paymentsummary FROM "{app_role}"')
@@ -114,9 +113,10 @@ def test_migrate_as_the_application_role_refuses_with_a_clear_message(app_role):
     assert "Traceback" not in output
 
 
-def test_projection_rebuilds_run_as_the_application_role_without_schema_rights(app_role):
+def test_projection_rebuilds_run_as_the_application_role_without_schema_rights(
+    app_role, random_lives, assert_summaries_match_a_fold_of_the_events
+):
     from payments.models import PaymentSummary
-    from tests.payments.history import assert_summaries_match_a_fold_of_the_events, random_lives
 
     random_lives(20)
     rebuilt = manage("rebuild_projections", "--no-progress", env=command_env())

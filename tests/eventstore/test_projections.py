@@ -13,12 +13,6 @@ from eventstore.projection_rebuild import rebuild
 from eventstore.projections import Projection, apply_pending
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
-from tests.payments.history import (
-    assert_summaries_match_a_fold_of_the_events,
-    random_commands,
-    random_lives,
-    summary_rows,
-)
 from tests.processes import command_env, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +36,9 @@ class FailingOnRefunds(Projection):
         self.seen.extend(event.position for event in events)
 
 
-def test_apply_pending_applies_each_event_once_and_checkpoints_with_the_rows():
+def test_apply_pending_applies_each_event_once_and_checkpoints_with_the_rows(
+    random_commands, assert_summaries_match_a_fold_of_the_events
+):
     random_commands(300, payments=40)
 
     first = apply_pending(summary, batch_size=50)
@@ -54,7 +50,7 @@ def test_apply_pending_applies_each_event_once_and_checkpoints_with_the_rows():
     assert_summaries_match_a_fold_of_the_events()
 
 
-def test_handlers_are_idempotent_even_if_events_come_again():
+def test_handlers_are_idempotent_even_if_events_come_again(random_commands, summary_rows):
     random_commands(200, payments=20)
     apply_pending(summary)
     before = summary_rows()
@@ -65,7 +61,7 @@ def test_handlers_are_idempotent_even_if_events_come_again():
     assert summary_rows() == before
 
 
-def test_a_failing_handler_stops_its_projection_only_and_resumes_once_fixed(monkeypatch):
+def test_a_failing_handler_stops_its_projection_only_and_resumes_once_fixed(monkeypatch, random_commands):
     random_commands(200, payments=10, seed=3)
     target = next(row.payment_id for row in _with_refund())
     failing = FailingOnRefunds(target)
@@ -101,7 +97,7 @@ def _with_refund():
     return PaymentSummary.objects.filter(refunded__gt=0).order_by("payment_id")
 
 
-def test_lag_counts_events_and_seconds_behind():
+def test_lag_counts_events_and_seconds_behind(random_commands):
     random_commands(50, payments=10)
     behind = lag([summary.name])[0]
     assert behind.events_behind > 0 and behind.seconds_behind >= 0
@@ -109,7 +105,9 @@ def test_lag_counts_events_and_seconds_behind():
     assert lag([summary.name])[0].events_behind == 0
 
 
-def test_rebuilt_read_model_equals_the_incremental_one_row_for_row():
+def test_rebuilt_read_model_equals_the_incremental_one_row_for_row(
+    random_commands, summary_rows, assert_summaries_match_a_fold_of_the_events
+):
     for seed in range(4):  # incremental runs interleaved with new commands
         random_commands(750, payments=300, seed=seed)
         apply_pending(summary, batch_size=200)
@@ -122,7 +120,7 @@ def test_rebuilt_read_model_equals_the_incremental_one_row_for_row():
     assert_summaries_match_a_fold_of_the_events()
 
 
-def test_interrupted_rebuild_resumes_and_readers_never_see_half_a_table():
+def test_interrupted_rebuild_resumes_and_readers_never_see_half_a_table(random_commands, summary_rows):
     random_commands(600, payments=100)
     apply_pending(summary)
     live = summary_rows()
@@ -144,7 +142,9 @@ def test_interrupted_rebuild_resumes_and_readers_never_see_half_a_table():
     assert not ProjectionCheckpoint.objects.filter(name=summary.name + projection_rebuild.REBUILD_SUFFIX).exists()
 
 
-def test_killing_the_catch_up_loop_midway_loses_and_doubles_nothing():
+def test_killing_the_catch_up_loop_midway_loses_and_doubles_nothing(
+    random_lives, assert_summaries_match_a_fold_of_the_events
+):
     assert random_lives(1800, seed=11) >= 5000
     runner = manage("run_projections", "--batch-size", "50", env=command_env())
     try:

@@ -16,7 +16,7 @@ from eventstore.errors import (
 from eventstore.events import ANY, NO_STREAM, STREAM_EXISTS, NewEvent
 from eventstore.models import Event, Stream
 from eventstore.store import append_events
-from tests.eventstore.helpers import payment_events, stored_count
+from tests.eventstore.helpers import payment_events
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_append_numbers_versions_and_chains_hashes():
         (2, 3, False),
     ],
 )
-def test_expected_version(existing, expected, accepted):
+def test_expected_version(existing, expected, accepted, stored_count):
     if existing:
         append(payment_events(existing))
     before = stored_count()
@@ -70,7 +70,7 @@ def test_expected_version(existing, expected, accepted):
     assert stored_count() == before
 
 
-def test_retry_of_a_stored_batch_returns_it_and_writes_nothing():
+def test_retry_of_a_stored_batch_returns_it_and_writes_nothing(stored_count):
     batch = payment_events(3)
     original = append(batch, NO_STREAM)
     append(payment_events(1), 3)  # the stream moves on before the retry arrives
@@ -82,14 +82,14 @@ def test_retry_of_a_stored_batch_returns_it_and_writes_nothing():
     assert stored_count() == 4
 
 
-def test_retry_with_any_returns_the_stored_batch():
+def test_retry_with_any_returns_the_stored_batch(stored_count):
     batch = payment_events(2)
     original = append(batch)
     assert append(batch).events == original.events
     assert stored_count() == 2
 
 
-def test_same_event_id_with_other_content_is_refused():
+def test_same_event_id_with_other_content_is_refused(stored_count):
     event = NewEvent("PaymentProcessed", {"amount": "1.00"})
     append([event])
     with pytest.raises(IdempotencyConflict, match="other content"):
@@ -97,7 +97,7 @@ def test_same_event_id_with_other_content_is_refused():
     assert stored_count() == 1
 
 
-def test_batch_partly_stored_is_refused():
+def test_batch_partly_stored_is_refused(stored_count):
     stored = payment_events(1)
     append(stored)
     with pytest.raises(IdempotencyConflict, match="1 of the 2"):
@@ -161,7 +161,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("label, override, error", BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
-def test_bad_input_is_refused_and_writes_nothing(label, override, error):
+def test_bad_input_is_refused_and_writes_nothing(label, override, error, stored_count):
     arguments = dict(stream_id="payment-1", aggregate_type="Payment", events=payment_events(1), expected_version=ANY)
     arguments.update(override)
     with pytest.raises(error):
@@ -170,14 +170,14 @@ def test_bad_input_is_refused_and_writes_nothing(label, override, error):
     assert Stream.objects.count() == 0
 
 
-def test_batch_over_the_configured_count_is_refused(settings):
+def test_batch_over_the_configured_count_is_refused(settings, stored_count):
     settings.EVENTSTORE_MAX_BATCH_EVENTS = 10
     with pytest.raises(BatchTooLarge, match="at most 10"):
         append(payment_events(11))
     assert stored_count() == 0
 
 
-def test_event_size_limit_is_configurable(settings):
+def test_event_size_limit_is_configurable(settings, stored_count):
     settings.EVENTSTORE_MAX_EVENT_BYTES = 100
     with pytest.raises(EventTooLarge, match="limit is 100"):
         append([NewEvent("PaymentProcessed", {"note": "n" * 200})])

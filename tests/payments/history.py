@@ -1,13 +1,13 @@
-"""Random but valid payment histories, decided by the real domain and appended to the real store."""
+"""Random but valid payment histories, decided by the real domain and appended to the real store.
+
+Tests receive them through the `random_commands` and `random_lives` fixtures."""
 
 import random
 from decimal import Decimal
 
 from eventstore.events import NewEvent
 from eventstore.store import append_events
-from payments import consistency
 from payments.domain import AGGREGATE_TYPE, CommandRejected, CommandType, PaymentCommand
-from payments.models import PaymentSummary
 from payments.selectors import load_payment
 
 CURRENCIES = ["EUR", "USD", "JPY", "KWD"]
@@ -65,13 +65,3 @@ def _random_command(rng: random.Random, payment_id: str, payment) -> PaymentComm
     decimals = {"JPY": 0, "KWD": 3}.get(payment.currency, 2)
     return PaymentCommand(CommandType.REFUND, payment_id, organization, "user-3",
                           str(share.quantize(Decimal(1).scaleb(-decimals))), payment.currency)
-
-
-def summary_rows() -> list[tuple]:
-    return list(PaymentSummary.objects.order_by("payment_id").values_list())
-
-
-def assert_summaries_match_a_fold_of_the_events() -> None:
-    check = consistency.check_summaries()
-    assert check.figures["payments"] > 0
-    assert check.ok, check.problems

@@ -9,17 +9,15 @@ from django.contrib.auth import get_user_model
 
 from eventstore.models import Event
 from eventstore.projections import apply_all_pending
-from tests.admin_users import finance_user
-from tests.payments.history import random_commands
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def finance(client):
+def finance(client, random_commands, finance_user):
     random_commands(120, payments=20)
     apply_all_pending()
-    client.force_login(finance_user())
+    client.force_login(finance_user)
     return client
 
 

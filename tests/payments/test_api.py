@@ -5,7 +5,6 @@ import uuid
 import pytest
 
 from eventstore.models import Event
-from tests.api import tenants
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,8 +12,9 @@ COMMANDS = "/api/payments/commands/"
 
 
 @pytest.fixture
-def clients(temporal):
-    return tenants()
+def clients(temporal, tenants):
+    """The tenants' clients, with the worker running for their commands."""
+    return tenants
 
 
 def create(client, payment_id=None, key=None, **overrides):

@@ -11,7 +11,6 @@ from eventstore.snapshots import drop_snapshots
 from payments.domain import CommandType, PaymentAggregate, PaymentCommand
 from payments.projections import PaymentSnapshotProjection
 from payments.selectors import load_payment, payment_state_as_of
-from tests.payments.history import random_commands
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +45,7 @@ def test_loading_from_a_snapshot_equals_a_full_fold(settings):
             "payment-long", version=version, use_snapshots=False)
 
 
-def test_snapshots_are_disposable(settings):
+def test_snapshots_are_disposable(settings, random_commands):
     settings.PAYMENTS_SNAPSHOT_EVERY = 10
     long_payment("payment-d", refunds=45)
     random_commands(100, payments=5)

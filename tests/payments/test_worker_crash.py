@@ -8,7 +8,6 @@ import pytest
 
 from eventstore.models import Event
 from payments.client import submit_command
-from tests.payments.helpers import request
 from tests.processes import command_env, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,9 +20,9 @@ def start_worker(task_queue, address, log):
                   env=command_env(TEMPORAL_ADDRESS=address), output=log)
 
 
-def test_sigkilled_worker_loses_and_duplicates_nothing(temporal_server, tmp_path):
+def test_sigkilled_worker_loses_and_duplicates_nothing(temporal_server, tmp_path, command_request):
     task_queue, prefix = f"crash-{uuid.uuid4()}", f"crash{uuid.uuid4().hex[:8]}"
-    commands = [request(payment_id=f"{prefix}-{index}", amount="1.00") for index in range(COMMANDS)]
+    commands = [command_request(payment_id=f"{prefix}-{index}", amount="1.00") for index in range(COMMANDS)]
     log = open(tmp_path / "workers.log", "w")
     first = start_worker(task_queue, temporal_server.address, log)
     second = None

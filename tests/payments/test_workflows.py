@@ -1,10 +1,14 @@
-"""PaymentEventSourcingWorkflow through a real worker, Temporal dev server and PostgreSQL."""
+"""PaymentEventSourcingWorkflow and PaymentHistoryQueryWorkflow through a real worker, Temporal dev
+server and PostgreSQL."""
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
+from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
 from eventstore import selectors
@@ -13,19 +17,26 @@ from eventstore.models import Event
 from eventstore.store import append_events
 from payments.models import PaymentSummary
 from payments.client import IdempotencyKeyReused, workflow_id_for
-from payments.workflows import PaymentEventSourcingWorkflow
-from tests.payments.helpers import around_now, request, run, run_many
+from payments.messages import HistoryAnswer, HistoryQuery
+from payments.workflows import PaymentEventSourcingWorkflow, PaymentHistoryQueryWorkflow
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+START = datetime(2026, 2, 1, tzinfo=UTC)
 
 
 def history(payment_id):
     return list(selectors.read_stream(payment_id))
 
 
-def test_seed_scenario_one_create_yields_one_processed_event(temporal):
-    result = run(temporal, request(payment_id="payment-123", organization_id="org-456", user_id="user-789",
-                                   amount="100.00", currency="EUR", description="Test payment"))
+def around_now():
+    now = timezone.now()
+    return now - timedelta(minutes=5), now + timedelta(minutes=5)
+
+
+def test_seed_scenario_one_create_yields_one_processed_event(run_command, command_request):
+    result = run_command(command_request(payment_id="payment-123", organization_id="org-456", user_id="user-789",
+                                         amount="100.00", currency="EUR", description="Test payment"))
 
     assert result.success, result.message
     assert (result.payment_id, result.version, result.status) == ("payment-123", 1, "PROCESSED")
@@ -42,10 +53,11 @@ def test_seed_scenario_one_create_yields_one_processed_event(temporal):
     assert metadata["correlation_id"] == result.correlation_id and metadata["causation_id"]
 
 
-def test_seed_scenario_three_creates_found_by_type_in_the_date_range(temporal):
+def test_seed_scenario_three_creates_found_by_type_in_the_date_range(run_concurrently, command_request):
     since, until = around_now()
-    results = run_many(temporal, [request(amount="100.00", currency="EUR"), request(amount="200.00", currency="USD"),
-                                  request(amount="300.00", currency="EUR")])
+    results = run_concurrently([command_request(amount="100.00", currency="EUR"),
+                                command_request(amount="200.00", currency="USD"),
+                                command_request(amount="300.00", currency="EUR")])
 
     assert all(result.success for result in results)
     found = list(selectors.events_by_type("PaymentProcessed", since=since, until=until))
@@ -53,12 +65,12 @@ def test_seed_scenario_three_creates_found_by_type_in_the_date_range(temporal):
         ("100.00", "EUR"), ("200.00", "USD"), ("300.00", "EUR")]
 
 
-def test_a_full_lifecycle_and_its_rejections(temporal):
+def test_a_full_lifecycle_and_its_rejections(run_command, command_request):
     payment_id = f"payment-{uuid.uuid4().hex[:8]}"
-    created = run(temporal, request(payment_id=payment_id, amount="50.00"))
-    refunded = run(temporal, request("REFUND", payment_id, amount="20.00"))
-    too_much = run(temporal, request("REFUND", payment_id, amount="30.01"))
-    no_cancel = run(temporal, request("CANCEL", payment_id, amount=None))
+    created = run_command(command_request(payment_id=payment_id, amount="50.00"))
+    refunded = run_command(command_request("REFUND", payment_id, amount="20.00"))
+    too_much = run_command(command_request("REFUND", payment_id, amount="30.01"))
+    no_cancel = run_command(command_request("CANCEL", payment_id, amount=None))
 
     assert created.success and refunded.success
     assert refunded.version == 2 and refunded.status == "PARTIALLY_REFUNDED"
@@ -76,20 +88,20 @@ def test_a_full_lifecycle_and_its_rejections(temporal):
     (dict(payment_id="bad id"), "payment id 'bad id' is not valid"),
     (dict(kind="REFUND"), "does not exist"),
 ])
-def test_rejections_are_results_and_write_nothing(temporal, overrides, message):
+def test_rejections_are_results_and_write_nothing(run_command, command_request, overrides, message):
     before = Event.objects.count()
-    result = run(temporal, request(**overrides))
+    result = run_command(command_request(**overrides))
     assert not result.success
     assert message in result.message
     assert result.event_ids == []
     assert Event.objects.count() == before
 
 
-def test_concurrent_refunds_never_exceed_the_amount(temporal):
+def test_concurrent_refunds_never_exceed_the_amount(run_command, run_concurrently, command_request):
     payment_id = f"payment-{uuid.uuid4().hex[:8]}"
-    assert run(temporal, request(payment_id=payment_id, amount="10.00")).success
+    assert run_command(command_request(payment_id=payment_id, amount="10.00")).success
 
-    results = run_many(temporal, [request("REFUND", payment_id, amount="1.00") for _ in range(20)], timeout=240)
+    results = run_concurrently([command_request("REFUND", payment_id, amount="1.00") for _ in range(20)], timeout=240)
 
     assert sum(result.success for result in results) == 10
     assert all("exceeds what is left" in result.message for result in results if not result.success)
@@ -99,12 +111,12 @@ def test_concurrent_refunds_never_exceed_the_amount(temporal):
     assert events[-1].data["refunded_total"] == "10.00"
 
 
-def test_same_idempotency_key_runs_the_command_once(temporal):
-    command = request(idempotency_key=f"key-{uuid.uuid4()}")
+def test_same_idempotency_key_runs_the_command_once(run_command, run_concurrently, command_request):
+    command = command_request(idempotency_key=f"key-{uuid.uuid4()}")
 
-    first = run(temporal, command)
-    again = run(temporal, command)
-    concurrent = run_many(temporal, [command] * 5)
+    first = run_command(command)
+    again = run_command(command)
+    concurrent = run_concurrently([command] * 5)
 
     assert first.success
     assert not first.replayed and again.replayed and all(result.replayed for result in concurrent)
@@ -114,19 +126,19 @@ def test_same_idempotency_key_runs_the_command_once(temporal):
     assert first.workflow_id == workflow_id_for("org-456", command.idempotency_key)
 
 
-def test_same_idempotency_key_with_another_body_is_refused(temporal):
+def test_same_idempotency_key_with_another_body_is_refused(run_command, command_request):
     key = f"key-{uuid.uuid4()}"
-    run(temporal, request(idempotency_key=key, amount="10.00"))
+    run_command(command_request(idempotency_key=key, amount="10.00"))
     with pytest.raises(IdempotencyKeyReused):
-        run(temporal, request(idempotency_key=key, amount="11.00"))
+        run_command(command_request(idempotency_key=key, amount="11.00"))
 
 
-def test_recorded_histories_replay_deterministically(temporal):
+def test_recorded_histories_replay_deterministically(temporal, run_command, command_request):
     payment_id = f"payment-{uuid.uuid4().hex[:8]}"
-    results = [run(temporal, request(payment_id=payment_id, amount="10.00")),
-               run(temporal, request("REFUND", payment_id, amount="3.00")),
-               run(temporal, request("CANCEL", payment_id, amount=None)),
-               run(temporal, request(kind="NOPE"))]
+    results = [run_command(command_request(payment_id=payment_id, amount="10.00")),
+               run_command(command_request("REFUND", payment_id, amount="3.00")),
+               run_command(command_request("CANCEL", payment_id, amount=None)),
+               run_command(command_request(kind="NOPE"))]
 
     async def replay_all():
         replayer = Replayer(workflows=[PaymentEventSourcingWorkflow])
@@ -137,7 +149,7 @@ def test_recorded_histories_replay_deterministically(temporal):
     temporal.run(replay_all())
 
 
-def test_a_rerun_after_the_append_committed_answers_with_the_stored_events(temporal):
+def test_a_rerun_after_the_append_committed_answers_with_the_stored_events(run_command, command_request):
     """What a worker crash between the append and the workflow task's completion leaves behind."""
     key = f"key-{uuid.uuid4()}"
     payment_id = f"payment-{uuid.uuid4().hex[:8]}"
@@ -148,7 +160,40 @@ def test_a_rerun_after_the_append_committed_answers_with_the_stored_events(tempo
         {"causation_id": key},
     )])
 
-    result = run(temporal, request(payment_id=payment_id, idempotency_key=key))
+    result = run_command(command_request(payment_id=payment_id, idempotency_key=key))
 
     assert result.success and result.version == 1 and result.status == "PROCESSED"
     assert result.event_ids == [str(event.event_id) for event in history(payment_id)]
+
+
+def query_history(temporal, query: HistoryQuery) -> HistoryAnswer:
+    return temporal.run(temporal.client.execute_workflow(
+        PaymentHistoryQueryWorkflow.run, query, id=f"history-{uuid.uuid4()}", task_queue=temporal.task_queue))
+
+
+def test_history_search_and_timeline_through_temporal(temporal, run_command, command_request):
+    payment_id = f"payment-{uuid.uuid4().hex[:8]}"
+    correlation = f"order-{uuid.uuid4().hex[:8]}"
+    run_command(command_request(payment_id=payment_id, amount="30.00", correlation_id=correlation))
+    run_command(command_request("REFUND", payment_id, amount="5.00", correlation_id=correlation))
+    run_command(command_request("REFUND", payment_id, amount="5.00", correlation_id=correlation))
+
+    history = query_history(temporal, HistoryQuery("history", payment_id=payment_id, limit=2))
+    rest = query_history(temporal, HistoryQuery("history", payment_id=payment_id, after_position=history.next_after_position))
+    timeline = query_history(temporal, HistoryQuery("timeline", correlation_id=correlation))
+    search = query_history(temporal, HistoryQuery("search", event_type="PaymentRefunded", organization_ids=["org-456"],
+                                                  currency="EUR", since=(START - timedelta(days=1)).isoformat()))
+
+    stored = list(selectors.read_stream(payment_id))
+    assert [e.version for e in history.events + rest.events] == [1, 2, 3] and rest.next_after_position is None
+    assert [e.event_id for e in timeline.events] == [str(e.event_id) for e in stored]
+    assert {e.event_id for e in search.events} >= {str(e.event_id) for e in stored[1:]}
+    assert all(e.event_type == "PaymentRefunded" for e in search.events)
+
+
+def test_query_errors_fail_the_workflow_instead_of_returning_nothing(temporal):
+    with pytest.raises(WorkflowFailureError) as raised:
+        query_history(temporal, HistoryQuery("search", since="yesterday"))
+    assert "ISO 8601" in raised.value.cause.message
+    with pytest.raises(WorkflowFailureError):
+        query_history(temporal, HistoryQuery("history"))
