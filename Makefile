@@ -17,13 +17,13 @@ $(INSTALLED): requirements.txt | check-python
 install: $(INSTALLED)
 
 run: install
-	$(BIN)/python -m config.stack run
+	$(BIN)/python -m config.devstack run
 
 test: install
-	$(BIN)/python -m config.stack test $(PYTEST_ARGS)
+	$(BIN)/python -m config.devstack test $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m config.stack bench $(BENCH_ARGS)
+	$(BIN)/python -m config.devstack bench $(BENCH_ARGS)
 
 chaos: install
 	$(BIN)/python -m config.chaos $(CHAOS_ARGS)

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from config import embedded
+from config.devstack import embedded
 from config.chaos_load import ApiClient, Command, RunClock, Workload
-from config.stack import MANAGE, spawn, stop
+from config.devstack.stack import MANAGE, spawn, stop
 
 CHAOS_DIR = embedded.DATA_DIR / "chaos"
 POSTGRES_DIR = CHAOS_DIR / "postgres"

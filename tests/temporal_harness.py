@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from config.embedded import temporal_binary
+from config.devstack.embedded import temporal_binary
 from config.temporal import BackgroundLoop, all_activities, all_workflows
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import environ
 
-from config import embedded
+from config.devstack import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 

@@ -1,4 +1,4 @@
-"""Bring up the local stack around a command: `python -m config.stack run|test|bench [args]`.
+"""Bring up the local stack around a command: `python -m config.devstack run|test|bench [args]`.
 
 `run`   (make run):   PostgreSQL and Temporal (embedded unless DATABASE_URL / TEMPORAL_ADDRESS are
                       set), migrations, an admin account on first run, the worker and the web server.
@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from config import embedded
+from config.devstack import embedded
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 ADMIN_USERNAME = "admin"
 
@@ -185,6 +185,3 @@ def main(argv: list[str]) -> int:
         return 2
     return commands[argv[0]](argv[1:])
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
