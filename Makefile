@@ -26,4 +26,4 @@ bench: install
 	$(BIN)/python -m config.devstack bench $(BENCH_ARGS)
 
 chaos: install
-	$(BIN)/python -m config.chaos $(CHAOS_ARGS)
+	$(BIN)/python -m tests.chaos.run $(CHAOS_ARGS)
