@@ -142,6 +142,7 @@ def test_interrupted_rebuild_resumes_and_readers_never_see_half_a_table():
     assert not ProjectionCheckpoint.objects.filter(name=summary.name + projections.REBUILD_SUFFIX).exists()
 
 
+@pytest.mark.crash
 def test_killing_the_catch_up_loop_midway_loses_and_doubles_nothing():
     assert random_lives(1800, seed=11) >= 5000
     runner = manage("run_projections", "--batch-size", "50", env=command_env())

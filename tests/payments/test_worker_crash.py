@@ -11,7 +11,7 @@ from payments.client import submit_command
 from tests.payments.helpers import request
 from tests.processes import command_env, manage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.crash]
 
 COMMANDS = 200
 
