@@ -52,8 +52,8 @@ def use_embedded_database(settings: str) -> bool:
         os.environ.setdefault("EMBEDDED_DATABASE_ROLE", DEVELOPMENT_SETTINGS[settings])
     dotenv = _dotenv()
 
-    def value(name: str, default: str = "") -> str:
-        return os.environ.get(name) or dotenv.get(name) or default
+    def value(name: str, default: str | None = "") -> str | None:  # as the settings will read it
+        return os.environ[name] if name in os.environ else dotenv.get(name, default)
 
     if value("DATABASE_URL"):
         return False
@@ -66,7 +66,7 @@ def use_embedded_database(settings: str) -> bool:
     os.environ["DATABASE_URL"] = database_url(server, user)
     if not as_superuser:
         os.environ["DATABASE_OWNER_URL"] = database_url(server, embedded.OWNER_ROLE)
-    if not value("DATABASE_APP_ROLE"):
+    if value("DATABASE_APP_ROLE", None) is None:  # set, even empty, it stays
         os.environ["DATABASE_APP_ROLE"] = embedded.APP_ROLE
     return True
 
