@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: install run test bench chaos check-python
+.PHONY: install run dev test test-quick bench chaos check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -17,13 +17,22 @@ $(INSTALLED): requirements.txt | check-python
 install: $(INSTALLED)
 
 run: install
-	$(BIN)/python -m config.stack run
+	$(BIN)/python -m config.devstack run
 
+dev: install
+	$(BIN)/python -m config.devstack dev
+
+# Everything but the benchmarks (pytest.ini deselects them).
 test: install
-	$(BIN)/python -m config.stack test $(PYTEST_ARGS)
+	$(BIN)/python -m config.devstack test $(PYTEST_ARGS)
+
+# The edit loop: leaves out the slow kinds of tests (markers in pytest.ini).
+QUICK_MARKERS := not chaos and not crash and not fuzz and not browser and not bench
+test-quick: install
+	$(BIN)/python -m config.devstack test -m "$(QUICK_MARKERS)" $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m config.stack bench $(BENCH_ARGS)
+	$(BIN)/python -m config.devstack bench $(BENCH_ARGS)
 
 chaos: install
-	$(BIN)/python -m config.chaos $(CHAOS_ARGS)
+	$(BIN)/python -m tests.chaos.run $(CHAOS_ARGS)

@@ -1,14 +1,29 @@
 #!/usr/bin/env python
-"""Django's command-line utility for administrative tasks."""
+"""Django's command-line utility for administrative tasks.
+
+On a development checkout without DATABASE_URL it first starts (or attaches to) the embedded
+PostgreSQL and sets DATABASE_URL for the settings (config/devstack/database.py).
+"""
 import os
 import sys
 
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    from config.devstack.database import settings_module, use_embedded_database
+
+    use_embedded_database(settings_module(sys.argv[1:]))
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    try:
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfigured as error:
+        from django.conf import settings
+
+        if settings.configured:
+            raise
+        sys.exit(f"ImproperlyConfigured: {error}")  # the settings could not be read; the message says why
 
 
 if __name__ == "__main__":

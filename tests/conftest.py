@@ -10,7 +10,7 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -20,6 +20,19 @@ from payments.models import Membership, Organization
 from tests import admin_users
 from tests.payments import history
 from tests.temporal_harness import TemporalHarness
+
+FLUSHING_BACKEND = "tests.postgres_backend"
+
+
+def pytest_configure(config):
+    """Django's test teardown truncates every table; the event store's triggers refuse that, so the
+    suite's own connections use a backend that flushes with triggers off (session_replication_role,
+    superuser only). Processes started by tests keep the plain backend."""
+    settings.DATABASES["default"]["ENGINE"] = FLUSHING_BACKEND
+    # django.setup() already built the default connection's wrapper (model classes ask it for the
+    # longest name), without connecting: drop it, so that the first use builds the flushing one.
+    with contextlib.suppress(AttributeError):  # none built yet
+        del connections[DEFAULT_DB_ALIAS]
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from config.embedded import temporal_binary
+from config.devstack.embedded import temporal_binary
 from eventstore import registry
 from eventstore.temporal import BackgroundLoop
 

@@ -9,6 +9,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from config.wsgi import application
 
+pytestmark = pytest.mark.fuzz
+
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 token: dict[str, str] = {}
 

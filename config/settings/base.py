@@ -4,16 +4,10 @@ Every variable is listed with its default in README.md and .env.example.
 """
 
 from datetime import timedelta
-from pathlib import Path
 
-import environ
+from django.core.exceptions import ImproperlyConfigured
 
-from config import embedded
-
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+from config.settings.environment import BASE_DIR, env
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-development-key-change-me")
 DEBUG = env.bool("DEBUG", default=True)
@@ -87,21 +81,18 @@ TEMPLATES = [
 # PostgreSQL only: the event store relies on triggers, JSONB and transaction ids.
 # Least privilege: DATABASE_URL is the application role (INSERT and SELECT on history, owns nothing);
 # `manage.py migrate` switches to DATABASE_OWNER_URL, the role that owns the tables, when it is set.
-# Without DATABASE_URL the embedded server under .data/postgres is started (or reused), with both roles.
-if env("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db("DATABASE_URL")}
-    DATABASE_OWNER = env.db("DATABASE_OWNER_URL") if env("DATABASE_OWNER_URL", default="") else None
-    _separate_owner = DATABASE_OWNER is not None and DATABASE_OWNER["USER"] != DATABASES["default"]["USER"]
-    _app_role = DATABASES["default"]["USER"] if _separate_owner else ""
-else:
-    # EMBEDDED_DATABASE_ROLE=superuser (tests, benchmarks: they create databases) skips the roles.
-    _as_superuser = env("EMBEDDED_DATABASE_ROLE", default="app") == "superuser"
-    _user = embedded.POSTGRES_SUPERUSER if _as_superuser else embedded.APP_ROLE
-    DATABASES = {"default": embedded.database_settings(env("EMBEDDED_DATABASE_NAME", default="payments"), _user)}
-    DATABASE_OWNER = None if _as_superuser else {**DATABASES["default"], "USER": embedded.OWNER_ROLE}
-    _app_role = embedded.APP_ROLE
+# Reading settings starts nothing: on a development checkout without DATABASE_URL, manage.py (and
+# wsgi/asgi, pytest, make) start the embedded server and set these first (config/devstack/database.py).
+if not env("DATABASE_URL", default=""):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set: give the PostgreSQL URL (postgres://user:password@host:5432/name), or, on a "
+        "development checkout, run through manage.py or make, which start the embedded server."
+    )
+DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASE_OWNER = env.db("DATABASE_OWNER_URL") if env("DATABASE_OWNER_URL", default="") else None
+_separate_owner = DATABASE_OWNER is not None and DATABASE_OWNER["USER"] != DATABASES["default"]["USER"]
 # The role `migrate` grants the application's privileges to; empty grants nothing (one role for all).
-DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default=_app_role)
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default=DATABASES["default"]["USER"] if _separate_owner else "")
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 

@@ -1,15 +1,27 @@
 """Production settings: everything from the environment, no debug, secure cookies and HSTS.
 
-`python manage.py check --deploy --settings=config.settings.production` passes with SECRET_KEY,
-ALLOWED_HOSTS and DATABASE_URL set.
+SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and TEMPORAL_ADDRESS are required: without one of them the
+settings refuse to load, with a one-line message naming what is missing (nothing is started or
+guessed). `python manage.py check --deploy --settings=config.settings.production` passes with them set.
 """
 
-from config.settings.base import *  # noqa: F403
-from config.settings.base import env
+from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.environment import env
+
+REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "TEMPORAL_ADDRESS")
+_missing = [name for name in REQUIRED if not env(name, default="")]
+if _missing:
+    raise ImproperlyConfigured(
+        f"Production settings need {', '.join(_missing)} in the environment (see Configuration in README.md)."
+    )
+
+from config.settings.base import *  # noqa: E402, F403
 
 DEBUG = False
-SECRET_KEY = env("SECRET_KEY")  # required: no default in production
+SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+TEMPORAL_ADDRESS = env("TEMPORAL_ADDRESS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -1,20 +1,15 @@
-"""Settings for the pytest suite: the same real PostgreSQL, plus a backend that may flush events.
+"""Settings for the pytest suite: the same real PostgreSQL, one connection per test.
 
-The suite connects as the embedded server's superuser, which creates the test database and
-switches triggers off to empty it between tests; `migrate` still grants the application role its
-privileges, and processes started by tests (workers, the chaos run) connect as that role.
+On the embedded server the suite connects as its superuser (config/devstack/database.py: these
+settings default EMBEDDED_DATABASE_ROLE to superuser), which creates the test database and switches
+triggers off to empty it between tests (the suite's conftest picks a backend that may flush events);
+`migrate` still grants the application role its privileges, and processes started by tests (workers,
+the chaos run) connect as that role.
 """
 
-import os
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES
 
-os.environ.setdefault("EMBEDDED_DATABASE_ROLE", "superuser")
-
-from config.settings.base import *  # noqa: E402, F403
-from config.settings.base import DATABASES  # noqa: E402
-
-# Django's test teardown truncates every table; the event store's triggers refuse that, so the
-# test backend flushes with triggers off (session_replication_role, superuser only).
-DATABASES["default"]["ENGINE"] = "tests.postgres_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -17,6 +17,7 @@ def browser_available() -> bool:
     return Path(CHROMIUM).exists()
 
 
+@pytest.hookimpl(trylast=True)  # after -m: browser tests a marker expression left out need no word
 def pytest_collection_modifyitems(config, items):
     if browser_available():
         return

@@ -9,7 +9,7 @@ from tests.admin_users import finance_user
 from tests.browser.conftest import SCREENSHOTS
 from tests.payments.history import random_commands
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 @pytest.fixture

@@ -142,6 +142,7 @@ def test_interrupted_rebuild_resumes_and_readers_never_see_half_a_table(random_c
     assert not ProjectionCheckpoint.objects.filter(name=summary.name + projection_rebuild.REBUILD_SUFFIX).exists()
 
 
+@pytest.mark.crash
 def test_killing_the_catch_up_loop_midway_loses_and_doubles_nothing(
     random_lives, assert_summaries_match_a_fold_of_the_events
 ):

@@ -10,7 +10,7 @@ from eventstore.models import Event
 from payments.client import submit_command
 from tests.processes import command_env, manage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.crash]
 
 COMMANDS = 200
 

@@ -1,11 +1,11 @@
 """The chaos run's load generator, a process of its own: payment commands through the HTTP API.
 
-    python -m config.chaos_load --port PORT --tokens FILE --output FILE [--concurrency 6] [--seconds 120]
+    python -m tests.chaos.load --port PORT --tokens FILE --output FILE [--concurrency 6] [--seconds 120]
 
 Standard library only; requests go to loopback only. Each command gets a fresh idempotency key and is
 retried with that same key (as a careful client would) while the answer is not definite: no
 connection, 429, 5xx. Every command and its final answer are written to --output, from which
-`config.chaos` builds the ledger that `manage.py check_consistency` compares with the store.
+`tests.chaos.run` builds the ledger that `manage.py check_consistency` compares with the store.
 """
 
 import argparse
@@ -228,7 +228,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m config.chaos_load", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tests.chaos.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", choices=LOOPBACK, help="loopback only")
     parser.add_argument("--port", type=int, required=True)

@@ -13,7 +13,7 @@ import time
 import warnings
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = BASE_DIR / ".data"
 POSTGRES_DATA_DIR = DATA_DIR / "postgres"
 TEMPORAL_DB_FILE = DATA_DIR / "temporal.sqlite"

@@ -1,19 +1,19 @@
 """The chaos run: payment commands through the API while faults hit the worker, PostgreSQL and
 Temporal; afterwards every command is checked against the event store.
 
-    python -m config.chaos [--seconds 120] [--concurrency 6] [--fault-every 10] [--outage-seconds 3]
-                           [--organizations 3] [--drain-seconds 90] [--projection-timeout 120]
-                           [--seed N] [--summary FILE] [--keep-on-failure]
+    python -m tests.chaos.run [--seconds 120] [--concurrency 6] [--fault-every 10] [--outage-seconds 3]
+                              [--organizations 3] [--drain-seconds 90] [--projection-timeout 120]
+                              [--seed N] [--summary FILE] [--keep-on-failure]
 
-`make chaos` runs it (`make chaos CHAOS_ARGS="--seconds 600"`); `make test` runs a short form.
-It brings up a stack of its own, all on loopback: a PostgreSQL cluster in .data/chaos/postgres (a
-fresh database each run), a Temporal dev server with its state in .data/chaos/temporal.sqlite, the
-worker and the web server as the application role. A load generator of its own
-(`config.chaos_load`) sends commands while this process, on a schedule, SIGKILLs and restarts the
-worker, crashes and restarts PostgreSQL (immediate shutdown, recovery from the WAL), and restarts
-Temporal; after each fault it measures how long until a new command succeeds again. When the load
-ends, `manage.py check_consistency` checks every answer against the store. Exit code 0 when every
-check holds; the processes' logs stay in .data/chaos/logs.
+`make chaos` runs it (`make chaos CHAOS_ARGS="--seconds 600"`); `make test` runs a short form
+(tests/chaos/test_chaos.py). It brings up a stack of its own, all on loopback: a PostgreSQL cluster
+in .data/chaos/postgres (a fresh database each run), a Temporal dev server with its state in
+.data/chaos/temporal.sqlite, the worker and the web server as the application role. A load generator
+of its own (`tests.chaos.load`) sends commands while this process, on a schedule, SIGKILLs and
+restarts the worker, crashes and restarts PostgreSQL (immediate shutdown, recovery from the WAL),
+and restarts Temporal; after each fault it measures how long until a new command succeeds again.
+When the load ends, `manage.py check_consistency` checks every answer against the store. Exit code 0
+when every check holds; the processes' logs stay in .data/chaos/logs.
 """
 
 import argparse
@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from config import embedded
-from config.chaos_load import ApiClient, Command, RunClock, Workload
-from config.stack import MANAGE, spawn, stop
+from config.devstack import embedded
+from config.devstack.stack import MANAGE, spawn, stop
+from tests.chaos.load import ApiClient, Command, RunClock, Workload
 
 CHAOS_DIR = embedded.DATA_DIR / "chaos"
 POSTGRES_DIR = CHAOS_DIR / "postgres"
@@ -283,7 +283,7 @@ def _start_load(stack: ChaosStack, tokens: dict[str, str], arguments) -> subproc
     tokens_file = LOG_DIR / "tokens.json"
     tokens_file.write_text(json.dumps(tokens))
     command = [
-        sys.executable, "-m", "config.chaos_load", "--port", str(stack.web_port), "--tokens", str(tokens_file),
+        sys.executable, "-m", "tests.chaos.load", "--port", str(stack.web_port), "--tokens", str(tokens_file),
         "--output", str(LOG_DIR / "load.json"), "--concurrency", str(arguments.concurrency),
         "--seconds", str(arguments.seconds), "--drain-seconds", str(arguments.drain_seconds), "--seed", str(arguments.seed),
     ]
@@ -366,7 +366,7 @@ def _outcome(command: Command) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m config.chaos", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tests.chaos.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=120, help="how long the load runs (default 120)")
     parser.add_argument("--concurrency", type=int, default=6, help="clients sending at once (default 6)")

@@ -8,14 +8,18 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.processes import BASE_DIR
+
+pytestmark = pytest.mark.chaos
 
 SHORT_FORM = ["--seconds", "36", "--fault-every", "10", "--outage-seconds", "2", "--concurrency", "4",
               "--drain-seconds", "30", "--projection-timeout", "30", "--seed", "2026"]
 
 
 def test_nothing_is_lost_or_duplicated_through_worker_database_and_temporal_faults():
-    run = subprocess.run([sys.executable, "-m", "config.chaos", *SHORT_FORM], cwd=BASE_DIR,
+    run = subprocess.run([sys.executable, "-m", "tests.chaos.run", *SHORT_FORM], cwd=BASE_DIR,
                          capture_output=True, text=True, timeout=170)
     report = run.stdout + run.stderr
 
@@ -31,8 +35,8 @@ def test_nothing_is_lost_or_duplicated_through_worker_database_and_temporal_faul
 
 
 def test_the_run_fails_on_answers_that_break_the_api_promises():
-    from config.chaos import answer_problems, ledger_of
-    from config.chaos_load import Answer, Command
+    from tests.chaos.run import answer_problems, ledger_of
+    from tests.chaos.load import Answer, Command
 
     created = Command("create", "org-1", {}, key="k1", expected={200, 201}, answer=Answer(201, {"event_ids": ["e1"]}))
     server_error = Command("create", "org-1", {}, key="k2", expected={200, 201}, answer=Answer(503, None))

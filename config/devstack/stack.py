@@ -1,14 +1,20 @@
-"""Bring up the local stack around a command: `python -m config.stack run|test|bench [args]`.
+"""Bring up the local stack around a command: `python -m config.devstack run|dev|test|bench [args]`.
 
 `run`   (make run):   PostgreSQL and Temporal (embedded unless DATABASE_URL / TEMPORAL_ADDRESS are
                       set), migrations, an admin account on first run, the worker and the web server.
                       Ctrl-C stops everything this command started.
-`test`  (make test):  PostgreSQL for pytest (the suite starts its own Temporal dev server).
-`bench` (make bench): PostgreSQL, then the benchmarks.
+`dev`   (make dev):   the same stack, served by Django's development server (runserver, DEBUG on),
+                      as `run` does today.
+`test`  (make test, make test-quick): PostgreSQL for pytest, which gets the rest of the command line
+                      (the suite starts its own Temporal dev server).
+`bench` (make bench): PostgreSQL, then `pytest tests/benchmarks -m bench` with the rest of the
+                      command line (the benchmarks use the suite's own Temporal dev server).
 
-Against the embedded server the web server and worker connect as the application role and
-`migrate` as the owner role (eventstore/privileges.py); tests and benchmarks, which create and
-drop databases, connect as its superuser.
+The embedded PostgreSQL's URLs are exported as DATABASE_URL (and DATABASE_OWNER_URL,
+DATABASE_APP_ROLE) for every process started here (config/devstack/database.py): against it the web
+server and worker connect as the application role and `migrate` as the owner role
+(eventstore/privileges.py); tests and benchmarks, which create and drop databases, connect as its
+superuser.
 """
 
 import contextlib
@@ -21,11 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-from config import embedded
+from config.devstack import embedded
+from config.devstack.database import DEFAULT_SETTINGS, use_embedded_database
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 ADMIN_USERNAME = "admin"
+TEST_SETTINGS = "config.settings.test"  # pytest.ini
 
 
 def say(message: str) -> None:
@@ -59,14 +67,14 @@ def stop(process: subprocess.Popen, name: str, timeout: float = 40) -> None:
 
 
 @contextlib.contextmanager
-def postgres():
-    """The embedded PostgreSQL unless DATABASE_URL is set; stopped afterwards if started here."""
-    if os.environ.get("DATABASE_URL"):
+def postgres(settings: str):
+    """The embedded PostgreSQL, its URLs exported, unless DATABASE_URL is set (or `settings` is not a
+    development module); stopped afterwards if started here."""
+    was_running = embedded.postgres_is_running()
+    if not use_embedded_database(settings):
         say("using PostgreSQL at DATABASE_URL")
         yield
         return
-    was_running = embedded.postgres_is_running()
-    embedded.start_postgres()
     say(f"PostgreSQL (embedded) {'already running' if was_running else 'started'}: {embedded.POSTGRES_DATA_DIR}")
     try:
         yield
@@ -130,7 +138,7 @@ def ensure_admin() -> None:
 
 def run() -> int:
     web_address = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
-    with postgres(), temporal():
+    with postgres(os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)), temporal():
         manage("migrate", "--noinput")
         ensure_admin()
         children = {
@@ -168,23 +176,23 @@ def _wait_for_first_exit(children: dict[str, subprocess.Popen]) -> int:
 
 
 def test(pytest_arguments: list[str]) -> int:
-    with postgres():
+    with postgres(os.environ.get("DJANGO_SETTINGS_MODULE", TEST_SETTINGS)):
         return subprocess.call([sys.executable, "-m", "pytest", *pytest_arguments], cwd=BASE_DIR)
 
 
-def bench(arguments: list[str]) -> int:
+def bench(pytest_arguments: list[str]) -> int:
+    """The benchmarks under pytest; they reuse the suite's own Temporal dev server, so none is named."""
     os.environ.setdefault("EMBEDDED_DATABASE_ROLE", "superuser")  # benchmarks create scratch databases
-    with postgres(), temporal(persistent=False):
-        return subprocess.call([*MANAGE, "bench", *arguments], cwd=BASE_DIR)
+    os.environ.pop("TEMPORAL_ADDRESS", None)
+    with postgres(os.environ.get("DJANGO_SETTINGS_MODULE", TEST_SETTINGS)):
+        return subprocess.call([sys.executable, "-m", "pytest", "tests/benchmarks", "-m", "bench", *pytest_arguments],
+                               cwd=BASE_DIR)
 
 
 def main(argv: list[str]) -> int:
-    commands = {"run": lambda rest: run(), "test": test, "bench": bench}
+    commands = {"run": lambda rest: run(), "dev": lambda rest: run(), "test": test, "bench": bench}
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2
     return commands[argv[0]](argv[1:])
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,49 @@
+"""On a development checkout with nothing configured, manage.py finds the embedded PostgreSQL by
+itself (config/devstack/database.py), with the same roles as before; the settings start nothing."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from config.devstack import embedded
+from tests.processes import BASE_DIR, manage
+
+SHOW = ("import json; from django.conf import settings; from django.db import connection; "
+        "user = connection.cursor().execute('SELECT current_user').fetchone()[0]; "
+        "print(json.dumps([user, (settings.DATABASE_OWNER or {}).get('USER'), settings.DATABASE_APP_ROLE]))")
+CONFIGURED = ("DATABASE_URL", "DATABASE_OWNER_URL", "DATABASE_APP_ROLE", "EMBEDDED_DATABASE_ROLE")
+
+
+@pytest.fixture
+def development_checkout() -> dict:
+    if not embedded.postgres_is_running():
+        pytest.skip("the suite does not run on the embedded server, so this would start one")
+    env = {name: value for name, value in os.environ.items() if name not in CONFIGURED}
+    return {**env, "DJANGO_SETTINGS_MODULE": "config.settings.base"}
+
+
+def shown(env: dict) -> list:
+    process = manage("shell", "--no-imports", "-c", SHOW, env=env)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_manage_py_connects_as_the_application_role_and_migrates_as_the_owner(development_checkout):
+    assert shown(development_checkout) == [embedded.APP_ROLE, embedded.OWNER_ROLE, embedded.APP_ROLE]
+
+
+def test_embedded_superuser_has_no_owner_role_and_still_grants_to_the_application_role(development_checkout):
+    env = {**development_checkout, "EMBEDDED_DATABASE_ROLE": "superuser"}
+    assert shown(env) == [embedded.POSTGRES_SUPERUSER, None, embedded.APP_ROLE]
+
+
+def test_reading_the_settings_starts_nothing(development_checkout):
+    """Imported without manage.py and without DATABASE_URL, the settings say what is missing."""
+    bare = subprocess.run([sys.executable, "-c", "import config.settings.base"], cwd=BASE_DIR,
+                          env=development_checkout, capture_output=True, text=True, timeout=120)
+    assert bare.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL is not set" in bare.stderr
