@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: install run dev test test-quick bench chaos check-python
+.PHONY: install run dev test test-quick lint-imports bench chaos check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -22,13 +22,17 @@ run: install
 dev: install
 	$(BIN)/python -m config.devstack dev
 
+# The layering contracts of .importlinter, checked before any test runs.
+lint-imports: install
+	$(BIN)/lint-imports --no-cache
+
 # Everything but the benchmarks (pytest.ini deselects them).
-test: install
+test: lint-imports
 	$(BIN)/python -m config.devstack test $(PYTEST_ARGS)
 
 # The edit loop: leaves out the slow kinds of tests (markers in pytest.ini).
 QUICK_MARKERS := not chaos and not crash and not fuzz and not browser and not bench
-test-quick: install
+test-quick: lint-imports
 	$(BIN)/python -m config.devstack test -m "$(QUICK_MARKERS)" $(PYTEST_ARGS)
 
 bench: install
