@@ -4,7 +4,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from eventstore.synthetic import SyntheticEvent, load_history
+from tests.synthetic import SyntheticEvent, load_history
 
 CURRENCIES = {"EUR": 2, "USD": 2, "JPY": 0, "KWD": 3}
 ORGANIZATIONS = ["org-a", "org-b", "org-c"]

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from eventstore.benchmarking import in_threads
+from tests.threads import in_threads
 from eventstore.errors import WrongExpectedVersion
 from eventstore.events import ANY
 from eventstore.models import Event

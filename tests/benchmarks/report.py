@@ -1,4 +1,4 @@
-"""BENCHMARKS.md: every figure `manage.py bench` measured, beside its same-run baseline, with the
+"""BENCHMARKS.md: every figure `make bench` measured, beside its same-run baseline, with the
 machine, the software versions, the data sizes and the command that reproduces it."""
 
 import os
@@ -8,13 +8,16 @@ from importlib import metadata
 from pathlib import Path
 
 from django.db import connection
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
-from eventstore.benchmarking import Section
+from tests.benchmarks.measure import Section
+from tests.temporal_harness import TemporalHarness
 
 PACKAGES = ("Django", "djangorestframework", "temporalio", "psycopg")
 
 
-def write_report(path: Path, sections: list[Section], *, command: str, seconds: float) -> None:
+def write_report(path: Path, sections: list[Section], *, command: str, seconds: float, temporal: TemporalHarness) -> None:
+    """`temporal`: the dev server the benchmarks ran on, asked for its version."""
     lines = [
         "# Benchmarks",
         "",
@@ -26,7 +29,7 @@ def write_report(path: Path, sections: list[Section], *, command: str, seconds: 
         "",
         "## Machine",
         "",
-        *(f"- {name}: {value}" for name, value in machine().items()),
+        *(f"- {name}: {value}" for name, value in machine(temporal).items()),
         "",
     ]
     for section in sections:
@@ -46,14 +49,14 @@ def _section(section: Section) -> list[str]:
     return [*lines, ""]
 
 
-def machine() -> dict[str, str]:
+def machine(temporal: TemporalHarness) -> dict[str, str]:
     return {
         "CPU": f"{os.cpu_count()} cores, {_cpu_model()}",
         "memory": _memory(),
         "system": platform.platform(),
         "Python": platform.python_version(),
         "PostgreSQL": _postgres_version(),
-        "Temporal": _temporal_version(),
+        "Temporal": _temporal_version(temporal),
         **{name: _package_version(name) for name in PACKAGES},
     }
 
@@ -83,17 +86,13 @@ def _postgres_version() -> str:
         return cursor.fetchone()[0]
 
 
-def _temporal_version() -> str:
-    from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
-
-    from config.temporal import shared_client, shared_loop
-
-    async def ask(client) -> str:
-        info = await client.workflow_service.get_system_info(GetSystemInfoRequest())
+def _temporal_version(temporal: TemporalHarness) -> str:
+    async def ask() -> str:
+        info = await temporal.client.workflow_service.get_system_info(GetSystemInfoRequest())
         return info.server_version
 
     try:
-        return f"server {shared_loop().run(ask(shared_client()), timeout=10)}"
+        return f"server {temporal.run(ask(), timeout=10)}"
     except Exception as error:  # the report is still worth writing without it
         return f"unknown ({error})"
 

@@ -1,16 +1,19 @@
-"""A small HTTP load generator, run as its own process: `python -m config.loadgen URL [URL ...]`.
+"""A small HTTP load generator, run as its own process: `python -m tests.benchmarks.loadgen URL [URL ...]`.
 
-Standard library only. Requests go to the given URLs (loopback in the benchmarks) from a fixed number
-of threads for a fixed time, then it prints one JSON line: requests, errors, requests/s, p50, p99.
+No Django set-up and no third-party client. Requests go to the given URLs (loopback in the benchmarks)
+from a fixed number of threads for a fixed time, then it prints one JSON line: requests, errors,
+requests/s, p50, p99.
 """
 
 import argparse
 import http.client
 import json
-import statistics
 import threading
 import time
 from urllib.parse import urlsplit
+
+from analytics.percentiles import percentile
+from tests.threads import in_threads
 
 
 def run(urls: list[str], *, token: str, threads: int, seconds: float) -> dict:
@@ -41,17 +44,13 @@ def run(urls: list[str], *, token: str, threads: int, seconds: float) -> dict:
                 latencies.append(elapsed)
                 errors[0] += not ok
 
-    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
     started = time.monotonic()
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    ordered = sorted(latencies) or [0.0]
+    in_threads(threads, worker)
+    measured = latencies or [0.0]
     return {
         "requests": len(latencies), "errors": errors[0],
         "requests_per_second": len(latencies) / (time.monotonic() - started),
-        "p50_ms": statistics.median(ordered), "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+        "p50_ms": percentile(measured, 0.5), "p99_ms": percentile(measured, 0.99),
     }
 
 

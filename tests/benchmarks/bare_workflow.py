@@ -1,7 +1,8 @@
-"""The benchmark's baseline: a bare workflow with the command workflow's activity shape.
+"""The payments benchmark's baseline: a bare workflow with the command workflow's activity shape.
 
 Three local activities (load, append, publish) with the same options, run by the same worker on the same
-Temporal server, that touch no database. Pure Python, like any workflow module.
+Temporal server, that touch no database. Pure Python, like any workflow module: the benchmark registers
+them on its worker beside the project's workflows and activities.
 """
 
 from temporalio import activity, workflow

@@ -1,0 +1,116 @@
+"""API history and search over HTTP against a running server (the load from a second process on
+loopback, bounded in time), beside the same selectors called in-process in the same run."""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from rest_framework.authtoken.models import Token
+
+from analytics.percentiles import percentile
+from config.embedded import free_port, port_is_open
+from eventstore import selectors
+from eventstore.projections import rebuild
+from payments.projections import PaymentSummaryProjection
+from payments.selectors import payment_history
+from tests.benchmarks.history import LONG_PAYMENT, year_of_history
+from tests.benchmarks.measure import Comparison
+from tests.processes import BASE_DIR
+from tests.synthetic import load_history
+from tests.threads import in_threads
+
+pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600), pytest.mark.django_db(transaction=True)]
+
+FULL = dict(payments=20_000, threads=8, seconds=10.0)  # client threads, seconds per endpoint
+QUICK = dict(payments=2000, threads=8, seconds=3.0)
+BASELINE = "same selector in-process"
+
+
+def in_process(work, *, threads: int, seconds: float) -> dict:
+    """The same calls as the HTTP load, in this process, same threads and duration."""
+    deadline, latencies, lock = time.monotonic() + seconds, [], threading.Lock()
+
+    def worker(index: int) -> None:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            work()
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.monotonic()
+    in_threads(threads, worker)
+    return {"requests_per_second": len(latencies) / (time.monotonic() - started),
+            "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99)}
+
+
+@pytest.fixture
+def web_server():
+    """Django's runserver on a free loopback port, connected as the application role (as in production)."""
+    database = settings.DATABASES["default"]
+    user = settings.DATABASE_APP_ROLE or database["USER"]
+    env = {"DATABASE_URL": f"postgres://{user}@/{database['NAME']}?host={database['HOST']}&port={database['PORT']}",
+           "DEBUG": "False", "LOG_LEVEL": "WARNING", "PATH": "/usr/bin:/bin",
+           "API_USER_RATE": "10000000/min"}  # the benchmark measures the server, not its throttle
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runserver", "--noreload",
+                               f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not port_is_open("127.0.0.1", port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the benchmark's web server did not start")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/api"
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_history_and_search_over_http_beside_the_selectors_in_process(bench, size, web_server):
+    bench.describe_data(f"{size.payments * 10:,} events over {size.payments:,} payments and a year; {size.threads} "
+                        f"client threads for {size.seconds:g}s per endpoint; Django's runserver")
+    load_history(year_of_history(size.payments, 10))
+    rebuild(PaymentSummaryProjection(), batch_size=5000, restart=True)
+    token = operator_token()
+    for label, urls, work in questions(web_server):
+        http = load(urls, token, size.threads, size.seconds)
+        local = in_process(work, threads=size.threads, seconds=size.seconds)
+        bench.report(Comparison(f"{label}: throughput", "req/s", http["requests_per_second"],
+                                local["requests_per_second"], BASELINE))
+        for key in ("p50_ms", "p99_ms"):
+            bench.report(Comparison(f"{label}: {key[:3]} latency", "ms", http[key], local[key], BASELINE,
+                                    higher_is_better=False))
+        if http["errors"]:
+            bench.say(f"   {http['errors']} of {http['requests']} requests failed")
+        assert http["requests"] > http["errors"], f"no request to {urls} succeeded"
+
+
+def operator_token() -> str:
+    user = get_user_model().objects.create_user(f"bench-{uuid.uuid4().hex[:6]}")
+    user.user_permissions.add(Permission.objects.get(codename="view_all_organizations"))
+    return Token.objects.create(user=user).key
+
+
+def load(urls, token, threads, seconds) -> dict:
+    output = subprocess.run([sys.executable, "-m", "tests.benchmarks.loadgen", *urls, "--token", token,
+                             "--threads", str(threads), "--seconds", str(seconds)],
+                            cwd=BASE_DIR, capture_output=True, text=True, check=True, timeout=seconds + 120)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def questions(base: str):
+    search = selectors.EventSearch(event_type="PaymentRefunded", currency="EUR")
+    return [
+        (f"history of a payment ({LONG_PAYMENT})", [f"{base}/payments/{LONG_PAYMENT}/history/"],
+         lambda: list(payment_history(LONG_PAYMENT))),
+        ("search: first page of refunds in EUR", [f"{base}/events/?event_type=PaymentRefunded&currency=EUR&limit=100"],
+         lambda: selectors.search_events(search, limit=100)),
+    ]
