@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from temporalio.client import Client
 
+from analytics.percentiles import percentile
 from eventstore import registry
 from eventstore.temporal import shared_client, shared_loop
 
@@ -62,13 +63,6 @@ async def _metrics_of(client: Client, workflow_type: str, since: str, sample: in
         failed=sum(by_status.get(status, 0) for status in FAILED_STATUSES),
         running=by_status.get("Running", 0),
         average_seconds=statistics.fmean(durations) if durations else None,
-        p95_seconds=_p95(durations),
+        p95_seconds=percentile(durations, 0.95) if durations else None,
         durations_sampled=len(durations),
     )
-
-
-def _p95(durations: list[float]) -> float | None:
-    if not durations:
-        return None
-    ordered = sorted(durations)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]

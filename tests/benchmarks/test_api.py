@@ -15,7 +15,7 @@ from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 
 from analytics.percentiles import percentile
-from config.embedded import free_port, port_is_open
+from config.devstack.embedded import free_port, port_is_open
 from eventstore import selectors
 from eventstore.projections import rebuild
 from payments.projections import PaymentSummaryProjection
