@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from analytics.queries import EventQuery, event_statistics, event_trend
-from eventstore.projections import rebuild
+from analytics.selectors import EventQuery, event_statistics, event_trend
+from eventstore.projection_rebuild import rebuild
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
 from payments.selectors import history_with_states

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from analytics.queries import EventQuery, event_statistics, event_trend
+from analytics.selectors import EventQuery, event_statistics, event_trend
 from eventstore import selectors
 from tests.benchmarks.history import HISTORY_LENGTH, LONG_PAYMENT, YEAR_START, year_of_history
 from tests.benchmarks.measure import Comparison, psycopg_settings, timed

@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 from analytics.percentiles import percentile
 from config.devstack.embedded import free_port, port_is_open
 from eventstore import selectors
-from eventstore.projections import rebuild
+from eventstore.projection_rebuild import rebuild
 from payments.projections import PaymentSummaryProjection
 from payments.selectors import payment_history
 from tests.benchmarks.history import LONG_PAYMENT, year_of_history
