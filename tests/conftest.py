@@ -14,9 +14,10 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from payments import consistency
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest, PaymentCommandResult
-from payments.models import Membership, Organization
+from payments.models import Membership, Organization, PaymentSummary
 from tests import admin_users
 from tests.payments import history
 from tests.temporal_harness import TemporalHarness
@@ -159,3 +160,25 @@ def tamper(plain_connection):
                 attacker.execute(statement)
 
     return tamper
+
+
+@pytest.fixture
+def summary_rows():
+    """Every row of the payment summaries (the read model projections build) now, in payment order."""
+
+    def summary_rows() -> list[tuple]:
+        return list(PaymentSummary.objects.order_by("payment_id").values_list())
+
+    return summary_rows
+
+
+@pytest.fixture
+def assert_summaries_match_a_fold_of_the_events():
+    """Asserts that there are payment summaries and that each equals a fold of its payment's events."""
+
+    def assert_summaries_match_a_fold_of_the_events() -> None:
+        check = consistency.check_summaries()
+        assert check.figures["payments"] > 0
+        assert check.ok, check.problems
+
+    return assert_summaries_match_a_fold_of_the_events

@@ -147,5 +147,7 @@ def test_reader_does_not_pass_an_open_transaction():
     finally:
         release.set()
         thread.join()
-    assert [event.stream_id for event in selectors.follow_all()] == ["payment-held", "payment-later"]
-    assert later.events[0].position > 0
+    held, appended = Event.objects.get(stream_id="payment-held"), later.events[0]
+    assert [(event.event_id, event.position) for event in selectors.follow_all()] == [
+        (held.event_id, held.position), (appended.event_id, appended.position)]
+    assert held.position < appended.position, "the held writer took its position first"

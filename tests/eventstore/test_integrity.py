@@ -1,14 +1,20 @@
-"""Invariant 6: verify_event_chain catches every edit, deletion, insertion and reordering."""
+"""Invariant 6: verify_event_chain catches every edit, deletion, insertion and reordering, and takes
+nothing committed while it runs for one."""
 
+import datetime as dt
 import hashlib
+import threading
+import time
 import uuid
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from eventstore.encoding import GENESIS_HASH, canonical_json, event_hash, seal_hash
 from eventstore.events import ANY, NewEvent
 from eventstore.integrity import verify_event_chain
+from eventstore.models import Event, Seal
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
 
@@ -147,3 +153,165 @@ def test_an_unknown_expected_seal_is_reported(history):
     assert [problem.message for problem in report.problems] == [
         f"the seal {'f' * 64} kept outside the database is not in the chain of seals (history rewritten)"
     ]
+
+
+# Forgeries by someone who knows the hashing: each hash they leave is the right one for its row, so
+# only the checks between rows (links, versions, heads, seals) can catch them. No seal covers the
+# events yet, so the seals' coverage cannot catch them either.
+
+def _hash_of(event: Event, prev_hash: str) -> str:
+    return event_hash(
+        prev_hash=prev_hash, position=event.position, event_id=str(event.event_id), stream_id=event.stream_id,
+        aggregate_type=event.aggregate_type, version=event.version, event_type=event.event_type,
+        data_json=canonical_json(event.data), metadata_json=canonical_json(event.metadata),
+        recorded_at=event.recorded_at,
+    )
+
+
+def rehashed(stream_id: str, version: int) -> str:
+    """The statement giving one event the right hash for its content as it is now (its link unchanged)."""
+    event = Event.objects.get(stream_id=stream_id, version=version)
+    return f"UPDATE eventstore_event SET hash = '{_hash_of(event, event.prev_hash)}' WHERE position = {event.position}"
+
+
+def rechained(stream_id: str) -> list[str]:
+    """The statements recomputing a stream's whole chain and its recorded head from its rows as they are now."""
+    statements, previous = [], GENESIS_HASH
+    for event in Event.objects.filter(stream_id=stream_id).order_by("version"):
+        recomputed = _hash_of(event, previous)
+        statements.append(
+            f"UPDATE eventstore_event SET prev_hash = '{previous}', hash = '{recomputed}' WHERE position = {event.position}"
+        )
+        previous = recomputed
+    statements.append(
+        f"UPDATE eventstore_stream SET version = {event.version}, head_position = {event.position},"
+        f" head_hash = '{previous}' WHERE stream_id = '{stream_id}'"
+    )
+    return statements
+
+
+def problems_of(report) -> list[str]:
+    return [str(problem) for problem in report.problems]
+
+
+def test_an_edited_event_with_a_recomputed_hash_no_longer_links_to_the_next_one(tamper):
+    write_history()
+    tamper("UPDATE eventstore_event SET data = '{\"amount\": \"999.00\", \"currency\": \"EUR\"}'"
+           " WHERE stream_id = 'payment-b' AND version = 2")
+    tamper(rehashed("payment-b", 2))
+
+    report = verify_event_chain()
+
+    assert problems_of(report) == ["payment-b v3: does not link to the event before it (inserted, removed or reordered)"]
+
+
+RENUMBERINGS = {
+    "versions shifted up": (
+        ["UPDATE eventstore_event SET version = version + 10 WHERE stream_id = 'payment-a' AND version >= 3"],
+        "payment-a v13: expected v3 here: events are missing or were renumbered",
+    ),
+    "an event removed": (
+        ["DELETE FROM eventstore_event WHERE stream_id = 'payment-a' AND version = 2"],
+        "payment-a v3: expected v2 here: events are missing or were renumbered",
+    ),
+}
+
+
+@pytest.mark.parametrize("statements, problem", RENUMBERINGS.values(), ids=list(RENUMBERINGS))
+def test_a_renumbered_stream_with_a_consistent_chain_and_head_is_caught_by_its_versions(statements, problem, tamper):
+    write_history()
+    tamper(*statements)
+    tamper(*rechained("payment-a"))
+
+    report = verify_event_chain()
+
+    assert problems_of(report) == [problem]
+
+
+@pytest.mark.parametrize("stream_id", ["payment-a", "payment-b", "payment-c"])  # first, middle and last head
+def test_a_deleted_stream_whose_head_is_kept_is_reported(stream_id, tamper):
+    write_history()
+    tamper(f"DELETE FROM eventstore_event WHERE stream_id = '{stream_id}'")
+
+    report = verify_event_chain()
+
+    assert problems_of(report) == [f"{stream_id}: recorded at v4 but none of its events is left (stream deleted)"]
+    assert report.streams_checked == 2
+
+
+FORGED_SEAL_TIME = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+
+
+def _appended_seal(prev_hash: str, *, hash: str | None = None) -> str:
+    """A seal after the newest one, covering what it covers; its hash recomputed unless given."""
+    latest = Seal.objects.order_by("-id").first()
+    fields = dict(prev_hash=prev_hash, sealed_at=FORGED_SEAL_TIME, transaction_horizon=latest.transaction_horizon,
+                  event_count=latest.event_count, events_digest=latest.events_digest)
+    return (
+        "INSERT INTO eventstore_seal (prev_hash, sealed_at, transaction_horizon, event_count, events_digest, hash)"
+        f" VALUES ('{prev_hash}', '{FORGED_SEAL_TIME.isoformat()}', {latest.transaction_horizon}, {latest.event_count},"
+        f" '{latest.events_digest}', '{hash or seal_hash(**fields)}')"
+    )
+
+
+SEAL_FORGERIES = {
+    "edited the time of a seal": lambda: "UPDATE eventstore_seal SET sealed_at = sealed_at - interval '1 hour'",
+    "moved a seal's horizon past no events": lambda: (
+        "UPDATE eventstore_seal SET transaction_horizon = transaction_horizon + 1000"
+    ),
+    "appended a seal with a forged hash": lambda: _appended_seal(Seal.objects.get().hash, hash=forged_hash()),
+    "appended a seal that does not link to the newest": lambda: _appended_seal(forged_hash()),
+}
+
+
+@pytest.mark.parametrize("forgery", SEAL_FORGERIES.values(), ids=list(SEAL_FORGERIES))
+def test_a_seal_edited_or_forged_where_its_coverage_still_holds_breaks_the_chain_of_seals(history, forgery, tamper):
+    tamper(forgery())
+
+    report = verify_event_chain()
+
+    assert [problem.message for problem in report.problems] == [
+        "the chain of seals is broken (a seal was edited, removed or inserted)"
+    ]
+    assert report.new_seal is None
+
+
+def test_verification_while_an_append_commits_reports_no_tampering(plain_connection):
+    """The scan reads the heads, then the events: an append committed between the two must not show.
+
+    Another session holds the events table locked, so the scan waits just before it reads the
+    events; that session then appends to a stream whose head was already read, and commits.
+    """
+    write_history()
+    locked, appended = threading.Event(), threading.Event()
+
+    def append_while_the_scan_waits():
+        with plain_connection(autocommit=False) as writer:
+            writer.execute("LOCK TABLE eventstore_event IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            deadline = time.monotonic() + 30
+            while not writer.execute(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'eventstore_event'::regclass AND NOT granted"
+            ).fetchone()[0]:
+                assert time.monotonic() < deadline, "the scan never reached the events"
+                time.sleep(0.01)
+            writer.execute(
+                "SELECT * FROM eventstore_append('payment-a', 'Payment', 4, ARRAY[gen_random_uuid()],"
+                " ARRAY['PaymentRefunded'], ARRAY['{\"amount\":\"1.00\"}'], ARRAY['{}'])"
+            )
+            writer.commit()
+            appended.set()
+
+    writer = threading.Thread(target=append_while_the_scan_waits)
+    writer.start()
+    try:
+        assert locked.wait(10)
+        report = verify_event_chain(seal=False)
+    finally:
+        writer.join(60)
+    assert appended.is_set()
+
+    assert problems_of(report) == []
+    assert (report.events_checked, report.streams_checked) == (12, 3)
+    assert Event.objects.filter(stream_id="payment-a").count() == 5
+    assert verify_event_chain(seal=False).ok

@@ -13,32 +13,60 @@ from tests.processes import command_env, database_url, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# Each attempt and the refusal it must meet. Events, seals and stream heads also have triggers that
+# refuse changes to everyone with the same SQLSTATE; the message tells whose refusal it was, so a
+# privilege granted by mistake cannot hide behind the trigger.
 REWRITES = {
-    "update an event": "UPDATE eventstore_event SET data = '{}'::jsonb",
-    "delete an event": "DELETE FROM eventstore_event",
-    "truncate events": "TRUNCATE eventstore_event",
-    "move a stream head": "UPDATE eventstore_stream SET version = version + 1",
-    "delete a stream head": "DELETE FROM eventstore_stream",
-    "delete a seal": "DELETE FROM eventstore_seal",
-    "truncate seals": "TRUNCATE eventstore_seal CASCADE",
-    "delete a verification record": "DELETE FROM eventstore_chainverification",
-    "disable the triggers": "ALTER TABLE eventstore_event DISABLE TRIGGER ALL",
-    "drop a trigger": "DROP TRIGGER eventstore_event_no_update_delete ON eventstore_event",
+    "update an event": ("UPDATE eventstore_event SET data = '{}'::jsonb", "permission denied for table eventstore_event"),
+    "delete an event": ("DELETE FROM eventstore_event", "permission denied for table eventstore_event"),
+    "truncate events": ("TRUNCATE eventstore_event", "permission denied for table eventstore_event"),
+    "move a stream head": (
+        "UPDATE eventstore_stream SET version = version + 1", "permission denied for table eventstore_stream"
+    ),
+    "delete a stream head": ("DELETE FROM eventstore_stream", "permission denied for table eventstore_stream"),
+    "delete a seal": ("DELETE FROM eventstore_seal", "permission denied for table eventstore_seal"),
+    "truncate seals": ("TRUNCATE eventstore_seal CASCADE", "permission denied for table eventstore_seal"),
+    "delete a verification record": (
+        "DELETE FROM eventstore_chainverification", "permission denied for table eventstore_chainverification"
+    ),
+    "disable the triggers": ("ALTER TABLE eventstore_event DISABLE TRIGGER ALL", "must be owner of table eventstore_event"),
+    "drop a trigger": (
+        "DROP TRIGGER eventstore_event_no_update_delete ON eventstore_event", "must be owner of relation eventstore_event"
+    ),
     "replace the trigger function": (
         "CREATE OR REPLACE FUNCTION eventstore_reject_change() RETURNS trigger LANGUAGE plpgsql"
-        " AS $$ BEGIN RETURN NEW; END; $$"
+        " AS $$ BEGIN RETURN NEW; END; $$",
+        "permission denied for schema public",
     ),
-    "switch triggers off for the session": "SET session_replication_role = replica",
-    "drop the events table": "DROP TABLE eventstore_event",
-    "add a column": "ALTER TABLE eventstore_event ADD COLUMN note text",
-    "create a table": "CREATE TABLE public.shadow_events (LIKE eventstore_event)",
-    "reset the position sequence": "SELECT setval('eventstore_event_position_seq', 1)",
-    "mark a migration unapplied": "DELETE FROM django_migrations",
+    "switch triggers off for the session": (
+        "SET session_replication_role = replica", 'permission denied to set parameter "session_replication_role"'
+    ),
+    "drop the events table": ("DROP TABLE eventstore_event", "must be owner of table eventstore_event"),
+    "add a column": ("ALTER TABLE eventstore_event ADD COLUMN note text", "must be owner of table eventstore_event"),
+    "create a table": ("CREATE TABLE public.shadow_events (LIKE eventstore_event)", "permission denied for schema public"),
+    "reset the position sequence": (
+        "SELECT setval('eventstore_event_position_seq', 1)",
+        "permission denied for sequence eventstore_event_position_seq",
+    ),
+    "mark a migration unapplied": ("DELETE FROM django_migrations", "permission denied for table django_migrations"),
     "grant itself UPDATE, then update": (
-        "GRANT UPDATE ON eventstore_event TO CURRENT_USER; UPDATE eventstore_event SET data = '{}'::jsonb"
+        "GRANT UPDATE ON eventstore_event TO CURRENT_USER; UPDATE eventstore_event SET data = '{}'::jsonb",
+        "permission denied for table eventstore_event",
     ),
-    "take over the owner role": "SET ROLE payments_owner",
+    "take over the owner role": ("SET ROLE payments_owner", 'permission denied to set role "payments_owner"'),
 }
+
+# Privileges the application role must not hold, read from the catalog: apart from the triggers, which
+# refuse some of the same changes and would hide a grant made by mistake.
+NOT_GRANTED = {
+    "eventstore_event": {"UPDATE", "DELETE"},
+    "eventstore_stream": {"INSERT", "UPDATE", "DELETE"},
+    "eventstore_seal": {"UPDATE", "DELETE"},
+    "eventstore_chainverification": {"UPDATE", "DELETE"},
+    "django_migrations": {"INSERT", "UPDATE", "DELETE"},
+}
+NOT_GRANTED_ON_ANY_TABLE = {"TRUNCATE", "REFERENCES", "TRIGGER"}
+GRANTABLE_PER_COLUMN = {"INSERT", "UPDATE", "REFERENCES"}
 
 
 @pytest.fixture
@@ -48,17 +76,48 @@ def app_role():
     return role
 
 
-@pytest.mark.parametrize("attempt", REWRITES.values(), ids=REWRITES.keys())
-def test_the_application_role_cannot_rewrite_history(app_role, attempt, plain_connection):
+@pytest.mark.parametrize("attempt, refusal", REWRITES.values(), ids=REWRITES.keys())
+def test_the_application_role_cannot_rewrite_history(app_role, attempt, refusal, plain_connection):
     append_events(stream_id="payment-guarded", aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
     before = list(Event.objects.values_list("position", "hash", "data"))
     heads = list(Stream.objects.values_list("stream_id", "version", "head_hash"))
 
-    with plain_connection(role=app_role) as app, pytest.raises(psycopg.errors.InsufficientPrivilege):
+    with plain_connection(role=app_role) as app, pytest.raises(psycopg.errors.InsufficientPrivilege) as refused:
         app.execute(attempt)
+
+    assert refused.value.diag.message_primary == refusal
 
     assert list(Event.objects.values_list("position", "hash", "data")) == before
     assert list(Stream.objects.values_list("stream_id", "version", "head_hash")) == heads
+
+
+def test_the_application_role_holds_no_privilege_to_change_history(app_role):
+    held = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        tables = [table for (table,) in cursor.fetchall()]
+        for table in tables:
+            for privilege in sorted(NOT_GRANTED.get(table, set()) | NOT_GRANTED_ON_ANY_TABLE):
+                cursor.execute(
+                    "SELECT has_table_privilege(%(role)s, %(table)s, %(privilege)s)"
+                    " OR (%(per_column)s AND has_any_column_privilege(%(role)s, %(table)s, %(privilege)s))",
+                    {"role": app_role, "table": f'public."{table}"', "privilege": privilege,
+                     "per_column": privilege in GRANTABLE_PER_COLUMN},
+                )
+                if cursor.fetchone()[0]:
+                    held.append(f"{privilege} on {table}")
+        cursor.execute("SELECT has_sequence_privilege(%s, 'eventstore_event_position_seq', 'UPDATE')", [app_role])
+        if cursor.fetchone()[0]:
+            held.append("UPDATE on eventstore_event_position_seq")
+        cursor.execute(
+            "SELECT has_table_privilege(%(role)s, 'eventstore_event', 'SELECT'),"
+            " has_table_privilege(%(role)s, 'payments_paymentsummary', 'UPDATE')", {"role": app_role},
+        )
+        reads_history_and_writes_read_models = cursor.fetchone()
+
+    assert set(NOT_GRANTED) <= set(tables)
+    assert held == []
+    assert reads_history_and_writes_read_models == (True, True)
 
 
 def test_the_application_role_owns_nothing_and_holds_no_special_attributes(app_role):

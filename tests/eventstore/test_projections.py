@@ -4,6 +4,8 @@ import signal
 import time
 
 import pytest
+from django.db import DatabaseError, connection
+from django.utils import timezone
 
 from eventstore import projection_rebuild, projections
 from eventstore.events import RecordedEvent
@@ -50,17 +52,6 @@ def test_apply_pending_applies_each_event_once_and_checkpoints_with_the_rows(
     assert_summaries_match_a_fold_of_the_events()
 
 
-def test_handlers_are_idempotent_even_if_events_come_again(random_commands, summary_rows):
-    random_commands(200, payments=20)
-    apply_pending(summary)
-    before = summary_rows()
-    ProjectionCheckpoint.objects.filter(name=summary.name).update(transaction_id=0, position=0)
-
-    apply_pending(summary)
-
-    assert summary_rows() == before
-
-
 def test_a_failing_handler_stops_its_projection_only_and_resumes_once_fixed(monkeypatch, random_commands):
     random_commands(200, payments=10, seed=3)
     target = next(row.payment_id for row in _with_refund())
@@ -97,12 +88,99 @@ def _with_refund():
     return PaymentSummary.objects.filter(refunded__gt=0).order_by("payment_id")
 
 
-def test_lag_counts_events_and_seconds_behind(random_commands):
-    random_commands(50, payments=10)
-    behind = lag([summary.name])[0]
-    assert behind.events_behind > 0 and behind.seconds_behind >= 0
+class Stopped(BaseException):
+    """What a runner sees when it is stopped in the middle of a batch, as KeyboardInterrupt or SystemExit."""
+
+
+class SummaryStoppedAfterWriting(PaymentSummaryProjection):
+    """The payment summary, stopped right after its handler wrote the batch's rows."""
+
+    def apply(self, events: list[RecordedEvent]) -> None:
+        super().apply(events)
+        self.rows_written = PaymentSummary.objects.filter(payment_id__in={event.stream_id for event in events}).count()
+        raise Stopped
+
+
+def checkpoint_of(name: str) -> tuple:
+    return ProjectionCheckpoint.objects.filter(name=name).values_list(
+        "transaction_id", "position", "events_applied").get()
+
+
+def test_a_runner_stopped_after_the_handler_wrote_moves_neither_rows_nor_checkpoint(
+    random_commands, summary_rows, assert_summaries_match_a_fold_of_the_events
+):
+    random_commands(100, payments=20)
     apply_pending(summary)
-    assert lag([summary.name])[0].events_behind == 0
+    rows, checkpoint = summary_rows(), checkpoint_of(summary.name)
+    pending = random_commands(100, payments=20, seed=8, prefix="payment-more")
+    stopped = SummaryStoppedAfterWriting()
+
+    with pytest.raises(Stopped):
+        apply_pending(stopped)
+
+    assert stopped.rows_written > 0
+    assert checkpoint_of(summary.name) == checkpoint
+    assert summary_rows() == rows
+    assert apply_pending(summary).applied == pending
+    assert_summaries_match_a_fold_of_the_events()
+
+
+@pytest.fixture
+def refuse_checkpoint_moves():
+    """From when it is called, PostgreSQL refuses (a trigger) to move the named projection's checkpoint,
+    as when that write fails."""
+    refused = []
+
+    def refuse_checkpoint_moves(name: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE FUNCTION test_refuse_checkpoint_move() RETURNS trigger LANGUAGE plpgsql AS $$"
+                " BEGIN RAISE EXCEPTION 'checkpoint write refused'; END; $$"
+            )
+            cursor.execute(
+                "CREATE TRIGGER test_refuse_checkpoint_move BEFORE UPDATE ON eventstore_projectioncheckpoint"
+                f" FOR EACH ROW WHEN (NEW.name = '{name}' AND NEW.position <> OLD.position)"
+                " EXECUTE FUNCTION test_refuse_checkpoint_move()"
+            )
+        refused.append(name)
+
+    yield refuse_checkpoint_moves
+    if refused:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_refuse_checkpoint_move ON eventstore_projectioncheckpoint")
+            cursor.execute("DROP FUNCTION test_refuse_checkpoint_move()")
+
+
+def test_a_checkpoint_that_cannot_be_saved_takes_the_rows_written_with_it(
+    random_commands, summary_rows, refuse_checkpoint_moves
+):
+    random_commands(100, payments=20)
+    apply_pending(summary)
+    rows, checkpoint = summary_rows(), checkpoint_of(summary.name)
+    random_commands(100, payments=20, seed=8, prefix="payment-more")
+    refuse_checkpoint_moves(summary.name)
+
+    with pytest.raises(DatabaseError, match="checkpoint write refused"):
+        apply_pending(summary)
+
+    assert checkpoint_of(summary.name) == checkpoint
+    assert summary_rows() == rows
+
+
+def test_lag_counts_events_and_seconds_behind(random_commands):
+    written = random_commands(50, payments=10)
+    oldest = Event.objects.order_by("transaction_id", "position").values_list("recorded_at", flat=True).first()
+    time.sleep(0.5)
+
+    before = timezone.now()
+    behind = lag([summary.name])[0]
+    after = timezone.now()
+
+    assert behind.events_behind == written
+    assert (before - oldest).total_seconds() <= behind.seconds_behind <= (after - oldest).total_seconds()
+    apply_pending(summary)
+    caught_up = lag([summary.name])[0]
+    assert (caught_up.events_behind, caught_up.seconds_behind) == (0, 0.0)
 
 
 def test_rebuilt_read_model_equals_the_incremental_one_row_for_row(

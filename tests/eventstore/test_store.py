@@ -14,6 +14,7 @@ from eventstore.errors import (
     WrongExpectedVersion,
 )
 from eventstore.events import ANY, NO_STREAM, STREAM_EXISTS, NewEvent
+from eventstore.integrity import verify_event_chain
 from eventstore.models import Event, Stream
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
@@ -189,3 +190,20 @@ def test_stream_version_reads_the_head():
     assert selectors.stream_version("payment-1") is None
     append(payment_events(3))
     assert selectors.stream_version("payment-1") == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recorded_at_never_goes_back_within_a_stream_when_the_database_clock_does(tamper):
+    first = append(payment_events(1)).events[0]
+    ahead = first.recorded_at + dt.timedelta(hours=1)
+    # The stream was last updated an hour later than the database clock now reads (the clock stepped back).
+    tamper(f"UPDATE eventstore_stream SET updated_at = '{ahead.isoformat()}' WHERE stream_id = 'payment-1'")
+
+    later = append(payment_events(2)).events
+    elsewhere = append(payment_events(1), stream_id="payment-2").events[0]
+
+    assert [event.recorded_at for event in later] == [ahead, ahead]
+    assert list(Event.objects.filter(stream_id="payment-1").order_by("version").values_list("recorded_at", flat=True)) == [
+        first.recorded_at, ahead, ahead]
+    assert first.recorded_at <= elsewhere.recorded_at < ahead, "another stream keeps the database clock"
+    assert verify_event_chain(seal=False).ok, "the hash covers the time that was stored"

@@ -46,7 +46,8 @@ def test_append_then_read_through_temporal(temporal):
     appended = run_store(temporal, append_request("payment-wf", expected="no_stream")).appended
 
     assert appended.version == 2 and not appended.already_stored
-    assert all(uuid.UUID(event.event_id) for event in appended.events)
+    stored = Event.objects.filter(stream_id="payment-wf").order_by("version").values_list("event_id", flat=True)
+    assert [uuid.UUID(event.event_id) for event in appended.events] == list(stored)
     page = run_store(temporal, EventStoreRequest("get_events", get_events=ReadStreamRequest("payment-wf", limit=1))).page
     assert [event.version for event in page.events] == [1] and page.has_more
     by_type = run_store(

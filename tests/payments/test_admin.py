@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from eventstore.models import Event
 from eventstore.projections import apply_all_pending
+from payments.models import PaymentSummary
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,8 +27,6 @@ def a_refunded_payment():
 
 
 def test_payments_list_with_filters(finance):
-    from payments.models import PaymentSummary
-
     currency = PaymentSummary.objects.values_list("currency", flat=True).first()
     listing = finance.get("/admin/payments/paymentsummary/", {"currency__exact": currency})
     assert listing.status_code == 200
@@ -70,7 +69,10 @@ def test_csv_export_streams_the_filtered_list(finance):
     response = finance.get("/admin/payments/paymentsummary/export.csv", {"status__exact": "CANCELLED"})
     assert response.status_code == 200 and response.streaming
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0][0] == "payment_id" and all(row[6] == "CANCELLED" for row in rows[1:])
+    cancelled = sorted(PaymentSummary.objects.filter(status="CANCELLED").values_list("payment_id", flat=True))
+    assert cancelled, "the history should hold cancelled payments"
+    assert rows[0][0] == "payment_id" and sorted(row[0] for row in rows[1:]) == cancelled
+    assert {row[6] for row in rows[1:]} == {"CANCELLED"}
     events = finance.get("/admin/eventstore/event/export.csv", {"event_type__exact": "PaymentRefunded"})
     lines = b"".join(events.streaming_content).decode().splitlines()
     assert len(lines) - 1 == Event.objects.filter(event_type="PaymentRefunded").count()
