@@ -16,31 +16,77 @@ from eventstore.errors import InvalidEvent
 GENESIS_HASH = "0" * 64
 
 
-def normalize_json(value: Any, path: str) -> Any:
-    """Return `value` as exact JSON types, or raise InvalidEvent naming the offending path."""
+DEFAULT_MAX_DEPTH = 32
+DEFAULT_MAX_INTEGER_DIGITS = 18  # every such integer fits PostgreSQL's bigint
+
+
+def normalize_json(value: Any, path: str, *, max_depth: int = DEFAULT_MAX_DEPTH,
+                   max_integer_digits: int = DEFAULT_MAX_INTEGER_DIGITS) -> Any:
+    """Return `value` as exact JSON types, or raise InvalidEvent naming the offending path.
+
+    Objects and arrays may nest `max_depth` levels (`value` itself is the first), integers have at
+    most `max_integer_digits` digits, and text is valid Unicode that PostgreSQL can store (no NUL, no
+    lone surrogate) in keys and values alike.
+    """
+    limit = 10**max_integer_digits
+    return _normalized(value, path, 1, max_depth, limit, max_integer_digits)
+
+
+def _normalized(value: Any, path: str, depth: int, max_depth: int, limit: int, digits: int) -> Any:
     if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidEvent(f"{path} contains a NUL character, which PostgreSQL cannot store.")
+        _check_text(value, path, "contains")
         return value
-    if isinstance(value, int) or value is None:  # bool is an int
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        if not -limit < value < limit:
+            raise InvalidEvent(f"{_shown(path)} is an integer of more than {digits} digits; "
+                               "send large numbers as strings.")
         return value
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise InvalidEvent(f"{path} is {value}, not a finite decimal.")
+            raise InvalidEvent(f"{_shown(path)} is {value}, not a finite decimal.")
         return str(value)
     if isinstance(value, float):
-        raise InvalidEvent(f"{path} is a float ({value!r}); send money and other decimals as strings, e.g. \"10.50\".")
+        raise InvalidEvent(f"{_shown(path)} is a float ({value!r}); send money and other decimals as strings, "
+                           "e.g. \"10.50\".")
+    if isinstance(value, (dict, list, tuple)) and depth > max_depth:
+        raise InvalidEvent(f"{_shown(path)} nests objects and arrays deeper than {max_depth} levels.")
     if isinstance(value, dict):
-        return {_key(key, path): normalize_json(item, f"{path}.{key}") for key, item in value.items()}
+        return {_key(key, path): _normalized(item, f"{path}.{key}", depth + 1, max_depth, limit, digits)
+                for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [normalize_json(item, f"{path}[{index}]") for index, item in enumerate(value)]
-    raise InvalidEvent(f"{path} is a {type(value).__name__}, which is not JSON; use strings, numbers, lists or objects.")
+        return [_normalized(item, f"{path}[{index}]", depth + 1, max_depth, limit, digits)
+                for index, item in enumerate(value)]
+    raise InvalidEvent(f"{_shown(path)} is a {type(value).__name__}, which is not JSON; "
+                       "use strings, numbers, lists or objects.")
 
 
 def _key(key: Any, path: str) -> str:
     if not isinstance(key, str):
-        raise InvalidEvent(f"{path} has a key {key!r} that is not a string.")
+        raise InvalidEvent(f"{_shown(path)} has a key {key!r} that is not a string.")
+    _check_text(key, path, f"has a key {_shortened(repr(key))} that contains")
     return key
+
+
+def _check_text(text: str, path: str, what: str) -> None:
+    if "\x00" in text:
+        raise InvalidEvent(f"{_shown(path)} {what} a NUL character, which PostgreSQL cannot store.")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise InvalidEvent(f"{_shown(path)} {what} a lone surrogate (\\ud800-\\udfff), which is not "
+                               "Unicode text.") from None
+
+
+def _shortened(text: str, length: int = 60) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _shown(path: str) -> str:
+    """A path fit for an error message: keys may hold lone surrogates, which no message may carry."""
+    return path.encode("utf-8", "backslashreplace").decode()
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)

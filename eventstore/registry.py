@@ -7,13 +7,16 @@ references to what it contributes:
 - `projections`: run by the projection engine, the catch-up loop and `rebuild_projections`;
 - `admin_pages`: custom admin pages, served behind the admin's login as `admin:<name>`;
 - `stream_admin_urls`: per aggregate type, the admin URL name of one stream's page (it takes the
-  stream id), so the store's admin can link an event to the page of the thing it belongs to.
+  stream id), so the store's admin can link an event to the page of the thing it belongs to;
+- `event_schemas`: per aggregate type, the JSON Schemas of its events (`EventSchemas`): the store
+  refuses, before writing, an event of that aggregate type whose type is not declared or whose data
+  or metadata do not match, and the API documentation publishes them.
 
 Declaring is additive and idempotent per object, so a second `ready()` (tests) changes nothing.
 """
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Mapping, Protocol
 
 
 class Projection(Protocol):
@@ -29,6 +32,16 @@ class AdminPage:
     name: str  # reversed as admin:<name>
 
 
+@dataclass(frozen=True)
+class EventSchemas:
+    """JSON Schemas (the OpenAPI 3.0 subset of draft 2020-12, so the API documentation can publish
+    them as they are) of one aggregate type's events: `data` by event type, which are then the only
+    event types the store accepts for the aggregate type, and `metadata` for every event."""
+
+    data: Mapping[str, dict]
+    metadata: dict = field(default_factory=lambda: {"type": "object"})
+
+
 @dataclass
 class _Declarations:
     workflows: list[type] = field(default_factory=list)
@@ -36,6 +49,7 @@ class _Declarations:
     projections: list[Projection] = field(default_factory=list)
     admin_pages: list[AdminPage] = field(default_factory=list)
     stream_admin_urls: dict[str, str] = field(default_factory=dict)
+    event_schemas: dict[str, EventSchemas] = field(default_factory=dict)
 
 
 _declared = _Declarations()
@@ -48,6 +62,7 @@ def declare(
     projections: Iterable[Projection] = (),
     admin_pages: Iterable[AdminPage] = (),
     stream_admin_urls: dict[str, str] | None = None,
+    event_schemas: dict[str, EventSchemas] | None = None,
 ) -> None:
     """Add an app's contributions (call it from the app's `AppConfig.ready()`)."""
     _extend(_declared.workflows, workflows)
@@ -55,6 +70,7 @@ def declare(
     _extend(_declared.projections, projections)
     _extend(_declared.admin_pages, admin_pages)
     _declared.stream_admin_urls.update(stream_admin_urls or {})
+    _declared.event_schemas.update(event_schemas or {})
 
 
 def _extend(declared: list, new: Iterable) -> None:
@@ -81,3 +97,8 @@ def admin_pages() -> list[AdminPage]:
 def stream_admin_url(aggregate_type: str) -> str | None:
     """The admin URL name of a stream's page for streams of `aggregate_type`, if an app declared one."""
     return _declared.stream_admin_urls.get(aggregate_type)
+
+
+def event_schemas() -> dict[str, EventSchemas]:
+    """The declared event schemas, by aggregate type."""
+    return dict(_declared.event_schemas)

@@ -1,8 +1,9 @@
 """Appending to the event store: the only code that writes events.
 
-Validation and canonical JSON happen here; locking, numbering, hashing and inserting happen in one
-statement, the database function `eventstore_append` (migration 0006): one round trip, and in
-autocommit mode its own transaction.
+Validation (exact JSON within the configured limits, and the schemas an app declared for the
+aggregate type: `event_schemas`) and canonical JSON happen here; locking, numbering, hashing and
+inserting happen in one statement, the database function `eventstore_append` (migration 0006): one
+round trip, and in autocommit mode its own transaction.
 
 Concurrency: a transaction-scoped advisory lock per stream serializes writers of one stream
 (and only of that stream). The lock takes no transaction id, so the inserting transaction gets its
@@ -23,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 
 from eventstore import selectors
 from eventstore.encoding import canonical_json, normalize_json
+from eventstore.event_schemas import check_event
 from eventstore.errors import BatchTooLarge, EventTooLarge, IdempotencyConflict, InvalidEvent, WrongExpectedVersion
 from eventstore.events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.models import NAME_MAX_LENGTH, STREAM_ID_MAX_LENGTH
@@ -165,14 +167,22 @@ def _validated_batch(stream_id, aggregate_type, events, expected_version) -> lis
         raise BatchTooLarge(
             f"A batch may hold at most {settings.EVENTSTORE_MAX_BATCH_EVENTS} events; this one has {len(events)}."
         )
-    max_bytes = settings.EVENTSTORE_MAX_EVENT_BYTES
-    prepared = [_validated_event(index, event, max_bytes) for index, event in enumerate(events)]
+    limits = _Limits(settings.EVENTSTORE_MAX_EVENT_BYTES, settings.EVENTSTORE_MAX_JSON_DEPTH,
+                     settings.EVENTSTORE_MAX_INTEGER_DIGITS)
+    prepared = [_validated_event(index, event, aggregate_type, limits) for index, event in enumerate(events)]
     if len({event.event_id for event in prepared}) != len(prepared):
         raise InvalidEvent("The batch repeats an event id; every event needs its own.")
     return prepared
 
 
-def _validated_event(index: int, event: NewEvent, max_bytes: int) -> _Prepared:
+@dataclass(frozen=True)
+class _Limits:
+    max_bytes: int
+    max_depth: int
+    max_integer_digits: int
+
+
+def _validated_event(index: int, event: NewEvent, aggregate_type: str, limits: _Limits) -> _Prepared:
     if not isinstance(event, NewEvent):
         raise InvalidEvent(f"events[{index}] is a {type(event).__name__}, not a NewEvent.")
     event_id = _event_id_text(index, event.event_id)
@@ -180,12 +190,14 @@ def _validated_event(index: int, event: NewEvent, max_bytes: int) -> _Prepared:
     for name, value in (("data", event.data), ("metadata", event.metadata)):
         if not isinstance(value, dict):
             raise InvalidEvent(f"events[{index}].{name} must be a JSON object (dict), not {type(value).__name__}.")
-    data = normalize_json(event.data, f"events[{index}].data")
-    metadata = normalize_json(event.metadata, f"events[{index}].metadata")
+    json_limits = dict(max_depth=limits.max_depth, max_integer_digits=limits.max_integer_digits)
+    data = normalize_json(event.data, f"events[{index}].data", **json_limits)
+    metadata = normalize_json(event.metadata, f"events[{index}].metadata", **json_limits)
+    check_event(aggregate_type, event.event_type, data, metadata, label=f"events[{index}]")
     data_json, metadata_json = canonical_json(data), canonical_json(metadata)
     size = len(data_json.encode()) + len(metadata_json.encode())
-    if size > max_bytes:
-        raise EventTooLarge(f"events[{index}] encodes to {size} bytes; the limit is {max_bytes}.")
+    if size > limits.max_bytes:
+        raise EventTooLarge(f"events[{index}] encodes to {size} bytes; the limit is {limits.max_bytes}.")
     return _Prepared(event_id, event.event_type, data, metadata, data_json, metadata_json)
 
 

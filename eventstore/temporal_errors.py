@@ -12,7 +12,7 @@ import functools
 from datetime import datetime
 from typing import Callable
 
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 
 def errors_are_final(*error_types: type[Exception], type_name: str | None = None,
@@ -57,8 +57,9 @@ def parse_instant(text: str | None, name: str, *, error_type: str) -> datetime |
 def workflow_failure(error: ActivityError) -> ApplicationError:
     """The failure a workflow raises when an activity gave up: the cause's message, type and details."""
     cause = error.cause
-    return ApplicationError(str(cause or error), *getattr(cause, "details", ()),
-                            type=getattr(cause, "type", None), non_retryable=True)
+    message = cause.message if isinstance(cause, FailureError) else str(cause or error)  # str() adds the type
+    return ApplicationError(message, *getattr(cause, "details", ()), type=getattr(cause, "type", None),
+                            non_retryable=True)
 
 
 def caused_by(error: BaseException | None, type_name: str) -> bool:

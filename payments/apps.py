@@ -10,10 +10,12 @@ class PaymentsConfig(AppConfig):
         from eventstore import registry
         from payments import activities, projections, workflows
         from payments.domain import AGGREGATE_TYPE
+        from payments.event_schemas import PAYMENT_EVENT_SCHEMAS
 
         registry.declare(
             workflows=workflows.WORKFLOWS,
             activities=activities.ACTIVITIES,
             projections=projections.PROJECTIONS,
             stream_admin_urls={AGGREGATE_TYPE: "admin:payments_paymentsummary_change"},
+            event_schemas={AGGREGATE_TYPE: PAYMENT_EVENT_SCHEMAS},
         )

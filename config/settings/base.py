@@ -138,6 +138,8 @@ TEMPORAL_TASK_QUEUE = env("TEMPORAL_TASK_QUEUE", default="payments-audit")
 # Event store limits: bad input beyond these gets a typed error and writes nothing.
 EVENTSTORE_MAX_EVENT_BYTES = env.int("EVENTSTORE_MAX_EVENT_BYTES", default=64 * 1024)
 EVENTSTORE_MAX_BATCH_EVENTS = env.int("EVENTSTORE_MAX_BATCH_EVENTS", default=5000)
+EVENTSTORE_MAX_JSON_DEPTH = env.int("EVENTSTORE_MAX_JSON_DEPTH", default=32)
+EVENTSTORE_MAX_INTEGER_DIGITS = env.int("EVENTSTORE_MAX_INTEGER_DIGITS", default=18)
 
 # Payments: an aggregate snapshot every N events of a payment (snapshots are disposable).
 PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)
@@ -183,5 +185,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "eventstore.api.schema.publish_event_schemas",  # the event schemas the apps declare
+    ],
 }
 API_COMMAND_TIMEOUT_SECONDS = env.float("API_COMMAND_TIMEOUT_SECONDS", default=20.0)

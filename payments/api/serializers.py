@@ -7,6 +7,7 @@ from payments.domain import (
     MAX_DESCRIPTION_LENGTH,
     CommandRejected,
     CommandType,
+    EventType,
     minor_units,
     parse_amount,
     parse_positive_amount,
@@ -88,8 +89,11 @@ class EventSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     position = serializers.IntegerField()
     timestamp = serializers.DateTimeField(source="recorded_at")
-    data = serializers.JSONField()
-    metadata = serializers.JSONField()
+    data = serializers.JSONField(help_text=(
+        "The event's data. Payment events follow the schema of their event type, published as the components "
+        + ", ".join(f"`{event_type}Data`" for event_type in EventType) + "."))
+    metadata = serializers.JSONField(help_text="Who and what caused the event; for Payment events as the component "
+                                               "`PaymentEventMetadata`.")
 
 
 class PaymentStateSerializer(serializers.Serializer):

@@ -34,7 +34,8 @@ RAW_INSERT = (
     "INSERT INTO bench_raw_events (event_id, stream_id, aggregate_type, version, event_type, data, metadata,"
     " prev_hash, hash) VALUES (%s, %s, 'Payment', %s, 'PaymentProcessed', %s, %s, %s, %s)"
 )
-DATA = {"amount": "125.50", "currency": "EUR", "description": "Invoice 2024-118"}
+DATA = {"payment_id": "payment-bench", "organization_id": "org-1", "user_id": "user-7", "amount": "125.50",
+        "currency": "EUR", "description": "Invoice 2024-118"}  # as the Payment event schemas require
 FAKE_HASH = "0" * 64
 
 

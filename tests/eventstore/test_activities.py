@@ -24,6 +24,7 @@ from eventstore.messages import (
 )
 from eventstore.models import Event, ProjectionCheckpoint
 from payments.models import PaymentSummary
+from tests.eventstore.helpers import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,8 +64,8 @@ def test_append_retried_after_a_slow_commit_writes_once(temporal_server, slow_co
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
     request = AppendRequest("slow-payment", "Payment", expected_version="no_stream", events=[
-        EventInput("PaymentProcessed", {"amount": "5.00"}, event_id=str(uuid.uuid4())),
-        EventInput("PaymentRefunded", {"amount": "1.00"}, event_id=str(uuid.uuid4())),
+        EventInput("PaymentProcessed", payment_data("PaymentProcessed", "5.00"), event_id=str(uuid.uuid4())),
+        EventInput("PaymentRefunded", payment_data("PaymentRefunded", "1.00"), event_id=str(uuid.uuid4())),
     ])
     workflow_id = f"slow-{uuid.uuid4()}"
 
@@ -109,7 +110,7 @@ def prompt_request(outcome) -> PromptProjectionsRequest:
 
 
 def processed(payment_id: str) -> AppendRequest:
-    data = {"amount": "10.00", "currency": "EUR", "organization_id": "org-1", "user_id": "u-1", "description": ""}
+    data = payment_data("PaymentProcessed", "10.00", payment_id)
     return AppendRequest(payment_id, "Payment", [EventInput("PaymentProcessed", data, event_id=str(uuid.uuid4()))],
                          expected_version="no_stream")
 

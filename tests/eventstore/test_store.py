@@ -21,9 +21,11 @@ from tests.eventstore.helpers import payment_events
 
 pytestmark = pytest.mark.django_db
 
+UNCHECKED = "Ledger"  # an aggregate type that declares no event schemas: the store's own rules alone apply
+
 
 def append(events, expected=ANY, stream_id="payment-1"):
-    return append_events(stream_id=stream_id, aggregate_type="Payment", events=events, expected_version=expected)
+    return append_events(stream_id=stream_id, aggregate_type=UNCHECKED, events=events, expected_version=expected)
 
 
 def test_append_numbers_versions_and_chains_hashes():
@@ -134,6 +136,14 @@ def big_payload():
     return {"blob": "x" * (64 * 1024)}
 
 
+def nested(levels: int) -> dict:
+    """An object whose objects nest `levels` deep, itself included."""
+    value: dict = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
 BAD_INPUT = [
     ("empty stream id", dict(stream_id=""), InvalidEvent),
     ("blank stream id", dict(stream_id="   "), InvalidEvent),
@@ -158,12 +168,21 @@ BAD_INPUT = [
     ("negative expected version", dict(expected_version=-1), InvalidEvent),
     ("boolean expected version", dict(expected_version=True), InvalidEvent),
     ("payload over 64 KiB", dict(events=[NewEvent("PaymentProcessed", big_payload())]), EventTooLarge),
+    ("nesting 500 levels deep", dict(events=[NewEvent("PaymentProcessed", nested(500))]), InvalidEvent),
+    ("nesting in metadata", dict(events=[NewEvent("PaymentProcessed", {}, {"a": [nested(40)]})]), InvalidEvent),
+    ("integer of 5,000 digits", dict(events=[NewEvent("PaymentProcessed", {"n": 10**4999})]), InvalidEvent),
+    ("negative integer of 19 digits", dict(events=[NewEvent("PaymentProcessed", {"n": -(10**18)})]), InvalidEvent),
+    ("lone surrogate in a value", dict(events=[NewEvent("PaymentProcessed", {"note": "a\ud800b"})]), InvalidEvent),
+    ("lone surrogate in a key", dict(events=[NewEvent("PaymentProcessed", {"\udc00": "a"})]), InvalidEvent),
+    ("lone surrogate in metadata", dict(events=[NewEvent("PaymentProcessed", {}, {"user": ["\udfff"]})]), InvalidEvent),
+    ("NUL character in a key", dict(events=[NewEvent("PaymentProcessed", {"a\x00b": "c"})]), InvalidEvent),
+    ("NUL character in a metadata key", dict(events=[NewEvent("PaymentProcessed", {}, {"\x00": 1})]), InvalidEvent),
 ]
 
 
 @pytest.mark.parametrize("label, override, error", BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
 def test_bad_input_is_refused_and_writes_nothing(label, override, error, stored_count):
-    arguments = dict(stream_id="payment-1", aggregate_type="Payment", events=payment_events(1), expected_version=ANY)
+    arguments = dict(stream_id="payment-1", aggregate_type=UNCHECKED, events=payment_events(1), expected_version=ANY)
     arguments.update(override)
     with pytest.raises(error):
         append_events(**arguments)
@@ -184,6 +203,33 @@ def test_event_size_limit_is_configurable(settings, stored_count):
         append([NewEvent("PaymentProcessed", {"note": "n" * 200})])
     append([NewEvent("PaymentProcessed", {"note": "short"})])
     assert stored_count() == 1
+
+
+def test_nesting_limit_is_configurable_and_32_by_default(settings, stored_count):
+    append([NewEvent("Noted", nested(32))])
+    with pytest.raises(InvalidEvent, match=r"events\[0\]\.data(\.a){32} nests objects and arrays deeper than 32"):
+        append([NewEvent("Noted", nested(33))])
+    settings.EVENTSTORE_MAX_JSON_DEPTH = 2
+    with pytest.raises(InvalidEvent, match="deeper than 2 levels"):
+        append([NewEvent("Noted", {"lines": [{"amount": "1.00"}]})])
+    assert stored_count() == 1
+
+
+def test_integer_size_limit_is_configurable(settings, stored_count):
+    append([NewEvent("Noted", {"n": 10**18 - 1, "m": -(10**18 - 1)})])
+    with pytest.raises(InvalidEvent, match=r"events\[0\]\.data\.n is an integer of more than 18 digits"):
+        append([NewEvent("Noted", {"n": 10**18})])
+    settings.EVENTSTORE_MAX_INTEGER_DIGITS = 30
+    append([NewEvent("Noted", {"n": 10**29})])
+    assert stored_count() == 2
+
+
+def test_a_message_about_a_key_with_a_lone_surrogate_is_itself_valid_text():
+    with pytest.raises(InvalidEvent) as raised:
+        append([NewEvent("Noted", {"ok": {"caf\udce9": "x"}})])
+    message = str(raised.value)
+    assert message.encode()  # no lone surrogate in it: it can cross Temporal and the API
+    assert message.startswith("events[0].data.ok has a key 'caf\\udce9' that contains a lone surrogate")
 
 
 def test_stream_version_reads_the_head():

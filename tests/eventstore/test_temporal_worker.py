@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from eventstore.messages import AppendRequest, EventInput, EventStoreRequest
+from tests.eventstore.helpers import payment_data
 from eventstore.models import Event
 from eventstore.workflows import EventStoreWorkflow
 from tests.processes import command_env, manage
@@ -38,7 +39,7 @@ def test_worker_serves_workflows_and_stops_gracefully_on_sigterm(temporal_server
                      env=command_env(TEMPORAL_ADDRESS=address))
     try:
         request = EventStoreRequest("append", append=AppendRequest(
-            "payment-worker", "Payment", [EventInput("PaymentProcessed", {"amount": "1.00"})], "no_stream"
+            "payment-worker", "Payment", [EventInput("PaymentProcessed", payment_data("PaymentProcessed", "1.00"))], "no_stream"
         ))
         result = temporal_server.run(temporal_server.client.execute_workflow(
             EventStoreWorkflow.run, request, id=f"store-{uuid.uuid4()}", task_queue=task_queue

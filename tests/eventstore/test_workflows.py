@@ -1,10 +1,12 @@
 """The store's workflows through a real Temporal dev server and worker, against real PostgreSQL:
 EventStoreWorkflow, the projections' catch-up loop and the replay (rebuild) workflow."""
 
+import json
 import time
 import uuid
 
 import pytest
+from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
@@ -22,6 +24,7 @@ from eventstore.models import Event
 from eventstore.projection_lag import lag
 from eventstore.projections import apply_all_pending
 from eventstore.workflows import EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow
+from tests.eventstore.helpers import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +38,8 @@ def run_store(temporal, request: EventStoreRequest, workflow_id: str | None = No
 
 
 def append_request(stream_id, expected="any", count=2):
-    events = [EventInput("PaymentProcessed", {"amount": f"{n}.00"}, {"correlation_id": "c-1"}) for n in range(count)]
+    events = [EventInput("PaymentProcessed", payment_data("PaymentProcessed", f"{n + 1}.00", stream_id),
+                         {"correlation_id": "c-1"}) for n in range(count)]
     return EventStoreRequest(
         operation="append",
         append=AppendRequest(stream_id=stream_id, aggregate_type="Payment", events=events, expected_version=expected),
@@ -120,3 +124,28 @@ def test_replay_workflow_rebuilds_and_swaps(temporal, random_commands, summary_r
 
     assert [(outcome.projection, outcome.swapped) for outcome in outcomes] == [("payment_summary", True)]
     assert summary_rows() == before
+
+
+BAD_EVENTS = {
+    "lone surrogate in a value": {"note": "a\ud800b"},
+    "lone surrogate in a key": {"\udc00": "a"},
+    "NUL character in a key": {"a\x00b": "c"},
+    "nesting 40 levels deep": {"deep": json.loads("[" * 39 + "]" * 39)},
+}
+
+
+@pytest.mark.parametrize("data", BAD_EVENTS.values(), ids=BAD_EVENTS.keys())
+def test_bad_event_input_fails_the_append_at_its_first_attempt(temporal, data):
+    workflow_id = f"store-{uuid.uuid4()}"
+    request = EventStoreRequest("append", append=AppendRequest("ledger-bad", "Ledger", [EventInput("Noted", data)]))
+
+    with pytest.raises(WorkflowFailureError) as raised:
+        run_store(temporal, request, workflow_id=workflow_id)
+
+    assert raised.value.cause.type == "InvalidEvent"
+    assert raised.value.cause.message.startswith("events[0].data")
+    history = temporal.run(temporal.client.get_workflow_handle(workflow_id).fetch_history())
+    attempts = [event.activity_task_started_event_attributes.attempt for event in history.events
+                if event.event_type == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
+    assert attempts == [1]
+    assert not Event.objects.exists()

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def created(payment_id: str, command_id: str) -> list[str]:
-    event = NewEvent("PaymentProcessed", {"amount": "10.00", "currency": "EUR", "organization_id": "org-1",
-                                          "user_id": "u-1", "description": ""},
+    event = NewEvent("PaymentProcessed", {"payment_id": payment_id, "amount": "10.00", "currency": "EUR",
+                                          "organization_id": "org-1", "user_id": "u-1", "description": ""},
                      {"causation_id": command_id, "organization_id": "org-1"})
     append_events(stream_id=payment_id, aggregate_type="Payment", events=[event], expected_version=NO_STREAM)
     return [str(event.event_id)]

@@ -16,10 +16,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def command(payment_id: str, key: str, event_type: str = "PaymentProcessed", data=None, version: int = 0) -> list[str]:
-    data = data or {"amount": "10.00", "currency": "EUR", "organization_id": "org-1", "user_id": "u", "description": ""}
+    data = data or {"payment_id": payment_id, "amount": "10.00", "currency": "EUR", "organization_id": "org-1",
+                    "user_id": "u", "description": ""}
     stored = append_events(stream_id=payment_id, aggregate_type=AGGREGATE_TYPE, expected_version=version,
                            events=[NewEvent(event_type, data, {"causation_id": key})])
     return [str(event.event_id) for event in stored.events]
+
+
+CANCELLED = {"payment_id": "payment-a", "user_id": "u", "amount": "10.00", "currency": "EUR"}
 
 
 def caught_up() -> None:
@@ -36,7 +40,7 @@ def test_a_clean_history_passes_every_check():
 
 def test_events_other_than_those_answered_are_caught():
     first = command("payment-a", "key-1")
-    command("payment-a", "key-2", "PaymentCancelled", {"cancelled_by": "u"}, version=1)  # refused, yet written
+    command("payment-a", "key-2", "PaymentCancelled", CANCELLED, version=1)  # refused, yet written
     command("payment-b", "key-3")  # sent by nobody
     ledger = [
         {"key": "key-1", "outcome": "accepted", "event_ids": [*first, str(uuid.uuid4())]},  # one event missing
@@ -49,7 +53,7 @@ def test_events_other_than_those_answered_are_caught():
 
 def test_a_gap_in_a_stream_is_caught(tamper):
     command("payment-a", "key-1")
-    command("payment-a", "key-2", "PaymentCancelled", {"cancelled_by": "u"}, version=1)
+    command("payment-a", "key-2", "PaymentCancelled", CANCELLED, version=1)
     tamper("DELETE FROM eventstore_event WHERE stream_id = 'payment-a' AND version = 1")
     assert integrity.check_streams().problems == ["payment-a: 1 events, versions 2..2, 1 distinct"]
     assert not integrity.check_chain().ok

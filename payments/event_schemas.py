@@ -1,0 +1,103 @@
+"""The JSON Schemas of the payment events, declared once: the store checks every Payment event
+against them before writing it, whatever the path (command workflow, EventStoreWorkflow, Python
+API), and the API documentation publishes them. Pure data built from the domain's own rules.
+
+They describe what the domain writes (`PaymentAggregate.decide`) and what folding an event needs
+(`PaymentAggregate._apply`, the payment summary projection): the known event types, their required
+fields and types, and money as decimal strings with exactly the currency's ISO 4217 minor units.
+Fields beyond these are allowed, so that a later schema version can add some.
+
+Only the keywords OpenAPI 3.0 shares with JSON Schema are used (no `const`, no `if`), so the API
+documentation can publish them as they are. Patterns end with `$(?!\\n)`: the end of the text in
+every dialect, where Python's `$` alone would also accept a final newline.
+"""
+
+from iso4217 import Currency
+
+from eventstore.registry import EventSchemas
+from payments.domain import ID_PATTERN, MAX_DESCRIPTION_LENGTH, STREAM_PREFIX, EventType
+
+ID_CHARACTERS = "[A-Za-z0-9._:@-]"
+
+
+def _whole(regex: str) -> str:
+    return f"^(?:{regex})$(?!\\n)"
+
+
+def _money_pattern(decimals: int) -> str:
+    whole = "(?:0|[1-9][0-9]{0,11})"  # at most MAX_AMOUNT's 12 digits
+    return _whole(whole if decimals == 0 else rf"{whole}\.[0-9]{{{decimals}}}")
+
+
+def _currencies_by_minor_units() -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for currency in Currency:
+        if currency.exponent is not None:  # funds and metals (XAU, XDR...) cannot be paid in
+            groups.setdefault(currency.exponent, []).append(currency.code)
+    return {decimals: sorted(codes) for decimals, codes in sorted(groups.items())}
+
+
+CURRENCIES_BY_MINOR_UNITS = _currencies_by_minor_units()
+
+IDENTIFIER = {"type": "string", "pattern": _whole(ID_PATTERN.pattern),
+              "description": "1 to 100 letters, digits or . _ : @ - characters, e.g. \"org-456\"."}
+PAYMENT_ID = {"type": "string", "pattern": _whole(f"{STREAM_PREFIX}{ID_CHARACTERS}{{0,100}}"),
+              "description": "The payment's stream id, e.g. \"payment-123\"."}
+AMOUNT = {"type": "string", "pattern": _whole(r"[0-9]+(?:\.[0-9]+)?"), "not": {"pattern": _whole(r"[0.]+")},
+          "description": "A positive decimal string with exactly the currency's minor units, e.g. \"125.00\" "
+                         "in EUR, \"1500\" in JPY, \"12.345\" in KWD."}
+CURRENCY = {"type": "string", "pattern": _whole("[A-Z]{3}"),
+            "description": "An ISO 4217 currency code that has minor units, e.g. \"EUR\"."}
+DESCRIPTION = {"type": "string", "maxLength": MAX_DESCRIPTION_LENGTH}
+IN_MINOR_UNITS = {
+    "description": "Amounts are decimal strings with exactly the currency's ISO 4217 minor units (EUR 2 "
+                   "decimals, JPY none, KWD 3), and the currency is an ISO 4217 code that has minor units.",
+    "anyOf": [
+        {"properties": {"currency": {"enum": codes}, "amount": {"pattern": _money_pattern(decimals)},
+                        "refunded_total": {"pattern": _money_pattern(decimals)}}}
+        for decimals, codes in CURRENCIES_BY_MINOR_UNITS.items()
+    ],
+}
+
+
+def _payment_event(description: str, required: list[str], **properties: dict) -> dict:
+    return {
+        "type": "object",
+        "description": description,
+        "required": required,
+        "properties": {"payment_id": PAYMENT_ID, "user_id": IDENTIFIER, "amount": AMOUNT, "currency": CURRENCY,
+                       "description": DESCRIPTION, **properties},
+        "allOf": [IN_MINOR_UNITS],
+    }
+
+
+DATA_SCHEMAS = {
+    EventType.PAYMENT_PROCESSED: _payment_event(
+        "A payment was made (command CREATE).",
+        ["payment_id", "organization_id", "user_id", "amount", "currency"],
+        organization_id=IDENTIFIER,
+    ),
+    EventType.PAYMENT_REFUNDED: _payment_event(
+        "Part or all of a payment was refunded (command REFUND); `refunded_total` is the sum of its refunds "
+        "so far.",
+        ["payment_id", "user_id", "amount", "currency", "refunded_total"],
+        refunded_total=AMOUNT,
+    ),
+    EventType.PAYMENT_CANCELLED: _payment_event(
+        "A payment with no refund was cancelled (command CANCEL); `amount` is the payment's amount.",
+        ["payment_id", "user_id", "amount", "currency"],
+    ),
+}
+
+METADATA_SCHEMA = {
+    "type": "object",
+    "description": "Who and what caused a payment event; every field is optional.",
+    "properties": {
+        **{name: {"type": "string"} for name in (
+            "correlation_id", "causation_id", "command", "user_id", "organization_id", "workflow_id", "run_id")},
+        "schema_version": {"type": "integer", "minimum": 1},
+    },
+}
+
+PAYMENT_EVENT_SCHEMAS = EventSchemas(data={str(event_type): schema for event_type, schema in DATA_SCHEMAS.items()},
+                                     metadata=METADATA_SCHEMA)
