@@ -6,6 +6,8 @@ its name and the workflow calls it by it.
 
 from dataclasses import dataclass, field
 
+from eventstore.temporal_inputs import instant
+
 STATISTICS = "analytics.statistics"  # activities.statistics
 TRENDS = "analytics.trends"  # activities.trends
 
@@ -16,8 +18,8 @@ class AnalyticsRequest:
 
     operation: str
     event_type: str
-    since: str  # ISO 8601 with offset
-    until: str
+    since: str = instant()  # ISO 8601 with offset
+    until: str = instant()
     organization_ids: list[str] | None = None
     interval: str = "day"
     time_zone: str = "UTC"

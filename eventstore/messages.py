@@ -9,6 +9,8 @@ under its name and workflows (which may not import Django, hence not the activit
 
 from dataclasses import dataclass, field
 
+from eventstore.temporal_inputs import at_least, instant, text_or_number
+
 APPEND_EVENTS = "eventstore.append_events"  # activities.append_events_activity
 GET_EVENTS = "eventstore.get_events"  # activities.get_events_activity
 GET_EVENTS_BY_TYPE = "eventstore.get_events_by_type"  # activities.get_events_by_type_activity
@@ -45,7 +47,7 @@ class AppendRequest:
     stream_id: str
     aggregate_type: str
     events: list[EventInput]
-    expected_version: str = "any"  # "any", "no_stream", "stream_exists" or a version number
+    expected_version: str = text_or_number(default="any")  # "any", "no_stream", "stream_exists" or a version number
 
 
 @dataclass
@@ -59,18 +61,18 @@ class AppendOutcome:
 @dataclass
 class ReadStreamRequest:
     stream_id: str
-    from_version: int = 1
-    to_version: int | None = None
-    limit: int = 1000
+    from_version: int = at_least(1, default=1)
+    to_version: int | None = at_least(1, default=None)
+    limit: int = at_least(1, default=1000)
 
 
 @dataclass
 class EventsByTypeRequest:
     event_type: str
-    since: str | None = None
-    until: str | None = None
-    after_position: int = 0
-    limit: int = 1000
+    since: str | None = instant(default=None)  # ISO 8601 with offset; recorded at or after
+    until: str | None = instant(default=None)  # recorded before
+    after_position: int = at_least(0, default=0)
+    limit: int = at_least(1, default=1000)
 
 
 @dataclass
@@ -116,8 +118,8 @@ class PromptProjectionsOutcome:
 class CatchUpRequest:
     """Run the projections for about `seconds`, polling every `idle_pause` seconds when idle."""
 
-    seconds: float = 30.0
-    idle_pause: float = 0.2
+    seconds: float = at_least(0, default=30.0)
+    idle_pause: float = at_least(0, default=0.2)
 
 
 @dataclass
@@ -130,7 +132,7 @@ class CatchUpOutcome:
 class RebuildRequest:
     projection: str
     restart: bool = False
-    batch_size: int = 5000
+    batch_size: int = at_least(1, default=5000)
 
 
 @dataclass

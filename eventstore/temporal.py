@@ -1,7 +1,9 @@
 """Temporal plumbing for Django code: one client per process, and the wrapper every activity needs.
 
 Which workflows and activities exist is declared by the apps (`eventstore.registry`); the worker
-(`manage.py temporal_worker`) and the test suite register exactly those.
+(`manage.py temporal_worker`) and the test suite register exactly those (`worker_options`). Clients
+and workers use `data_converter()`, which decodes the inputs of those workflows strictly
+(`eventstore.temporal_inputs`): any Temporal client's malformed input fails its workflow at once.
 """
 
 import asyncio
@@ -12,7 +14,12 @@ from typing import Callable
 from django.conf import settings
 from django.db import close_old_connections
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
+
+from eventstore import registry
+from eventstore.temporal_inputs import WorkflowInputCheck
+from eventstore.temporal_inputs import data_converter as input_checking_converter
 
 
 class TemporalUnavailable(Exception):
@@ -23,9 +30,22 @@ async def connect(*, address: str | None = None, namespace: str | None = None) -
     """A client of the configured namespace; TemporalUnavailable when nobody answers."""
     address = address or settings.TEMPORAL_ADDRESS
     try:
-        return await Client.connect(address, namespace=namespace or settings.TEMPORAL_NAMESPACE)
+        return await Client.connect(address, namespace=namespace or settings.TEMPORAL_NAMESPACE,
+                                    data_converter=data_converter())
     except (RuntimeError, RPCError) as error:  # the SDK's connection failures
         raise TemporalUnavailable(f"Temporal is unreachable at {address}: {error}") from None
+
+
+def data_converter() -> DataConverter:
+    """The SDK's default converter, except that the declared workflows' inputs are decoded strictly."""
+    return input_checking_converter(registry.workflows())
+
+
+def worker_options() -> dict:
+    """What every worker of the project registers: the declared workflows and activities, and the
+    check that fails a workflow started with the wrong number of inputs. The worker's client must
+    use `data_converter()`."""
+    return dict(workflows=registry.workflows(), activities=registry.activities(), interceptors=[WorkflowInputCheck()])
 
 
 class BackgroundLoop:

@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from eventstore.messages import StoredEvent
+from eventstore.temporal_inputs import at_least, instant, text_or_number
 
 LOAD_PAYMENT = "payments.load_payment"  # activities.load_payment
 QUERY_HISTORY = "payments.query_history"  # activities.query_history
@@ -24,7 +25,7 @@ class PaymentCommandRequest:
     payment_id: str
     organization_id: str
     user_id: str
-    amount: str | None = None
+    amount: str | None = text_or_number(default=None)  # a decimal string; a JSON number is read as its text
     currency: str | None = None
     description: str = ""
     correlation_id: str | None = None
@@ -78,9 +79,9 @@ class HistoryQuery:
     aggregate_type: str | None = None
     organization_ids: list[str] | None = None
     currency: str | None = None
-    since: str | None = None  # ISO 8601 with offset
-    until: str | None = None
-    after_position: int = 0
+    since: str | None = instant(default=None)  # ISO 8601 with offset
+    until: str | None = instant(default=None)
+    after_position: int = at_least(0, default=0)
     limit: int = 100
 
 

@@ -1,5 +1,7 @@
+import asyncio
 import contextlib
 import uuid
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -13,6 +15,8 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+from temporalio.client import Client
+from temporalio.converter import DataConverter
 
 from payments import consistency
 from payments.client import submit_command
@@ -61,6 +65,28 @@ def temporal(temporal_server, django_db_setup, django_db_blocker):
 def _empty_cache():
     """Test databases are emptied between tests, which never happens to a real store: forget it."""
     cache.clear()
+
+
+@pytest.fixture
+def plain_temporal(temporal):
+    """Runs a workflow as a Temporal client in any language would: by its type name, with inputs as
+    raw JSON values, through a client with the SDK's default converter. Returns the result as JSON
+    values, raises WorkflowFailureError, or TimeoutError when nothing ends within `timeout` seconds
+    (the workflow is left to end by its execution timeout)."""
+    client = Client(temporal.client.service_client, namespace=temporal.client.namespace,
+                    data_converter=DataConverter.default)
+
+    def plain_temporal(workflow_type: str, *inputs, timeout: float = 20, workflow_id: str | None = None):
+        async def execute():
+            handle = await client.start_workflow(
+                workflow_type, args=list(inputs), id=workflow_id or f"plain-{uuid.uuid4()}",
+                task_queue=temporal.task_queue, execution_timeout=timedelta(seconds=timeout + 30),
+            )
+            return await asyncio.wait_for(handle.result(), timeout)
+
+        return temporal.run(execute(), timeout=timeout + 10)
+
+    return plain_temporal
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from config.devstack.embedded import temporal_binary
-from eventstore import registry
-from eventstore.temporal import BackgroundLoop
+from eventstore.temporal import BackgroundLoop, data_converter, worker_options
 
 
 class TemporalHarness:
@@ -42,7 +41,8 @@ class TemporalHarness:
         return self.client.service_client.config.target_host
 
     def start(self) -> None:
-        self.environment = self.run(WorkflowEnvironment.start_local(dev_server_existing_path=temporal_binary()))
+        self.environment = self.run(WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_binary(), data_converter=data_converter()))
 
     def worker(self, *, task_queue: str, workflows=(), activities=(), **options) -> Worker:
         async def create():
@@ -54,10 +54,7 @@ class TemporalHarness:
         return self.run(create())
 
     def start_worker(self) -> None:
-        self._worker = self.worker(
-            task_queue=self.task_queue, workflows=registry.workflows(), activities=registry.activities(),
-            max_concurrent_activities=40,
-        )
+        self._worker = self.worker(task_queue=self.task_queue, **worker_options(), max_concurrent_activities=40)
         self._loop.loop.call_soon_threadsafe(lambda: self._loop.loop.create_task(self._worker.run()))
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from temporalio.client import WorkflowFailureError
 
 from analytics.selectors import EventQuery, InvalidQuery, event_statistics, event_trend
 from analytics.client import EventAnalyticsService
@@ -39,3 +40,18 @@ def test_bad_analytics_input_is_a_clear_failure(temporal):
     assert raised.value.field == "event_type"
     with pytest.raises(InvalidQuery, match="Unknown interval"):
         service.get_event_trends("PaymentProcessed", START, START + timedelta(days=1), interval="decade")
+
+
+def test_a_plain_client_gets_statistics_and_a_malformed_time_fails_at_once(plain_temporal):
+    random_history(payments=40, start=START, days=5, seed=12)
+    request = {"operation": "statistics", "event_type": "PaymentProcessed", "since": START.isoformat(),
+               "until": (START + timedelta(days=5)).isoformat()}
+
+    answer = plain_temporal("EventAnalyticsWorkflow", request)
+    with pytest.raises(WorkflowFailureError) as raised:
+        plain_temporal("EventAnalyticsWorkflow", {**request, "until": "2026-02-06"})
+
+    assert answer["statistics"]["count"] == event_statistics(
+        EventQuery("PaymentProcessed", START, START + timedelta(days=5))).count
+    assert raised.value.cause.type == "InvalidInput"
+    assert raised.value.cause.message.startswith("Input field 'until' must be an ISO 8601 date and time with an offset")

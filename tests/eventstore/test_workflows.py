@@ -149,3 +149,111 @@ def test_bad_event_input_fails_the_append_at_its_first_attempt(temporal, data):
                 if event.event_type == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
     assert attempts == [1]
     assert not Event.objects.exists()
+
+
+def test_a_plain_client_appends_and_reads_with_raw_json(plain_temporal):
+    appended = plain_temporal("EventStoreWorkflow", {"operation": "append", "append": {
+        "stream_id": "payment-plain", "aggregate_type": "Payment", "expected_version": 0,
+        "events": [{"event_type": "PaymentProcessed", "data": payment_data("PaymentProcessed", "12.50", "payment-plain"),
+                    "metadata": {"correlation_id": "c-plain"}}]}})
+    page = plain_temporal("EventStoreWorkflow", {"operation": "get_events", "get_events": {"stream_id": "payment-plain"}})
+
+    assert appended["appended"]["version"] == 1
+    assert [event["data"]["amount"] for event in page["page"]["events"]] == ["12.50"]
+
+
+PLAIN_MISTAKES = [
+    ("misspelled key", {"operation": "append", "append": {"stream_id": "s", "aggregate_type": "Ledger",
+                                                          "events": [{"eventType": "Noted", "data": {}}]}},
+     "append.events[0].eventType", "is not a field of EventInput; did you mean 'event_type'?"),
+    ("misspelled optional key", {"operation": "append", "append": {
+        "stream_id": "s", "aggregate_type": "Ledger", "events": [{"event_type": "Noted", "data": {}}],
+        "expectedVersion": "no_stream"}},
+     "append.expectedVersion", "is not a field of AppendRequest; did you mean 'expected_version'?"),
+    ("data not an object", {"operation": "append", "append": {"stream_id": "s", "aggregate_type": "Ledger",
+                                                              "events": [{"event_type": "Noted", "data": [1]}]}},
+     "append.events[0].data", "must be a JSON object, not an array."),
+    ("negative limit", {"operation": "get_events", "get_events": {"stream_id": "s", "limit": -5}},
+     "get_events.limit", "must be at least 1, not -5."),
+    ("stream id a number", {"operation": "get_events", "get_events": {"stream_id": 7}},
+     "get_events.stream_id", "must be text, not a number."),
+    ("nesting 500 levels deep", {"operation": "append", "append": {"stream_id": "s", "aggregate_type": "Ledger",
+                                 "events": [{"event_type": "Noted", "data": {"deep": json.loads("[" * 499 + "]" * 499)}}]}},
+     "append.events[0].data", "nests objects and arrays deeper than 100 levels."),
+]
+
+
+@pytest.mark.parametrize("request_json, field, problem", [case[1:] for case in PLAIN_MISTAKES],
+                         ids=[case[0] for case in PLAIN_MISTAKES])
+def test_a_plain_clients_malformed_input_fails_the_workflow_at_once_naming_the_field(
+        plain_temporal, request_json, field, problem):
+    started = time.monotonic()
+    with pytest.raises(WorkflowFailureError) as raised:
+        plain_temporal("EventStoreWorkflow", request_json)
+
+    assert time.monotonic() - started < 10
+    assert raised.value.cause.type == "InvalidInput"
+    assert raised.value.cause.message == f"Input field '{field}' {problem}"
+    assert raised.value.cause.details == (field,)
+    assert not Event.objects.exists()
+
+
+def test_a_workflow_started_without_input_fails_at_once(plain_temporal):
+    with pytest.raises(WorkflowFailureError) as raised:
+        plain_temporal("EventStoreWorkflow")
+    assert raised.value.cause.type == "InvalidInput"
+    assert raised.value.cause.message == (
+        "EventStoreWorkflow takes 1 input: request (EventStoreRequest); it was started with 0.")
+
+
+def test_get_events_by_type_in_a_time_range_from_a_plain_client(plain_temporal, random_commands):
+    """The seed's getEventsByType(type, from, to): events recorded in [since, until), in position order."""
+    random_commands(30, payments=10)
+    recorded = list(Event.objects.filter(event_type="PaymentProcessed").order_by("position"))
+    middle = recorded[len(recorded) // 2]
+    until = max(event.recorded_at for event in recorded)
+
+    page = plain_temporal("EventStoreWorkflow", {"operation": "get_events_by_type", "get_events_by_type": {
+        "event_type": "PaymentProcessed", "since": middle.recorded_at.isoformat(), "until": until.isoformat()}})
+
+    expected = [str(event.event_id) for event in recorded if middle.recorded_at <= event.recorded_at < until]
+    assert expected and [event["event_id"] for event in page["page"]["events"]] == expected
+    assert not page["page"]["has_more"]
+
+
+@pytest.mark.parametrize("field, value, problem", [
+    ("since", "yesterday", "must be an ISO 8601 date and time with an offset"),
+    ("since", "2026-02-01T00:00:00", "must be an ISO 8601 date and time with an offset"),
+    ("until", 1767225600, "must be text, not a number."),
+    ("until", "2026-02-30T00:00:00Z", "must be an ISO 8601 date and time with an offset"),
+], ids=["words", "no offset", "epoch number", "no such day"])
+def test_get_events_by_type_with_a_malformed_time_fails_at_once(temporal, plain_temporal, field, value, problem):
+    workflow_id = f"plain-{uuid.uuid4()}"
+    started = time.monotonic()
+    with pytest.raises(WorkflowFailureError) as raised:
+        plain_temporal("EventStoreWorkflow", {"operation": "get_events_by_type", "get_events_by_type": {
+            "event_type": "PaymentProcessed", field: value}}, workflow_id=workflow_id)
+
+    assert time.monotonic() - started < 10
+    assert raised.value.cause.type == "InvalidInput"
+    assert raised.value.cause.message.startswith(f"Input field 'get_events_by_type.{field}' {problem}")
+    history = temporal.run(temporal.client.get_workflow_handle(workflow_id).fetch_history())
+    scheduled = [e for e in history.events if e.event_type == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+    assert scheduled == []  # refused before anything ran, let alone ran again
+
+
+def test_the_replay_and_catch_up_workflows_refuse_malformed_input_at_once(plain_temporal):
+    with pytest.raises(WorkflowFailureError) as replay:
+        plain_temporal("ProjectionReplayWorkflow", [{"projection": "payment_summary", "batch_size": 0}])
+    with pytest.raises(WorkflowFailureError) as catch_up:
+        plain_temporal("ProjectionCatchUpWorkflow", {"seconds": "a while"})
+
+    assert replay.value.cause.message == "Input field '[0].batch_size' must be at least 1, not 0."
+    assert catch_up.value.cause.message == "Input field 'seconds' must be a number, not text 'a while'."
+
+
+def test_the_replay_workflow_runs_for_a_plain_client(plain_temporal, random_commands):
+    random_commands(20, payments=5)
+    outcomes = plain_temporal("ProjectionReplayWorkflow", [{"projection": "payment_summary", "restart": True,
+                                                            "batch_size": 10}], timeout=60)
+    assert [(outcome["projection"], outcome["swapped"]) for outcome in outcomes] == [("payment_summary", True)]

@@ -1,6 +1,9 @@
 """PaymentEventSourcingWorkflow and PaymentHistoryQueryWorkflow through a real worker, Temporal dev
 server and PostgreSQL."""
 
+import json
+import subprocess
+import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,6 +14,7 @@ from django.utils import timezone
 from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
+from config.devstack.embedded import temporal_binary
 from eventstore import selectors
 from eventstore.events import NO_STREAM, NewEvent
 from eventstore.models import Event
@@ -197,3 +201,75 @@ def test_query_errors_fail_the_workflow_instead_of_returning_nothing(temporal):
     assert "ISO 8601" in raised.value.cause.message
     with pytest.raises(WorkflowFailureError):
         query_history(temporal, HistoryQuery("history"))
+
+
+SEED_COMMAND = {"type": "CREATE", "payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",
+                "amount": 100.00, "currency": "EUR", "description": "Test payment"}
+
+
+def test_the_seed_command_from_the_temporal_cli_with_a_json_number_amount(temporal):
+    """The seed's own request, typed at the `temporal` CLI: the amount 100.00 as a JSON number."""
+    completed = subprocess.run(
+        [temporal_binary(), "workflow", "execute", "--address", temporal.address, "--namespace", temporal.client.namespace,
+         "--task-queue", temporal.task_queue, "--type", "PaymentEventSourcingWorkflow",
+         "--workflow-id", f"cli-{uuid.uuid4()}", "--output", "json", "--input",
+         '{"type": "CREATE", "payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",'
+         ' "amount": 100.00, "currency": "EUR", "description": "Test payment"}'],
+        capture_output=True, text=True, timeout=60,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)["result"]
+    assert result["success"] and result["message"] == "Payment payment-123 processed: 100.00 EUR."
+    [event] = history("payment-123")
+    assert event.data["amount"] == "100.00"
+
+
+@pytest.mark.parametrize("amount, currency, success, message", [
+    (100.00, "EUR", True, "processed: 100.00 EUR."),
+    (1500, "JPY", True, "processed: 1500 JPY."),
+    (12.345, "KWD", True, "processed: 12.345 KWD."),
+    (10.005, "EUR", False, "EUR amounts have at most 2 decimals; 10.005 has more."),
+    (0.1 + 0.2, "EUR", False, "EUR amounts have at most 2 decimals; 0.30000000000000004 has more."),
+    (1e20, "EUR", False, "over the limit"),
+], ids=["euros", "yen", "dinars", "a tenth of a cent", "a float sum", "too large"])
+def test_a_json_number_amount_is_checked_against_the_currencys_minor_units(
+        plain_temporal, amount, currency, success, message):
+    result = plain_temporal("PaymentEventSourcingWorkflow", {**SEED_COMMAND, "payment_id": f"payment-{uuid.uuid4()}",
+                                                             "amount": amount, "currency": currency})
+    assert (result["success"], message in result["message"]) == (success, True), result["message"]
+    assert len(history(result["payment_id"])) == int(success)
+
+
+@pytest.mark.parametrize("change, field, problem", [
+    (dict(amount=True), "amount", "must be a decimal string such as \"100.00\" or a JSON number, not a boolean."),
+    (dict(amount={"value": "1.00"}), "amount", "must be a decimal string such as \"100.00\" or a JSON number, "
+                                               "not an object."),
+    (dict(payment_id=None), "payment_id", "is required (PaymentCommandRequest needs type, payment_id, "
+                                          "organization_id, user_id)."),
+    (dict(paymentId="payment-1"), "paymentId", "is not a field of PaymentCommandRequest; did you mean 'payment_id'?"),
+    (dict(organization_id=456), "organization_id", "must be text, not a number."),
+    (dict(description=["a"]), "description", "must be text, not an array."),
+], ids=["boolean amount", "object amount", "no payment id", "camel case", "number id", "list description"])
+def test_a_malformed_command_fails_the_workflow_at_once_naming_the_field(plain_temporal, change, field, problem):
+    started = time.monotonic()
+    with pytest.raises(WorkflowFailureError) as raised:
+        plain_temporal("PaymentEventSourcingWorkflow", {**SEED_COMMAND, **change})
+
+    assert time.monotonic() - started < 10
+    assert raised.value.cause.type == "InvalidInput"
+    assert raised.value.cause.message == f"Input field '{field}' {problem}"
+    assert not Event.objects.exists()
+
+
+def test_the_history_workflow_answers_a_plain_client_and_refuses_a_malformed_query(plain_temporal, run_command,
+                                                                                    command_request):
+    created = run_command(command_request())
+
+    answer = plain_temporal("PaymentHistoryQueryWorkflow", {"operation": "history", "payment_id": created.payment_id})
+    with pytest.raises(WorkflowFailureError) as raised:
+        plain_temporal("PaymentHistoryQueryWorkflow", {"operation": "search", "since": "last week"})
+
+    assert [event["event_id"] for event in answer["events"]] == created.event_ids
+    assert raised.value.cause.type == "InvalidInput"
+    assert raised.value.cause.message.startswith("Input field 'since' must be an ISO 8601 date and time")

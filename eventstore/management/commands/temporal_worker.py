@@ -13,9 +13,8 @@ from django.db import DatabaseError, connection
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
-from eventstore import registry
 from eventstore.messages import CatchUpRequest
-from eventstore.temporal import TemporalUnavailable, connect
+from eventstore.temporal import TemporalUnavailable, connect, worker_options
 from eventstore.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow
 
 logger = logging.getLogger("temporal_worker")
@@ -60,8 +59,7 @@ class Command(BaseCommand):
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=registry.workflows(),
-            activities=registry.activities(),
+            **worker_options(),
             activity_executor=executor,
             max_concurrent_activities=concurrency,
             graceful_shutdown_timeout=timedelta(seconds=graceful_timeout),
