@@ -15,8 +15,6 @@ from datetime import datetime
 from typing import Iterator
 
 import psycopg
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
@@ -195,19 +193,3 @@ def search_events(search: EventSearch, *, after_position: int = 0, limit: int = 
     more = len(events) > limit
     return SearchPage(events[:limit], events[limit - 1].position if more else None)
 
-
-def cached_stream(stream_id: str) -> list[RecordedEvent]:
-    """A whole stream from Django's cache when its head has not moved.
-
-    Events never change, so a cached copy is only stale if newer events exist: the key carries the
-    stream's current version (one primary-key lookup), so a newer version is never hidden.
-    """
-    version = stream_version(stream_id)
-    if version is None:
-        return []
-    key = f"eventstore:stream:{stream_id}:{version}"
-    events = cache.get(key)
-    if events is None:
-        events = list(read_stream(stream_id, to_version=version))
-        cache.set(key, events, timeout=settings.EVENTSTORE_STREAM_CACHE_SECONDS)
-    return events

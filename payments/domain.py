@@ -47,9 +47,14 @@ STREAM_PREFIX = "payment-"
 
 
 def canonical_payment_id(payment_id: str) -> str:
-    """Payment ids name their stream: "123" and "payment-123" are both the payment "payment-123"."""
+    """Payment ids name their stream: "123" and "payment-123" are both the payment "payment-123".
+
+    A canonical id is its own canonical id, the longest ("payment-" and 100 characters) included."""
+    if isinstance(payment_id, str) and payment_id.startswith(STREAM_PREFIX) and (
+            ID_PATTERN.fullmatch(payment_id) or ID_PATTERN.fullmatch(payment_id[len(STREAM_PREFIX):])):
+        return payment_id
     _check_id("payment id", payment_id)
-    return payment_id if payment_id.startswith(STREAM_PREFIX) else STREAM_PREFIX + payment_id
+    return STREAM_PREFIX + payment_id
 
 
 def _check_id(label: str, value: str) -> None:

@@ -144,9 +144,8 @@ EVENTSTORE_MAX_INTEGER_DIGITS = env.int("EVENTSTORE_MAX_INTEGER_DIGITS", default
 # Payments: an aggregate snapshot every N events of a payment (snapshots are disposable).
 PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)
 
-# Hot streams are cached (events never change; keys carry the stream version).
+# The cache: API throttles, admin filter values and workflow metrics (memcached-safe keys).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-EVENTSTORE_STREAM_CACHE_SECONDS = env.int("EVENTSTORE_STREAM_CACHE_SECONDS", default=300)
 
 # Analytics: the widest range one query may cover, and how long workflow metrics are cached.
 ANALYTICS_MAX_RANGE_DAYS = env.int("ANALYTICS_MAX_RANGE_DAYS", default=731)

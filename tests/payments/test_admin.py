@@ -3,9 +3,11 @@ CSV exports; and what nobody may do."""
 
 import csv
 import io
+import warnings
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache.backends.base import CacheKeyWarning
 
 from eventstore.models import Event
 from eventstore.projections import apply_all_pending
@@ -95,3 +97,28 @@ def test_finance_staff_cannot_change_events_and_others_see_nothing(finance, clie
     customer = get_user_model().objects.create_user("cust", password="pw")
     client.force_login(customer)
     assert client.get("/admin/").status_code == 302
+
+
+def test_the_hot_paths_write_only_cache_keys_memcached_accepts(temporal, finance, api_client_for):
+    """Django warns (CacheKeyWarning) of a key memcached would refuse: over 250 characters, spaces or
+    control characters. Here the warning is an error, on the paths that read a payment's stream (the
+    command's load step, the history API, the admin page), for a payment with the longest id."""
+    from payments.models import PaymentSummary
+
+    organization = PaymentSummary.objects.values_list("organization_id", flat=True).first()
+    client = api_client_for("cora", organization)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        created = client.post("/api/payments/commands/", {
+            "type": "CREATE", "payment_id": "x" * 100, "organization_id": organization,
+            "amount": "10.00", "currency": "EUR"}, format="json")
+        payment_id = created.json()["payment_id"]
+        refunded = client.post("/api/payments/commands/", {
+            "type": "REFUND", "payment_id": "x" * 100, "organization_id": organization,
+            "amount": "1.00", "currency": "EUR"}, format="json")
+        history = client.get(f"/api/payments/{payment_id}/history/")
+        page = finance.get(f"/admin/payments/paymentsummary/{payment_id}/change/")
+        listing = finance.get("/admin/payments/paymentsummary/", {"currency__exact": "EUR"})
+
+    assert len(payment_id) == 108 and created.status_code == 201 and refunded.status_code == 201
+    assert len(history.json()) == 2 and page.status_code == 200 and listing.status_code == 200

@@ -152,6 +152,16 @@ def test_payment_ids_name_their_stream():
         canonical_payment_id("bad id")
 
 
+def test_the_longest_payment_id_is_its_own_canonical_id():
+    longest = canonical_payment_id("x" * 100)
+    assert longest == "payment-" + "x" * 100
+    assert canonical_payment_id(longest) == longest  # loading the payment again must not refuse it
+    with pytest.raises(CommandRejected):
+        canonical_payment_id("x" * 101)
+    with pytest.raises(CommandRejected):
+        canonical_payment_id("payment-" + "x" * 101)
+
+
 def test_money_is_decimal_end_to_end():
     assert parse_amount("0.10", "EUR") + parse_amount("0.20", "EUR") == Decimal("0.30")
     aggregate = payment(command("CREATE", "0.30", "EUR"), command("REFUND", "0.10", "EUR"), command("REFUND", "0.20", "EUR"))
