@@ -1,5 +1,5 @@
-"""The analytics dashboard, an admin page: statistics, trend charts, workflow metrics, projection lag
-and errors, and the last verify_event_chain result."""
+"""The analytics dashboard, an admin page: statistics, trend charts, workflow metrics, projection lag,
+errors and set-aside events, and the last verify_event_chain result."""
 
 from datetime import datetime, time, timedelta
 
@@ -23,6 +23,7 @@ from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.models import ChainVerification, ProjectionError
 from eventstore.projection_lag import lag
+from eventstore.projection_set_aside import set_aside_events
 
 REQUIRED_PERMISSIONS = ("payments.view_paymentsummary", "eventstore.view_event")
 
@@ -87,6 +88,7 @@ def _operations() -> dict:
         "metrics_error": metrics_error,
         "lags": lag(),
         "projection_errors": ProjectionError.objects.filter(resolved_at__isnull=True)[:20],
+        "set_aside": set_aside_events(limit=20),
         "verification": ChainVerification.objects.first(),
     }
 

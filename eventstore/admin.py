@@ -2,14 +2,17 @@
 
 Besides the tables, the store's own page: a correlation timeline, every event sharing a
 correlation id across streams on a time axis. Events link to the page of the stream they belong to
-when its app declared one (`eventstore.registry`).
+when its app declared one (`eventstore.registry`). One action changes anything, and only for users
+with its permission: setting aside the event a projection is stopped at (`projection_set_aside`).
 """
 
 import json
 import uuid
 from datetime import datetime
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models.fields.json import KT
 from django.http import Http404
@@ -20,7 +23,16 @@ from django.utils.html import format_html
 from eventstore import registry, selectors
 from eventstore.admin_base import ReadOnlyAdmin
 from eventstore.events import RecordedEvent
-from eventstore.models import ChainVerification, Event, ProjectionCheckpoint, ProjectionError, Seal, Stream
+from eventstore.models import (
+    ChainVerification,
+    Event,
+    ProjectionCheckpoint,
+    ProjectionError,
+    Seal,
+    SetAsideEvent,
+    Stream,
+)
+from eventstore.projection_set_aside import PERMISSION, SetAsideRefused, set_aside
 
 
 def pretty_json(value) -> str:
@@ -117,12 +129,58 @@ class ProjectionCheckpointAdmin(ReadOnlyAdmin):
     csv_fields = ("name", "transaction_id", "position", "events_applied", "failing_position", "updated_at")
 
 
+class SetAsideForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), max_length=2000,
+                             help_text="Why the projection may pass over these events; kept with them.")
+
+
 @admin.register(ProjectionError)
 class ProjectionErrorAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "projection", "stream_id", "event_type", "position", "attempts", "resolved_at", "message")
     list_filter = ("projection", ("resolved_at", admin.EmptyFieldListFilter))
     csv_fields = ("occurred_at", "projection", "position", "event_id", "stream_id", "event_type", "message",
                   "attempts", "resolved_at")
+    actions = ["set_aside_events"]
+
+    def has_set_aside_permission(self, request) -> bool:
+        return request.user.has_perm(PERMISSION)
+
+    @admin.action(permissions=["set_aside"], description="Set aside the event (its projection passes over it)")
+    def set_aside_events(self, request, queryset):
+        """Asks why, then sets aside each selected error's event for its projection."""
+        errors = list(queryset.filter(resolved_at__isnull=True).order_by("projection", "position"))
+        form = SetAsideForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for error in errors:
+                try:
+                    record, outcome = set_aside(projection=error.projection, position=error.position,
+                                                reason=form.cleaned_data["reason"], user=request.user)
+                except SetAsideRefused as refused:
+                    self.message_user(request, str(refused), messages.ERROR)
+                    continue
+                self.message_user(request, f"Set aside {record} by {record.set_aside_by}; the projection then "
+                                           f"applied {outcome.applied} events.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Set aside events that a projection cannot apply",
+            "opts": self.model._meta,
+            "errors": errors,
+            "form": form,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/eventstore/set_aside.html", context)
+
+
+@admin.register(SetAsideEvent)
+class SetAsideEventAdmin(ReadOnlyAdmin):
+    list_display = ("set_aside_at", "projection", "stream_id", "version", "event_type", "position", "set_aside_by",
+                    "reason")
+    list_filter = ("projection",)
+    search_fields = ("=stream_id",)
+    csv_fields = ("set_aside_at", "projection", "position", "event_id", "stream_id", "version", "event_type",
+                  "set_aside_by", "reason", "error")
 
 
 def timeline_view(request, correlation_id: str):

@@ -140,6 +140,38 @@ class ProjectionError(models.Model):
         return f"{self.projection} failed on {self.stream_id} ({self.event_type}): {self.message[:80]}"
 
 
+class SetAsideEvent(models.Model):
+    """An event that an operator set aside for one projection, which could not apply it: the
+    projection passes over it instead of stopping there, and marks what its read models lose.
+
+    Only users with the permission `eventstore.set_aside_event` may set an event aside (a management
+    command and an admin action, both through `projection_set_aside.set_aside`); who, when and why
+    are recorded with it. The event itself stays in the store, unchanged.
+    """
+
+    projection = models.CharField(max_length=NAME_MAX_LENGTH)
+    position = models.BigIntegerField()
+    event_id = models.UUIDField()
+    stream_id = models.CharField(max_length=STREAM_ID_MAX_LENGTH)
+    version = models.PositiveIntegerField()
+    event_type = models.CharField(max_length=NAME_MAX_LENGTH)
+    error = models.TextField(help_text="What the projection raised on the event.")
+    reason = models.TextField(help_text="Why the operator set it aside.")
+    set_aside_by = models.CharField(max_length=150, help_text="The operator's username.")
+    set_aside_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-set_aside_at"]
+        verbose_name = "set-aside event"
+        constraints = [
+            models.UniqueConstraint(fields=["projection", "position"], name="eventstore_setasideevent_once"),
+        ]
+        permissions = [("set_aside_event", "Can set aside an event that a projection cannot apply")]
+
+    def __str__(self):
+        return f"{self.stream_id} v{self.version} {self.event_type}, set aside for {self.projection}"
+
+
 class Snapshot(models.Model):
     """An aggregate's state at a version, kept apart from the events and disposable at any time."""
 

@@ -3,10 +3,11 @@
 The web server and the worker connect as the application role (settings.DATABASE_APP_ROLE); the
 tables belong to the owner role that runs migrations. The application role owns nothing, so it
 cannot ALTER or DROP a table or disable a trigger, and as no superuser it cannot switch
-`session_replication_role`. History may be read and appended to, never changed: events, seals and
-verification records get SELECT and INSERT only, stream heads SELECT only (they move through the
-event insert trigger, which runs as its owner). Read models, checkpoints and Django's own tables get
-ordinary reads and writes; the copies a projection rebuild fills get TRUNCATE as well.
+`session_replication_role`. History may be read and appended to, never changed: events, seals,
+verification records and set-aside events get SELECT and INSERT only, stream heads SELECT only (they
+move through the event insert trigger, which runs as its owner). Read models, checkpoints and
+Django's own tables get ordinary reads and writes; the copies a projection rebuild fills get
+TRUNCATE as well.
 """
 
 from django.conf import settings
@@ -21,6 +22,7 @@ RESTRICTED = {
     "eventstore_stream": "SELECT",
     "eventstore_seal": "SELECT, INSERT",
     "eventstore_chainverification": "SELECT, INSERT",
+    "eventstore_setasideevent": "SELECT, INSERT",
     "django_migrations": "SELECT",
 }
 READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"

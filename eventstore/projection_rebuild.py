@@ -15,7 +15,7 @@ from django.db import ProgrammingError, connection, connections, transaction
 from eventstore import selectors
 from eventstore.events import Checkpoint
 from eventstore.models import Event, ProjectionCheckpoint
-from eventstore.projections import Projection, advance, checkpoint_row, registered, resolve_errors
+from eventstore.projections import Projection, advance, apply_or_pass_over, checkpoint_row, registered, resolve_errors
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,12 @@ def _rebuild_batch(projection: Projection, batch_size: int) -> int:
             return 0
         with connection.cursor() as cursor:
             _use_rebuild_tables(cursor)
-        projection.apply(events)
+        try:
+            with transaction.atomic():
+                projection.apply(events)
+        except Exception:  # one by one, passing over the events set aside; any other failure stops the rebuild
+            for event in events:
+                apply_or_pass_over(projection, event)
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL search_path TO DEFAULT")
         advance(row, events)

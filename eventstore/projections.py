@@ -7,7 +7,9 @@ the store's commit-consistent order (`selectors.read_all`), which never skips a 
 
 A handler that raises stops its projection at that event: the error is recorded (ProjectionError)
 and the event is retried on later runs, at most every RETRY_FAILED_AFTER; once it succeeds the
-projection resumes. Other projections are unaffected.
+projection resumes. Other projections are unaffected. An event no fix will make applicable can be
+set aside by an operator (`projection_set_aside`): when it fails again, the projection passes over
+it, lets the projection mark what its read models lose (`Projection.set_aside`), and goes on.
 
 Apps declare their projections through `eventstore.registry`; lag monitoring lives in
 `projection_lag`, rebuilding from history in `projection_rebuild`.
@@ -24,7 +26,7 @@ from django.utils import timezone
 
 from eventstore import registry, selectors
 from eventstore.events import Checkpoint, RecordedEvent
-from eventstore.models import ProjectionCheckpoint, ProjectionError
+from eventstore.models import ProjectionCheckpoint, ProjectionError, SetAsideEvent
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,10 @@ class Projection:
 
     def apply(self, events: list[RecordedEvent]) -> None:
         raise NotImplementedError
+
+    def set_aside(self, event: RecordedEvent) -> None:
+        """Called instead of `apply` for an event an operator set aside: mark the read-model rows
+        that lack it as incomplete. Idempotent, like `apply`."""
 
 
 def registered() -> dict[str, Projection]:
@@ -131,16 +137,33 @@ def _apply_batch(projection: Projection, row: ProjectionCheckpoint, events: list
 
 
 def _apply_one_by_one(projection, row, events) -> tuple[int, int | None]:
-    for index, event in enumerate(events):
+    applied = 0
+    for event in events:
         try:
-            with transaction.atomic():
-                projection.apply([event])
+            applied += apply_or_pass_over(projection, event)
         except Exception as error:
             _record_error(projection.name, row, event, error)
-            return index, event.position
+            return applied, event.position
         advance(row, [event])
     resolve_errors(projection.name, row)
-    return len(events), None
+    return applied, None
+
+
+def apply_or_pass_over(projection: Projection, event: RecordedEvent) -> bool:
+    """Apply one event in a savepoint (True); if it raises and an operator set it aside for this
+    projection, let the projection mark what it loses instead (False); otherwise re-raise."""
+    try:
+        with transaction.atomic():
+            projection.apply([event])
+        return True
+    except Exception:
+        if not SetAsideEvent.objects.filter(projection=projection.name, position=event.position).exists():
+            raise
+    with transaction.atomic():
+        projection.set_aside(event)
+    logger.warning("Projection %s passed over %s v%s (%s), which was set aside", projection.name, event.stream_id,
+                   event.version, event.event_type)
+    return False
 
 
 def _record_error(name: str, row: ProjectionCheckpoint, event: RecordedEvent, error: Exception) -> None:

@@ -14,15 +14,20 @@ from payments.models import Membership, Organization, PaymentSummary
 @admin.register(PaymentSummary)
 class PaymentSummaryAdmin(ReadOnlyAdmin):
     list_display = ("payment_id", "status", "amount_shown", "refunded_shown", "currency", "organization_id",
-                    "user_id", "created_at", "updated_at")
+                    "user_id", "created_at", "updated_at", "complete")
     list_filter = ("status", ("currency", CachedValuesFilter), ("organization_id", CachedValuesFilter),
-                   ("created_at", admin.DateFieldListFilter))
+                   ("created_at", admin.DateFieldListFilter), "incomplete")
     search_fields = ("=payment_id", "=user_id", "description")
     search_help_text = "An exact payment id or user id, or words of the description."
     ordering = ("-created_at",)
     csv_fields = ("payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
-                  "description", "correlation_id", "created_at", "updated_at", "version")
+                  "description", "correlation_id", "created_at", "updated_at", "version", "incomplete")
     change_form_template = "admin/payments/paymentsummary/change_form.html"
+
+    @admin.display(description="complete", boolean=True, ordering="incomplete")
+    def complete(self, payment):
+        """False when an event of the payment was set aside: the row lacks what it changed."""
+        return not payment.incomplete
 
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, payment):

@@ -33,6 +33,9 @@ class PaymentSummary(models.Model):
     updated_at = models.DateTimeField()
     version = models.PositiveIntegerField()
     last_position = models.BigIntegerField()
+    incomplete = models.BooleanField(default=False, help_text=(
+        "An event of this payment was set aside because the projection could not apply it: this row lacks "
+        "what that event changed. The payment's history shows every event."))
 
     class Meta:
         ordering = ["-created_at", "payment_id"]

@@ -14,12 +14,16 @@ from payments.selectors import load_payment
 
 SUMMARY_FIELDS = [
     "organization_id", "user_id", "amount", "refunded", "currency", "status", "description", "correlation_id",
-    "created_at", "updated_at", "version", "last_position",
+    "created_at", "updated_at", "version", "last_position", "incomplete",
 ]
 
 
 class PaymentSummaryProjection(Projection):
-    """One row per payment, folded with the domain's own rules, in bulk per batch of events."""
+    """One row per payment, folded with the domain's own rules, in bulk per batch of events.
+
+    A row that lacks one of its payment's events (set aside by an operator) is marked incomplete:
+    when the event is set aside, or when the row is folded past a version it never saw.
+    """
 
     name = "payment_summary"
     models = (PaymentSummary,)
@@ -42,13 +46,19 @@ class PaymentSummaryProjection(Projection):
             update_conflicts=True, unique_fields=["payment_id"], update_fields=SUMMARY_FIELDS,
         )
 
+    def set_aside(self, event: RecordedEvent) -> None:
+        if event.aggregate_type == AGGREGATE_TYPE:
+            PaymentSummary.objects.filter(payment_id=event.stream_id).update(incomplete=True)
+
 
 def _applied(row: PaymentSummary | None, event: RecordedEvent) -> PaymentSummary:
     payment = _aggregate(row, event.stream_id)
     payment.fold([(event.event_type, event.data)])
+    skipped = event.version != (row.version if row is not None else 0) + 1  # an earlier event was set aside
     if row is None:
         row = PaymentSummary(payment_id=event.stream_id, created_at=event.recorded_at,
                              correlation_id=event.metadata.get("correlation_id", "")[:200])
+    row.incomplete = row.incomplete or skipped
     row.organization_id, row.user_id = payment.organization_id, payment.user_id
     row.amount, row.refunded, row.currency = payment.amount, payment.refunded, payment.currency
     row.status, row.description = str(payment.status), payment.description

@@ -94,13 +94,20 @@ class HistoryEntry:
     event: RecordedEvent
     state: dict  # the payment right after this event
     changes: dict[str, tuple]  # field: (before, after)
+    problem: str = ""  # why the event could not be applied (the state is then the one before it)
 
 
 def history_with_states(payment_id: str) -> list[HistoryEntry]:
-    """Each event of a payment with the state it left and what it changed, for people to read."""
+    """Each event of a payment with the state it left and what it changed, for people to read. An
+    event the domain cannot apply (one set aside) is shown with why, and leaves the state as it was."""
     payment, before, entries = PaymentAggregate(canonical_payment_id(payment_id)), None, []
     for event in payment_history(payment_id):
-        payment.fold([(event.event_type, event.data)])
+        try:
+            payment.fold([(event.event_type, event.data)])
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+            payment.version = event.version
+            entries.append(HistoryEntry(event, payment.to_snapshot(), {}, f"not applied: {type(error).__name__}: {error}"))
+            continue
         state = payment.to_snapshot()
         changes = {field: ((before or {}).get(field), value) for field, value in state.items()
                    if field != "version" and (before or {}).get(field) != value}

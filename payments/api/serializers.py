@@ -79,7 +79,7 @@ class PaymentSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = PaymentSummary
         fields = ["payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
-                  "description", "correlation_id", "created_at", "updated_at", "version"]
+                  "description", "correlation_id", "created_at", "updated_at", "version", "incomplete"]
 
 
 class EventSerializer(serializers.Serializer):
