@@ -1,9 +1,12 @@
 """Tamper evidence and the store's own consistency checks.
 
-`verify_event_chain` re-checks every stream's SHA-256 chain, the recorded heads and the seals. The
-scan walks events in (stream id, version) order through a server-side cursor, so memory stays
+`verify_event_chain` re-checks every stream's SHA-256 chain, the recorded heads and the seals, and
+that each stream's positions and times go forward with its versions, from positions the sequence
+handed out. The scan walks events in (stream id, version) order through a server-side cursor, so memory stays
 constant whatever the store's size, inside one read-only REPEATABLE READ transaction, so appends
-made meanwhile cannot look like tampering. A clean scan records a new seal (see `Seal`).
+made meanwhile cannot look like tampering. A clean scan records a new seal (see `Seal`), and every
+scan a verification record, through the SECURITY DEFINER functions of migration 0012: the database,
+not this code, stamps their times and chains the seals.
 
 The `check_*` functions are what an operator runs after an incident (`manage.py check_consistency`,
 which adds each app's own checks): contiguous versions, the chain, projections caught up.
@@ -16,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from eventstore.encoding import (
     DIGEST_MODULUS,
@@ -69,6 +71,17 @@ class ChainReport:
 
 
 @dataclass(frozen=True)
+class _HandedOut:
+    """The positions the position sequence has handed out so far: first..last."""
+
+    first: int
+    last: int
+
+    def __contains__(self, position: int) -> bool:
+        return self.first <= position <= self.last
+
+
+@dataclass(frozen=True)
 class _Head:
     stream_id: str
     version: int
@@ -117,9 +130,10 @@ def verify_event_chain(
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
             horizon = cursor.fetchone()[0]
+            handed_out = _positions_handed_out(cursor)  # read after the snapshot: covers every event in it
         seals = list(Seal.objects.order_by("id"))
         coverage = _SealCoverage(seals, horizon)
-        _verify_streams(report, coverage, on_progress)
+        _verify_streams(report, coverage, handed_out, on_progress)
     _verify_seals(seals, coverage, report)
     if expected_seal is not None and expected_seal not in {known.hash for known in seals}:
         report.add(
@@ -128,21 +142,36 @@ def verify_event_chain(
         )
     if seal and report.ok:
         count, digest = coverage.covered(len(seals))
-        report.new_seal = _record_seal(horizon, count, digest)
-    _record_run(report, seals)
+        report.new_seal = _record_seal(horizon, count, digest, report)
+    _record_run(report)
     return report
 
 
-def _record_run(report: ChainReport, seals: list[Seal]) -> None:
-    latest = report.new_seal or (seals[-1] if seals else None)
-    ChainVerification.objects.create(
-        ok=report.ok, events_checked=report.events_checked, streams_checked=report.streams_checked,
-        problem_count=report.problem_count, problems="\n".join(str(problem) for problem in report.problems),
-        seal_hash=latest.hash if latest else "",
+def _positions_handed_out(cursor) -> _HandedOut:
+    """Sequence values are never rolled back, so `last_value`, read after the scan's snapshot was
+    taken, is at least every position that snapshot holds."""
+    cursor.execute(
+        "SELECT seq.seqstart, seq.seqincrement, state.last_value, state.is_called"
+        " FROM pg_sequence AS seq, eventstore_event_position_seq AS state"
+        " WHERE seq.seqrelid = 'eventstore_event_position_seq'::regclass"
     )
+    first, increment, last_value, is_called = cursor.fetchone()
+    return _HandedOut(first, last_value if is_called else last_value - increment)
 
 
-def _verify_streams(report: ChainReport, coverage: _SealCoverage, on_progress) -> None:
+def _record_run(report: ChainReport) -> ChainVerification:
+    """The run's outcome, through `eventstore_record_verification`, which stamps the time and the
+    newest seal itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT eventstore_record_verification(%s, %s, %s, %s, %s)",
+            [report.ok, report.events_checked, report.streams_checked, report.problem_count,
+             "\n".join(str(problem) for problem in report.problems)],
+        )
+        return ChainVerification.objects.get(pk=cursor.fetchone()[0])
+
+
+def _verify_streams(report: ChainReport, coverage: _SealCoverage, handed_out: _HandedOut, on_progress) -> None:
     """Merge the events, grouped by stream, with the recorded heads; both come in stream id order."""
     heads = _heads()
     head = next(heads, None)
@@ -153,7 +182,7 @@ def _verify_streams(report: ChainReport, coverage: _SealCoverage, on_progress) -
         matching_head = head if head is not None and head.stream_id == stream_id else None
         if matching_head is not None:
             head = next(heads, None)
-        _verify_stream(stream_id, events, matching_head, report, coverage)
+        _verify_stream(stream_id, events, matching_head, report, coverage, handed_out)
         if on_progress is not None:
             on_progress(len(events))
     while head is not None:
@@ -184,9 +213,12 @@ def _streams() -> Iterator[tuple[str, list[tuple]]]:
         yield current_id, current
 
 
-def _verify_stream(stream_id, rows, head: _Head | None, report: ChainReport, coverage: _SealCoverage) -> None:
+def _verify_stream(
+    stream_id, rows, head: _Head | None, report: ChainReport, coverage: _SealCoverage, handed_out: _HandedOut
+) -> None:
     report.streams_checked += 1
     expected_version, expected_prev = 1, GENESIS_HASH
+    before = None  # the previous row
     for row in rows:
         (_, version, position, event_id, aggregate_type, event_type, data, metadata, recorded_at, prev_hash,
          stored_hash, transaction_id) = row
@@ -195,6 +227,7 @@ def _verify_stream(stream_id, rows, head: _Head | None, report: ChainReport, cov
             report.add(stream_id, version, f"expected v{expected_version} here: events are missing or were renumbered")
         if prev_hash != expected_prev:
             report.add(stream_id, version, "does not link to the event before it (inserted, removed or reordered)")
+        _check_order(stream_id, row, before, handed_out, report)
         recomputed = event_hash(
             prev_hash=prev_hash, position=position, event_id=str(uuid.UUID(str(event_id))), stream_id=stream_id,
             aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=canonical_json(data),
@@ -202,9 +235,27 @@ def _verify_stream(stream_id, rows, head: _Head | None, report: ChainReport, cov
         )
         if recomputed != stored_hash:
             report.add(stream_id, version, "content does not match its hash (edited or moved)")
-        expected_version, expected_prev = version + 1, stored_hash
+        expected_version, expected_prev, before = version + 1, stored_hash, row
     report.events_checked += len(rows)
     _compare_head(stream_id, rows[-1], head, report)
+
+
+def _check_order(stream_id, row, before, handed_out: _HandedOut, report: ChainReport) -> None:
+    """The append numbers and stamps each stream's events under its lock, from the position sequence
+    and the server's clock: positions grow and times never go back as versions grow."""
+    version, position, recorded_at = row[1], row[2], row[8]
+    if position not in handed_out:
+        report.add(stream_id, version, f"position {position} was never handed out by the position sequence "
+                                       f"(it has handed out {handed_out.first}..{handed_out.last})")
+    if before is None:
+        return
+    before_version, before_position, before_recorded_at = before[1], before[2], before[8]
+    if position <= before_position:
+        report.add(stream_id, version, f"position {position} is not after v{before_version}'s ({before_position}): "
+                                       "positions are handed out in version order")
+    if recorded_at < before_recorded_at:
+        report.add(stream_id, version, f"recorded at {recorded_at.isoformat()}, before v{before_version} "
+                                       f"({before_recorded_at.isoformat()}): times never go back within a stream")
 
 
 def _compare_head(stream_id, last_row, head: _Head | None, report: ChainReport) -> None:
@@ -236,23 +287,20 @@ def _verify_seals(seals: list[Seal], coverage: _SealCoverage, report: ChainRepor
         prev_hash = seal.hash
 
 
-def _record_seal(horizon: int, count: int, digest: str) -> Seal | None:
-    """Append a seal after the newest one; None when there is nothing new or another run sealed first."""
-    latest = Seal.objects.order_by("-id").first()
-    if latest is not None and (latest.event_count, latest.events_digest) == (count, digest):
-        return None
-    fields = dict(
-        prev_hash=latest.hash if latest else GENESIS_HASH,
-        sealed_at=timezone.now(),
-        transaction_horizon=horizon,
-        event_count=count,
-        events_digest=digest,
-    )
+def _record_seal(horizon: int, count: int, digest: str, report: ChainReport) -> Seal | None:
+    """Append a seal after the newest one; None when there is nothing new or another run sealed first.
+
+    `eventstore_record_seal` stamps the time, links to the newest seal and computes the hash (as
+    `encoding.seal_hash` does, which `_verify_seals` recomputes), and checks the count against the
+    store: a refusal is a problem of this run."""
     try:
-        with transaction.atomic():
-            return Seal.objects.create(**fields, hash=seal_hash(**fields))
-    except IntegrityError:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT eventstore_record_seal(%s, %s, %s)", [horizon, count, digest])
+            seal_id = cursor.fetchone()[0]
+    except IntegrityError as refused:
+        report.add("seals", None, f"the database refused the new seal: {str(refused).splitlines()[0]}")
         return None
+    return None if seal_id is None else Seal.objects.get(pk=seal_id)
 
 
 # Consistency checks -------------------------------------------------------------------------------

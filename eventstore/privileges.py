@@ -3,11 +3,13 @@
 The web server and the worker connect as the application role (settings.DATABASE_APP_ROLE); the
 tables belong to the owner role that runs migrations. The application role owns nothing, so it
 cannot ALTER or DROP a table or disable a trigger, and as no superuser it cannot switch
-`session_replication_role`. History may be read and appended to, never changed: events, seals,
-verification records and set-aside events get SELECT and INSERT only, stream heads SELECT only (they
-move through the event insert trigger, which runs as its owner). Read models, checkpoints and
-Django's own tables get ordinary reads and writes; the copies a projection rebuild fills get
-TRUNCATE as well.
+`session_replication_role`. History may be read, never written or changed by hand: events, seals,
+verification records and stream heads get SELECT only. New history goes through the SECURITY DEFINER
+functions of migration 0012 (the append, a seal, a verification record), which run as their owner
+and alone set positions, times, transaction ids and hashes; the application role may execute them,
+and may read the store's sequences but not draw from them. Set-aside events get SELECT and INSERT
+only. Read models, checkpoints and Django's own tables get ordinary reads and writes; the copies a
+projection rebuild fills get TRUNCATE as well.
 """
 
 from django.conf import settings
@@ -18,14 +20,23 @@ from eventstore import projection_rebuild
 
 # Tables where the application role gets less than READ_WRITE: history, and the migration record.
 RESTRICTED = {
-    "eventstore_event": "SELECT, INSERT",
+    "eventstore_event": "SELECT",
     "eventstore_stream": "SELECT",
-    "eventstore_seal": "SELECT, INSERT",
-    "eventstore_chainverification": "SELECT, INSERT",
+    "eventstore_seal": "SELECT",
+    "eventstore_chainverification": "SELECT",
     "eventstore_setasideevent": "SELECT, INSERT",
     "django_migrations": "SELECT",
 }
 READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"
+# The only way the application role writes history (migration 0012).
+HISTORY_WRITERS = (
+    "eventstore_append(text, text, bigint, uuid[], text[], text[], text[])",
+    "eventstore_record_seal(bigint, bigint, text)",
+    "eventstore_record_verification(boolean, bigint, bigint, bigint, text)",
+)
+# Sequences that number history: read (verify_event_chain compares positions with the last one
+# handed out), never drawn from.
+HISTORY_SEQUENCES = (("eventstore_event", "position"), ("eventstore_seal", "id"), ("eventstore_chainverification", "id"))
 
 
 def grant_application_privileges(*, using: str = "default") -> None:
@@ -44,5 +55,15 @@ def grant_application_privileges(*, using: str = "default") -> None:
             cursor.execute(sql.SQL("GRANT {} ON TABLE {} TO {}").format(
                 sql.SQL(RESTRICTED.get(table, READ_WRITE)), sql.Identifier(table), grantee))
         cursor.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(grantee))
+        for table, column in HISTORY_SEQUENCES:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+            sequence = cursor.fetchone()[0]
+            if sequence:
+                cursor.execute(sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.SQL(sequence), grantee))
+                cursor.execute(sql.SQL("GRANT SELECT ON SEQUENCE {} TO {}").format(sql.SQL(sequence), grantee))
+        for function in HISTORY_WRITERS:
+            cursor.execute("SELECT to_regprocedure(%s)", [function])
+            if cursor.fetchone()[0]:  # absent while migrations stop short of 0012
+                cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(function), grantee))
         cursor.execute(sql.SQL("GRANT {}, TRUNCATE ON ALL TABLES IN SCHEMA {} TO {}").format(
             sql.SQL(READ_WRITE), sql.Identifier(projection_rebuild.REBUILD_SCHEMA), grantee))

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from eventstore.encoding import GENESIS_HASH, canonical_json, event_hash, seal_hash
 from eventstore.events import ANY, NewEvent
@@ -316,3 +317,65 @@ def test_verification_while_an_append_commits_reports_no_tampering(plain_connect
     assert (report.events_checked, report.streams_checked) == (12, 3)
     assert Event.objects.filter(stream_id="payment-a").count() == 5
     assert verify_event_chain(seal=False).ok
+
+
+def forge_next_event(plain_connection, stream_id: str, *, position: int | str, recorded_at: str) -> None:
+    """Appends to `stream_id`, as a superuser with the triggers on (the stream head follows), an event
+    that links to the stream's newest one and carries a correct hash over its own fields: all the
+    hash chain can check holds."""
+    newest = Event.objects.filter(stream_id=stream_id).order_by("-version").first()
+    with plain_connection() as attacker:
+        position, recorded = attacker.execute(f"SELECT {position}, %s::timestamptz", [recorded_at]).fetchone()
+        data, metadata = {"amount": "1.00", "currency": "EUR"}, {"correlation_id": "corr-1"}
+        fields = dict(position=position, event_id=str(uuid.uuid4()), stream_id=stream_id, aggregate_type="Payment",
+                      version=newest.version + 1, event_type="PaymentRefunded", recorded_at=recorded)
+        digest = event_hash(prev_hash=newest.hash, data_json=canonical_json(data),
+                            metadata_json=canonical_json(metadata), **fields)
+        attacker.execute(
+            "INSERT INTO eventstore_event (position, event_id, stream_id, aggregate_type, version, event_type, data,"
+            " metadata, recorded_at, prev_hash, hash) VALUES (%(position)s, %(event_id)s, %(stream_id)s,"
+            " %(aggregate_type)s, %(version)s, %(event_type)s, %(data)s, %(metadata)s, %(recorded_at)s,"
+            " %(prev_hash)s, %(hash)s)",
+            {**fields, "data": canonical_json(data), "metadata": canonical_json(metadata), "prev_hash": newest.hash,
+             "hash": digest},
+        )
+
+
+FORGED_ORDER = {
+    "from 2001 at position -999": (
+        "-999", "2001-01-01T00:00:00Z",
+        ["position -999 was never handed out by the position sequence", "is not after v4's",
+         "recorded at 2001-01-01T00:00:00+00:00, before v4"],
+    ),
+    "at a position the sequence has not reached": (
+        "(SELECT last_value + 1000 FROM eventstore_event_position_seq)", "now()",
+        ["was never handed out by the position sequence"],
+    ),
+    "at a position handed out before the stream's newest": (
+        "(SELECT min(position) - 1 FROM eventstore_event WHERE stream_id = 'payment-a')", "now()",
+        ["is not after v4's"],
+    ),
+    "recorded before the stream's newest event": (
+        "nextval('eventstore_event_position_seq')", "2001-01-01T00:00:00Z",
+        ["before v4"],
+    ),
+}
+
+
+@pytest.mark.parametrize("position, recorded_at, expected", FORGED_ORDER.values(), ids=list(FORGED_ORDER))
+def test_a_forged_event_with_a_valid_hash_is_reported_by_its_position_and_time(
+    position, recorded_at, expected, plain_connection
+):
+    with plain_connection() as burner:  # a position handed out and never used, as a rolled-back append leaves
+        burner.execute("SELECT nextval('eventstore_event_position_seq')")
+    write_history()
+    forge_next_event(plain_connection, "payment-a", position=position,
+                     recorded_at=recorded_at if recorded_at != "now()" else timezone.now().isoformat())
+
+    report = verify_event_chain(seal=False)
+
+    problems = [str(problem) for problem in report.problems]
+    assert all(problem.startswith("payment-a v5: ") for problem in problems), problems
+    for fragment in expected:
+        assert any(fragment in problem for problem in problems), (fragment, problems)
+    assert len(problems) == len(expected), problems

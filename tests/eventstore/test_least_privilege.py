@@ -1,12 +1,18 @@
-"""The application role can append and read history but cannot rewrite it, even with raw SQL."""
+"""The application role can append and read history but cannot write or rewrite it by hand, even
+with raw SQL: history is written only through the store's SECURITY DEFINER functions."""
+
+import uuid
+from datetime import datetime, timezone
 
 import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
 
-from eventstore.models import Event, Stream
+from eventstore.encoding import canonical_json, event_hash
 from eventstore.events import ANY
+from eventstore.models import ChainVerification, Event, Seal, Stream
+from eventstore.privileges import HISTORY_WRITERS
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
 from tests.processes import command_env, database_url, manage
@@ -54,15 +60,36 @@ REWRITES = {
         "permission denied for table eventstore_event",
     ),
     "take over the owner role": ("SET ROLE payments_owner", 'permission denied to set role "payments_owner"'),
+    "insert a seal": (
+        "INSERT INTO eventstore_seal (sealed_at, transaction_horizon, event_count, events_digest, prev_hash, hash)"
+        f" VALUES ('2001-01-01', 1, 0, '{'0' * 64}', '{'0' * 64}', '{'1' * 64}')",
+        "permission denied for table eventstore_seal",
+    ),
+    "insert an ok verification record": (
+        "INSERT INTO eventstore_chainverification"
+        " (ran_at, ok, events_checked, streams_checked, problem_count, problems, seal_hash)"
+        " VALUES ('2999-01-01', true, 1000000, 1000, 0, '', '')",
+        "permission denied for table eventstore_chainverification",
+    ),
+    "draw a position from the sequence": (
+        "SELECT nextval('eventstore_event_position_seq')",
+        "permission denied for sequence eventstore_event_position_seq",
+    ),
+    "insert an event numbered by the sequence": (
+        "INSERT INTO eventstore_event (event_id, stream_id, aggregate_type, version, event_type, data, metadata,"
+        " recorded_at, prev_hash, hash) VALUES (gen_random_uuid(), 'payment-forged', 'Payment', 1,"
+        f" 'PaymentProcessed', '{{}}', '{{}}', now(), '{'0' * 64}', '{'1' * 64}')",
+        "permission denied for table eventstore_event",
+    ),
 }
 
 # Privileges the application role must not hold, read from the catalog: apart from the triggers, which
 # refuse some of the same changes and would hide a grant made by mistake.
-NOT_GRANTED = {
-    "eventstore_event": {"UPDATE", "DELETE"},
+NOT_GRANTED = {  # history is written only through the SECURITY DEFINER functions, hence no INSERT
+    "eventstore_event": {"INSERT", "UPDATE", "DELETE"},
     "eventstore_stream": {"INSERT", "UPDATE", "DELETE"},
-    "eventstore_seal": {"UPDATE", "DELETE"},
-    "eventstore_chainverification": {"UPDATE", "DELETE"},
+    "eventstore_seal": {"INSERT", "UPDATE", "DELETE"},
+    "eventstore_chainverification": {"INSERT", "UPDATE", "DELETE"},
     "django_migrations": {"INSERT", "UPDATE", "DELETE"},
 }
 NOT_GRANTED_ON_ANY_TABLE = {"TRUNCATE", "REFERENCES", "TRIGGER"}
@@ -89,6 +116,71 @@ def test_the_application_role_cannot_rewrite_history(app_role, attempt, refusal,
 
     assert list(Event.objects.values_list("position", "hash", "data")) == before
     assert list(Stream.objects.values_list("stream_id", "version", "head_hash")) == heads
+    assert not Seal.objects.exists() and not ChainVerification.objects.exists()
+
+
+def test_the_application_role_cannot_insert_a_forged_event_even_with_a_valid_hash(app_role, plain_connection):
+    """A row that chains correctly onto the stream, with a hash computed over its own fields, from a
+    time long past and a position the sequence never handed out."""
+    append_events(stream_id="payment-guarded", aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
+    newest = Event.objects.get(stream_id="payment-guarded", version=2)
+    forged = dict(position=-999, event_id=str(uuid.uuid4()), stream_id="payment-guarded", aggregate_type="Payment",
+                  version=3, event_type="PaymentRefunded", recorded_at=datetime(2001, 1, 1, tzinfo=timezone.utc))
+    data, metadata = {"amount": "1.00", "currency": "EUR"}, {"correlation_id": "corr-1"}
+    valid_hash = event_hash(prev_hash=newest.hash, data_json=canonical_json(data),
+                            metadata_json=canonical_json(metadata), **forged)
+
+    with plain_connection(role=app_role) as app, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        app.execute(
+            "INSERT INTO eventstore_event (position, event_id, stream_id, aggregate_type, version, event_type, data,"
+            " metadata, recorded_at, prev_hash, hash) VALUES (%(position)s, %(event_id)s, %(stream_id)s,"
+            " %(aggregate_type)s, %(version)s, %(event_type)s, %(data)s, %(metadata)s, %(recorded_at)s,"
+            " %(prev_hash)s, %(hash)s)",
+            {**forged, "data": canonical_json(data), "metadata": canonical_json(metadata),
+             "prev_hash": newest.hash, "hash": valid_hash},
+        )
+
+    assert Event.objects.filter(stream_id="payment-guarded").count() == 2
+    assert Stream.objects.get(stream_id="payment-guarded").version == 2
+
+
+def test_history_is_written_only_through_definer_functions_that_pin_their_search_path(app_role):
+    with connection.cursor() as cursor:
+        for function in HISTORY_WRITERS:
+            cursor.execute(
+                "SELECT p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner),"
+                " has_function_privilege(%s, p.oid, 'EXECUTE'),"
+                " EXISTS (SELECT FROM aclexplode(p.proacl) AS acl WHERE acl.grantee = 0)"
+                " FROM pg_proc AS p WHERE p.oid = to_regprocedure(%s)",
+                [app_role, function],
+            )
+            definer, config, owner, app_may_execute, public_may_execute = cursor.fetchone()
+            assert definer, function
+            assert "search_path=pg_catalog, public, pg_temp" in config, function
+            assert owner != app_role and app_may_execute and not public_may_execute, function
+
+
+def test_the_definer_functions_stamp_what_the_caller_cannot_choose(app_role, plain_connection):
+    """As the application role: a verification run records a seal and its record; a seal whose
+    count is not the store's, or an "ok" record that reports problems, is refused."""
+    append_events(stream_id="payment-sealed", aggregate_type="Payment", events=payment_events(3), expected_version=ANY)
+    verified = manage("verify_event_chain", "--no-progress", env=command_env())
+    output, _ = verified.communicate(timeout=120)
+    assert verified.returncode == 0, output
+
+    seal = Seal.objects.get()
+    record = ChainVerification.objects.get()
+    assert (seal.event_count, record.ok, record.events_checked, record.seal_hash) == (3, True, 3, seal.hash)
+    with plain_connection(role=app_role) as app:
+        with pytest.raises(psycopg.errors.CheckViolation, match="does not match the store"):
+            app.execute("SELECT eventstore_record_seal(%s, 1000, %s)", [seal.transaction_horizon, "a" * 64])
+        with pytest.raises(psycopg.errors.CheckViolation, match="ok exactly when it reports no problem"):
+            app.execute("SELECT eventstore_record_verification(true, 3, 1, 2, 'payment-sealed v2: edited')")
+        app.execute("SELECT eventstore_record_verification(false, 3, 1, 1, 'payment-sealed v2: edited')")
+        stamped = app.execute("SELECT ran_at > now() - interval '1 minute', seal_hash FROM eventstore_chainverification"
+                              " ORDER BY id DESC LIMIT 1").fetchone()
+    assert stamped == (True, seal.hash)
+    assert Seal.objects.count() == 1
 
 
 def test_the_application_role_holds_no_privilege_to_change_history(app_role):
@@ -106,9 +198,10 @@ def test_the_application_role_holds_no_privilege_to_change_history(app_role):
                 )
                 if cursor.fetchone()[0]:
                     held.append(f"{privilege} on {table}")
-        cursor.execute("SELECT has_sequence_privilege(%s, 'eventstore_event_position_seq', 'UPDATE')", [app_role])
-        if cursor.fetchone()[0]:
-            held.append("UPDATE on eventstore_event_position_seq")
+        for privilege in ("UPDATE", "USAGE"):  # setval; nextval
+            cursor.execute("SELECT has_sequence_privilege(%s, 'eventstore_event_position_seq', %s)", [app_role, privilege])
+            if cursor.fetchone()[0]:
+                held.append(f"{privilege} on eventstore_event_position_seq")
         cursor.execute(
             "SELECT has_table_privilege(%(role)s, 'eventstore_event', 'SELECT'),"
             " has_table_privilege(%(role)s, 'payments_paymentsummary', 'UPDATE')", {"role": app_role},
