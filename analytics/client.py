@@ -14,6 +14,7 @@ from analytics.selectors import InvalidQuery
 from analytics.workflows import EventAnalyticsWorkflow
 from eventstore.temporal import shared_client, shared_loop
 
+WORKFLOW_ID_PREFIX = "event-analytics-"  # the seed's ids: event-analytics-<unique>
 EXECUTION_TIMEOUT = timedelta(seconds=300)
 RUN_TIMEOUT = timedelta(seconds=300)
 TASK_TIMEOUT = timedelta(seconds=60)
@@ -39,7 +40,7 @@ class EventAnalyticsService:
     def _run(self, request: AnalyticsRequest) -> AnalyticsAnswer:
         client = self._client or shared_client()
         run = client.execute_workflow(
-            EventAnalyticsWorkflow.run, request, id=f"analytics-{request.operation}-{uuid.uuid4()}",
+            EventAnalyticsWorkflow.run, request, id=f"{WORKFLOW_ID_PREFIX}{uuid.uuid4()}",
             task_queue=self.task_queue, execution_timeout=EXECUTION_TIMEOUT,
             run_timeout=RUN_TIMEOUT, task_timeout=TASK_TIMEOUT,
         )
