@@ -6,6 +6,7 @@ workflow, deterministically. Money is `Decimal` here and a decimal string everyw
 
 import enum
 import re
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
@@ -41,6 +42,30 @@ class PaymentStatus(enum.StrEnum):
 class CommandRejected(Exception):
     """A business rule refused the command: a result for the caller, not a failure of the system."""
 
+    code = "command_rejected"
+
+
+class PaymentNotFound(CommandRejected):
+    """No such payment for the command's organization: whether it does not exist or belongs to
+    another organization, the caller is told the same, and nothing of the payment."""
+
+    code = "payment_not_found"
+
+    def __init__(self, payment_id: str):
+        super().__init__(f"Payment {payment_id} does not exist.")
+
+
+class PaymentIdTaken(CommandRejected):
+    """CREATE of an id already in use. The message says neither whose payment it is nor its state."""
+
+    code = "payment_id_taken"
+
+    def __init__(self, payment_id: str):
+        super().__init__(
+            f"The payment id {payment_id} is already taken; choose another, or leave payment_id out "
+            "and a new id is generated."
+        )
+
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}")
 STREAM_PREFIX = "payment-"
@@ -55,6 +80,17 @@ def canonical_payment_id(payment_id: str) -> str:
         return payment_id
     _check_id("payment id", payment_id)
     return STREAM_PREFIX + payment_id
+
+
+def time_ordered_payment_id(unix_ms: int, random_bits: int) -> str:
+    """A new payment id: "payment-" and a version 7 UUID (RFC 9562), so ids sort by creation time.
+
+    48 bits of Unix time in milliseconds, the version, 12 + 62 bits of `random_bits` (74 bits are
+    used) and the variant. The caller passes time and randomness in, so a workflow can draw them
+    deterministically (workflow.now(), workflow.random())."""
+    rand_a, rand_b = (random_bits >> 62) & 0xFFF, random_bits & (2**62 - 1)
+    value = (unix_ms & (2**48 - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
+    return STREAM_PREFIX + str(uuid.UUID(int=value))
 
 
 def _check_id(label: str, value: str) -> None:
@@ -202,7 +238,7 @@ class PaymentAggregate:
 
     def _create(self, command: PaymentCommand) -> NewDomainEvent:
         if self.exists:
-            raise CommandRejected(f"Payment {self.payment_id} already exists; a payment is created only once.")
+            raise PaymentIdTaken(self.payment_id)
         currency = (command.currency or "").upper()
         if not currency:
             raise CommandRejected("A currency is required.")
@@ -217,10 +253,8 @@ class PaymentAggregate:
         })
 
     def _require_open_payment(self, command: PaymentCommand) -> None:
-        if not self.exists:
-            raise CommandRejected(f"Payment {self.payment_id} does not exist.")
-        if command.organization_id != self.organization_id:
-            raise CommandRejected(f"Payment {self.payment_id} belongs to another organization.")
+        if not self.exists or command.organization_id != self.organization_id:
+            raise PaymentNotFound(self.payment_id)
         if self.status == PaymentStatus.CANCELLED:
             raise CommandRejected(f"Payment {self.payment_id} was cancelled; nothing more can be done with it.")
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from eventstore.messages import StoredEvent
 from eventstore.temporal_inputs import at_least, instant, text_or_number
+from payments.domain import CommandRejected, canonical_payment_id
 
 LOAD_PAYMENT = "payments.load_payment"  # activities.load_payment
 QUERY_HISTORY = "payments.query_history"  # activities.query_history
@@ -22,7 +23,7 @@ QUERY_HISTORY = "payments.query_history"  # activities.query_history
 @dataclass
 class PaymentCommandRequest:
     type: str  # CREATE, REFUND or CANCEL
-    payment_id: str
+    payment_id: str  # empty on CREATE: the workflow generates a time-ordered one (see the result's)
     organization_id: str
     user_id: str
     amount: str | None = text_or_number(default=None)  # a decimal string; a JSON number is read as its text
@@ -41,7 +42,8 @@ class PaymentCommandResult:
     event_ids: list[str] = field(default_factory=list)
     workflow_id: str = ""
     correlation_id: str = ""
-    status: str = ""  # the payment's status after the command, when it exists
+    status: str = ""  # the payment's status after the command, when it exists and is the organization's
+    code: str = ""  # why a command was refused: the CommandRejected code (payment_not_found, ...)
     request_fingerprint: str = ""  # lets a client tell a replay from another request under the same key
     submission: str = ""  # the memo of the submission that started the workflow
     replayed: bool = False  # set by the client: this answer comes from an earlier submission
@@ -63,8 +65,13 @@ class LoadedPayment:
 
 
 def request_fingerprint(request: PaymentCommandRequest) -> str:
-    """What makes two requests "the same" for an idempotency key: every field but the key itself."""
+    """What makes two requests "the same" for an idempotency key: every field but the key itself,
+    the payment id in its canonical form ("walk-1" and "payment-walk-1" are one payment)."""
     fields = {name: value for name, value in asdict(request).items() if name != "idempotency_key"}
+    try:
+        fields["payment_id"] = canonical_payment_id(request.payment_id)
+    except CommandRejected:  # not an id at all (empty: generated); the workflow refuses the rest
+        pass
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 

@@ -37,7 +37,10 @@ with workflow.unsafe.imports_passed_through():
         CommandType,
         PaymentAggregate,
         PaymentCommand,
+        PaymentIdTaken,
+        PaymentNotFound,
         canonical_payment_id,
+        time_ordered_payment_id,
     )
     from payments.messages import (
         LOAD_PAYMENT,
@@ -75,7 +78,7 @@ class PaymentEventSourcingWorkflow:
         try:
             command = _to_command(request)
         except CommandRejected as rejection:
-            return self._finish(False, str(rejection))
+            return self._refuse(rejection)
         self.result.payment_id = command.payment_id
         for _ in range(MAX_CONFLICT_ATTEMPTS):
             outcome = await self._attempt(command, command_id)
@@ -101,7 +104,7 @@ class PaymentEventSourcingWorkflow:
             new_events = aggregate.execute(command)
         except CommandRejected as rejection:
             self.result.status = str(aggregate.status or "")
-            return self._finish(False, str(rejection))
+            return self._refuse(rejection)
         try:
             appended = await workflow.execute_local_activity(
                 APPEND_EVENTS,
@@ -152,6 +155,14 @@ class PaymentEventSourcingWorkflow:
             "schema_version": SCHEMA_VERSION,
         }
 
+    def _refuse(self, rejection: CommandRejected) -> PaymentCommandResult:
+        """A refusal; one about a payment the caller may not see (or an id taken, whoever holds it)
+        reports nothing of that payment: no version, no status."""
+        if isinstance(rejection, (PaymentNotFound, PaymentIdTaken)):
+            self.result.version, self.result.status = 0, ""
+        self.result.code = rejection.code
+        return self._finish(False, str(rejection))
+
     def _finish(self, success: bool, message: str) -> PaymentCommandResult:
         self.result.success = success
         self.result.message = message
@@ -168,9 +179,12 @@ def _to_command(request: PaymentCommandRequest) -> PaymentCommand:
         command_type = CommandType(str(request.type).upper())
     except ValueError:
         raise CommandRejected(f"Unknown command {request.type!r}; use CREATE, REFUND or CANCEL.") from None
+    payment_id = request.payment_id
+    if command_type == CommandType.CREATE and not payment_id:
+        payment_id = time_ordered_payment_id(int(workflow.now().timestamp() * 1000), workflow.random().getrandbits(74))
     return PaymentCommand(
         type=command_type,
-        payment_id=canonical_payment_id(request.payment_id),
+        payment_id=canonical_payment_id(payment_id),
         organization_id=request.organization_id,
         user_id=request.user_id,
         amount=request.amount,

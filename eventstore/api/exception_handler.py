@@ -31,7 +31,9 @@ def api_exception_handler(exc, context):
     else:
         code = getattr(exc, "default_code", "error")
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
-        response.data = error_body(response.status_code, codes if isinstance(codes, str) else code, _flatten(detail))
+        # The exception's own text: DRF's response wraps it as {"detail": ...}, which is no message.
+        message = _flatten(exc.detail if isinstance(exc, exceptions.APIException) else detail)
+        response.data = error_body(response.status_code, codes if isinstance(codes, str) else code, message)
     return response
 
 

@@ -19,7 +19,12 @@ ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")
 
 class PaymentCommandSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[command.value for command in CommandType])
-    payment_id = serializers.RegexField(**ID_FIELD)
+    payment_id = serializers.RegexField(
+        **ID_FIELD, required=False,
+        help_text='Required for REFUND and CANCEL. Leave it out of a CREATE (recommended) and the server generates '
+                  'a time-ordered id ("payment-" and a UUIDv7), returned as the result\'s payment_id. "123" and '
+                  '"payment-123" name the same payment.',
+    )
     organization_id = serializers.RegexField(**ID_FIELD)
     user_id = serializers.RegexField(**ID_FIELD, required=False, help_text="Defaults to the caller's username.")
     amount = serializers.CharField(required=False, max_length=40, help_text='A decimal, e.g. "100.00".')
@@ -48,6 +53,8 @@ class PaymentCommandSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         kind, amount, currency = attrs["type"], attrs.get("amount"), attrs.get("currency")
+        if kind != CommandType.CREATE and not attrs.get("payment_id"):
+            raise serializers.ValidationError({"payment_id": f"Required for {kind}."})
         if kind in (CommandType.CREATE, CommandType.REFUND) and amount is None:
             raise serializers.ValidationError({"amount": f"Required for {kind}."})
         if kind == CommandType.CREATE and currency is None:

@@ -39,6 +39,30 @@ class Conflict(APIException):
     default_code = "idempotency_key_reused"
 
 
+class CommandRefused(APIException):
+    """A business rule refused the command; nothing was written."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "command_rejected"
+
+
+class PaymentNotFound(CommandRefused):
+    """The payment does not exist or is another organization's: one answer for both."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "payment_not_found"
+
+
+class PaymentIdTaken(CommandRefused):
+    """A CREATE of an id in use, whoever uses it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "payment_id_taken"
+
+
+REFUSALS = {refusal.default_code: refusal for refusal in (CommandRefused, PaymentNotFound, PaymentIdTaken)}
+
+
 class PaymentCommandView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "commands"
@@ -48,8 +72,17 @@ class PaymentCommandView(APIView):
         responses={
             201: OpenApiResponse(PaymentCommandResultSerializer, "Accepted: events were written."),
             200: OpenApiResponse(PaymentCommandResultSerializer, "A replay of an earlier request with this key."),
-            422: OpenApiResponse(PaymentCommandResultSerializer, "Refused by a business rule; nothing written."),
-            409: OpenApiResponse(ErrorSerializer, "Idempotency key reused with another body."),
+            422: OpenApiResponse(ErrorSerializer, "Refused by a business rule (`command_rejected`); nothing written."),
+            404: OpenApiResponse(
+                ErrorSerializer,
+                "REFUND or CANCEL of a payment that does not exist or is another organization's "
+                "(`payment_not_found`: the same answer for both); nothing written.",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                "Idempotency key reused with another body (`idempotency_key_reused`), or a CREATE of a payment id "
+                "already taken (`payment_id_taken`, whoever holds it); nothing written.",
+            ),
         },
         summary="Run a payment command (CREATE, REFUND, CANCEL) through Temporal",
     )
@@ -73,9 +106,9 @@ class PaymentCommandView(APIView):
                 f"The command service failed to answer ({error.status.name}: {error.message}); "
                 "repeat the request with the same idempotency key."
             ) from None
-        answer = PaymentCommandResultSerializer(result).data
         if not result.success:
-            return Response(answer, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+            raise REFUSALS.get(result.code, CommandRefused)(result.message)
+        answer = PaymentCommandResultSerializer(result).data
         return Response(answer, status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED)
 
     def _check_allowed(self, request, command):
@@ -88,7 +121,7 @@ class PaymentCommandView(APIView):
 
     def _request(self, request, command) -> PaymentCommandRequest:
         return PaymentCommandRequest(
-            type=command["type"], payment_id=command["payment_id"], organization_id=command["organization_id"],
+            type=command["type"], payment_id=command.get("payment_id", ""), organization_id=command["organization_id"],
             user_id=command.get("user_id") or request.user.get_username(), amount=command.get("amount"),
             currency=command.get("currency"), description=command.get("description", ""),
             correlation_id=command.get("correlation_id"), idempotency_key=request.headers.get("Idempotency-Key"),

@@ -1,5 +1,6 @@
 """The payments API through DRF's test client, against the real worker, Temporal and PostgreSQL."""
 
+import re
 import uuid
 
 import pytest
@@ -60,7 +61,9 @@ def test_business_rejection_is_422_with_the_domain_message(clients):
     response = clients.acme.post(COMMANDS, {"type": "REFUND", "payment_id": "payment-api-3", "organization_id": "org-acme",
                                             "amount": "10.01", "currency": "EUR"}, format="json")
     assert response.status_code == 422
-    assert response.json()["success"] is False and "exceeds what is left" in response.json()["message"]
+    error = response.json()["error"]
+    assert (error["status"], error["code"]) == (422, "command_rejected") and "exceeds what is left" in error["message"]
+    assert set(response.json()) == {"error"}
     assert Event.objects.filter(stream_id="payment-api-3").count() == 1
 
 
@@ -122,7 +125,59 @@ def test_other_organizations_are_invisible_and_not_commandable(clients):
     assert clients.globex.get("/api/payments/").json()["results"] == []
     refund = clients.globex.post(COMMANDS, {"type": "REFUND", "payment_id": "payment-acme", "organization_id": "org-globex",
                                             "amount": "1.00", "currency": "EUR"}, format="json")
-    assert refund.status_code == 422 and "another organization" in refund.json()["message"]
+    assert refund.status_code == 404 and refund.json()["error"]["code"] == "payment_not_found"
+
+
+@pytest.mark.parametrize("body", [
+    {"type": "REFUND", "amount": "1.00", "currency": "EUR"},
+    {"type": "REFUND", "amount": "1000.00"},
+    {"type": "CANCEL"},
+], ids=["refund", "refund over the amount", "cancel"])
+def test_another_organizations_payment_is_answered_exactly_as_a_missing_one(clients, body):
+    payment_id = f"payment-{uuid.uuid4().hex[:10]}"
+    command = {**body, "payment_id": payment_id, "organization_id": "org-globex"}
+    missing = clients.globex.post(COMMANDS, command, format="json")
+    assert create(clients.acme, payment_id, amount="100.00").status_code == 201
+    others = clients.globex.post(COMMANDS, command, format="json")
+
+    assert (others.status_code, others.json()) == (missing.status_code, missing.json())
+    assert others.json() == {"error": {"status": 404, "code": "payment_not_found",
+                                       "message": f"Payment {payment_id} does not exist."}}
+    assert Event.objects.filter(stream_id=payment_id).count() == 1
+
+
+def test_create_of_a_taken_id_is_409_saying_neither_whose_nor_what(clients):
+    payment_id = f"payment-{uuid.uuid4().hex[:10]}"
+    assert create(clients.acme, payment_id, amount="100.00").status_code == 201
+
+    by_another = create(clients.globex, payment_id, organization_id="org-globex", amount="5.00")
+    by_the_owner = create(clients.acme, payment_id, amount="5.00")
+
+    assert by_another.status_code == by_the_owner.status_code == 409
+    assert by_another.json() == by_the_owner.json()
+    error = by_another.json()["error"]
+    assert error["code"] == "payment_id_taken" and payment_id in error["message"]
+    for disclosed in ("acme", "org-", "PROCESSED", "100.00", "EUR", "version", "organization"):
+        assert disclosed not in by_another.content.decode()
+    assert Event.objects.filter(stream_id=payment_id).count() == 1
+
+
+def test_create_without_a_payment_id_gets_a_time_ordered_one(clients):
+    key = f"key-{uuid.uuid4()}"
+    body = {"type": "CREATE", "organization_id": "org-acme", "amount": "125.00", "currency": "EUR"}
+    first = clients.acme.post(COMMANDS, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    again = clients.acme.post(COMMANDS, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    second = clients.acme.post(COMMANDS, body, format="json")
+
+    assert (first.status_code, again.status_code, second.status_code) == (201, 200, 201)
+    generated = first.json()["payment_id"]
+    assert re.fullmatch(r"payment-[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", generated)
+    assert again.json()["payment_id"] == generated and again.json()["replayed"]
+    assert uuid.UUID(second.json()["payment_id"][8:]).int >> 80 >= uuid.UUID(generated[8:]).int >> 80
+    assert clients.acme.get(f"/api/payments/{generated}/").json()["amount"] == "125.00"
+    refund = clients.acme.post(COMMANDS, {"type": "REFUND", "organization_id": "org-acme", "amount": "1.00"},
+                               format="json")
+    assert refund.status_code == 400 and "payment_id" in refund.json()["error"]["fields"]
 
 
 def test_anonymous_requests_are_401(clients):
@@ -160,3 +215,13 @@ def test_commands_are_throttled(clients, settings):
     finally:
         ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     assert statuses == [201, 201, 429]
+
+
+def test_the_same_key_with_either_form_of_a_payment_id_is_a_replay(clients):
+    key = f"key-{uuid.uuid4()}"
+    short = f"walk-{uuid.uuid4().hex[:8]}"
+    first = create(clients.acme, short, key=key)
+    again = create(clients.acme, f"payment-{short}", key=key)
+
+    assert (first.status_code, again.status_code) == (201, 200), again.json()
+    assert again.json()["replayed"] and again.json()["payment_id"] == first.json()["payment_id"] == f"payment-{short}"

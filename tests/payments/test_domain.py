@@ -1,5 +1,6 @@
 """Every business rule of the payment domain, accepted and rejected. Pure Python: no database."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -10,9 +11,12 @@ from payments.domain import (
     EventType,
     PaymentAggregate,
     PaymentCommand,
+    PaymentIdTaken,
+    PaymentNotFound,
     PaymentStatus,
     canonical_payment_id,
     parse_amount,
+    time_ordered_payment_id,
 )
 
 ORG, USER = "org-456", "user-789"
@@ -80,7 +84,9 @@ def test_rejected_amounts_and_currencies(amount, currency, message):
 
 
 def test_create_only_once():
-    assert "already exists" in rejected(payment(command("CREATE", "10.00", "EUR")), command("CREATE", "10.00", "EUR"))
+    message = rejected(payment(command("CREATE", "10.00", "EUR")), command("CREATE", "10.00", "EUR"))
+    assert message == ("The payment id payment-123 is already taken; choose another, or leave payment_id out and "
+                       "a new id is generated.")
 
 
 def test_refunds_up_to_the_amount_in_the_payment_currency():
@@ -127,16 +133,40 @@ def test_nothing_after_cancel():
     aggregate = payment(command("CREATE", "10.00", "EUR"), command("CANCEL"))
     for each in (command("REFUND", "1.00", "EUR"), command("CANCEL")):
         assert "was cancelled" in rejected(aggregate, each)
-    assert "already exists" in rejected(aggregate, command("CREATE", "1.00", "EUR"))
+    assert "already taken" in rejected(aggregate, command("CREATE", "1.00", "EUR"))
 
 
 def test_cancel_of_an_unknown_payment_is_rejected():
     assert "does not exist" in rejected(PaymentAggregate("payment-123"), command("CANCEL"))
 
 
-def test_another_organization_cannot_touch_the_payment():
+def test_another_organizations_payment_is_refused_as_if_it_did_not_exist():
     aggregate = payment(command("CREATE", "10.00", "EUR"))
-    assert "another organization" in rejected(aggregate, command("REFUND", "1.00", "EUR", organization_id="org-x"))
+    for each in (command("REFUND", "1.00", "EUR", organization_id="org-x"), command("CANCEL", organization_id="org-x")):
+        with pytest.raises(PaymentNotFound) as refused:
+            aggregate.decide(each)
+        with pytest.raises(PaymentNotFound) as missing:
+            PaymentAggregate("payment-123").decide(each)
+        assert str(refused.value) == str(missing.value) == "Payment payment-123 does not exist."
+
+
+def test_a_taken_id_is_refused_whoever_holds_it():
+    aggregate = payment(command("CREATE", "10.00", "EUR"))
+    for organization in ("org-1", "org-x"):
+        with pytest.raises(PaymentIdTaken, match="payment-123 is already taken") as refused:
+            aggregate.decide(command("CREATE", "5.00", "USD", organization_id=organization))
+        assert "org" not in str(refused.value) and "PROCESSED" not in str(refused.value)
+
+
+def test_generated_payment_ids_are_version_7_uuids_in_time_order():
+    first = time_ordered_payment_id(1_700_000_000_000, 2**74 - 1)
+    later = time_ordered_payment_id(1_700_000_000_001, 0)
+    value = uuid.UUID(first.removeprefix("payment-"))
+    assert first.startswith("payment-") and canonical_payment_id(first) == first
+    assert (value.version, value.variant) == (7, uuid.RFC_4122)
+    assert value.int >> 80 == 1_700_000_000_000
+    assert first < later
+    assert time_ordered_payment_id(1_700_000_000_000, 5) != time_ordered_payment_id(1_700_000_000_000, 6)
 
 
 @pytest.mark.parametrize("field, value", [

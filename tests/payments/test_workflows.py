@@ -84,6 +84,37 @@ def test_a_full_lifecycle_and_its_rejections(run_command, command_request):
     assert [event.event_type for event in history(payment_id)] == ["PaymentProcessed", "PaymentRefunded"]
 
 
+def test_a_refusal_about_another_organizations_payment_tells_nothing_of_it(run_command, command_request):
+    payment_id = f"payment-{uuid.uuid4().hex[:8]}"
+    missing = [run_command(command_request(kind, payment_id, amount=amount, organization_id="org-other"))
+               for kind, amount in (("REFUND", "1.00"), ("CANCEL", None))]
+    assert run_command(command_request(payment_id=payment_id, amount="50.00")).success
+    run_command(command_request("REFUND", payment_id, amount="5.00"))
+    others = [run_command(command_request(kind, payment_id, amount=amount, organization_id="org-other"))
+              for kind, amount in (("REFUND", "1.00"), ("CANCEL", None))]
+    taken = run_command(command_request(payment_id=payment_id, amount="5.00", organization_id="org-other"))
+
+    def told(result):
+        return result.success, result.message, result.payment_id, result.version, result.status, result.code
+
+    assert [told(result) for result in others] == [told(result) for result in missing] == [
+        (False, f"Payment {payment_id} does not exist.", payment_id, 0, "", "payment_not_found")] * 2
+    assert (taken.version, taken.status, taken.code) == (0, "", "payment_id_taken")
+    assert "org-456" not in taken.message and "PARTIALLY" not in taken.message
+
+
+def test_a_create_without_a_payment_id_gets_one_that_survives_a_replay(run_command, command_request, temporal):
+    key = f"key-{uuid.uuid4()}"
+    request = replace(command_request(idempotency_key=key), payment_id="")
+    result = run_command(request)
+    again = run_command(request)
+
+    assert result.success and result.payment_id.startswith("payment-") and uuid.UUID(result.payment_id[8:]).version == 7
+    assert (again.payment_id, again.event_ids, again.replayed) == (result.payment_id, result.event_ids, True)
+    workflow_history = temporal.run(temporal.client.get_workflow_handle(result.workflow_id).fetch_history())
+    temporal.run(Replayer(workflows=[PaymentEventSourcingWorkflow]).replay_workflow(workflow_history))
+
+
 @pytest.mark.parametrize("overrides, message", [
     (dict(kind="PAYOUT"), "Unknown command 'PAYOUT'"),
     (dict(amount="-1.00"), "greater than zero"),
