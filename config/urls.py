@@ -1,14 +1,17 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
+
+from eventstore.api.fallback import UnknownEndpointView
 
 api = [
     path("", include("payments.api.urls")),
     path("", include("analytics.api.urls")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="docs"),
+    re_path(r"", UnknownEndpointView.as_view(), name="unknown-endpoint"),  # last: anything else under /api/
 ]
 
 urlpatterns = [

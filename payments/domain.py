@@ -111,6 +111,15 @@ def minor_units(currency_code: str) -> int:
     return currency.exponent
 
 
+def currencies_by_minor_units() -> dict[int, list[str]]:
+    """Every ISO 4217 currency that can be paid in, by minor units: {0: ["BIF", ...], 2: [...], ...}."""
+    groups: dict[int, set[str]] = {}
+    for currency in Currency:
+        if currency.exponent is not None:
+            groups.setdefault(currency.exponent, set()).add(currency.code)
+    return {units: sorted(codes) for units, codes in sorted(groups.items())}
+
+
 def parse_amount(text: str | Decimal | None, currency_code: str) -> Decimal:
     """A positive amount with no more decimals than the currency allows, as a Decimal."""
     amount = parse_positive_amount(text)

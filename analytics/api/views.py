@@ -1,30 +1,48 @@
 """Statistics, trends and workflow metrics. Reads go straight to the selectors, scoped to the caller."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import available_timezones
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.conf import settings
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.selectors import INTERVALS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
+from analytics.selectors import INTERVALS, MAX_BUCKETS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
 from analytics.workflow_metrics import workflow_metrics
 from eventstore.api.errors import ServiceUnavailable
-from eventstore.api.queries import TimeRangeQuery
+from eventstore.api.queries import TextFilter, TimeRangeQuery
 from eventstore.temporal import TemporalUnavailable
 from payments.selectors import organizations_to_search, visible_organizations
+
+
+# IANA names (Area/Location, and UTC) that both Python and PostgreSQL know.
+TIME_ZONES = sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+
+
+@extend_schema_field({"type": "string", "enum": TIME_ZONES, "default": "UTC"})
+class TimeZoneField(serializers.CharField):
+    """Any IANA time zone name; the schema lists them."""
 
 
 class AnalyticsQuery(TimeRangeQuery):
     range_required = True
     event_type = serializers.ChoiceField(choices=known_event_types())
-    organization_id = serializers.CharField(required=False, max_length=100)
+    organization_id = TextFilter(max_length=100, help_text="One of yours, e.g. org-456; default: all of yours.")
+
+    @property
+    def range_rule(self) -> str:
+        return f"`from` must be before `to`, at most {settings.ANALYTICS_MAX_RANGE_DAYS} days apart."
 
 
 class TrendQuery(AnalyticsQuery):
-    interval = serializers.ChoiceField(choices=list(INTERVALS), default="day")
-    time_zone = serializers.CharField(default="UTC", max_length=64)
+    interval = serializers.ChoiceField(
+        choices=list(INTERVALS), default="day",
+        help_text=f"Bucket width; the range may hold at most {MAX_BUCKETS} buckets (e.g. about 416 days of hours).",
+    )
+    time_zone = TimeZoneField(default="UTC", max_length=64, help_text="IANA name the buckets are cut in.")
 
 
 class MetricsQuery(serializers.Serializer):
@@ -32,7 +50,7 @@ class MetricsQuery(serializers.Serializer):
 
 
 def _scoped_query(request, params) -> EventQuery:
-    organizations = organizations_to_search(request.user, params.get("organization_id"))
+    organizations = organizations_to_search(request.user, params.get("organization_id") or None)
     return EventQuery(params["event_type"], params["from"], params["to"], organizations)
 
 
@@ -70,6 +88,15 @@ def _money(value) -> str:
     return format(value, "f")
 
 
+def _rfc3339(moment) -> str:
+    """The moment with its local offset; in UTC when that offset has seconds (local mean time before
+    standard time, e.g. +03:26:08), which RFC 3339 cannot write."""
+    offset = moment.utcoffset()
+    if offset is not None and offset % timedelta(minutes=1):
+        return moment.astimezone(UTC).isoformat()
+    return moment.isoformat()
+
+
 class StatisticsView(APIView):
     @extend_schema(parameters=[AnalyticsQuery], responses=StatisticsSerializer,
                    summary="Counts and amounts (per currency) of an event type over a range")
@@ -99,7 +126,7 @@ class TrendsView(APIView):
             raise _invalid(error) from None
         return Response({
             "event_type": trend.event_type, "interval": trend.interval, "time_zone": trend.time_zone,
-            "buckets": [{"start": bucket.start.isoformat(), "count": bucket.count,
+            "buckets": [{"start": _rfc3339(bucket.start), "count": bucket.count,
                          "totals": {currency: _money(total) for currency, total in bucket.totals.items()}}
                         for bucket in trend.buckets],
         })

@@ -43,6 +43,11 @@ def _as_api_exception(exc):
         return PayloadTooLarge()
     if isinstance(exc, Http404):
         return exceptions.NotFound()
+    if isinstance(exc, exceptions.NotAuthenticated) and exc.detail == exceptions.NotAuthenticated.default_detail:
+        return exceptions.NotAuthenticated(
+            "No credentials were provided: send 'Authorization: Token <key>' (manage.py create_api_token prints "
+            "a key), or use a session."
+        )
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, (OperationalError, InterfaceError)):  # PostgreSQL restarting or unreachable

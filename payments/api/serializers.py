@@ -12,6 +12,7 @@ from payments.domain import (
     parse_amount,
     parse_positive_amount,
 )
+from payments.api import schema  # noqa: F401  (registers the command's OpenAPI rules)
 from payments.models import PaymentSummary
 
 ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")
@@ -27,10 +28,19 @@ class PaymentCommandSerializer(serializers.Serializer):
     )
     organization_id = serializers.RegexField(**ID_FIELD)
     user_id = serializers.RegexField(**ID_FIELD, required=False, help_text="Defaults to the caller's username.")
-    amount = serializers.CharField(required=False, max_length=40, help_text='A decimal, e.g. "100.00".')
-    currency = serializers.CharField(required=False, min_length=3, max_length=3, help_text="ISO 4217 code.")
+    amount = serializers.CharField(
+        required=False, max_length=40,
+        help_text='A decimal string greater than zero with no more decimals than the currency has minor units, '
+                  'e.g. "125.00" EUR, "1500" JPY, "12.125" KWD. Required for CREATE and REFUND.',
+    )
+    currency = serializers.CharField(
+        required=False, min_length=3, max_length=3,
+        help_text="ISO 4217 code of a currency with minor units, e.g. EUR. Required for CREATE; a REFUND's "
+                  "defaults to the payment's.",
+    )
     description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION_LENGTH, default="")
-    correlation_id = serializers.CharField(required=False, max_length=200)
+    correlation_id = serializers.CharField(required=False, max_length=200, trim_whitespace=False,
+                                           help_text="Ties events of one business process together, e.g. order-7731.")
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and isinstance(data.get("amount"), (int, Decimal)) and not isinstance(data.get("amount"), bool):
@@ -117,8 +127,9 @@ class PaymentStateSerializer(serializers.Serializer):
 
 
 class StateQuerySerializer(serializers.Serializer):
-    version = serializers.IntegerField(required=False, min_value=1)
-    at = serializers.DateTimeField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
+                                       help_text="A version of the payment, 1 to its latest.")
+    at = serializers.DateTimeField(required=False, help_text="ISO 8601; naive times are UTC. Not with version.")
 
     def validate(self, attrs):
         if "version" in attrs and "at" in attrs:

@@ -3,16 +3,17 @@
 from django.conf import settings
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from temporalio.service import RPCError
 
 from eventstore.api.errors import ErrorSerializer, ServiceUnavailable
+from eventstore.api.pagination import TimeKeyPagination
+from eventstore.api.queries import NO_NUL_PATTERN
 from eventstore.temporal import TemporalUnavailable
 from payments import selectors
 from payments.api.filters import PaymentSummaryFilter
@@ -28,10 +29,31 @@ from payments.client import CommandNotFinished, IdempotencyKeyReused, InvalidIde
 from payments.messages import PaymentCommandRequest
 
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False, pattern=r"^[!-~]{1,200}$",
     description="Repeat a request safely: the same key with the same body answers the first result (200); "
-                "with another body, 409.",
+                "with another body, 409. 1 to 200 printable characters, e.g. order-7731.",
 )
+
+
+_EXAMPLE_ID = "payment-0193b2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b"
+COMMAND_EXAMPLES = [
+    OpenApiExample("CREATE, the server choosing the payment id (recommended)", request_only=True, value={
+        "type": "CREATE", "organization_id": "org-456", "amount": "125.00", "currency": "EUR",
+        "description": "Invoice 2026-0117"}),
+    OpenApiExample("CREATE with an id of your own", request_only=True, value={
+        "type": "CREATE", "payment_id": "payment-inv-2026-0118", "organization_id": "org-456", "amount": "1500",
+        "currency": "JPY", "description": "Invoice 2026-0118"}),
+    OpenApiExample("REFUND part of a payment", request_only=True, value={
+        "type": "REFUND", "payment_id": _EXAMPLE_ID, "organization_id": "org-456", "amount": "25.00",
+        "currency": "EUR", "description": "Damaged item"}),
+    OpenApiExample("CANCEL a payment", request_only=True, value={
+        "type": "CANCEL", "payment_id": _EXAMPLE_ID, "organization_id": "org-456", "description": "Duplicate order"}),
+    OpenApiExample("Accepted", response_only=True, status_codes=["201", "200"], value={
+        "success": True, "message": f"Payment {_EXAMPLE_ID} processed: 125.00 EUR.", "payment_id": _EXAMPLE_ID,
+        "version": 1, "event_ids": ["0193b2c4-5d70-7c1e-8e2f-3a4b5c6d7e8f"],
+        "workflow_id": "payment-command:org-456:order-7731", "correlation_id": "order-7731",
+        "status": "PROCESSED", "replayed": False}),
+]
 
 
 class Conflict(APIException):
@@ -68,7 +90,7 @@ class PaymentCommandView(APIView):
     throttle_scope = "commands"
 
     @extend_schema(
-        request=PaymentCommandSerializer, parameters=[IDEMPOTENCY_KEY],
+        request=PaymentCommandSerializer, parameters=[IDEMPOTENCY_KEY], examples=COMMAND_EXAMPLES,
         responses={
             201: OpenApiResponse(PaymentCommandResultSerializer, "Accepted: events were written."),
             200: OpenApiResponse(PaymentCommandResultSerializer, "A replay of an earlier request with this key."),
@@ -128,11 +150,9 @@ class PaymentCommandView(APIView):
         )
 
 
-class PaymentPagination(CursorPagination):
-    ordering = ("-created_at", "payment_id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
+class PaymentPagination(TimeKeyPagination):
+    time_field = "created_at"
+    key_field = "payment_id"
 
 
 class VisiblePaymentMixin:
@@ -146,7 +166,21 @@ class VisiblePaymentMixin:
         return payment
 
 
-@extend_schema(summary="Payments (read model), filterable")
+AMOUNT_BOUND_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,3})?$"
+
+
+@extend_schema(
+    summary="Payments (read model), filterable, newest first",
+    parameters=[
+        *(OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, pattern=AMOUNT_BOUND_PATTERN,
+                           description=f"{bound} amount, a decimal such as 125.00 (in the payment's currency).")
+          for name, bound in (("min_amount", "Smallest"), ("max_amount", "Largest"))),
+        *(OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, pattern=NO_NUL_PATTERN,
+                           description=description)
+          for name, description in (("currency", "ISO 4217 code, e.g. EUR; any case."),
+                                    ("organization_id", "e.g. org-456"), ("user_id", "e.g. alice"))),
+    ],
+)
 class PaymentListView(VisiblePaymentMixin, generics.ListAPIView):
     serializer_class = PaymentSummarySerializer
     pagination_class = PaymentPagination
@@ -172,13 +206,26 @@ class PaymentHistoryView(VisiblePaymentMixin, APIView):
 
 
 class PaymentStateView(VisiblePaymentMixin, APIView):
-    @extend_schema(parameters=[StateQuerySerializer], responses=PaymentStateSerializer,
-                   summary="The payment as it was at a version or a time (rebuilt from events)")
+    @extend_schema(
+        parameters=[StateQuerySerializer],
+        responses={
+            200: PaymentStateSerializer,
+            404: OpenApiResponse(ErrorSerializer, "No such payment (or not visible to this caller); a time before "
+                                                  "the payment was created; or a version after its latest, which "
+                                                  "the message names."),
+        },
+        summary="The payment as it was at a version or a time (rebuilt from events)",
+    )
     def get(self, request, payment_id):
         payment = self.get_payment()
         query = StateQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        state = selectors.payment_state_as_of(payment.payment_id, **query.validated_data)
+        version, at = query.validated_data.get("version"), query.validated_data.get("at")
+        state = selectors.payment_state_as_of(payment.payment_id, version=version, at=at)
         if state is None:
-            raise Http404("The payment did not exist yet at that point.")
+            when = at.isoformat() if at is not None else "that point"
+            raise NotFound(f"Payment {payment.payment_id} did not exist yet at {when}: it was created at "
+                           f"{payment.created_at.isoformat()}.")
+        if version is not None and state.version < version:
+            raise NotFound(f"Payment {payment.payment_id} has no version {version}; its latest version is {state.version}.")
         return Response(PaymentStateSerializer(state).data)

@@ -2,10 +2,13 @@
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from eventstore.models import Event
+from payments.models import PaymentSummary
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -199,6 +202,57 @@ def test_time_travel_by_version_and_time(clients):
     assert clients.acme.get("/api/payments/payment-tt/state/", {"version": "x"}).status_code == 400
     assert clients.acme.get("/api/payments/payment-tt/state/", {"at": "2000-01-01T00:00:00Z"}).status_code == 404
     assert clients.acme.get("/api/payments/payment-tt/state/", {"version": 1, "at": first["as_of"]}).status_code == 400
+
+
+def test_time_travel_outside_the_payments_life_says_why(clients):
+    create(clients.acme, "payment-tt2", amount="10.00")
+    created = clients.acme.get("/api/payments/payment-tt2/").json()["created_at"]
+
+    before = clients.acme.get("/api/payments/payment-tt2/state/", {"at": "2000-01-01T00:00:00Z"})
+    beyond = clients.acme.get("/api/payments/payment-tt2/state/", {"version": 99})
+
+    assert before.status_code == beyond.status_code == 404
+    assert before.json()["error"]["message"] == (
+        f"Payment payment-tt2 did not exist yet at 2000-01-01T00:00:00+00:00: it was created at "
+        f"{datetime.fromisoformat(created).isoformat()}.")
+    assert beyond.json()["error"]["message"] == "Payment payment-tt2 has no version 99; its latest version is 1."
+
+
+def summaries(count: int, organization="org-acme"):
+    """Payment summaries straight into the read model, created a second apart, newest first."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = [PaymentSummary(payment_id=f"payment-page-{index:02d}", organization_id=organization, user_id="alice",
+                           amount=Decimal("10.00"), currency="EUR", status="PROCESSED",
+                           created_at=start + timedelta(seconds=index // 2), updated_at=start, version=1,
+                           last_position=index + 1)
+            for index in range(count)]
+    PaymentSummary.objects.bulk_create(rows)
+    return sorted(rows, key=lambda row: (-row.created_at.timestamp(), row.payment_id))
+
+
+@pytest.mark.parametrize("path", ["/api/payments/", "/api/events/"])
+@pytest.mark.parametrize("params, field", [
+    ({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"limit": "ten"}, "limit"),
+    ({"cursor": "garbage!"}, "cursor"), ({"cursor": "cD0x"}, "cursor"),
+])
+def test_lists_refuse_a_limit_out_of_range_or_a_cursor_they_did_not_give(clients, path, params, field):
+    response = clients.acme.get(path, params)
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["error"]["fields"]
+
+
+def test_payments_page_with_limit_and_cursor_like_every_list(clients):
+    expected = [row.payment_id for row in summaries(7)]
+    seen, url, pages = [], "/api/payments/?limit=3", 0
+    while url:
+        page = clients.acme.get(url).json()
+        assert set(page) == {"results", "next"}
+        seen += [payment["payment_id"] for payment in page["results"]]
+        url, pages = page["next"], pages + 1
+    assert seen == expected and pages == 3
+    assert clients.acme.get("/api/payments/", {"page_size": 2}).json()["next"] is None  # not this API's word
+    past_the_end = clients.acme.get("/api/payments/", {"cursor": "t0.payment-zzz"})
+    assert past_the_end.status_code == 200 and past_the_end.json() == {"results": [], "next": None}
 
 
 def test_commands_are_throttled(clients, settings):

@@ -1,0 +1,31 @@
+"""Every path under /api/ that names no endpoint answers in the API's error format, for any method.
+
+Without it Django would answer an HTML page, or redirect a path missing its trailing slash (which
+loses a POST body). The answer names the endpoint a missing slash was meant for.
+"""
+
+from django.urls import Resolver404, resolve
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+
+@extend_schema(exclude=True)
+class UnknownEndpointView(APIView):
+    permission_classes = [AllowAny]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise NotFound(_message(request.path))
+
+
+def _message(path: str) -> str:
+    if not path.endswith("/"):
+        try:
+            match = resolve(path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func.view_class is not UnknownEndpointView:
+            return f"No endpoint at {path}; did you mean {path}/? API paths end with a slash."
+    return f"No endpoint at {path}; the endpoints are listed at /api/schema/."
