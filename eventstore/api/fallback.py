@@ -17,15 +17,16 @@ class UnknownEndpointView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        raise NotFound(_message(request.path))
+        raise NotFound(_message(request))
 
 
-def _message(path: str) -> str:
+def _message(request) -> str:
+    path = request.path
     if not path.endswith("/"):
         try:
-            match = resolve(path + "/")
+            match = resolve(request.path_info + "/")
         except Resolver404:
             match = None
-        if match is not None and match.func.view_class is not UnknownEndpointView:
+        if match is not None and getattr(match.func, "view_class", None) is not UnknownEndpointView:
             return f"No endpoint at {path}; did you mean {path}/? API paths end with a slash."
     return f"No endpoint at {path}; the endpoints are listed at /api/schema/."

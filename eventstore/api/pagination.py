@@ -54,8 +54,10 @@ def position_of(cursor: str | None) -> int:
 
 
 # Places in newest-first order with a tie-breaking key (e.g. payments): "t", the time in microseconds
-# since 1970 in hex, ".", the key.
-TIME_KEY_CURSOR_PATTERN = r"^t[0-9a-f]{1,15}\.[A-Za-z0-9._:@-]{1,120}$"
+# since 1970 in hex, ".", the key's UTF-8 in hex (any key: ids are not all of one alphabet).
+MAX_KEY_BYTES = 480  # 120 characters (the longest payment id) of up to 4 bytes each
+TIME_KEY_CURSOR_PATTERN = rf"^t[0-9a-f]{{1,15}}\.([0-9a-f]{{2}}){{1,{MAX_KEY_BYTES}}}$"
+TIME_KEY_CURSOR_LENGTH = 1 + 15 + 1 + 2 * MAX_KEY_BYTES
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST_MICROSECONDS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 
@@ -67,14 +69,16 @@ class TimeKeyPlace:
 
 
 def time_key_cursor(time: datetime, key: str) -> str:
-    return f"t{(time - _EPOCH) // timedelta(microseconds=1):x}.{key}"
+    return f"t{(time - _EPOCH) // timedelta(microseconds=1):x}.{key.encode()[:MAX_KEY_BYTES].hex()}"
 
 
 def time_key_place(cursor: str) -> TimeKeyPlace:
     """The place a validated cursor names. A time after the last one Python can hold sorts after
-    every row, exactly as that last time does."""
+    every row, exactly as that last time does; bytes that are no UTF-8 (or a NUL, which no text
+    holds) still name a place in the key order."""
     micros, key = cursor[1:].split(".", 1)
-    return TimeKeyPlace(_EPOCH + timedelta(microseconds=min(int(micros, 16), _LATEST_MICROSECONDS)), key)
+    text = bytes.fromhex(key).decode(errors="replace").replace("\x00", "\ufffd")
+    return TimeKeyPlace(_EPOCH + timedelta(microseconds=min(int(micros, 16), _LATEST_MICROSECONDS)), text)
 
 
 def next_link(request, cursor: str | None) -> str | None:
@@ -88,7 +92,7 @@ def next_link(request, cursor: str | None) -> str | None:
 
 class _TimeKeyQuery(serializers.Serializer):
     limit = limit_field()
-    cursor = _cursor_field(TIME_KEY_CURSOR_PATTERN, 140)
+    cursor = _cursor_field(TIME_KEY_CURSOR_PATTERN, TIME_KEY_CURSOR_LENGTH)
 
 
 class TimeKeyPagination(BasePagination):
@@ -133,5 +137,5 @@ class TimeKeyPagination(BasePagination):
             {"name": "limit", "in": "query", "required": False, "description": LIMIT_HELP,
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
             {"name": "cursor", "in": "query", "required": False, "description": CURSOR_HELP,
-             "schema": {"type": "string", "pattern": TIME_KEY_CURSOR_PATTERN, "maxLength": 140}},
+             "schema": {"type": "string", "pattern": TIME_KEY_CURSOR_PATTERN, "maxLength": TIME_KEY_CURSOR_LENGTH}},
         ]

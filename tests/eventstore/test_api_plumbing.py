@@ -70,8 +70,9 @@ def test_cursors_of_the_stated_format_name_a_place_and_round_trip():
     moment = datetime(2026, 11, 26, 15, 8, 22, 123456, tzinfo=UTC)
     place = pagination.time_key_place(pagination.time_key_cursor(moment, "payment-a:b@c.d_e"))
     assert (place.time, place.key) == (moment, "payment-a:b@c.d_e")
-    latest = pagination.time_key_place("t" + "f" * 15 + ".x")  # past the last datetime: still a place
-    assert latest.time == datetime.max.replace(tzinfo=UTC)
+    latest = pagination.time_key_place("t" + "f" * 15 + ".78")  # past the last datetime: still a place
+    assert (latest.time, latest.key) == (datetime.max.replace(tzinfo=UTC), "x")
+    assert pagination.time_key_place("t0.ff00").key == "\ufffd\ufffd"  # no UTF-8, a NUL: still a place
 
 
 def test_the_schema_states_the_limits_the_server_enforces(client):
