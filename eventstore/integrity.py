@@ -2,11 +2,11 @@
 
 `verify_event_chain` re-checks every stream's SHA-256 chain, the recorded heads and the seals, and
 that each stream's positions and times go forward with its versions, from positions the sequence
-handed out. The scan walks events in (stream id, version) order through a server-side cursor, so memory stays
-constant whatever the store's size, inside one read-only REPEATABLE READ transaction, so appends
-made meanwhile cannot look like tampering. A clean scan records a new seal (see `Seal`), and every
-scan a verification record, through the SECURITY DEFINER functions of migration 0012: the database,
-not this code, stamps their times and chains the seals.
+handed out. The scan walks events in (stream id, version) order through a server-side cursor, so
+memory stays constant whatever the store's size, inside one read-only REPEATABLE READ transaction,
+so appends made meanwhile cannot look like tampering. A clean scan records a new seal (see `Seal`),
+and every scan a verification record, through the SECURITY DEFINER functions of migration 0012:
+the database, not this code, stamps their times and chains the seals.
 
 The `check_*` functions are what an operator runs after an incident (`manage.py check_consistency`,
 which adds each app's own checks): contiguous versions, the chain, projections caught up.

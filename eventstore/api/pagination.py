@@ -54,11 +54,11 @@ def position_of(cursor: str | None) -> int:
 
 
 # Places in newest-first order with a tie-breaking key (e.g. payments): "t", the time in microseconds
-# since 1970 in hex, ".", the key's UTF-8 in hex (any key: ids are not all of one alphabet).
+# since the year 1 in hex, ".", the key's UTF-8 in hex (any key: ids are not all of one alphabet).
 MAX_KEY_BYTES = 480  # 120 characters (the longest payment id) of up to 4 bytes each
 TIME_KEY_CURSOR_PATTERN = rf"^t[0-9a-f]{{1,15}}\.([0-9a-f]{{2}}){{1,{MAX_KEY_BYTES}}}$"
 TIME_KEY_CURSOR_LENGTH = 1 + 15 + 1 + 2 * MAX_KEY_BYTES
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 _LATEST_MICROSECONDS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 
 
@@ -104,7 +104,7 @@ class TimeKeyPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         query = _TimeKeyQuery(data=request.query_params)
         if not query.is_valid():
-            raise ValidationError({name: query.errors[name] for name in query.errors})
+            raise ValidationError(query.errors)
         limit, cursor = query.validated_data["limit"], query.validated_data.get("cursor")
         queryset = queryset.order_by(f"-{self.time_field}", self.key_field)
         if cursor:
