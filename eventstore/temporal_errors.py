@@ -65,8 +65,13 @@ def workflow_failure(error: ActivityError) -> ApplicationError:
 def caused_by(error: BaseException | None, type_name: str) -> bool:
     """Whether an ApplicationError of `type_name` is anywhere down the chain of causes (local and
     remote activity failures wrap the activity's error differently)."""
+    return cause_of(error, type_name) is not None
+
+
+def cause_of(error: BaseException | None, type_name: str) -> ApplicationError | None:
+    """The ApplicationError of `type_name` down the chain of causes, if there is one."""
     while error is not None:
         if isinstance(error, ApplicationError) and error.type == type_name:
-            return True
+            return error
         error = getattr(error, "cause", None)
-    return False
+    return None

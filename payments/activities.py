@@ -15,17 +15,36 @@ from eventstore.temporal import django_activity
 from eventstore.temporal_errors import errors_are_final, parse_instant
 from payments import selectors
 from payments.domain import CommandRejected
-from payments.messages import LOAD_PAYMENT, QUERY_HISTORY, HistoryAnswer, HistoryQuery, LoadedPayment, LoadPaymentRequest
+from payments.messages import (
+    LOAD_PAYMENT,
+    PAYMENT_UNREADABLE,
+    QUERY_HISTORY,
+    HistoryAnswer,
+    HistoryQuery,
+    LoadedPayment,
+    LoadPaymentRequest,
+)
 
 INVALID_QUERY = "InvalidQuery"
+# What folding an event the payment rules cannot apply raises (missing or malformed fields).
+UNFOLDABLE = (KeyError, TypeError, ValueError, ArithmeticError, CommandRejected)
 
 
 @activity.defn(name=LOAD_PAYMENT)
 @django_activity
 def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
-    payment = selectors.load_payment(request.payment_id)
-    applied = selectors.events_of_command(request.payment_id, request.command_id) if payment.exists else []
-    state_after = selectors.load_payment(request.payment_id, version=applied[-1].version) if applied else None
+    """The payment now, and this command's own events if an earlier run appended them. A history the
+    rules cannot fold fails at once (retrying cannot fix it), naming the payment's organization so
+    that the workflow tells nobody else anything of it."""
+    try:
+        payment = selectors.load_payment(request.payment_id)
+        applied = selectors.events_of_command(request.payment_id, request.command_id) if payment.exists else []
+        state_after = selectors.load_payment(request.payment_id, version=applied[-1].version) if applied else None
+    except UNFOLDABLE as error:
+        raise ApplicationError(
+            f"The history of {request.payment_id} cannot be folded ({type(error).__name__}: {error}).",
+            selectors.payment_owner(request.payment_id), type=PAYMENT_UNREADABLE, non_retryable=True,
+        ) from error
     return LoadedPayment(
         state=payment.to_snapshot(),
         applied=[to_message(event) for event in applied],

@@ -67,6 +67,28 @@ class PaymentIdTaken(CommandRejected):
         )
 
 
+class PaymentUnreadable(CommandRejected):
+    """The payment's history holds an event its rules cannot apply (one stored behind the checks):
+    it takes no command until an operator repairs it. Told only to its own organization."""
+
+    code = "payment_unreadable"
+
+    def __init__(self, payment_id: str):
+        super().__init__(
+            f"Payment {payment_id} takes no commands: an event in its history cannot be applied by the "
+            "payment rules, and an operator has to repair it. Nothing was written."
+        )
+
+
+def refusal_of_unreadable(command: "PaymentCommand", owner_organization_id: str) -> CommandRejected:
+    """What a command on a payment whose history cannot be folded is told: as much as it may know."""
+    if command.type == CommandType.CREATE:
+        return PaymentIdTaken(command.payment_id)
+    if owner_organization_id != command.organization_id:
+        return PaymentNotFound(command.payment_id)
+    return PaymentUnreadable(command.payment_id)
+
+
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}")
 STREAM_PREFIX = "payment-"
 

@@ -18,6 +18,7 @@ from payments.domain import CommandRejected, canonical_payment_id
 
 LOAD_PAYMENT = "payments.load_payment"  # activities.load_payment
 QUERY_HISTORY = "payments.query_history"  # activities.query_history
+PAYMENT_UNREADABLE = "PaymentUnreadable"  # the error type load_payment fails with; details: the owner's id
 
 
 @dataclass

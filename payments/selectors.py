@@ -30,6 +30,15 @@ def load_payment(
     return aggregate.fold((event.event_type, event.data) for event in events)
 
 
+def payment_owner(payment_id: str) -> str:
+    """The organization that created the payment, read from its first event ("" if none says)."""
+    first = next(store.read_stream(canonical_payment_id(payment_id), to_version=1), None)
+    if first is None:
+        return ""
+    owner = first.data.get("organization_id") or first.metadata.get("organization_id") or ""
+    return owner if isinstance(owner, str) else ""
+
+
 def payment_history(payment_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
     """A payment's events in version order, after `after_version`."""
     return store.read_stream(canonical_payment_id(payment_id), from_version=after_version + 1)

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         PromptProjectionsOutcome,
         PromptProjectionsRequest,
     )
-    from eventstore.temporal_errors import caused_by, workflow_failure
+    from eventstore.temporal_errors import cause_of, caused_by, workflow_failure
     from payments.domain import (
         AGGREGATE_TYPE,
         SCHEMA_VERSION,
@@ -40,10 +40,12 @@ with workflow.unsafe.imports_passed_through():
         PaymentIdTaken,
         PaymentNotFound,
         canonical_payment_id,
+        refusal_of_unreadable,
         time_ordered_payment_id,
     )
     from payments.messages import (
         LOAD_PAYMENT,
+        PAYMENT_UNREADABLE,
         QUERY_HISTORY,
         HistoryAnswer,
         HistoryQuery,
@@ -92,10 +94,17 @@ class PaymentEventSourcingWorkflow:
 
     async def _attempt(self, command: PaymentCommand, command_id: str) -> PaymentCommandResult | None:
         """Decide and append once; None when another writer got there first."""
-        loaded = await workflow.execute_local_activity(
-            LOAD_PAYMENT, LoadPaymentRequest(command.payment_id, command_id),
-            result_type=LoadedPayment, **ACTIVITY_OPTIONS,
-        )
+        try:
+            loaded = await workflow.execute_local_activity(
+                LOAD_PAYMENT, LoadPaymentRequest(command.payment_id, command_id),
+                result_type=LoadedPayment, **ACTIVITY_OPTIONS,
+            )
+        except (ActivityError, ApplicationError) as error:
+            unreadable = cause_of(error, PAYMENT_UNREADABLE)
+            if unreadable is None:
+                raise
+            owner = unreadable.details[0] if unreadable.details else ""
+            return self._refuse(refusal_of_unreadable(command, str(owner)))
         if loaded.applied:
             return self._already_applied(command, loaded)
         aggregate = PaymentAggregate.from_snapshot(loaded.state)

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
+from eventstore.encoding import canonical_json
 from payments import consistency
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest, PaymentCommandResult
@@ -208,3 +209,20 @@ def assert_summaries_match_a_fold_of_the_events():
         assert check.ok, check.problems
 
     return assert_summaries_match_a_fold_of_the_events
+
+
+@pytest.fixture
+def insert_unchecked(plain_connection):
+    """Appends one event as the database superuser through `eventstore_append`, skipping the checks
+    of `append_events` (JSON limits, declared schemas)."""
+
+    def insert_unchecked(stream_id: str, event_type: str, data: dict, aggregate_type: str = "Payment") -> int:
+        with plain_connection() as superuser:
+            status, _, positions, *_ = superuser.execute(
+                "SELECT * FROM eventstore_append(%s, %s, -1, %s, %s, %s, %s)",
+                [stream_id, aggregate_type, [uuid.uuid4()], [event_type], [canonical_json(data)], [canonical_json({})]],
+            ).fetchone()
+        assert status == "ok"
+        return positions[0]
+
+    return insert_unchecked

@@ -82,7 +82,14 @@ class PaymentIdTaken(CommandRefused):
     default_code = "payment_id_taken"
 
 
-REFUSALS = {refusal.default_code: refusal for refusal in (CommandRefused, PaymentNotFound, PaymentIdTaken)}
+class PaymentUnreadable(CommandRefused):
+    """The caller's payment holds an event its rules cannot apply: it takes no command until repaired."""
+
+    default_code = "payment_unreadable"
+
+
+REFUSALS = {refusal.default_code: refusal
+            for refusal in (CommandRefused, PaymentNotFound, PaymentIdTaken, PaymentUnreadable)}
 
 
 class PaymentCommandView(APIView):

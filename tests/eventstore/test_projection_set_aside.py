@@ -4,7 +4,6 @@ event is inserted as a superuser through the append function itself, with the st
 since the store refuses such an event."""
 
 import io
-import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,7 +11,6 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
-from eventstore.encoding import canonical_json
 from eventstore.events import ANY, NewEvent
 from eventstore.models import Event, ProjectionCheckpoint, ProjectionError, SetAsideEvent
 from eventstore.projection_rebuild import rebuild
@@ -25,23 +23,6 @@ from tests.eventstore.helpers import payment_data
 pytestmark = pytest.mark.django_db(transaction=True)
 
 POISON = {"amount": "1"}  # the issue's event: no organization, no currency
-
-
-@pytest.fixture
-def insert_unchecked(plain_connection):
-    """Appends one event as the database superuser through `eventstore_append`, skipping the checks
-    of `append_events` (JSON limits, declared schemas)."""
-
-    def insert_unchecked(stream_id: str, event_type: str, data: dict, aggregate_type: str = "Payment") -> int:
-        with plain_connection() as superuser:
-            status, _, positions, *_ = superuser.execute(
-                "SELECT * FROM eventstore_append(%s, %s, -1, %s, %s, %s, %s)",
-                [stream_id, aggregate_type, [uuid.uuid4()], [event_type], [canonical_json(data)], [canonical_json({})]],
-            ).fetchone()
-        assert status == "ok"
-        return positions[0]
-
-    return insert_unchecked
 
 
 def create(payment_id: str, amount: str = "10.00") -> None:

@@ -304,3 +304,30 @@ def test_the_history_workflow_answers_a_plain_client_and_refuses_a_malformed_que
     assert [event["event_id"] for event in answer["events"]] == created.event_ids
     assert raised.value.cause.type == "InvalidInput"
     assert raised.value.cause.message.startswith("Input field 'since' must be an ISO 8601 date and time")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_command_on_a_payment_whose_history_cannot_be_folded_is_refused_at_once(
+    temporal, run_command, command_request, insert_unchecked
+):
+    """An event stored behind the checks breaks the payment's fold: its own organization is told the
+    payment takes no command, any other is told what it would be told of a missing payment, and a
+    CREATE of the id is told it is taken. None of them waits on retries; nothing is written."""
+    created = run_command(command_request("CREATE", payment_id="payment-poisoned-1", organization_id="org-456"))
+    assert created.success
+    insert_unchecked("payment-poisoned-1", "PaymentProcessed", {"amount": "1"})  # the issue's poison event
+
+    own = run_command(command_request("REFUND", payment_id="payment-poisoned-1", amount="1.00"), timeout=20)
+    other = run_command(command_request("REFUND", payment_id="payment-poisoned-1", amount="1.00",
+                                        organization_id="org-other"), timeout=20)
+    missing = run_command(command_request("REFUND", payment_id="payment-never-was", amount="1.00",
+                                          organization_id="org-other"), timeout=20)
+    taken = run_command(command_request("CREATE", payment_id="payment-poisoned-1", organization_id="org-other"),
+                        timeout=20)
+
+    assert (own.success, own.code) == (False, "payment_unreadable")
+    assert "cannot be applied" in own.message
+    assert (other.success, other.code, other.version, other.status) == (False, "payment_not_found", 0, "")
+    assert other.message == missing.message.replace("payment-never-was", "payment-poisoned-1")
+    assert (taken.success, taken.code) == (False, "payment_id_taken")
+    assert Event.objects.filter(stream_id="payment-poisoned-1").count() == 2
