@@ -1,5 +1,8 @@
 """Event search and correlation timelines over the store, scoped to the caller's organizations
-(tenancy lives in this app)."""
+(tenancy lives in this app). Every list of events pages the same way: `limit` and an opaque `cursor`,
+answered as {"results": [...], "next": URL or null}."""
+
+from itertools import chain, islice
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -27,6 +30,26 @@ class EventSearchQuery(TimeRangeQuery):
     currency = TextFilter(max_length=3, help_text="ISO 4217 code, e.g. EUR; any case.")
     cursor = position_cursor_field()
     limit = limit_field()
+
+
+class EventPageQuery(serializers.Serializer):
+    cursor = position_cursor_field()
+    limit = limit_field()
+
+
+def event_page(request, events, limit: int, place_of) -> Response:
+    """One page of `events` (an iterator in list order) after the caller's cursor: `limit` of them
+    and the link to the next page, whose cursor is `place_of` the last event shown."""
+    taken = list(islice(events, limit + 1))
+    shown = taken[:limit]
+    cursor = position_cursor(place_of(shown[-1])) if len(taken) > limit else None
+    return Response({"results": EventSerializer(shown, many=True).data, "next": next_link(request, cursor)})
+
+
+def page_query(request) -> dict:
+    query = EventPageQuery(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
 
 
 EventPageSerializer = inline_serializer("EventPage", {
@@ -57,12 +80,17 @@ class EventSearchView(APIView):
 
 
 class TimelineView(APIView):
-    @extend_schema(responses=EventSerializer(many=True),
-                   summary="Every event sharing a correlation id, across payments, in order")
+    @extend_schema(parameters=[EventPageQuery], responses=EventPageSerializer,
+                   summary="Every event sharing a correlation id, across payments, in order; cursor-paginated")
     def get(self, request, correlation_id):
+        params = page_query(request)
         visible = visible_organizations(request.user)
-        events = [event for event in selectors.events_by_correlation(correlation_id)
-                  if visible is None or event.metadata.get("organization_id") in visible]
-        if not events:
+        events = (event for event in selectors.events_by_correlation(correlation_id,
+                                                                      after_position=position_of(params.get("cursor")))
+                  if visible is None or event.metadata.get("organization_id") in visible)
+        first = next(events, None)
+        if first is None and not params.get("cursor"):
             raise Http404
-        return Response(EventSerializer(events, many=True).data)
+        remaining = events if first is None else chain([first], events)
+        return event_page(request, remaining, params["limit"], lambda event: event.position)
+

@@ -12,13 +12,13 @@ from rest_framework.views import APIView
 from temporalio.service import RPCError
 
 from eventstore.api.errors import ErrorSerializer, ServiceUnavailable
-from eventstore.api.pagination import TimeKeyPagination
+from eventstore.api.pagination import TimeKeyPagination, position_of
 from eventstore.api.queries import NO_NUL_PATTERN
 from eventstore.temporal import TemporalUnavailable
 from payments import selectors
+from payments.api.event_views import EventPageQuery, EventPageSerializer, event_page, page_query
 from payments.api.filters import PaymentSummaryFilter
 from payments.api.serializers import (
-    EventSerializer,
     PaymentCommandResultSerializer,
     PaymentCommandSerializer,
     PaymentStateSerializer,
@@ -95,6 +95,12 @@ REFUSALS = {refusal.default_code: refusal
 class PaymentCommandView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "commands"
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        """`payments/commands/` read with GET is the payment whose id is "commands" (`payments/{id}/`),
+        which this route shadows."""
+        return PaymentDetailView.as_view()(request._request, payment_id="commands")
 
     @extend_schema(
         request=PaymentCommandSerializer, parameters=[IDEMPOTENCY_KEY], examples=COMMAND_EXAMPLES,
@@ -206,10 +212,13 @@ class PaymentDetailView(VisiblePaymentMixin, generics.RetrieveAPIView):
 
 
 class PaymentHistoryView(VisiblePaymentMixin, APIView):
-    @extend_schema(responses=EventSerializer(many=True), summary="A payment's events in version order")
+    @extend_schema(parameters=[EventPageQuery], responses=EventPageSerializer,
+                   summary="A payment's events in version order; cursor-paginated")
     def get(self, request, payment_id):
         payment = self.get_payment()
-        return Response(EventSerializer(selectors.payment_history(payment.payment_id), many=True).data)
+        params = page_query(request)
+        events = selectors.payment_history(payment.payment_id, after_version=position_of(params.get("cursor")))
+        return event_page(request, events, params["limit"], lambda event: event.version)  # the cursor counts versions
 
 
 class PaymentStateView(VisiblePaymentMixin, APIView):

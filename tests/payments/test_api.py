@@ -38,13 +38,13 @@ def test_create_then_read_it_back_everywhere(clients):
 
     detail = clients.acme.get("/api/payments/payment-api-1/").json()
     assert (detail["amount"], detail["currency"], detail["status"], detail["user_id"]) == ("100.00", "EUR", "PROCESSED", "alice")
-    history = clients.acme.get("/api/payments/payment-api-1/history/").json()
+    history = clients.acme.get("/api/payments/payment-api-1/history/").json()["results"]
     assert [(e["event_type"], e["version"]) for e in history] == [("PaymentProcessed", 1)]
     assert set(history[0]) >= {"event_id", "event_type", "version", "timestamp", "data", "metadata"}
     listed = clients.acme.get("/api/payments/", {"status": "PROCESSED", "currency": "eur"}).json()
     assert [p["payment_id"] for p in listed["results"]] == ["payment-api-1"]
     timeline = clients.acme.get("/api/timelines/order-api-1/").json()
-    assert [e["event_id"] for e in timeline] == result["event_ids"]
+    assert [e["event_id"] for e in timeline["results"]] == result["event_ids"] and timeline["next"] is None
 
 
 def test_idempotency_key_replays_and_refuses_another_body(clients):
@@ -256,18 +256,19 @@ def test_payments_page_with_limit_and_cursor_like_every_list(clients):
 
 
 def test_commands_are_throttled(clients, settings):
-    from rest_framework.settings import api_settings
-
     from django.core.cache import cache
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import ScopedRateThrottle
+
     cache.clear()
     rates = {**api_settings.DEFAULT_THROTTLE_RATES, "commands": "2/min"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    from rest_framework.throttling import ScopedRateThrottle
+    original = ScopedRateThrottle.THROTTLE_RATES  # read at import: put back what was there, not the override
     ScopedRateThrottle.THROTTLE_RATES = rates
     try:
         statuses = [create(clients.acme).status_code for _ in range(3)]
     finally:
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        ScopedRateThrottle.THROTTLE_RATES = original
     assert statuses == [201, 201, 429]
 
 
@@ -279,3 +280,29 @@ def test_the_same_key_with_either_form_of_a_payment_id_is_a_replay(clients):
 
     assert (first.status_code, again.status_code) == (201, 200), again.json()
     assert again.json()["replayed"] and again.json()["payment_id"] == first.json()["payment_id"] == f"payment-{short}"
+
+
+def test_history_and_timeline_page_with_limit_and_cursor_like_every_list(clients):
+    """The same vocabulary as every other list: `limit`, an opaque `cursor`, and a `next` link that
+    walks the whole list once; a cursor the API did not give out is refused."""
+    for step, (kind, amount) in enumerate([("CREATE", "100.00"), ("REFUND", "1.00"), ("REFUND", "2.00")]):
+        answer = clients.acme.post("/api/payments/commands/", {
+            "type": kind, "payment_id": "payment-paged-1", "organization_id": "org-acme", "amount": amount,
+            "currency": "EUR", "correlation_id": "order-paged-1"}, format="json", HTTP_IDEMPOTENCY_KEY=f"paged-{step}")
+        assert answer.status_code == 201, answer.json()
+    for path, key in (("/api/payments/payment-paged-1/history/", "version"), ("/api/timelines/order-paged-1/", "version")):
+        seen, url = [], f"{path}?limit=2"
+        while url:
+            page = clients.acme.get(url).json()
+            assert len(page["results"]) <= 2
+            seen += [event[key] for event in page["results"]]
+            url = page["next"]
+        assert seen == [1, 2, 3], path
+        assert clients.acme.get(path, {"limit": 0}).status_code == 400
+        assert clients.acme.get(path, {"cursor": "not-ours"}).status_code == 400
+
+
+def test_reading_payments_commands_is_the_payment_of_that_id_not_a_405(clients):
+    """`payments/{id}/` with the id "commands" lands on the commands route: read, it is that payment."""
+    answer = clients.acme.get("/api/payments/commands/")
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
