@@ -226,3 +226,13 @@ def insert_unchecked(plain_connection):
         return positions[0]
 
     return insert_unchecked
+
+
+@pytest.fixture
+def ledger_key(settings):
+    """A fresh Ed25519 key signs this test's tree heads; returns its raw private key as hex."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate().private_bytes_raw().hex()
+    settings.LEDGER_SIGNING_KEY = key
+    return key

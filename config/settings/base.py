@@ -190,3 +190,10 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 API_COMMAND_TIMEOUT_SECONDS = env.float("API_COMMAND_TIMEOUT_SECONDS", default=20.0)
+
+# Verifiable ledger: the Ed25519 key that signs tree heads (PEM or 64 hex digits, or a file holding
+# it), and how often the worker's Temporal Schedules sign a head and verify the chain (seconds).
+LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", default="")
+LEDGER_SIGNING_KEY_FILE = env("LEDGER_SIGNING_KEY_FILE", default="")
+LEDGER_SIGN_INTERVAL = env.int("LEDGER_SIGN_INTERVAL", default=60)
+VERIFY_INTERVAL = env.int("VERIFY_INTERVAL", default=300)

@@ -1,0 +1,155 @@
+"""The verifiable ledger: every event a leaf of one Merkle tree, in commit order, and signed heads.
+
+`extend_ledger` gives indexes to the events `read_all` has made visible, through
+`eventstore_ledger_extend` (migration 0013), which stores the leaves and perfect subtrees; roots and
+proofs (`eventstore.merkle`) read O(log n) stored nodes. `sign_tree_head` signs the ledger's root at
+its size with the streams' root beside it and records the head through `eventstore_record_tree_head`,
+which checks the root against the stored tree.
+
+`streams_root` is the root of a second tree of the same hashing over every stream's newest entry at
+the head's size, (stream id, version, head hash), sorted by stream id: a leaf's data is the compact,
+key-sorted JSON `{"head_hash":…,"stream_id":…,"version":…}` (UTF-8). A stream's newest events, or a
+whole stream, cannot vanish without changing it.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Iterable, Iterator
+
+from django.db import connection, transaction
+
+from eventstore import merkle
+from eventstore.encoding import canonical_json, timestamp_text
+from eventstore.models import LedgerEntry, TreeHead
+from eventstore.signing import head_message, public_key_hex, signing_key
+
+EXTEND_BATCH = 5000
+
+
+class LedgerError(Exception):
+    """A request the ledger cannot answer (a size beyond it, first > second, an unknown event)."""
+
+
+def extend_ledger(*, batch: int = EXTEND_BATCH) -> int:
+    """Give ledger indexes to every event visible to `read_all` that has none yet; the new size.
+    One transaction per batch, so a large backlog never holds the sequencer's lock for long."""
+    size = ledger_size()
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT eventstore_ledger_extend(%s)", [batch])
+            new_size = cursor.fetchone()[0]
+        if new_size - size < batch:
+            return new_size
+        size = new_size
+
+
+def ledger_size() -> int:
+    last = LedgerEntry.objects.order_by("-ledger_index").values_list("ledger_index", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+def root_at(tree_size: int) -> bytes:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT eventstore_ledger_root(%s)", [tree_size])
+        return bytes(cursor.fetchone()[0])
+
+
+def fetch_nodes(keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    """Stored perfect subtrees, in one query."""
+    if not keys:
+        return {}
+    levels, indexes = zip(*keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT node.level, node.index, node.hash FROM eventstore_ledgernode AS node"
+            " JOIN unnest(%s::smallint[], %s::bigint[]) AS wanted(level, index)"
+            " ON node.level = wanted.level AND node.index = wanted.index",
+            [list(levels), list(indexes)],
+        )
+        return {(level, index): bytes(hash_) for level, index, hash_ in cursor.fetchall()}
+
+
+def inclusion_proofs(indexes: Iterable[int], tree_size: int) -> dict[int, list[bytes]]:
+    """Audit paths (leaf up) of many leaves in a tree of `tree_size`, with one read of the nodes."""
+    ranges = {index: merkle.inclusion_ranges(index, tree_size) for index in indexes}
+    nodes = fetch_nodes(merkle.needed_nodes(r for path in ranges.values() for r in path))
+    return {index: [merkle.range_hash(start, end, nodes) for start, end in path] for index, path in ranges.items()}
+
+
+def consistency_proof(first: int, second: int) -> list[bytes]:
+    return merkle.resolve(merkle.consistency_ranges(first, second), fetch_nodes)
+
+
+# Streams -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StreamEntry:
+    stream_id: str
+    version: int
+    head_hash: str
+
+    def leaf_data(self) -> bytes:
+        return canonical_json({"head_hash": self.head_hash, "stream_id": self.stream_id,
+                               "version": self.version}).encode()
+
+
+def streams_at(tree_size: int) -> Iterator[StreamEntry]:
+    """Each stream's newest event among the first `tree_size` leaves, in stream id order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT ON (event.stream_id) event.stream_id, event.version, event.hash"
+            " FROM eventstore_ledgerentry AS entry JOIN eventstore_event AS event ON event.position = entry.position"
+            " WHERE entry.ledger_index < %s ORDER BY event.stream_id, event.version DESC",
+            [tree_size],
+        )
+        for row in cursor.fetchall():
+            yield StreamEntry(*row)
+
+
+def streams_tree(entries: Iterable[StreamEntry]) -> merkle.MemoryTree:
+    return merkle.MemoryTree([merkle.leaf_hash(entry.leaf_data()) for entry in entries])
+
+
+# Heads ---------------------------------------------------------------------------------------------
+
+def latest_head() -> TreeHead | None:
+    return TreeHead.objects.order_by("-tree_size").first()
+
+
+def head_covering(ledger_index: int) -> TreeHead | None:
+    """The first signed head that includes leaf `ledger_index`."""
+    return TreeHead.objects.filter(tree_size__gt=ledger_index).order_by("tree_size").first()
+
+
+def sign_tree_head() -> TreeHead | None:
+    """Extend the ledger and sign its root at the new size; None when no event is new since the newest
+    head (or another signer recorded a newer head meanwhile)."""
+    key = signing_key()
+    size = extend_ledger()
+    latest = latest_head()
+    if size == 0 or (latest is not None and latest.tree_size >= size):
+        return None
+    timestamp = datetime.now(UTC)
+    root_hash = root_at(size).hex()
+    streams_root = streams_tree(streams_at(size)).root().hex()
+    signature = key.sign(head_message(tree_size=size, timestamp=timestamp, root_hash=root_hash,
+                                      streams_root=streams_root)).hex()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT eventstore_record_tree_head(%s, %s, %s, %s, %s, %s)",
+            [size, timestamp, root_hash, streams_root, signature, public_key_hex(key)],
+        )
+        recorded = cursor.fetchone()[0]
+    return None if recorded is None else TreeHead.objects.get(tree_size=recorded)
+
+
+def head_document(head: TreeHead) -> dict:
+    """A head as the API, the published files and the audit bundle carry it."""
+    return {
+        "tree_size": head.tree_size,
+        "timestamp": timestamp_text(head.timestamp),
+        "root_hash": head.root_hash,
+        "streams_root": head.streams_root,
+        "signature": head.signature,
+        "public_key": head.public_key,
+    }
