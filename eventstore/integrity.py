@@ -29,6 +29,7 @@ from eventstore.encoding import (
     event_hash,
     seal_hash,
 )
+from eventstore import ledger
 from eventstore.models import ChainVerification, Event, Seal, Stream
 from eventstore.projection_lag import wait_until_caught_up
 
@@ -118,10 +119,14 @@ def verify_event_chain(
     max_problems: int = 100,
     seal: bool = True,
     expected_seal: str | None = None,
+    expected_heads: list[dict] | None = None,
 ) -> ChainReport:
     """Check every event's hash, every link, every stream head and every seal; report each mismatch.
 
     `expected_seal` is a seal hash kept outside the database; it must still be in the chain of seals.
+    `expected_heads` are signed tree heads kept outside the database: today's log must extend each
+    (a consistency proof to the newest head), and the ledger's leaves, recomputed from today's
+    events, must give each kept head's root and the newest head's.
     When everything holds and `seal` is true, record a new seal covering what was checked.
     """
     report = ChainReport(max_problems_kept=max_problems)
@@ -140,6 +145,8 @@ def verify_event_chain(
             "seals", None,
             f"the seal {expected_seal} kept outside the database is not in the chain of seals (history rewritten)",
         )
+    if expected_heads is not None:
+        _verify_kept_heads(expected_heads, report)
     if seal and report.ok:
         count, digest = coverage.covered(len(seals))
         report.new_seal = _record_seal(horizon, count, digest, report)
@@ -301,6 +308,21 @@ def _record_seal(horizon: int, count: int, digest: str, report: ChainReport) -> 
         report.add("seals", None, f"the database refused the new seal: {str(refused).splitlines()[0]}")
         return None
     return None if seal_id is None else Seal.objects.get(pk=seal_id)
+
+
+def _verify_kept_heads(kept_heads: list[dict], report: ChainReport) -> None:
+    for kept in kept_heads:
+        for problem in ledger.check_extends(kept):
+            report.add("ledger", None, problem)
+    latest = ledger.latest_head()
+    roots = {int(kept["tree_size"]): kept.get("root_hash") for kept in kept_heads if "tree_size" in kept}
+    if latest is not None:
+        roots.setdefault(latest.tree_size, latest.root_hash)
+    for size, recomputed in ledger.roots_from_events(sorted(roots), on_missing=lambda problem: report.add(
+            "ledger", None, problem)).items():
+        if recomputed.hex() != roots[size]:
+            report.add("ledger", None, f"the events of today's first {size} leaves do not give the root of the "
+                                       "signed head of that size (events altered, removed or reordered)")
 
 
 # Consistency checks -------------------------------------------------------------------------------

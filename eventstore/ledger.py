@@ -12,18 +12,21 @@ key-sorted JSON `{"head_hash":…,"stream_id":…,"version":…}` (UTF-8). A str
 whole stream, cannot vanish without changing it.
 """
 
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Iterable, Iterator
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from django.db import connection, transaction
 
-from eventstore import merkle
+from eventstore import ledger_verifier, merkle
 from eventstore.encoding import canonical_json, timestamp_text
-from eventstore.models import LedgerEntry, TreeHead
+from eventstore.models import LedgerEntry, PublishedHead, TreeHead
 from eventstore.signing import head_message, public_key_hex, signing_key
 
 EXTEND_BATCH = 5000
+PUBLISHED_FILE = "heads.jsonl"
 
 
 class LedgerError(Exception):
@@ -78,6 +81,37 @@ def inclusion_proofs(indexes: Iterable[int], tree_size: int) -> dict[int, list[b
 
 def consistency_proof(first: int, second: int) -> list[bytes]:
     return merkle.resolve(merkle.consistency_ranges(first, second), fetch_nodes)
+
+
+def roots_from_events(sizes: list[int], *, on_missing: Callable[[str], None]) -> dict[int, bytes]:
+    """The ledger's roots at `sizes`, recomputed from today's events (not the stored nodes), reporting
+    each leaf whose event is gone and each event that is not where its commit order puts it."""
+    wanted, roots, compact = set(sizes), {}, merkle.CompactRange()
+    if not wanted:
+        return roots
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            "SELECT entry.ledger_index, entry.position, event.hash FROM eventstore_ledgerentry AS entry"
+            " LEFT JOIN eventstore_event AS event ON event.position = entry.position"
+            " WHERE entry.ledger_index < %s ORDER BY entry.ledger_index", [max(wanted)],
+        )
+        for index, position, event_hash in cursor:
+            if event_hash is None:
+                on_missing(f"ledger leaf {index}: its event at position {position} is gone")
+            compact.append(merkle.leaf_hash(bytes.fromhex(event_hash or "00" * 32)))
+            if compact.size in wanted:
+                roots[compact.size] = compact.root()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM eventstore_event AS event WHERE NOT EXISTS (SELECT FROM eventstore_ledgerentry"
+            " AS entry WHERE entry.position = event.position) AND (event.transaction_id, event.position) < (SELECT"
+            " last.transaction_id, last.position FROM eventstore_ledgerentry AS last ORDER BY last.ledger_index DESC"
+            " LIMIT 1)")
+        unledgered = cursor.fetchone()[0]
+    if unledgered:
+        on_missing(f"{unledgered} events precede the ledger's newest leaf in commit order but are not in the "
+                   "ledger (inserted behind its back)")
+    return roots
 
 
 # Streams -------------------------------------------------------------------------------------------
@@ -153,3 +187,58 @@ def head_document(head: TreeHead) -> dict:
         "signature": head.signature,
         "public_key": head.public_key,
     }
+
+
+# Keeping heads outside -----------------------------------------------------------------------------
+
+class PublishFailed(Exception):
+    """No head to publish, or the destination refused it."""
+
+
+def publish_latest_head(destination: str, *, timeout: float = 10) -> dict:
+    """Append the newest head to DIR/heads.jsonl, or POST it as JSON to a URL; record that it was."""
+    head = latest_head()
+    if head is None:
+        raise PublishFailed("no tree head is signed yet: run `manage.py sign_tree_head` first")
+    document = head_document(head)
+    line = canonical_json(document)
+    if destination.startswith(("http://", "https://")):
+        request = urllib.request.Request(destination, data=line.encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout):
+                pass
+        except (OSError, ValueError) as error:
+            raise PublishFailed(f"the witness at {destination} did not take the head: {error}") from None
+    else:
+        directory = Path(destination)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            with open(directory / PUBLISHED_FILE, "a", encoding="utf-8") as kept:
+                kept.write(line + "\n")
+        except OSError as error:
+            raise PublishFailed(f"cannot write to {directory}: {error}") from None
+    PublishedHead.objects.create(tree_size=head.tree_size, document=document, destination=destination)
+    return document
+
+
+def check_extends(kept: dict) -> list[str]:
+    """What is wrong with today's ledger as an extension of a head kept outside the database: its
+    signature, and the consistency proof from it to the newest signed head (empty: all is well)."""
+    latest = latest_head()
+    try:
+        size, root = int(kept["tree_size"]), bytes.fromhex(kept["root_hash"])
+        signed = ledger_verifier.signature_ok(kept, kept["public_key"])
+    except (KeyError, TypeError, ValueError):
+        return ["the kept head is not a head document"]
+    where = f"the kept head of {size} events"
+    if not signed:
+        return [f"{where}: its signature does not verify"]
+    if latest is None or latest.public_key != kept["public_key"]:
+        return [f"{where}: it is not signed by the key of the newest head"]
+    if size > latest.tree_size:
+        return [f"{where}: the log's newest head has only {latest.tree_size} (the log lost events)"]
+    proof = consistency_proof(size, latest.tree_size)
+    if not ledger_verifier.verify_consistency(size, latest.tree_size, root, bytes.fromhex(latest.root_hash), proof):
+        return [f"{where}: the newest head of {latest.tree_size} does not extend it (history rewritten)"]
+    return []

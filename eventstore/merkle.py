@@ -117,3 +117,28 @@ class MemoryTree:
 
     def inclusion_proof(self, index: int) -> list[bytes]:
         return resolve(inclusion_ranges(index, self.size), self.nodes)
+
+
+class CompactRange:
+    """The root of a growing tree from its leaves in order, keeping only O(log n) perfect subtrees:
+    for streaming checks over the whole ledger."""
+
+    def __init__(self):
+        self.size = 0
+        self._subtrees: list[bytes] = []  # the perfect subtrees of `size`, largest first
+
+    def append(self, leaf: bytes) -> None:
+        node, size = leaf, self.size
+        while size & 1:
+            node = node_hash(self._subtrees.pop(), node)
+            size >>= 1
+        self._subtrees.append(node)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._subtrees:
+            return EMPTY_ROOT
+        root = self._subtrees[-1]
+        for left in reversed(self._subtrees[:-1]):
+            root = node_hash(left, root)
+        return root

@@ -265,3 +265,20 @@ class TreeHead(models.Model):
 
     def __str__(self):
         return f"tree head of {self.tree_size} events at {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+
+class PublishedHead(models.Model):
+    """A signed head that `publish_tree_head` put outside the database, and where: the dashboard
+    checks that today's log still extends the last one."""
+
+    tree_size = models.BigIntegerField()
+    document = models.JSONField(help_text="The head as published.")
+    destination = models.CharField(max_length=500)
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        get_latest_by = "published_at"
+
+    def __str__(self):
+        return f"head of {self.tree_size} events published to {self.destination}"

@@ -227,6 +227,17 @@ class Migration(migrations.Migration):
             ],
             options={"ordering": ["-tree_size"], "get_latest_by": "tree_size"},
         ),
+        migrations.CreateModel(
+            name="PublishedHead",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("tree_size", models.BigIntegerField()),
+                ("document", models.JSONField(help_text="The head as published.")),
+                ("destination", models.CharField(max_length=500)),
+                ("published_at", models.DateTimeField(auto_now_add=True)),
+            ],
+            options={"ordering": ["-published_at"], "get_latest_by": "published_at"},
+        ),
         migrations.RunSQL(FORWARD, BACKWARD),
         migrations.RunPython(create_auditor_group, delete_auditor_group),
     ]

@@ -44,3 +44,10 @@ def test_an_rfc_example_tree_of_seven_leaves():
     assert merkle.resolve(merkle.consistency_ranges(3, 7), built.nodes) == [c, d, g, l]
     assert merkle.resolve(merkle.consistency_ranges(4, 7), built.nodes) == [l]
     assert built.root() == node(k, l)
+
+
+def test_a_compact_range_has_every_prefix_root_of_the_reference():
+    compact = merkle.CompactRange()
+    for size in range(1, 41):
+        compact.append(merkle.leaf_hash(LEAVES[size - 1]))
+        assert compact.root() == reference.mth(LEAVES[:size])

@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -16,13 +19,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--expect-seal", metavar="HASH", help="A seal hash printed by an earlier run and kept outside the database."
         )
+        parser.add_argument(
+            "--expect-head", metavar="FILE", type=Path,
+            help="Signed tree heads kept outside the database (one JSON object a line, as publish_tree_head "
+                 "writes them): today's log must extend each.",
+        )
         parser.add_argument("--no-seal", action="store_true", help="Do not record a seal after a clean run.")
 
-    def handle(self, *args, max_problems, no_progress, no_seal, expect_seal, **options):
+    def handle(self, *args, max_problems, no_progress, no_seal, expect_seal, expect_head, **options):
+        kept_heads = read_kept_heads(expect_head) if expect_head else None
         total = count_events()
         with tqdm(total=total, unit="event", disable=no_progress, file=self.stderr._out) as bar:
             report = verify_event_chain(
-                on_progress=bar.update, max_problems=max_problems, seal=not no_seal, expected_seal=expect_seal
+                on_progress=bar.update, max_problems=max_problems, seal=not no_seal, expected_seal=expect_seal,
+                expected_heads=kept_heads,
             )
         summary = (
             f"{report.events_checked} events in {report.streams_checked} streams and {report.seals_checked} seals checked"
@@ -46,3 +56,10 @@ class Command(BaseCommand):
             "Keep this hash outside the database: a later run that ends on a different chain of seals "
             "means history was rewritten wholesale."
         )
+
+
+def read_kept_heads(path: Path) -> list[dict]:
+    try:
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except (OSError, ValueError) as error:
+        raise CommandError(f"cannot read kept heads from {path}: {error}") from None

@@ -1,0 +1,229 @@
+"""The audit bundle: what an auditor needs to check the ledger, or part of it, without us.
+
+One zip archive holding the selected streams' events in canonical JSON Lines (each with its inclusion
+proof against one signed head, or, for the whole ledger, every leaf), those streams' entries in the
+head's `streams_root` with their proofs, consistency proofs from every earlier signed head, the head
+and its public key, a README for auditors and the standalone verifier (`ledger_verifier.py`, run as
+`python verify.py`), which needs only Python and `cryptography`.
+
+Streams are selected whole (every event up to the head), so each chain can be checked from v1.
+"""
+
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+from django.db import connection
+
+from eventstore import ledger
+from eventstore.encoding import canonical_json, timestamp_text
+from eventstore.models import TreeHead
+
+BUNDLE_FORMAT = "payments-audit-bundle/1"
+VERIFIER = Path(__file__).with_name("ledger_verifier.py")
+PROOF_BATCH = 2000
+_EVENT_COLUMNS = ("position", "event_id", "stream_id", "aggregate_type", "version", "event_type", "data",
+                  "metadata", "recorded_at", "prev_hash", "hash")
+
+
+class NothingToExport(Exception):
+    """No signed head yet, or the selection matches no stream."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which streams go into a bundle; all None: the whole ledger."""
+
+    organization_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    stream_id: str | None = None
+
+    @property
+    def whole_ledger(self) -> bool:
+        return self.organization_id is None and self.since is None and self.until is None and self.stream_id is None
+
+    def describe(self) -> dict:
+        return {"organization": self.organization_id, "stream": self.stream_id,
+                "from": self.since and timestamp_text(self.since), "to": self.until and timestamp_text(self.until)}
+
+
+def selected_streams(selection: Selection, tree_size: int) -> list[str]:
+    """Streams with at least one event in the first `tree_size` leaves that matches the selection."""
+    conditions, params = ["entry.ledger_index < %s"], [tree_size]
+    for value, condition in (
+        (selection.organization_id, "(event.metadata ->> 'organization_id') = %s"),
+        (selection.since, "event.recorded_at >= %s"),
+        (selection.until, "event.recorded_at < %s"),
+        (selection.stream_id, "event.stream_id = %s"),
+    ):
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT event.stream_id FROM eventstore_event AS event JOIN eventstore_ledgerentry AS entry"
+            f" ON entry.position = event.position WHERE {' AND '.join(conditions)} ORDER BY 1",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[int | None, dict]]:
+    """(ledger index, event) of the whole ledger in ledger order, or of some streams by stream and version.
+
+    An event without a ledger index whose commit order puts it before the head's last leaf is
+    included too, with index None: nothing honest is in that place (the verifier reports it)."""
+    columns = ", ".join(f"event.{column}" for column in _EVENT_COLUMNS)
+    sql = (f"SELECT entry.ledger_index, {columns} FROM eventstore_event AS event"
+           " LEFT JOIN eventstore_ledgerentry AS entry ON entry.position = event.position"
+           " WHERE (entry.ledger_index < %s OR (entry.ledger_index IS NULL AND (event.transaction_id, event.position)"
+           " < (SELECT last.transaction_id, last.position FROM eventstore_ledgerentry AS last"
+           "    WHERE last.ledger_index = %s)))")
+    params: list = [tree_size, tree_size - 1]
+    if stream_ids is None:
+        sql += " ORDER BY entry.ledger_index NULLS LAST"
+    else:
+        sql += " AND event.stream_id = ANY(%s) ORDER BY event.stream_id, event.version"
+        params.append(stream_ids)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(PROOF_BATCH):
+            for row in rows:
+                event = dict(zip(_EVENT_COLUMNS, row[1:]))
+                event["event_id"] = str(event["event_id"])
+                event["data"], event["metadata"] = json.loads(event["data"]), json.loads(event["metadata"])
+                event["recorded_at"] = timestamp_text(event["recorded_at"])
+                yield row[0], event
+
+
+def _batched(rows: Iterator[tuple[int, dict]], size: int) -> Iterator[list[tuple[int, dict]]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
+                        on_progress: Callable[[int], None] | None = None) -> dict:
+    """Write the bundle to `out` (a .zip) against the newest signed head; its manifest."""
+    head = ledger.latest_head()
+    if head is None:
+        raise NothingToExport("no tree head is signed yet: run `manage.py sign_tree_head` first")
+    size = head.tree_size
+    stream_ids = None if selection.whole_ledger else selected_streams(selection, size)
+    if stream_ids == []:
+        raise NothingToExport("no stream matches the selection in the newest signed head")
+    all_streams = list(ledger.streams_at(size))
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("events.jsonl", "w", force_zip64=True) as events_file:
+            event_count = _write_events(events_file, size, stream_ids, on_progress)
+        streams_tree = ledger.streams_tree(all_streams)
+        archive.writestr("streams.jsonl", _streams_lines(all_streams, streams_tree, stream_ids))
+        archive.writestr("consistency.jsonl", _consistency_lines(size))
+        manifest = {
+            "format": BUNDLE_FORMAT, "complete": stream_ids is None, "selection": selection.describe(),
+            "tree_size": size, "streams_tree_size": len(all_streams), "event_count": event_count,
+            "stream_count": len(all_streams) if stream_ids is None else len(stream_ids),
+        }
+        document = ledger.head_document(head)
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")
+        archive.writestr("head.json", json.dumps(document, indent=2) + "\n")
+        archive.writestr("public_key.txt", head.public_key + "\n")
+        archive.writestr("README.md", auditor_readme(document, manifest))
+        archive.write(VERIFIER, "verify.py")
+    return manifest
+
+
+def _write_events(events_file, size: int, stream_ids: list[str] | None, on_progress) -> int:
+    count = 0
+    for batch in _batched(_event_rows(size, stream_ids), PROOF_BATCH):
+        indexes = [index for index, _ in batch if index is not None]
+        proofs = {} if stream_ids is None else ledger.inclusion_proofs(indexes, size)
+        lines = []
+        for index, event in batch:
+            line = {"ledger_index": index, "event": event}
+            if stream_ids is not None and index is not None:
+                line["audit_path"] = [node.hex() for node in proofs[index]]
+            lines.append(canonical_json(line))
+        events_file.write(("\n".join(lines) + "\n").encode())
+        count += len(batch)
+        if on_progress is not None:
+            on_progress(len(batch))
+    return count
+
+
+def _streams_lines(entries: list[ledger.StreamEntry], tree, stream_ids: list[str] | None) -> str:
+    wanted = None if stream_ids is None else set(stream_ids)
+    lines = []
+    for index, entry in enumerate(entries):
+        if wanted is not None and entry.stream_id not in wanted:
+            continue
+        line = {"index": index, "stream_id": entry.stream_id, "version": entry.version, "head_hash": entry.head_hash}
+        if wanted is not None:
+            line["audit_path"] = [node.hex() for node in tree.inclusion_proof(index)]
+        lines.append(canonical_json(line))
+    return "".join(line + "\n" for line in lines)
+
+
+def _consistency_lines(size: int) -> str:
+    """A consistency proof from every earlier signed head to this one, so any head an auditor kept
+    can be checked against the bundle."""
+    earlier = TreeHead.objects.filter(tree_size__lt=size).order_by("tree_size").values_list("tree_size", flat=True)
+    return "".join(
+        canonical_json({"first": first, "second": size,
+                        "consistency_path": [node.hex() for node in ledger.consistency_proof(first, size)]}) + "\n"
+        for first in earlier.iterator()
+    )
+
+
+def auditor_readme(head: dict, manifest: dict) -> str:
+    scope = ("every event of the ledger" if manifest["complete"]
+             else f"every event of {manifest['stream_count']} selected streams ({manifest['selection']})")
+    return f"""# Audit bundle
+
+This bundle holds {scope}, {manifest['event_count']} events, against one signed tree head: the
+ledger of {head['tree_size']} events signed at {head['timestamp']} with the Ed25519 key
+{head['public_key']}.
+
+## Check it
+
+    pip install cryptography
+    python verify.py .                      # or: python verify.py bundle.zip
+    python verify.py . --public-key {head['public_key']}
+    python verify.py . --expect-head heads.jsonl   # heads you kept earlier
+
+It prints a summary and exits 0, or lists every problem and exits 1. It needs nothing else: no
+database, no network, none of our code but `verify.py`, which is short enough to read.
+
+## What it proves
+
+- The head (`head.json`) was signed by the key above: the signature covers the compact, key-sorted
+  JSON of `root_hash`, `streams_root`, `timestamp` and `tree_size`.
+- Every event in `events.jsonl` is exactly as recorded: its `hash` is SHA-256 of its canonical JSON
+  (every field but `hash`, keys sorted, no spaces, UTF-8, `recorded_at` in UTC with microseconds),
+  and SHA-256(0x00 || hash) is a leaf of the signed tree at `ledger_index` (RFC 9162 inclusion
+  proofs; a bundle of the whole ledger recomputes the root from every leaf instead).
+- Each stream is whole: versions 1, 2, 3... each linked to the one before by `prev_hash`, ending at
+  the version and hash that the signed `streams_root` records for it (`streams.jsonl`, with proofs).
+  A stream's newest events, or a whole selected stream, cannot be missing without the check failing.
+- With `--expect-head`, the signed log still extends every head you kept (RFC 9162 consistency
+  proofs in `consistency.jsonl`): history was not rewritten since, not even by someone holding the
+  signing key and full rights on the database.
+
+## What it cannot prove
+
+- That events recorded after this head are sound: ask for a newer bundle.
+- That nothing was left out of the selection: events of other streams are not in a partial bundle
+  (only a bundle of the whole ledger shows every event).
+- That the events describe what really happened: it proves they were recorded so and not changed.
+- That the key is ours: compare the public key with one obtained from us through another channel, or
+  pass it with `--public-key`. A head signed by another key fails.
+"""

@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Verify an audit bundle of the payments audit trail, offline.
+
+Needs only Python 3.11+ and the `cryptography` package: no database, no Django, no network.
+
+    python verify.py [BUNDLE] [--public-key HEX] [--expect-head FILE]
+
+BUNDLE is the bundle's directory or its .zip archive (default: the directory of this file). It checks:
+
+- the signed tree head's Ed25519 signature, over the compact, key-sorted JSON of its tree_size,
+  timestamp, root_hash and streams_root (and that it is signed by --public-key, when given);
+- every event: its hash recomputed from its canonical encoding, and its leaf SHA-256(0x00 || hash)
+  included in the head's tree (RFC 9162 section 2.1.3) at its ledger index, or, for a bundle of the
+  whole ledger, the tree's root recomputed from every leaf;
+- every stream: versions 1, 2, 3... with no gap, each event linked to the one before by prev_hash,
+  and the newest event equal to the stream's entry in the head's streams_root, whose inclusion is
+  proven (a stream's newest events, or a whole stream, cannot be missing unnoticed);
+- with --expect-head (a file of heads kept outside the database, one JSON object a line, as
+  `manage.py publish_tree_head` writes them): each kept head is signed by the same key and the
+  bundle's head extends it (RFC 9162 section 2.1.4 consistency proofs carried in the bundle).
+
+Prints a summary and exits 0, or lists every problem and exits 1.
+"""
+
+import argparse
+import hashlib
+import io
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+GENESIS_HASH = "0" * 64
+BUNDLE_FORMAT = "payments-audit-bundle/1"
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# RFC 9162 verification ----------------------------------------------------------------------------
+
+def leaf_hash(data: bytes) -> bytes:
+    return sha256(b"\x00" + data)
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return sha256(b"\x01" + left + right)
+
+
+def root_of(leaf_hashes: list[bytes]) -> bytes:
+    """MTH over leaf hashes, bottom up: a level's odd last node is carried up unchanged, which gives
+    the same tree as RFC 9162's split at the largest power of two."""
+    if not leaf_hashes:
+        return sha256(b"")
+    level = leaf_hashes
+    while len(level) > 1:
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        level = paired + ([level[-1]] if len(level) % 2 else [])
+    return level[0]
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root: bytes) -> bool:
+    """RFC 9162 section 2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn % 2 == 1 or fn == sn:
+            r = node_hash(p, r)
+            if fn % 2 == 0:
+                while fn % 2 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, path: list[bytes]) -> bool:
+    """RFC 9162 section 2.1.4.2."""
+    if first == second:
+        return not path and first_root == second_root
+    if not 0 < first < second or not path:
+        return False
+    if first & (first - 1) == 0:  # a power of two: the first root is the first node of the path
+        path = [first_root] + path
+    fn, sn = first - 1, second - 1
+    while fn % 2 == 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn % 2 == 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            if fn % 2 == 0:
+                while fn % 2 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == first_root and sr == second_root
+
+
+# The project's encodings --------------------------------------------------------------------------
+
+def event_hash(event: dict) -> str:
+    """SHA-256 of the event's canonical JSON: every stored field but `hash`, keys sorted, no spaces,
+    UTF-8 as is; `recorded_at` as ISO 8601 in UTC with microseconds."""
+    document = {key: event[key] for key in (
+        "aggregate_type", "data", "event_id", "event_type", "metadata", "position", "prev_hash",
+        "recorded_at", "stream_id", "version")}
+    return hashlib.sha256(canonical(document).encode()).hexdigest()
+
+
+def stream_leaf(stream_id: str, version: int, head_hash: str) -> bytes:
+    return canonical({"head_hash": head_hash, "stream_id": stream_id, "version": version}).encode()
+
+
+def head_message(head: dict) -> bytes:
+    return canonical({key: head[key] for key in ("root_hash", "streams_root", "timestamp", "tree_size")}).encode()
+
+
+def signature_ok(head: dict, public_key: str) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key)).verify(
+            bytes.fromhex(head["signature"]), head_message(head))
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def unhex(values) -> list[bytes]:
+    return [bytes.fromhex(value) for value in values]
+
+
+# The bundle ---------------------------------------------------------------------------------------
+
+class Bundle:
+    """The bundle's files, from its directory or its zip archive."""
+
+    def __init__(self, path: Path):
+        if path.is_dir():
+            self._read = lambda name: (path / name).read_bytes()
+        else:
+            archive = zipfile.ZipFile(path)
+            self._read = archive.read
+
+    def json(self, name: str):
+        return json.loads(self._read(name))
+
+    def lines(self, name: str):
+        for number, line in enumerate(io.TextIOWrapper(io.BytesIO(self._read(name)), encoding="utf-8"), 1):
+            if line.strip():
+                yield number, json.loads(line)
+
+
+class Verification:
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def fail(self, message: str) -> None:
+        self.problems.append(message)
+
+    def run(self, bundle: Bundle, public_key: str | None, kept_heads: list[dict]) -> dict:
+        manifest = bundle.json("manifest.json")
+        if manifest.get("format") != BUNDLE_FORMAT:
+            self.fail(f"manifest.json: format {manifest.get('format')!r} is not {BUNDLE_FORMAT}")
+        head = bundle.json("head.json")
+        self.check_head(head, public_key)
+        root, size = bytes.fromhex(head["root_hash"]), head["tree_size"]
+        streams = self.check_events(bundle, manifest, root, size)
+        self.check_streams(bundle, manifest, head, streams)
+        self.check_kept_heads(bundle, head, kept_heads)
+        return {"head": head, "events": sum(len(events) for events in streams.values()), "streams": len(streams),
+                "complete": manifest.get("complete", False)}
+
+    def check_head(self, head: dict, public_key: str | None) -> None:
+        if public_key is not None and head.get("public_key") != public_key.lower():
+            self.fail(f"head.json: signed by key {head.get('public_key')}, not by the expected {public_key}")
+        if not signature_ok(head, head.get("public_key", "")):
+            self.fail("head.json: the signature does not verify (the head was altered or signed by another key)")
+
+    def check_events(self, bundle: Bundle, manifest: dict, root: bytes, size: int) -> dict[str, list[dict]]:
+        complete = manifest.get("complete", False)
+        streams: dict[str, list[dict]] = {}
+        leaves: dict[int, bytes] = {}
+        for number, line in bundle.lines("events.jsonl"):
+            event, index = line["event"], line["ledger_index"]
+            where = f"events.jsonl line {number} ({event.get('stream_id')} v{event.get('version')})"
+            if event_hash(event) != event["hash"]:
+                self.fail(f"{where}: its content does not match its hash (altered)")
+            streams.setdefault(event["stream_id"], []).append(event)
+            if index is None:
+                self.fail(f"{where}: it was committed before the head's newest event but is not in the head's tree "
+                          "(inserted behind the log's back)")
+                continue
+            leaf = leaf_hash(bytes.fromhex(event["hash"]))
+            if complete:
+                leaves[index] = leaf
+            elif not verify_inclusion(index, size, leaf, unhex(line["audit_path"]), root):
+                self.fail(f"{where}: its inclusion proof at ledger index {index} does not lead to the head's root")
+        if complete:
+            if sorted(leaves) != list(range(size)):
+                self.fail(f"events.jsonl: a whole-ledger bundle holds {size} leaves 0..{size - 1}; "
+                          f"it holds {len(leaves)} (events missing or added)")
+            elif root_of([leaves[index] for index in range(size)]) != root:
+                self.fail("events.jsonl: the events' tree does not have the head's root")
+        if len(streams) == 0 and manifest.get("event_count", 0):
+            self.fail("events.jsonl: no events, but the manifest lists some")
+        return streams
+
+    def check_streams(self, bundle: Bundle, manifest: dict, head: dict, streams: dict[str, list[dict]]) -> None:
+        streams_root, streams_size = bytes.fromhex(head["streams_root"]), manifest["streams_tree_size"]
+        entries = {}
+        for number, entry in bundle.lines("streams.jsonl"):
+            leaf = leaf_hash(stream_leaf(entry["stream_id"], entry["version"], entry["head_hash"]))
+            entries[entry["stream_id"]] = (entry, leaf)
+            if not manifest.get("complete") and not verify_inclusion(
+                    entry["index"], streams_size, leaf, unhex(entry["audit_path"]), streams_root):
+                self.fail(f"streams.jsonl line {number} ({entry['stream_id']}): its proof does not lead to the "
+                          "head's streams_root")
+        if manifest.get("complete"):
+            ordered = sorted(entries.values(), key=lambda pair: pair[0]["index"])
+            if [pair[0]["index"] for pair in ordered] != list(range(streams_size)) or \
+                    root_of([leaf for _, leaf in ordered]) != streams_root:
+                self.fail("streams.jsonl: the streams' tree does not have the head's streams_root")
+        for stream_id in sorted(set(entries) | set(streams)):
+            self.check_stream(stream_id, sorted(streams.get(stream_id, []), key=lambda e: e["version"]),
+                              entries.get(stream_id, (None,))[0])
+
+    def check_stream(self, stream_id: str, events: list[dict], entry: dict | None) -> None:
+        if entry is None:
+            self.fail(f"{stream_id}: it has events but no entry in streams_root")
+            return
+        if not events:
+            self.fail(f"{stream_id}: streams_root records v{entry['version']} but the bundle holds none of its events")
+            return
+        expected_prev, before = GENESIS_HASH, None
+        for expected_version, event in enumerate(events, 1):
+            if event["version"] != expected_version:
+                self.fail(f"{stream_id} v{event['version']}: expected v{expected_version} (events missing)")
+                break
+            if event["prev_hash"] != expected_prev:
+                self.fail(f"{stream_id} v{event['version']}: does not link to the event before it")
+            if before is not None and (event["position"] <= before["position"]
+                                       or event["recorded_at"] < before["recorded_at"]):
+                self.fail(f"{stream_id} v{event['version']}: its position or time is not after v{before['version']}'s")
+            expected_prev, before = event["hash"], event
+        newest = events[-1]
+        if (newest["version"], newest["hash"]) != (entry["version"], entry["head_hash"]):
+            self.fail(f"{stream_id}: the bundle ends at v{newest['version']} but streams_root records "
+                      f"v{entry['version']} (its newest events are missing or altered)")
+
+    def check_kept_heads(self, bundle: Bundle, head: dict, kept_heads: list[dict]) -> None:
+        if not kept_heads:
+            return
+        proofs = {line["first"]: line for _, line in bundle.lines("consistency.jsonl")}
+        for kept in kept_heads:
+            where = f"kept head of size {kept.get('tree_size')}"
+            if kept.get("public_key") != head["public_key"] or not signature_ok(kept, head["public_key"]):
+                self.fail(f"{where}: not signed by the bundle head's key")
+                continue
+            if kept["tree_size"] > head["tree_size"]:
+                self.fail(f"{where}: it is newer than the bundle's head of size {head['tree_size']}")
+                continue
+            proof = proofs.get(kept["tree_size"])
+            path = unhex(proof["consistency_path"]) if proof else []
+            if not verify_consistency(kept["tree_size"], head["tree_size"], bytes.fromhex(kept["root_hash"]),
+                                      bytes.fromhex(head["root_hash"]), path):
+                self.fail(f"{where}: the bundle's head does not extend it (history rewritten since it was kept)")
+
+
+def read_kept_heads(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("bundle", nargs="?", default=str(Path(__file__).resolve().parent))
+    parser.add_argument("--public-key", help="The log's Ed25519 public key (hex) as the auditor knows it.")
+    parser.add_argument("--expect-head", type=Path, help="A file of heads kept outside the database.")
+    arguments = parser.parse_args(argv)
+    verification = Verification()
+    try:
+        kept = read_kept_heads(arguments.expect_head) if arguments.expect_head else []
+        summary = verification.run(Bundle(Path(arguments.bundle)), arguments.public_key, kept)
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as error:
+        verification.fail(f"the bundle cannot be read: {type(error).__name__}: {error}")
+        summary = None
+    if verification.problems:
+        print(f"FAILED: {len(verification.problems)} problems", file=sys.stderr)
+        for problem in verification.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    head = summary["head"]
+    scope = "the whole ledger" if summary["complete"] else "a selection of streams"
+    print(f"OK: {summary['events']} events in {summary['streams']} streams ({scope}) verified against the head "
+          f"of {head['tree_size']} events signed at {head['timestamp']} by key {head['public_key']}"
+          + (f"; it extends {len(kept)} kept heads" if kept else "") + ".")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

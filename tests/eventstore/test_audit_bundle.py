@@ -1,0 +1,161 @@
+"""The audit bundle verifies offline with nothing but Python and `cryptography`, and any tampering
+done after its head was signed, a one-byte edit or another key makes the verifier fail."""
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management import call_command
+
+from eventstore import ledger
+from eventstore.audit_bundle import Selection, export_audit_bundle
+from eventstore.signing import head_message
+from tests.eventstore.test_integrity import TAMPERING, write_history
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Seals carry no event: removing or editing one changes nothing a bundle holds (verify_event_chain
+# still catches them).
+SEAL_ONLY = {"removed the newest seal", "edited a seal", "moved an event out of the seal"}
+HISTORY_TAMPERING = {name: statements for name, statements in TAMPERING.items() if name not in SEAL_ONLY}
+
+
+def unpacked(archive: Path) -> Path:
+    directory = archive.with_suffix("")
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(directory)
+    return directory
+
+
+def run_verifier(bundle: Path, *args: str) -> subprocess.CompletedProcess:
+    """The bundle's own verify.py, in an isolated interpreter with no Django settings, outside the project."""
+    verifier = bundle / "verify.py" if bundle.is_dir() else unpacked(bundle) / "verify.py"
+    return subprocess.run(
+        [sys.executable, "-I", str(verifier), str(bundle), *args], capture_output=True, text=True, timeout=120,
+        cwd=bundle.parent, env={"PATH": os.environ.get("PATH", "")},
+    )
+
+
+@pytest.fixture
+def signed_history(ledger_key, tmp_path):
+    """Three streams of four events under a signed head, published to a directory an auditor keeps."""
+    write_history()
+    head = ledger.sign_tree_head()
+    call_command("publish_tree_head", str(tmp_path / "kept"))
+    return head, tmp_path / "kept" / "heads.jsonl"
+
+
+def test_a_whole_ledger_bundle_verifies_offline(signed_history, tmp_path):
+    head, kept = signed_history
+    manifest = export_audit_bundle(tmp_path / "all.zip")
+    assert (manifest["complete"], manifest["event_count"], manifest["stream_count"]) == (True, 12, 3)
+    result = run_verifier(unpacked(tmp_path / "all.zip"), "--public-key", head.public_key, "--expect-head", str(kept))
+    assert result.returncode == 0, result.stderr
+    assert "OK: 12 events in 3 streams (the whole ledger)" in result.stdout
+    assert run_verifier(tmp_path / "all.zip").returncode == 0  # the archive itself, unopened
+
+
+def test_a_bundle_of_one_stream_proves_it_against_the_signed_heads(signed_history, tmp_path):
+    head, kept = signed_history
+    write_history()  # more events and a newer head, which must extend the kept one
+    newer = ledger.sign_tree_head()
+    export_audit_bundle(tmp_path / "one.zip", Selection(stream_id="payment-b"))
+    bundle = unpacked(tmp_path / "one.zip")
+    lines = (bundle / "events.jsonl").read_text().splitlines()
+    assert [json.loads(line)["event"]["version"] for line in lines] == list(range(1, 9))
+    assert json.loads((bundle / "head.json").read_text())["tree_size"] == newer.tree_size == 24
+    result = run_verifier(bundle, "--expect-head", str(kept))
+    assert result.returncode == 0, result.stderr
+    assert "OK: 8 events in 1 streams (a selection of streams)" in result.stdout
+    assert "extends 1 kept heads" in result.stdout
+
+
+@pytest.mark.parametrize("case", sorted(HISTORY_TAMPERING))
+def test_tampering_after_a_head_was_published_fails_offline_and_against_the_kept_head(signed_history, tmp_path,
+                                                                                       tamper, case, capsys):
+    _, kept = signed_history
+    tamper(*HISTORY_TAMPERING[case])
+    export_audit_bundle(tmp_path / "all.zip")
+    result = run_verifier(unpacked(tmp_path / "all.zip"), "--expect-head", str(kept))
+    assert result.returncode == 1, result.stdout
+    assert "FAILED" in result.stderr
+    with pytest.raises(Exception, match="TAMPERING DETECTED"):
+        call_command("verify_event_chain", "--no-progress", "--no-seal", "--expect-head", str(kept))
+
+
+def test_a_rewrite_with_every_hash_head_and_seal_recomputed_fails_against_the_kept_head(signed_history, tamper,
+                                                                                       tmp_path):
+    """A superuser empties the store and records another history through the real functions, signed
+    with the real key: everything inside the database is consistent again; only the kept head knows."""
+    _, kept = signed_history
+    tamper(*(f"DELETE FROM {table}" for table in (
+        "eventstore_event", "eventstore_stream", "eventstore_seal", "eventstore_ledgerentry",
+        "eventstore_ledgernode", "eventstore_treehead")))
+    write_history()
+    write_history()
+    ledger.sign_tree_head()
+    call_command("verify_event_chain", "--no-progress", "--no-seal")  # the database alone sees nothing wrong
+    with pytest.raises(Exception, match="TAMPERING DETECTED"):
+        call_command("verify_event_chain", "--no-progress", "--no-seal", "--expect-head", str(kept))
+    export_audit_bundle(tmp_path / "rewritten.zip")
+    result = run_verifier(unpacked(tmp_path / "rewritten.zip"), "--expect-head", str(kept))
+    assert result.returncode == 1 and "does not extend it" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["events.jsonl", "head.json", "streams.jsonl"])
+def test_a_bundle_edited_by_one_byte_fails(signed_history, tmp_path, name):
+    export_audit_bundle(tmp_path / "one.zip", Selection(stream_id="payment-a"))
+    bundle = unpacked(tmp_path / "one.zip")
+    content = bytearray((bundle / name).read_bytes())
+    for offset in range(0, len(content), max(1, len(content) // 25)):  # a byte edited here and there, one at a time
+        original = content[offset]
+        content[offset] = ord("7") if chr(original) in "0123456789abcdef" and original != ord("7") else \
+            (ord("x") if original != ord("x") else ord("y"))
+        (bundle / name).write_bytes(bytes(content))
+        assert run_verifier(bundle).returncode == 1, (name, offset, chr(original))
+        content[offset] = original
+    (bundle / name).write_bytes(bytes(content))
+    assert run_verifier(bundle).returncode == 0
+
+
+def test_a_head_signed_by_another_key_fails(signed_history, tmp_path):
+    head, _ = signed_history
+    export_audit_bundle(tmp_path / "one.zip", Selection(stream_id="payment-a"))
+    bundle = unpacked(tmp_path / "one.zip")
+    document = json.loads((bundle / "head.json").read_text())
+    other = Ed25519PrivateKey.generate()
+    message = head_message(tree_size=head.tree_size, timestamp=head.timestamp, root_hash=head.root_hash,
+                           streams_root=head.streams_root)
+    document["signature"] = other.sign(message).hex()
+    (bundle / "head.json").write_text(json.dumps(document))
+    result = run_verifier(bundle)
+    assert result.returncode == 1 and "signature does not verify" in result.stderr
+    assert "not by the expected" in run_verifier(unpacked(tmp_path / "one.zip"), "--public-key", "ab" * 32).stderr
+
+
+def test_the_verifier_needs_only_the_standard_library_and_cryptography():
+    source = Path(ledger.__file__).with_name("ledger_verifier.py").read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    assert imported - set(sys.stdlib_module_names) == {"cryptography"}
+
+
+def test_export_command_draws_progress_and_refuses_without_a_head(ledger_key, tmp_path, capsys):
+    write_history()
+    with pytest.raises(Exception, match="no tree head is signed yet"):
+        call_command("export_audit_bundle", str(tmp_path / "none.zip"), "--no-progress")
+    ledger.sign_tree_head()
+    call_command("export_audit_bundle", str(tmp_path / "org.zip"), "--from", "2000-01-01")
+    captured = capsys.readouterr()
+    assert "Wrote" in captured.out and "event" in captured.err
+    assert run_verifier(tmp_path / "org.zip").returncode == 0
