@@ -12,7 +12,7 @@ from itertools import islice
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eventstore import projection_rebuild, projections, selectors
+from eventstore import integrity, ledger, projection_rebuild, projections, selectors
 from eventstore.errors import EventStoreError, InvalidEvent
 from eventstore.events import Checkpoint, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.messages import (
@@ -22,6 +22,8 @@ from eventstore.messages import (
     GET_EVENTS,
     GET_EVENTS_BY_TYPE,
     REBUILD_PROJECTION,
+    SIGN_TREE_HEAD,
+    VERIFY_CHAIN,
     AppendOutcome,
     AppendRequest,
     CatchUpOutcome,
@@ -33,7 +35,10 @@ from eventstore.messages import (
     ReadStreamRequest,
     RebuildOutcome,
     RebuildRequest,
+    ScheduledRunRequest,
     StoredEvent,
+    TreeHeadOutcome,
+    VerificationOutcome,
 )
 from eventstore.store import append_events
 from eventstore.temporal import django_activity
@@ -169,7 +174,23 @@ def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
     return RebuildOutcome(projection=progress.name, applied=progress.applied, swapped=progress.swapped)
 
 
+@activity.defn(name=SIGN_TREE_HEAD)
+@django_activity
+def sign_tree_head_activity(request: ScheduledRunRequest) -> TreeHeadOutcome:
+    """Sign a head of the ledger when events are new since the newest one."""
+    head = ledger.sign_tree_head()
+    return TreeHeadOutcome(tree_size=None if head is None else head.tree_size)
+
+
+@activity.defn(name=VERIFY_CHAIN)
+@django_activity
+def verify_chain_activity(request: ScheduledRunRequest) -> VerificationOutcome:
+    """verify_event_chain, recording its result (and a seal when all is intact) as the command does."""
+    report = integrity.verify_event_chain(on_progress=lambda checked: activity.heartbeat())
+    return VerificationOutcome(ok=report.ok, events_checked=report.events_checked, problem_count=report.problem_count)
+
+
 ACTIVITIES = [
     append_events_activity, get_events_activity, get_events_by_type_activity, apply_prompt_projections_activity,
-    catch_up_projections_activity, rebuild_projection_activity,
+    catch_up_projections_activity, rebuild_projection_activity, sign_tree_head_activity, verify_chain_activity,
 ]

@@ -21,7 +21,14 @@ class EventStoreConfig(AppConfig):
     def ready(self) -> None:
         from eventstore import activities, registry, workflows
         from eventstore.admin import TIMELINE_PAGE
+        from eventstore.messages import ScheduledRunRequest
 
-        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE])
+        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE],
+                         schedules=[
+                             registry.Schedule("sign-tree-head", workflows.SignTreeHeadWorkflow.run,
+                                               ScheduledRunRequest(), "LEDGER_SIGN_INTERVAL"),
+                             registry.Schedule("verify-event-chain", workflows.VerifyChainWorkflow.run,
+                                               ScheduledRunRequest(), "VERIFY_INTERVAL"),
+                         ])
         # Sent once per app after a whole migrate run, so every table exists by then.
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="eventstore.after_migrate")

@@ -17,6 +17,8 @@ GET_EVENTS_BY_TYPE = "eventstore.get_events_by_type"  # activities.get_events_by
 APPLY_PROMPT_PROJECTIONS = "eventstore.apply_prompt_projections"  # activities.apply_prompt_projections_activity
 CATCH_UP_PROJECTIONS = "eventstore.catch_up_projections"  # activities.catch_up_projections_activity
 REBUILD_PROJECTION = "eventstore.rebuild_projection"  # activities.rebuild_projection_activity
+SIGN_TREE_HEAD = "eventstore.sign_tree_head"  # activities.sign_tree_head_activity
+VERIFY_CHAIN = "eventstore.verify_chain"  # activities.verify_chain_activity
 
 
 @dataclass
@@ -140,3 +142,20 @@ class RebuildOutcome:
     projection: str
     applied: int
     swapped: bool
+
+
+@dataclass
+class ScheduledRunRequest:
+    """The input of a workflow a Temporal Schedule starts: nothing to choose."""
+
+
+@dataclass
+class TreeHeadOutcome:
+    tree_size: int | None  # the new head's size; None when nothing was new
+
+
+@dataclass
+class VerificationOutcome:
+    ok: bool
+    events_checked: int
+    problem_count: int

@@ -10,7 +10,9 @@ references to what it contributes:
   stream id), so the store's admin can link an event to the page of the thing it belongs to;
 - `event_schemas`: per aggregate type, the JSON Schemas of its events (`EventSchemas`): the store
   refuses, before writing, an event of that aggregate type whose type is not declared or whose data
-  or metadata do not match, and the API documentation publishes them.
+  or metadata do not match, and the API documentation publishes them;
+- `schedules`: workflows that run on an interval (`Schedule`): `manage.py temporal_worker` creates
+  or updates a Temporal Schedule for each when it starts.
 
 Declaring is additive and idempotent per object, so a second `ready()` (tests) changes nothing.
 """
@@ -42,6 +44,17 @@ class EventSchemas:
     metadata: dict = field(default_factory=lambda: {"type": "object"})
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """A workflow started every `interval_setting` seconds (the name of a setting, read when the
+    worker starts) with `argument`, under the Temporal Schedule id `schedule_id`."""
+
+    schedule_id: str
+    workflow: Callable  # the workflow's run method
+    argument: object
+    interval_setting: str
+
+
 @dataclass
 class _Declarations:
     workflows: list[type] = field(default_factory=list)
@@ -50,6 +63,7 @@ class _Declarations:
     admin_pages: list[AdminPage] = field(default_factory=list)
     stream_admin_urls: dict[str, str] = field(default_factory=dict)
     event_schemas: dict[str, EventSchemas] = field(default_factory=dict)
+    schedules: list[Schedule] = field(default_factory=list)
 
 
 _declared = _Declarations()
@@ -63,6 +77,7 @@ def declare(
     admin_pages: Iterable[AdminPage] = (),
     stream_admin_urls: dict[str, str] | None = None,
     event_schemas: dict[str, EventSchemas] | None = None,
+    schedules: Iterable[Schedule] = (),
 ) -> None:
     """Add an app's contributions (call it from the app's `AppConfig.ready()`)."""
     _extend(_declared.workflows, workflows)
@@ -71,6 +86,7 @@ def declare(
     _extend(_declared.admin_pages, admin_pages)
     _declared.stream_admin_urls.update(stream_admin_urls or {})
     _declared.event_schemas.update(event_schemas or {})
+    _extend(_declared.schedules, schedules)
 
 
 def _extend(declared: list, new: Iterable) -> None:
@@ -102,3 +118,7 @@ def stream_admin_url(aggregate_type: str) -> str | None:
 def event_schemas() -> dict[str, EventSchemas]:
     """The declared event schemas, by aggregate type."""
     return dict(_declared.event_schemas)
+
+
+def schedules() -> list[Schedule]:
+    return list(_declared.schedules)

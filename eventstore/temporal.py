@@ -9,11 +9,22 @@ and workers use `data_converter()`, which decodes the inputs of those workflows 
 import asyncio
 import functools
 import threading
+from datetime import timedelta
 from typing import Callable
 
 from django.conf import settings
 from django.db import close_old_connections
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+)
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
@@ -101,3 +112,24 @@ def django_activity(function: Callable) -> Callable:
             close_old_connections()
 
     return wrapper
+
+
+async def ensure_schedules(client: Client, task_queue: str) -> list[str]:
+    """Create each declared schedule, or bring an existing one to its declared workflow and the
+    interval its setting holds now: running it on every worker start changes nothing else."""
+    ensured = []
+    for declared in registry.schedules():
+        schedule = Schedule(
+            action=ScheduleActionStartWorkflow(declared.workflow, declared.argument, id=f"{declared.schedule_id}-run",
+                                               task_queue=task_queue),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(
+                every=timedelta(seconds=getattr(settings, declared.interval_setting)))]),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        )
+        try:
+            await client.create_schedule(declared.schedule_id, schedule)
+        except ScheduleAlreadyRunningError:
+            await client.get_schedule_handle(declared.schedule_id).update(
+                lambda _current, schedule=schedule: ScheduleUpdate(schedule=schedule))
+        ensured.append(declared.schedule_id)
+    return ensured

@@ -18,6 +18,8 @@ with workflow.unsafe.imports_passed_through():
         GET_EVENTS,
         GET_EVENTS_BY_TYPE,
         REBUILD_PROJECTION,
+        SIGN_TREE_HEAD,
+        VERIFY_CHAIN,
         AppendOutcome,
         CatchUpOutcome,
         CatchUpRequest,
@@ -26,6 +28,9 @@ with workflow.unsafe.imports_passed_through():
         EventStoreResponse,
         RebuildOutcome,
         RebuildRequest,
+        ScheduledRunRequest,
+        TreeHeadOutcome,
+        VerificationOutcome,
     )
     from eventstore.temporal_errors import workflow_failure
 
@@ -113,4 +118,30 @@ class ProjectionReplayWorkflow:
         return outcomes
 
 
-WORKFLOWS = [EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow]
+@workflow.defn(name="SignTreeHeadWorkflow")
+class SignTreeHeadWorkflow:
+    """Sign a head of the ledger when events are new (started by the "sign-tree-head" schedule)."""
+
+    @workflow.run
+    async def run(self, request: ScheduledRunRequest) -> TreeHeadOutcome:
+        return await workflow.execute_activity(
+            SIGN_TREE_HEAD, request, result_type=TreeHeadOutcome, start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+        )
+
+
+@workflow.defn(name="VerifyChainWorkflow")
+class VerifyChainWorkflow:
+    """Run verify_event_chain and record its result (started by the "verify-event-chain" schedule)."""
+
+    @workflow.run
+    async def run(self, request: ScheduledRunRequest) -> VerificationOutcome:
+        return await workflow.execute_activity(
+            VERIFY_CHAIN, request, result_type=VerificationOutcome, start_to_close_timeout=timedelta(hours=2),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=3),
+        )
+
+
+WORKFLOWS = [EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow, SignTreeHeadWorkflow,
+             VerifyChainWorkflow]

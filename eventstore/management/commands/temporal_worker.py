@@ -14,7 +14,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from eventstore.messages import CatchUpRequest
-from eventstore.temporal import TemporalUnavailable, connect, worker_options
+from eventstore.temporal import TemporalUnavailable, connect, ensure_schedules, worker_options
 from eventstore.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow
 
 logger = logging.getLogger("temporal_worker")
@@ -73,6 +73,8 @@ class Command(BaseCommand):
         running = asyncio.create_task(worker.run())
         if catch_up:
             await self._start_catch_up_loop(client, task_queue)
+        schedules = await ensure_schedules(client, task_queue)
+        logger.info("Schedules: %s", ", ".join(schedules) or "none declared")
         stopping = asyncio.create_task(stop_requested.wait())
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not running.done():
