@@ -9,6 +9,7 @@ from eventstore.api.fallback import UnknownEndpointView
 api = [
     path("", include("payments.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("eventstore.api.urls")),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="docs"),
     re_path(r"", UnknownEndpointView.as_view(), name="unknown-endpoint"),  # last: anything else under /api/

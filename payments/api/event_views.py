@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventstore import selectors
+from eventstore.api.ledger_views import InclusionProofSerializer, TreeSizeQuery, event_proof
 from eventstore.api.pagination import (
     limit_field,
     next_link,
@@ -94,3 +95,17 @@ class TimelineView(APIView):
         remaining = events if first is None else chain([first], events)
         return event_page(request, remaining, params["limit"], lambda event: event.position)
 
+
+
+class EventProofView(APIView):
+    @extend_schema(parameters=[TreeSizeQuery], responses=InclusionProofSerializer,
+                   summary="RFC 9162 inclusion proof of one of your events in a signed tree head")
+    def get(self, request, event_id):
+        query = TreeSizeQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        event = selectors.event_by_id(event_id)
+        visible = visible_organizations(request.user)
+        if event is None or (visible is not None and event.metadata.get("organization_id") not in visible):
+            raise Http404("No such event.")
+        index = selectors.ledger_indexes([event.position])[event.position]
+        return Response(event_proof(index, query.validated_data.get("tree_size")))

@@ -13,6 +13,7 @@ from payments.domain import (
     parse_positive_amount,
 )
 from payments.api import schema  # noqa: F401  (registers the command's OpenAPI rules)
+from eventstore.selectors import ledger_indexes
 from payments.models import PaymentSummary
 
 ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")
@@ -99,6 +100,15 @@ class PaymentSummarySerializer(serializers.ModelSerializer):
                   "description", "correlation_id", "created_at", "updated_at", "version", "incomplete"]
 
 
+class EventListSerializer(serializers.ListSerializer):
+    """Reads the ledger indexes of a whole page of events with one query."""
+
+    def to_representation(self, data):
+        events = list(data)
+        self.context["ledger_indexes"] = ledger_indexes([event.position for event in events])
+        return super().to_representation(events)
+
+
 class EventSerializer(serializers.Serializer):
     event_id = serializers.UUIDField()
     stream_id = serializers.CharField()
@@ -111,6 +121,19 @@ class EventSerializer(serializers.Serializer):
         + ", ".join(f"`{event_type}Data`" for event_type in EventType) + "."))
     metadata = serializers.JSONField(help_text="Who and what caused the event; for Payment events as the component "
                                                "`PaymentEventMetadata`.")
+    hash = serializers.CharField(help_text="SHA-256 (hex) of the event's canonical encoding, prev_hash included.")
+    prev_hash = serializers.CharField(help_text="The hash of the stream's previous event; 64 zeros for the first.")
+    ledger_index = serializers.SerializerMethodField(
+        help_text="The event's leaf in the verifiable ledger (0-based); null until it is given one.")
+
+    class Meta:
+        list_serializer_class = EventListSerializer
+
+    def get_ledger_index(self, event) -> int | None:
+        indexes = self.context.get("ledger_indexes")
+        if indexes is None or event.position not in indexes:
+            indexes = ledger_indexes([event.position])
+        return indexes.get(event.position)
 
 
 class PaymentStateSerializer(serializers.Serializer):

@@ -9,5 +9,6 @@ urlpatterns = [
     path("payments/<str:payment_id>/history/", views.PaymentHistoryView.as_view(), name="payment-history"),
     path("payments/<str:payment_id>/state/", views.PaymentStateView.as_view(), name="payment-state"),
     path("events/", event_views.EventSearchView.as_view(), name="event-search"),
+    path("events/<uuid:event_id>/proof/", event_views.EventProofView.as_view(), name="event-proof"),
     path("timelines/<str:correlation_id>/", event_views.TimelineView.as_view(), name="timeline"),
 ]
