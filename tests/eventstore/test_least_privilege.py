@@ -32,6 +32,11 @@ REWRITES = {
     "delete a stream head": ("DELETE FROM eventstore_stream", "permission denied for table eventstore_stream"),
     "delete a seal": ("DELETE FROM eventstore_seal", "permission denied for table eventstore_seal"),
     "truncate seals": ("TRUNCATE eventstore_seal CASCADE", "permission denied for table eventstore_seal"),
+    "forge a ledger node": (
+        "INSERT INTO eventstore_ledgernode (level, index, hash) VALUES (9, 9, '\\x00')",
+        "permission denied for table eventstore_ledgernode",
+    ),
+    "delete a signed head": ("DELETE FROM eventstore_treehead", "permission denied for table eventstore_treehead"),
     "delete a verification record": (
         "DELETE FROM eventstore_chainverification", "permission denied for table eventstore_chainverification"
     ),
@@ -90,6 +95,9 @@ NOT_GRANTED = {  # history is written only through the SECURITY DEFINER function
     "eventstore_stream": {"INSERT", "UPDATE", "DELETE"},
     "eventstore_seal": {"INSERT", "UPDATE", "DELETE"},
     "eventstore_chainverification": {"INSERT", "UPDATE", "DELETE"},
+    "eventstore_ledgerentry": {"INSERT", "UPDATE", "DELETE"},
+    "eventstore_ledgernode": {"INSERT", "UPDATE", "DELETE"},
+    "eventstore_treehead": {"INSERT", "UPDATE", "DELETE"},
     "django_migrations": {"INSERT", "UPDATE", "DELETE"},
 }
 NOT_GRANTED_ON_ANY_TABLE = {"TRUNCATE", "REFERENCES", "TRIGGER"}
