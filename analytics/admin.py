@@ -20,7 +20,7 @@ from analytics.selectors import (
     time_zone_named,
 )
 from analytics.workflow_metrics import workflow_metrics
-from eventstore import registry
+from eventstore import ledger, registry
 from eventstore.models import ChainVerification, ProjectionError
 from eventstore.projection_lag import lag
 from eventstore.projection_set_aside import set_aside_events
@@ -90,6 +90,7 @@ def _operations() -> dict:
         "projection_errors": ProjectionError.objects.filter(resolved_at__isnull=True)[:20],
         "set_aside": set_aside_events(limit=20),
         "verification": ChainVerification.objects.first(),
+        "ledger": ledger.ledger_status(),
     }
 
 

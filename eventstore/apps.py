@@ -20,10 +20,10 @@ class EventStoreConfig(AppConfig):
 
     def ready(self) -> None:
         from eventstore import activities, registry, workflows
-        from eventstore.admin import TIMELINE_PAGE
+        from eventstore.admin import LEDGER_PROOF_PAGE, TIMELINE_PAGE
         from eventstore.messages import ScheduledRunRequest
 
-        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE],
+        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE, LEDGER_PROOF_PAGE],
                          schedules=[
                              registry.Schedule("sign-tree-head", workflows.SignTreeHeadWorkflow.run,
                                                ScheduledRunRequest(), "LEDGER_SIGN_INTERVAL"),

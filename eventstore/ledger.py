@@ -238,7 +238,35 @@ def check_extends(kept: dict) -> list[str]:
         return [f"{where}: it is not signed by the key of the newest head"]
     if size > latest.tree_size:
         return [f"{where}: the log's newest head has only {latest.tree_size} (the log lost events)"]
+    if root_at(size) != root:
+        return [f"{where}: the ledger's tree no longer has its root at that size (history rewritten)"]
     proof = consistency_proof(size, latest.tree_size)
     if not ledger_verifier.verify_consistency(size, latest.tree_size, root, bytes.fromhex(latest.root_hash), proof):
         return [f"{where}: the newest head of {latest.tree_size} does not extend it (history rewritten)"]
     return []
+
+
+@dataclass(frozen=True)
+class LedgerPlace:
+    ledger_index: int
+    head: TreeHead | None  # the first signed head that holds the event
+
+
+def ledger_places(positions: list[int]) -> dict[int, LedgerPlace]:
+    """Where events stand in the ledger: their index and the first signed head that includes them."""
+    entries = LedgerEntry.objects.filter(position__in=positions).values_list("position", "ledger_index")
+    return {position: LedgerPlace(index, head_covering(index)) for position, index in entries}
+
+
+@dataclass(frozen=True)
+class LedgerStatus:
+    head: TreeHead | None
+    published: PublishedHead | None
+    published_problems: list[str]  # empty: today's log extends the last published head
+
+
+def ledger_status() -> LedgerStatus:
+    """The newest head, and whether today's log extends the head last published outside the database."""
+    published = PublishedHead.objects.order_by("-published_at", "-id").first()
+    problems = [] if published is None else check_extends(published.document)
+    return LedgerStatus(latest_head(), published, problems)

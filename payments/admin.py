@@ -6,6 +6,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from eventstore import ledger
 from eventstore.admin_base import CachedValuesFilter, ReadOnlyAdmin
 from payments import selectors
 from payments.models import Membership, Organization, PaymentSummary
@@ -47,6 +48,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             "history": selectors.history_with_states(payment.payment_id),
             "as_of": self._as_of(request, payment),
         }
+        context["ledger_rows"] = ledger_rows(context["history"])
         return super().change_view(request, object_id, form_url, context)
 
     def _as_of(self, request, payment) -> dict:
@@ -66,6 +68,12 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             return {"error": error, "version": version or "", "at": at or ""}
         state = selectors.payment_state_as_of(payment.payment_id, version=number, at=moment)
         return {"state": state, "version": version or "", "at": at or "", "asked": True}
+
+
+def ledger_rows(history) -> list[tuple]:
+    """Each event of the history with its place in the verifiable ledger (None until it has one)."""
+    places = ledger.ledger_places([entry.event.position for entry in history])
+    return [(entry.event, places.get(entry.event.position)) for entry in history]
 
 
 @admin.register(Organization)

@@ -136,11 +136,30 @@ def ensure_admin() -> None:
     say(f"created the admin account: user {ADMIN_USERNAME!r}, password {shown} -- shown only this once")
 
 
+def ensure_signing_key() -> None:
+    """Without a configured key, sign tree heads with a development key kept under .data/, made on first start."""
+    if os.environ.get("LEDGER_SIGNING_KEY") or os.environ.get("LEDGER_SIGNING_KEY_FILE"):
+        return
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = embedded.DATA_DIR / "ledger-signing-key.pem"
+    if not path.exists():
+        embedded.DATA_DIR.mkdir(exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        path.touch(mode=0o600)
+        path.write_bytes(pem)
+        say(f"generated a development key that signs tree heads: {path} (set LEDGER_SIGNING_KEY_FILE in production)")
+    os.environ["LEDGER_SIGNING_KEY_FILE"] = str(path)
+
+
 def run() -> int:
     web_address = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
     with postgres(os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)), temporal():
         manage("migrate", "--noinput")
         ensure_admin()
+        ensure_signing_key()
         children = {
             "worker": spawn([*MANAGE, "temporal_worker"]),
             "web server": spawn([*MANAGE, "runserver", web_address]),
