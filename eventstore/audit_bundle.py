@@ -1,7 +1,8 @@
 """The audit bundle: what an auditor needs to check the ledger, or part of it, without us.
 
-One zip archive holding the selected streams' events in canonical JSON Lines (each with its inclusion
-proof against one signed head, or, for the whole ledger, every leaf), those streams' entries in the
+One zip archive holding the selected streams' events in canonical JSON Lines (each line the exact text
+an event's hash is taken of), each with its ledger index and inclusion proof against one signed head
+(for the whole ledger, every leaf instead), those streams' entries in the
 head's `streams_root` with their proofs, consistency proofs from every earlier signed head, the head
 and its public key, a README for auditors and the standalone verifier (`ledger_verifier.py`, run as
 `python verify.py`), which needs only Python and `cryptography`.
@@ -10,6 +11,8 @@ Streams are selected whole (every event up to the head), so each chain can be ch
 """
 
 import json
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,15 +22,12 @@ from typing import Callable, Iterator
 from django.db import connection
 
 from eventstore import ledger
-from eventstore.encoding import canonical_json, timestamp_text
+from eventstore.encoding import canonical_json, event_document, timestamp_text
 from eventstore.models import TreeHead
 
 BUNDLE_FORMAT = "payments-audit-bundle/1"
 VERIFIER = Path(__file__).with_name("ledger_verifier.py")
 PROOF_BATCH = 2000
-_EVENT_COLUMNS = ("position", "event_id", "stream_id", "aggregate_type", "version", "event_type", "data",
-                  "metadata", "recorded_at", "prev_hash", "hash")
-
 
 class NothingToExport(Exception):
     """No signed head yet, or the selection matches no stream."""
@@ -72,14 +72,18 @@ def selected_streams(selection: Selection, tree_size: int) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[int | None, dict]]:
-    """(ledger index, event) of the whole ledger in ledger order, or of some streams by stream and version.
+_UTC_TEXT = """to_char(event.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00'"""
+
+
+def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[int | None, str]]:
+    """(ledger index, canonical event document) of the whole ledger in ledger order, or of some
+    streams by stream and version.
 
     An event without a ledger index whose commit order puts it before the head's last leaf is
     included too, with index None: nothing honest is in that place (the verifier reports it)."""
-    columns = ", ".join(f"event.{column}" for column in _EVENT_COLUMNS)
-    sql = (f"SELECT entry.ledger_index, {columns} FROM eventstore_event AS event"
-           " LEFT JOIN eventstore_ledgerentry AS entry ON entry.position = event.position"
+    sql = ("SELECT entry.ledger_index, event.prev_hash, event.position, event.event_id::text, event.stream_id,"
+           f" event.aggregate_type, event.version, event.event_type, event.data, event.metadata, {_UTC_TEXT}"
+           " FROM eventstore_event AS event LEFT JOIN eventstore_ledgerentry AS entry ON entry.position = event.position"
            " WHERE (entry.ledger_index < %s OR (entry.ledger_index IS NULL AND (event.transaction_id, event.position)"
            " < (SELECT last.transaction_id, last.position FROM eventstore_ledgerentry AS last"
            "    WHERE last.ledger_index = %s)))")
@@ -92,12 +96,14 @@ def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(PROOF_BATCH):
-            for row in rows:
-                event = dict(zip(_EVENT_COLUMNS, row[1:]))
-                event["event_id"] = str(event["event_id"])
-                event["data"], event["metadata"] = json.loads(event["data"]), json.loads(event["metadata"])
-                event["recorded_at"] = timestamp_text(event["recorded_at"])
-                yield row[0], event
+            for index, prev_hash, position, event_id, stream_id, aggregate_type, version, event_type, data, metadata, \
+                    recorded_at in rows:
+                yield index, event_document(
+                    prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
+                    aggregate_type=aggregate_type, version=version, event_type=event_type,
+                    data_json=canonical_json(json.loads(data)), metadata_json=canonical_json(json.loads(metadata)),
+                    recorded_at=recorded_at,
+                )
 
 
 def _batched(rows: Iterator[tuple[int, dict]], size: int) -> Iterator[list[tuple[int, dict]]]:
@@ -123,8 +129,7 @@ def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
         raise NothingToExport("no stream matches the selection in the newest signed head")
     all_streams = list(ledger.streams_at(size))
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        with archive.open("events.jsonl", "w", force_zip64=True) as events_file:
-            event_count = _write_events(events_file, size, stream_ids, on_progress)
+        event_count = _write_events(archive, size, stream_ids, on_progress)
         streams_tree = ledger.streams_tree(all_streams)
         archive.writestr("streams.jsonl", _streams_lines(all_streams, streams_tree, stream_ids))
         archive.writestr("consistency.jsonl", _consistency_lines(size))
@@ -142,22 +147,36 @@ def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
     return manifest
 
 
-def _write_events(events_file, size: int, stream_ids: list[str] | None, on_progress) -> int:
+def _write_events(archive: zipfile.ZipFile, size: int, stream_ids: list[str] | None, on_progress) -> int:
+    """events.jsonl: each event's canonical document, whose SHA-256 is its hash; proofs.jsonl, line
+    for line: its ledger index and, in a bundle of some streams, its audit path."""
+    # A zip archive takes one file at a time: the proofs wait in a temporary file meanwhile.
+    with tempfile.TemporaryFile() as proofs_file:
+        with archive.open("events.jsonl", "w", force_zip64=True) as events_file:
+            count = _write_event_lines(events_file, proofs_file, size, stream_ids, on_progress)
+        proofs_file.seek(0)
+        with archive.open("proofs.jsonl", "w", force_zip64=True) as archived:
+            shutil.copyfileobj(proofs_file, archived, 1 << 20)
+    return count
+
+
+def _write_event_lines(events_file, proofs_file, size: int, stream_ids: list[str] | None, on_progress) -> int:
     count = 0
     for batch in _batched(_event_rows(size, stream_ids), PROOF_BATCH):
         indexes = [index for index, _ in batch if index is not None]
-        proofs = {} if stream_ids is None else ledger.inclusion_proofs(indexes, size)
-        lines = []
-        for index, event in batch:
-            line = {"ledger_index": index, "event": event}
-            if stream_ids is not None and index is not None:
-                line["audit_path"] = [node.hex() for node in proofs[index]]
-            lines.append(canonical_json(line))
-        events_file.write(("\n".join(lines) + "\n").encode())
+        paths = {} if stream_ids is None else ledger.inclusion_proofs(indexes, size)
+        events_file.write("".join(document + "\n" for _, document in batch).encode())
+        proofs_file.write("".join(_proof_line(index, paths) + "\n" for index, _ in batch).encode())
         count += len(batch)
         if on_progress is not None:
             on_progress(len(batch))
     return count
+
+
+def _proof_line(index: int | None, paths: dict[int, list[bytes]]) -> str:
+    if index is None or index not in paths:
+        return f'{{"ledger_index":{"null" if index is None else index}}}'
+    return canonical_json({"audit_path": [node.hex() for node in paths[index]], "ledger_index": index})
 
 
 def _streams_lines(entries: list[ledger.StreamEntry], tree, stream_ids: list[str] | None) -> str:
@@ -207,10 +226,11 @@ database, no network, none of our code but `verify.py`, which is short enough to
 
 - The head (`head.json`) was signed by the key above: the signature covers the compact, key-sorted
   JSON of `root_hash`, `streams_root`, `timestamp` and `tree_size`.
-- Every event in `events.jsonl` is exactly as recorded: its `hash` is SHA-256 of its canonical JSON
-  (every field but `hash`, keys sorted, no spaces, UTF-8, `recorded_at` in UTC with microseconds),
-  and SHA-256(0x00 || hash) is a leaf of the signed tree at `ledger_index` (RFC 9162 inclusion
-  proofs; a bundle of the whole ledger recomputes the root from every leaf instead).
+- Every event in `events.jsonl` is exactly as recorded. Each line is an event's canonical JSON (keys
+  sorted, no spaces, UTF-8, `recorded_at` in UTC with microseconds), and its hash is the SHA-256 of
+  that line; SHA-256(0x00 || hash) is a leaf of the signed tree at the `ledger_index` on the same
+  line of `proofs.jsonl` (RFC 9162 inclusion proofs; a bundle of the whole ledger recomputes the
+  root from every leaf instead). Each event's `prev_hash` is the hash of its stream's event before.
 - Each stream is whole: versions 1, 2, 3... each linked to the one before by `prev_hash`, ending at
   the version and hash that the signed `streams_root` records for it (`streams.jsonl`, with proofs).
   A stream's newest events, or a whole selected stream, cannot be missing without the check failing.

@@ -114,20 +114,32 @@ def event_hash(
     metadata_json: str,
     recorded_at: datetime,
 ) -> str:
-    """SHA-256 over the canonical encoding of every stored field of an event and its predecessor's hash.
+    """SHA-256 over the canonical encoding of every stored field of an event and its predecessor's hash."""
+    document = event_document(
+        prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id, aggregate_type=aggregate_type,
+        version=version, event_type=event_type, data_json=data_json, metadata_json=metadata_json,
+        recorded_at=timestamp_text(recorded_at),
+    )
+    return hashlib.sha256(document.encode()).hexdigest()
 
-    The document is canonical JSON with sorted keys; `data_json` and `metadata_json` are already
-    canonical (see `canonical_json`), so they are spliced in rather than encoded again.
+
+def event_document(
+    *, prev_hash: str, position: int, event_id: str, stream_id: str, aggregate_type: str, version: int,
+    event_type: str, data_json: str, metadata_json: str, recorded_at: str,
+) -> str:
+    """The canonical JSON of an event, the text its hash is taken of: keys sorted, no spaces.
+
+    `data_json` and `metadata_json` are already canonical (see `canonical_json`), so they are spliced
+    in rather than encoded again; `recorded_at` is `timestamp_text` of the time.
     """
     dump = _CANONICAL.encode
-    document = (
+    return (
         f'{{"aggregate_type":{dump(aggregate_type)},"data":{data_json},'
         f'"event_id":{dump(event_id)},"event_type":{dump(event_type)},'
         f'"metadata":{metadata_json},"position":{int(position)},"prev_hash":{dump(prev_hash)},'
-        f'"recorded_at":{dump(timestamp_text(recorded_at))},"stream_id":{dump(stream_id)},'
+        f'"recorded_at":{dump(recorded_at)},"stream_id":{dump(stream_id)},'
         f'"version":{int(version)}}}'
     )
-    return hashlib.sha256(document.encode()).hexdigest()
 
 
 DIGEST_MODULUS = 2**256

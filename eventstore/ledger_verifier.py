@@ -9,10 +9,11 @@ BUNDLE is the bundle's directory or its .zip archive (default: the directory of 
 
 - the signed tree head's Ed25519 signature, over the compact, key-sorted JSON of its tree_size,
   timestamp, root_hash and streams_root (and that it is signed by --public-key, when given);
-- every event: its hash recomputed from its canonical encoding, and its leaf SHA-256(0x00 || hash)
-  included in the head's tree (RFC 9162 section 2.1.3) at its ledger index, or, for a bundle of the
-  whole ledger, the tree's root recomputed from every leaf;
-- every stream: versions 1, 2, 3... with no gap, each event linked to the one before by prev_hash,
+- every event: its hash, the SHA-256 of its line in events.jsonl (its canonical JSON), and its leaf
+  SHA-256(0x00 || hash) included in the head's tree (RFC 9162 section 2.1.3) at the ledger index on
+  the same line of proofs.jsonl, or, for a bundle of the whole ledger, the tree's root recomputed
+  from every leaf;
+- every stream: versions 1, 2, 3... with no gap, each event's prev_hash the hash of the one before,
   and the newest event equal to the stream's entry in the head's streams_root, whose inclusion is
   proven (a stream's newest events, or a whole stream, cannot be missing unnoticed);
 - with --expect-head (a file of heads kept outside the database, one JSON object a line, as
@@ -119,13 +120,13 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
 
 # The project's encodings --------------------------------------------------------------------------
 
-def event_hash(event: dict) -> str:
-    """SHA-256 of the event's canonical JSON: every stored field but `hash`, keys sorted, no spaces,
-    UTF-8 as is; `recorded_at` as ISO 8601 in UTC with microseconds."""
-    document = {key: event[key] for key in (
-        "aggregate_type", "data", "event_id", "event_type", "metadata", "position", "prev_hash",
-        "recorded_at", "stream_id", "version")}
-    return hashlib.sha256(canonical(document).encode()).hexdigest()
+EVENT_KEYS = ["aggregate_type", "data", "event_id", "event_type", "metadata", "position", "prev_hash",
+              "recorded_at", "stream_id", "version"]
+
+
+def event_hash(line: bytes) -> str:
+    """An event's hash: SHA-256 of its canonical JSON, which is its line in events.jsonl as it is."""
+    return hashlib.sha256(line).hexdigest()
 
 
 def stream_leaf(stream_id: str, version: int, head_hash: str) -> bytes:
@@ -164,10 +165,14 @@ class Bundle:
     def json(self, name: str):
         return json.loads(self._read(name))
 
-    def lines(self, name: str):
-        for number, line in enumerate(io.TextIOWrapper(io.BytesIO(self._read(name)), encoding="utf-8"), 1):
+    def raw_lines(self, name: str):
+        for number, line in enumerate(io.BytesIO(self._read(name)), 1):
             if line.strip():
-                yield number, json.loads(line)
+                yield number, line.rstrip(b"\n")
+
+    def lines(self, name: str):
+        for number, line in self.raw_lines(name):
+            yield number, json.loads(line)
 
 
 class Verification:
@@ -196,32 +201,40 @@ class Verification:
         if not signature_ok(head, head.get("public_key", "")):
             self.fail("head.json: the signature does not verify (the head was altered or signed by another key)")
 
-    def check_events(self, bundle: Bundle, manifest: dict, root: bytes, size: int) -> dict[str, list[dict]]:
+    def check_events(self, bundle: Bundle, manifest: dict, root: bytes, size: int) -> dict[str, list[tuple]]:
+        """Each stream's events as (version, position, recorded_at, prev_hash, hash), in bundle order."""
         complete = manifest.get("complete", False)
-        streams: dict[str, list[dict]] = {}
+        streams: dict[str, list[tuple]] = {}
         leaves: dict[int, bytes] = {}
-        for number, line in bundle.lines("events.jsonl"):
-            event, index = line["event"], line["ledger_index"]
+        proofs = bundle.lines("proofs.jsonl")
+        for number, line in bundle.raw_lines("events.jsonl"):
+            _, proof = next(proofs, (None, {"ledger_index": None}))
+            event, digest, index = json.loads(line), event_hash(line), proof["ledger_index"]
             where = f"events.jsonl line {number} ({event.get('stream_id')} v{event.get('version')})"
-            if event_hash(event) != event["hash"]:
-                self.fail(f"{where}: its content does not match its hash (altered)")
-            streams.setdefault(event["stream_id"], []).append(event)
+            if sorted(event) != EVENT_KEYS:
+                self.fail(f"{where}: not an event's canonical JSON (fields {sorted(event)})")
+                continue
+            streams.setdefault(event["stream_id"], []).append(
+                (event["version"], event["position"], event["recorded_at"], event["prev_hash"], digest))
             if index is None:
                 self.fail(f"{where}: it was committed before the head's newest event but is not in the head's tree "
                           "(inserted behind the log's back)")
                 continue
-            leaf = leaf_hash(bytes.fromhex(event["hash"]))
+            leaf = leaf_hash(bytes.fromhex(digest))
             if complete:
                 leaves[index] = leaf
-            elif not verify_inclusion(index, size, leaf, unhex(line["audit_path"]), root):
-                self.fail(f"{where}: its inclusion proof at ledger index {index} does not lead to the head's root")
+            elif not verify_inclusion(index, size, leaf, unhex(proof.get("audit_path", [])), root):
+                self.fail(f"{where}: it is not the event at ledger index {index} of the head's tree (altered, or "
+                          "its proof is wrong)")
+        if next(proofs, None) is not None:
+            self.fail("proofs.jsonl: more lines than events.jsonl")
         if complete:
             if sorted(leaves) != list(range(size)):
                 self.fail(f"events.jsonl: a whole-ledger bundle holds {size} leaves 0..{size - 1}; "
                           f"it holds {len(leaves)} (events missing or added)")
             elif root_of([leaves[index] for index in range(size)]) != root:
-                self.fail("events.jsonl: the events' tree does not have the head's root")
-        if len(streams) == 0 and manifest.get("event_count", 0):
+                self.fail("events.jsonl: the events' tree does not have the head's root (events altered or reordered)")
+        if not streams and manifest.get("event_count", 0):
             self.fail("events.jsonl: no events, but the manifest lists some")
         return streams
 
@@ -241,10 +254,10 @@ class Verification:
                     root_of([leaf for _, leaf in ordered]) != streams_root:
                 self.fail("streams.jsonl: the streams' tree does not have the head's streams_root")
         for stream_id in sorted(set(entries) | set(streams)):
-            self.check_stream(stream_id, sorted(streams.get(stream_id, []), key=lambda e: e["version"]),
+            self.check_stream(stream_id, sorted(streams.get(stream_id, [])),
                               entries.get(stream_id, (None,))[0])
 
-    def check_stream(self, stream_id: str, events: list[dict], entry: dict | None) -> None:
+    def check_stream(self, stream_id: str, events: list[tuple], entry: dict | None) -> None:
         if entry is None:
             self.fail(f"{stream_id}: it has events but no entry in streams_root")
             return
@@ -252,19 +265,18 @@ class Verification:
             self.fail(f"{stream_id}: streams_root records v{entry['version']} but the bundle holds none of its events")
             return
         expected_prev, before = GENESIS_HASH, None
-        for expected_version, event in enumerate(events, 1):
-            if event["version"] != expected_version:
-                self.fail(f"{stream_id} v{event['version']}: expected v{expected_version} (events missing)")
+        for expected_version, (version, position, recorded_at, prev_hash, digest) in enumerate(events, 1):
+            if version != expected_version:
+                self.fail(f"{stream_id} v{version}: expected v{expected_version} (events missing)")
                 break
-            if event["prev_hash"] != expected_prev:
-                self.fail(f"{stream_id} v{event['version']}: does not link to the event before it")
-            if before is not None and (event["position"] <= before["position"]
-                                       or event["recorded_at"] < before["recorded_at"]):
-                self.fail(f"{stream_id} v{event['version']}: its position or time is not after v{before['version']}'s")
-            expected_prev, before = event["hash"], event
-        newest = events[-1]
-        if (newest["version"], newest["hash"]) != (entry["version"], entry["head_hash"]):
-            self.fail(f"{stream_id}: the bundle ends at v{newest['version']} but streams_root records "
+            if prev_hash != expected_prev:
+                self.fail(f"{stream_id} v{version}: does not link to the event before it (it or that one was altered)")
+            if before is not None and (position <= before[1] or recorded_at < before[2]):
+                self.fail(f"{stream_id} v{version}: its position or time is not after v{before[0]}'s")
+            expected_prev, before = digest, (version, position, recorded_at)
+        newest_version, newest_hash = events[-1][0], events[-1][4]
+        if (newest_version, newest_hash) != (entry["version"], entry["head_hash"]):
+            self.fail(f"{stream_id}: the bundle ends at v{newest_version} but streams_root records "
                       f"v{entry['version']} (its newest events are missing or altered)")
 
     def check_kept_heads(self, bundle: Bundle, head: dict, kept_heads: list[dict]) -> None:

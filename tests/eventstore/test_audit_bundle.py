@@ -68,7 +68,7 @@ def test_a_bundle_of_one_stream_proves_it_against_the_signed_heads(signed_histor
     export_audit_bundle(tmp_path / "one.zip", Selection(stream_id="payment-b"))
     bundle = unpacked(tmp_path / "one.zip")
     lines = (bundle / "events.jsonl").read_text().splitlines()
-    assert [json.loads(line)["event"]["version"] for line in lines] == list(range(1, 9))
+    assert [json.loads(line)["version"] for line in lines] == list(range(1, 9))
     assert json.loads((bundle / "head.json").read_text())["tree_size"] == newer.tree_size == 24
     result = run_verifier(bundle, "--expect-head", str(kept))
     assert result.returncode == 0, result.stderr
@@ -108,7 +108,7 @@ def test_a_rewrite_with_every_hash_head_and_seal_recomputed_fails_against_the_ke
     assert result.returncode == 1 and "does not extend it" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["events.jsonl", "head.json", "streams.jsonl"])
+@pytest.mark.parametrize("name", ["events.jsonl", "proofs.jsonl", "head.json", "streams.jsonl"])
 def test_a_bundle_edited_by_one_byte_fails(signed_history, tmp_path, name):
     export_audit_bundle(tmp_path / "one.zip", Selection(stream_id="payment-a"))
     bundle = unpacked(tmp_path / "one.zip")
