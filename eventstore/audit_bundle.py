@@ -76,8 +76,8 @@ _UTC_TEXT = """to_char(event.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:
 
 
 def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[int | None, str]]:
-    """(ledger index, canonical event document) of the whole ledger in ledger order, or of some
-    streams by stream and version.
+    """(ledger index, canonical event document) of the whole ledger in position order (a merge of two
+    indexes, no sort), or of some streams by stream and version.
 
     An event without a ledger index whose commit order puts it before the head's last leaf is
     included too, with index None: nothing honest is in that place (the verifier reports it)."""
@@ -89,7 +89,7 @@ def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[
            "    WHERE last.ledger_index = %s)))")
     params: list = [tree_size, tree_size - 1]
     if stream_ids is None:
-        sql += " ORDER BY entry.ledger_index NULLS LAST"
+        sql += " ORDER BY event.position"
     else:
         sql += " AND event.stream_id = ANY(%s) ORDER BY event.stream_id, event.version"
         params.append(stream_ids)

@@ -7,6 +7,7 @@ Decimals are stored as their string form, which is how money travels everywhere 
 
 import hashlib
 import json
+from json.encoder import encode_basestring
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -132,7 +133,7 @@ def event_document(
     `data_json` and `metadata_json` are already canonical (see `canonical_json`), so they are spliced
     in rather than encoded again; `recorded_at` is `timestamp_text` of the time.
     """
-    dump = _CANONICAL.encode
+    dump = encode_basestring  # what `canonical_json` does with a string, without its per-call overhead
     return (
         f'{{"aggregate_type":{dump(aggregate_type)},"data":{data_json},'
         f'"event_id":{dump(event_id)},"event_type":{dump(event_type)},'
