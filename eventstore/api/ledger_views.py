@@ -8,7 +8,7 @@ knows who may see the event (`event_proof` below builds its body).
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -54,12 +54,12 @@ class ConsistencyQuery(serializers.Serializer):
 
 
 def signed_head_at_least(tree_size: int | None) -> TreeHead:
-    """The newest head, which must hold `tree_size` leaves; a clear 400 or 404 otherwise."""
+    """The newest head, which must hold `tree_size` leaves; a clear 404 otherwise."""
     head = ledger.latest_head()
     if head is None:
         raise Http404("No tree head is signed yet.")
     if tree_size is not None and tree_size > head.tree_size:
-        raise ValidationError({"tree_size": f"The newest signed head holds {head.tree_size} events."})
+        raise NotFound(f"No signed head holds {tree_size} events yet: the newest holds {head.tree_size}.")
     return head
 
 
@@ -70,7 +70,7 @@ def proof_head(tree_size: int | None) -> TreeHead:
         return newest
     head = TreeHead.objects.filter(tree_size=tree_size).first()
     if head is None:
-        raise ValidationError({"tree_size": "No head of this size was signed; ask for one of GET ledger/heads/."})
+        raise NotFound("No head of this size was signed; ask for one of GET ledger/heads/.")
     return head
 
 
@@ -78,7 +78,7 @@ def event_proof(ledger_index: int | None, tree_size: int | None) -> dict:
     """The inclusion proof body of the event at `ledger_index` against the signed head of `tree_size`."""
     head = proof_head(tree_size)
     if ledger_index is None or ledger_index >= head.tree_size:
-        raise ValidationError({"tree_size": "The event is not in this head yet: ask again after the next head is signed."})
+        raise NotFound("The event is not in this head yet: ask again after the next head is signed.")
     path = ledger.inclusion_proofs([ledger_index], head.tree_size)[ledger_index]
     return {"leaf_index": ledger_index, "tree_size": head.tree_size, "audit_path": [node.hex() for node in path],
             "head": head_body(head)}

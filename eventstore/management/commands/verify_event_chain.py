@@ -1,9 +1,9 @@
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from eventstore import ledger_verifier
 from eventstore.integrity import count_events, verify_event_chain
 
 
@@ -60,6 +60,6 @@ class Command(BaseCommand):
 
 def read_kept_heads(path: Path) -> list[dict]:
     try:
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return ledger_verifier.read_kept_heads(path)
     except (OSError, ValueError) as error:
         raise CommandError(f"cannot read kept heads from {path}: {error}") from None
