@@ -15,6 +15,8 @@ from django.core.management import call_command
 
 from eventstore import ledger
 from eventstore.audit_bundle import Selection, export_audit_bundle
+from eventstore.integrity import verify_event_chain
+from eventstore.models import Seal
 from eventstore.signing import head_message
 from tests.eventstore.test_integrity import TAMPERING, write_history
 
@@ -44,8 +46,9 @@ def run_verifier(bundle: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def signed_history(ledger_key, tmp_path):
-    """Three streams of four events under a signed head, published to a directory an auditor keeps."""
+    """Three streams of four events, sealed and under a signed head published to a directory an auditor keeps."""
     write_history()
+    assert verify_event_chain().new_seal is not None
     head = ledger.sign_tree_head()
     call_command("publish_tree_head", str(tmp_path / "kept"))
     return head, tmp_path / "kept" / "heads.jsonl"
@@ -159,3 +162,16 @@ def test_export_command_draws_progress_and_refuses_without_a_head(ledger_key, tm
     captured = capsys.readouterr()
     assert "Wrote" in captured.out and "event" in captured.err
     assert run_verifier(tmp_path / "org.zip").returncode == 0
+
+
+@pytest.mark.parametrize("case", sorted(SEAL_ONLY))
+def test_tampering_with_seals_alone_still_fails_verify_event_chain_with_the_kept_head(signed_history, tamper, case):
+    """Seals are the database's own record, not part of the log a bundle proves: the events are
+    intact and a bundle still verifies, while verify_event_chain, given the kept head and the kept
+    seal hash, reports the seals."""
+    _, kept = signed_history
+    seal = Seal.objects.get().hash
+    tamper(*TAMPERING[case])
+    with pytest.raises(Exception, match="TAMPERING DETECTED"):
+        call_command("verify_event_chain", "--no-progress", "--no-seal", "--expect-head", str(kept),
+                     "--expect-seal", seal)

@@ -41,5 +41,5 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         self.stdout.write(self.style.SUCCESS(
             f"Wrote {out}: {manifest['event_count']} events of {manifest['stream_count']} streams against the head of "
-            f"{manifest['tree_size']} events. Check it anywhere with: python verify.py {out.name}"
+            f"{manifest['tree_size']} events. Check it anywhere: unzip it and run python verify.py in it."
         ))
