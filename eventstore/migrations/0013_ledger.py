@@ -143,7 +143,7 @@ BEGIN
     IF FOUND AND (p_tree_size <= latest.tree_size OR p_timestamp < latest.timestamp) THEN
         RETURN NULL;  -- a newer head was recorded meanwhile
     END IF;
-    SELECT count(*) INTO ledger_size FROM eventstore_ledgerentry;
+    SELECT COALESCE(max(entry.ledger_index) + 1, 0) INTO ledger_size FROM eventstore_ledgerentry AS entry;
     IF p_tree_size > ledger_size THEN
         RAISE EXCEPTION 'the ledger holds % leaves, fewer than %', ledger_size, p_tree_size
             USING ERRCODE = 'check_violation';
