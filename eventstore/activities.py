@@ -143,11 +143,13 @@ def apply_prompt_projections_activity(request: PromptProjectionsRequest) -> Prom
 @django_activity
 def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
     """Keep every projection current for a while, heartbeating; events whose prompt application
-    failed, or that were appended while projections were down, are applied here without anyone acting."""
+    failed, or that were appended while projections were down, are applied here without anyone acting.
+    The ledger is extended on the same rounds."""
     deadline = time.monotonic() + request.seconds
     applied, failing = 0, set()
     while time.monotonic() < deadline and not activity.is_cancelled() and not activity.is_worker_shutdown():
         outcomes = projections.apply_all_pending()
+        ledger.extend_ledger()  # events get their ledger index soon after they become visible, not at the next head
         applied += sum(outcome.applied for outcome in outcomes.values())
         failing = {name for name, outcome in outcomes.items() if outcome.failed_at is not None}
         activity.heartbeat(applied)
