@@ -2,22 +2,28 @@
 done after its head was signed, a one-byte edit or another key makes the verifier fail."""
 
 import ast
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from eventstore import ledger
 from eventstore.audit_bundle import Selection, export_audit_bundle
+from eventstore.events import ANY, NewEvent
 from eventstore.integrity import verify_event_chain
 from eventstore.models import Seal
 from eventstore.signing import head_message
+from eventstore.store import append_events
+from tests.eventstore.helpers import payment_data
 from tests.eventstore.test_integrity import TAMPERING, write_history
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -175,3 +181,54 @@ def test_tampering_with_seals_alone_still_fails_verify_event_chain_with_the_kept
     with pytest.raises(Exception, match="TAMPERING DETECTED"):
         call_command("verify_event_chain", "--no-progress", "--no-seal", "--expect-head", str(kept),
                      "--expect-seal", seal)
+
+
+def test_a_kept_head_signed_by_another_key_fails_verify_event_chain(signed_history, tmp_path):
+    head, _ = signed_history
+    forged = ledger.head_document(head)
+    forged["signature"] = Ed25519PrivateKey.generate().sign(head_message(
+        tree_size=head.tree_size, timestamp=head.timestamp, root_hash=head.root_hash,
+        streams_root=head.streams_root)).hex()
+    kept = tmp_path / "forged.jsonl"
+    kept.write_text(json.dumps(forged) + "\n")
+    with pytest.raises(Exception, match="TAMPERING DETECTED"):
+        call_command("verify_event_chain", "--no-progress", "--no-seal", "--expect-head", str(kept))
+
+
+def test_publishing_posts_the_head_to_a_witness_and_refuses_an_unreachable_one(signed_history):
+    head, _ = signed_history
+    received = []
+
+    class Witness(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Witness)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    try:
+        call_command("publish_tree_head", f"http://127.0.0.1:{server.server_port}/heads")
+    finally:
+        server.server_close()
+    assert received == [ledger.head_document(head)]
+    with pytest.raises(CommandError, match="did not take the head"):
+        call_command("publish_tree_head", f"http://127.0.0.1:{server.server_port}/heads")
+
+
+def test_an_organizations_bundle_holds_its_streams_whole_and_nothing_else(ledger_key, tmp_path):
+    for stream_id, organization in (("payment-x", "org-x"), ("payment-y", "org-y"), ("payment-x2", "org-x")):
+        append_events(stream_id=stream_id, aggregate_type="Payment", expected_version=ANY, events=[
+            NewEvent("PaymentProcessed", payment_data("PaymentProcessed", "1.00", stream_id),
+                     {"correlation_id": "c", "organization_id": organization})])
+    ledger.sign_tree_head()
+    call_command("export_audit_bundle", str(tmp_path / "x.zip"), "--organization", "org-x", "--no-progress")
+    bundle = unpacked(tmp_path / "x.zip")
+    streams = sorted(json.loads(line)["stream_id"] for line in (bundle / "events.jsonl").read_text().splitlines())
+    assert streams == ["payment-x", "payment-x2"]
+    assert run_verifier(bundle).returncode == 0
+    with pytest.raises(CommandError, match="no stream matches"):
+        call_command("export_audit_bundle", str(tmp_path / "z.zip"), "--organization", "org-z", "--no-progress")
