@@ -21,6 +21,7 @@ from analytics.selectors import (
 )
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
+from eventstore.selectors import BUSINESS, RECORDED
 from eventstore.models import ChainVerification, ProjectionError
 from eventstore.projection_lag import lag
 from eventstore.projection_set_aside import set_aside_events
@@ -34,12 +35,14 @@ class DashboardForm(forms.Form):
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To (inclusive)")
     interval = forms.ChoiceField(choices=[(name, name) for name in INTERVALS], initial="day")
     time_zone = forms.CharField(initial="UTC", max_length=64)
+    time = forms.ChoiceField(choices=[(BUSINESS, "business date (occurred)"), (RECORDED, "recorded date")],
+                             initial=BUSINESS, required=False, label="By")
 
 
 def _defaults() -> dict:
     today = timezone.now().date()
-    return {"event_type": known_event_types()[0], "start": today - timedelta(days=29), "end": today,
-            "interval": "day", "time_zone": "UTC"}
+    return {"event_type": known_event_types()[0], "start": (today - timedelta(days=365)).replace(day=1), "end": today,
+            "interval": "month", "time_zone": "UTC", "time": BUSINESS}
 
 
 def dashboard_view(request):
@@ -58,7 +61,7 @@ def _figures(form: DashboardForm) -> dict:
     try:
         zone = time_zone_named(data["time_zone"])
         query = EventQuery(data["event_type"], datetime.combine(data["start"], time(), zone),
-                           datetime.combine(data["end"] + timedelta(days=1), time(), zone))
+                           datetime.combine(data["end"] + timedelta(days=1), time(), zone), time=data["time"] or BUSINESS)
         statistics = event_statistics(query)
         trend = event_trend(query, interval=data["interval"], time_zone=data["time_zone"])
     except InvalidQuery as error:

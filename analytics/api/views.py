@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from analytics.selectors import INTERVALS, MAX_BUCKETS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
 from analytics.workflow_metrics import workflow_metrics
 from eventstore.api.errors import ServiceUnavailable
+from eventstore.selectors import BUSINESS, TIME_AXES
 from eventstore.api.queries import TextFilter, TimeRangeQuery
 from eventstore.temporal import TemporalUnavailable
 from payments.selectors import organizations_to_search, visible_organizations
@@ -31,6 +32,10 @@ class AnalyticsQuery(TimeRangeQuery):
     range_required = True
     event_type = serializers.ChoiceField(choices=known_event_types())
     organization_id = TextFilter(max_length=100, help_text="One of yours, e.g. org-456; default: all of yours.")
+    time = serializers.ChoiceField(
+        choices=list(TIME_AXES), default=BUSINESS,
+        help_text="What `from`, `to` and buckets count by: business time (when it occurred, the default) or "
+                  "recorded time (when the store recorded it).")
 
     @property
     def range_rule(self) -> str:
@@ -51,7 +56,7 @@ class MetricsQuery(serializers.Serializer):
 
 def _scoped_query(request, params) -> EventQuery:
     organizations = organizations_to_search(request.user, params.get("organization_id") or None)
-    return EventQuery(params["event_type"], params["from"], params["to"], organizations)
+    return EventQuery(params["event_type"], params["from"], params["to"], organizations, params["time"])
 
 
 def _parse(serializer_class, request):

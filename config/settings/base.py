@@ -144,6 +144,9 @@ EVENTSTORE_MAX_INTEGER_DIGITS = env.int("EVENTSTORE_MAX_INTEGER_DIGITS", default
 # Payments: an aggregate snapshot every N events of a payment (snapshots are disposable).
 PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)
 
+# Business time: how far past the server's clock a command's occurred_at may lie (clock skew).
+PAYMENTS_OCCURRED_AT_TOLERANCE_SECONDS = env.int("PAYMENTS_OCCURRED_AT_TOLERANCE_SECONDS", default=300)
+
 # The cache: API throttles, admin filter values and workflow metrics (memcached-safe keys).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
