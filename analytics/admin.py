@@ -1,11 +1,13 @@
 """The analytics dashboard, an admin page: statistics, trend charts, workflow metrics, projection lag,
 errors and set-aside events, and the last verify_event_chain result."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -19,12 +21,15 @@ from analytics.selectors import (
     known_event_types,
     time_zone_named,
 )
+from analytics.statements import FIGURES, period_statement, statement_csv, statement_file_name
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.selectors import BUSINESS, RECORDED
 from eventstore.models import ChainVerification, ProjectionError
 from eventstore.projection_lag import lag
 from eventstore.projection_set_aside import set_aside_events
+from payments.models import Organization
+from payments.selectors import visible_organizations
 
 REQUIRED_PERMISSIONS = ("payments.view_paymentsummary", "eventstore.view_event")
 
@@ -97,3 +102,43 @@ def _operations() -> dict:
 
 
 DASHBOARD_PAGE = registry.AdminPage("analytics/dashboard/", dashboard_view, "analytics_dashboard")
+
+
+class StatementForm(forms.Form):
+    organization = forms.ChoiceField()
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Occurred from")
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="to (inclusive)")
+    known_at = forms.DateTimeField(required=False, label="as known at (UTC)",
+                                   help_text="Recorded time, e.g. the month-end close; empty: now.")
+
+    def __init__(self, data, organizations: list[str]):
+        super().__init__(data)
+        self.fields["organization"].choices = [(organization, organization) for organization in organizations]
+
+
+def statement_view(request):
+    """The period statement, printable (its print stylesheet leaves only the statement) and as CSV."""
+    if not request.user.has_perm("payments.view_paymentsummary"):
+        raise PermissionDenied
+    visible = visible_organizations(request.user)
+    organizations = visible if visible is not None else list(Organization.objects.values_list("id", flat=True))
+    form = StatementForm(request.GET or None, sorted(organizations))
+    context = {**admin.site.each_context(request), "title": "Period statement", "form": form}
+    if form.is_valid():
+        data = form.cleaned_data
+        statement = period_statement(
+            organization_id=data["organization"],
+            since=datetime.combine(data["start"], time(), UTC), until=datetime.combine(data["end"] + timedelta(days=1), time(), UTC),
+            known_at=data["known_at"] or timezone.now())
+        query = urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
+                           "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")})
+        if request.GET.get("download") == "csv":
+            return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
+                "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})
+        context.update({"statement": statement, "query": query, "sections": [
+            (totals, [(figure, statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
+            for totals in statement.totals]})
+    return TemplateResponse(request, "admin/analytics/statement.html", context)
+
+
+STATEMENT_PAGE = registry.AdminPage("analytics/statement/", statement_view, "analytics_statement")

@@ -33,6 +33,7 @@ from eventstore.models import (
     Stream,
 )
 from eventstore.projection_set_aside import PERMISSION, SetAsideRefused, set_aside
+from eventstore.upcasting import stored_schema_version, upcast_data
 
 
 def pretty_json(value) -> str:
@@ -81,7 +82,13 @@ class EventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="data")
     def formatted_data(self, event):
-        return pretty_json(event.data)
+        """The data as read (upcast to the newest schema version), and as stored when that differs:
+        the hash covers the stored data."""
+        data = upcast_data(event.event_type, event.metadata, event.data, event.recorded_at)
+        if data is event.data:
+            return pretty_json(data)
+        return format_html("{}<p>As stored (schema version {}, which the hash covers):</p>{}", pretty_json(data),
+                           stored_schema_version(event.metadata), pretty_json(event.data))
 
     @admin.display(description="metadata")
     def formatted_metadata(self, event):

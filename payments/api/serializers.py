@@ -116,7 +116,7 @@ class PaymentSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = PaymentSummary
         fields = ["payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
-                  "description", "correlation_id", "created_at", "updated_at", "version", "incomplete"]
+                  "description", "correlation_id", "created_at", "updated_at", "occurred_at", "version", "incomplete"]
 
 
 class EventSerializer(serializers.Serializer):
