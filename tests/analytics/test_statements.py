@@ -3,12 +3,12 @@ each figure, by business time and as known at a recorded time; the same twice, t
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
 from analytics.statements import period_statement, statement_csv
 from payments.models import Membership, Organization
-from tests.payments.conftest import tenants  # noqa: F401  (the fixture)
 from tests.synthetic import SyntheticEvent, load_history
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,6 +40,13 @@ def january():
         event("payment-s4", "PaymentProcessed", "60.00", "EUR", day(31, 23), FEB + timedelta(hours=2)),
         event("payment-s5", "PaymentProcessed", "999.00", "EUR", day(5), day(5), organization="org-globex"),
     ])
+
+
+@pytest.fixture
+def tenants(api_client_for):
+    """API clients of org-acme (alice), org-globex (bob) and an operator who sees every organization."""
+    return SimpleNamespace(acme=api_client_for("alice", "org-acme"), globex=api_client_for("bob", "org-globex"),
+                           operator=api_client_for("olga", operator=True))
 
 
 def figures(statement):
