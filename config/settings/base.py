@@ -130,6 +130,17 @@ LOGGING = {
     },
 }
 
+# Command log: with LOG_FILE set, each command's outcome line (temporalio.workflow, INFO) goes to that
+# file instead of the console, which keeps their warnings; `make run` sets it under .data/.
+LOG_FILE = env("LOG_FILE", default="")
+if LOG_FILE:
+    LOGGING["handlers"].update({
+        "command_log": {"class": "logging.handlers.WatchedFileHandler", "filename": LOG_FILE, "formatter": LOG_FORMAT},
+        "console_warnings": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "level": "WARNING"},
+    })
+    LOGGING["loggers"]["temporalio.workflow"] = {"level": "INFO", "handlers": ["command_log", "console_warnings"],
+                                                 "propagate": False}
+
 # Temporal
 TEMPORAL_ADDRESS = env("TEMPORAL_ADDRESS", default="127.0.0.1:7233")
 TEMPORAL_NAMESPACE = env("TEMPORAL_NAMESPACE", default="default")
