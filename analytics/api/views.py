@@ -18,7 +18,7 @@ from analytics.statements import FIGURES, Statement, period_statement, statement
 from analytics.workflow_metrics import workflow_metrics
 from eventstore.api.errors import ServiceUnavailable
 from eventstore.selectors import BUSINESS, TIME_AXES
-from eventstore.api.queries import TextFilter, TimeRangeQuery
+from eventstore.api.queries import RangeBound, TextFilter, TimeRangeQuery
 from eventstore.temporal import TemporalUnavailable
 from payments.domain import ID_PATTERN
 from payments.selectors import organizations_to_search, visible_organizations
@@ -169,7 +169,7 @@ class StatementQuery(TimeRangeQuery):
     range_rule = "Business time (when it occurred): the statement covers [from, to)."
     organization_id = serializers.RegexField(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z",
                                              help_text="One of your organizations, e.g. org-456.")
-    known_at = serializers.DateTimeField(
+    known_at = RangeBound(
         required=False, help_text="Recorded time, ISO 8601 (naive: UTC): only what had been recorded by then, e.g. the "
                                   "month-end close. Default: now, echoed in the answer; the same value gives the same "
                                   "statement, to the byte.")
