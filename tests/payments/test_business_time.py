@@ -103,7 +103,7 @@ def test_the_cli_takes_occurred_at(temporal, settings):
                      "--amount", "1.00", "--occurred-at", "2999-01-01T00:00:00Z")
 
 
-def test_seed_scenario_events_by_type_in_2024_by_business_time(run_concurrently, command_request):
+def test_seed_scenario_events_by_type_in_2024_by_business_time(run_concurrently, command_request, plain_temporal):
     results = run_concurrently([command_request(amount=amount, currency=currency, organization_id="org-seed-2024",
                                                 occurred_at=occurred_at)
                                 for amount, currency, occurred_at in (("100.00", "EUR", "2024-01-15T09:00:00Z"),
@@ -118,6 +118,16 @@ def test_seed_scenario_events_by_type_in_2024_by_business_time(run_concurrently,
 
     assert found() & mine == mine  # by business time, the default
     assert found(time="recorded") & mine == set()  # they were all recorded today
+
+    def through_temporal(**axis):  # the seed's getEventsByType("PaymentProcessed", 2024-01-01, 2024-12-31)
+        answer = plain_temporal("EventStoreWorkflow", {"operation": "get_events_by_type", "get_events_by_type": {
+            "event_type": "PaymentProcessed", "since": "2024-01-01T00:00:00Z", "until": "2025-01-01T00:00:00Z", **axis}})
+        return {event["stream_id"] for event in answer["page"]["events"]}
+
+    assert through_temporal() & mine == mine and through_temporal(time="recorded") & mine == set()
+    with pytest.raises(WorkflowFailureError) as failure:
+        through_temporal(time="valuta")
+    assert "time" in str(failure.value.cause)
 
 
 def test_a_late_correction_changes_the_past_but_not_what_was_known_at_month_end(run_command, command_request, tenants):

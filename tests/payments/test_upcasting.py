@@ -2,6 +2,8 @@
 store's reads, folds, projections, snapshots, the API, the admin and the statement export. It reads
 as having occurred when it was recorded; the stored row and its hash never change."""
 
+import csv
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -101,3 +103,12 @@ def test_the_statement_export_counts_the_event_at_its_upcast_business_time(versi
     exported = statement_csv(statement)
     assert f"processed,EUR,80.00,{READ_AS}," in exported
     assert "EUR,80.00,20.00,0.00,60.00" in exported
+
+
+def test_the_event_csv_export_reads_the_upcast_data_beside_the_stored_hash(version_one_payment, client, finance_user):
+    client.force_login(finance_user)
+    exported = b"".join(client.get("/admin/eventstore/event/export.csv", {"q": PAYMENT}).streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert [row["stream_id"] for row in rows] == [PAYMENT, PAYMENT]
+    assert all("occurred_at" in row["data"] for row in rows)
+    assert sorted(row["hash"] for row in rows) == sorted(hash_ for _, _, hash_ in stored_rows())
