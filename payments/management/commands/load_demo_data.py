@@ -18,7 +18,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--payments", type=int, default=400)
+        parser.add_argument("--payments", type=int, default=300)
         parser.add_argument("--concurrency", type=int, default=20)
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when demo payments exist.")
 
