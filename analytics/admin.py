@@ -126,10 +126,14 @@ def statement_view(request):
     context = {**admin.site.each_context(request), "title": "Period statement", "form": form}
     if form.is_valid():
         data = form.cleaned_data
-        statement = period_statement(
-            organization_id=data["organization"],
-            since=datetime.combine(data["start"], time(), UTC), until=datetime.combine(data["end"] + timedelta(days=1), time(), UTC),
-            known_at=data["known_at"] or timezone.now())
+        try:
+            statement = period_statement(
+                organization_id=data["organization"], since=datetime.combine(data["start"], time(), UTC),
+                until=datetime.combine(data["end"] + timedelta(days=1), time(), UTC),
+                known_at=data["known_at"] or timezone.now())
+        except InvalidQuery as error:
+            form.add_error(None, str(error).replace("'from'", "the first day").replace("'to'", "the last"))
+            return TemplateResponse(request, "admin/analytics/statement.html", context)
         query = urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
                            "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")})
         if request.GET.get("download") == "csv":

@@ -109,5 +109,7 @@ def test_the_printable_admin_page_and_its_csv(january, client, finance_user):
     again = client.get("/admin/analytics/statement/", {**query, "download": "csv"})
     assert download["Content-Type"].startswith("text/csv") and download.content == again.content
     assert b"as known at,2024-02-02T18:00:00.000000+00:00" in download.content
+    backwards = client.get("/admin/analytics/statement/", {**query, "start": "2024-02-01"})
+    assert backwards.status_code == 200 and "must be before" in backwards.content.decode()
     other = client.get("/admin/analytics/statement/", {**query, "organization": "org-globex"})
     assert "statement" not in other.context and "999.00" not in other.content.decode()
