@@ -25,6 +25,7 @@ FIGURES = {
     EventType.PAYMENT_REFUNDED: "refunded",
     EventType.PAYMENT_CANCELLED: "cancelled",
 }
+FIGURE_OF = {str(event_type): figure for event_type, figure in FIGURES.items()}
 MOMENT = time_column(BUSINESS, "e")
 LINES_SQL = f"""
     SELECT {MOMENT}, e.recorded_at, e.stream_id, e.event_type, e.event_id, e.position, {AMOUNT}, e.data->>'currency'
@@ -81,8 +82,8 @@ def period_statement(*, organization_id: str, since: datetime, until: datetime, 
     if since >= until:
         raise InvalidQuery("from", "'from' must be before 'to'.")
     with connection.cursor() as cursor:
-        cursor.execute(LINES_SQL, [organization_id, [str(event_type) for event_type in FIGURES], since, until, known_at])
-        lines = [StatementLine(FIGURES[EventType(row[3])], row[0], row[1], row[2], row[3], str(row[4]), *row[5:])
+        cursor.execute(LINES_SQL, [organization_id, list(FIGURE_OF), since, until, known_at])
+        lines = [StatementLine(FIGURE_OF[row[3]], row[0], row[1], row[2], row[3], str(row[4]), *row[5:])
                  for row in cursor.fetchall()]
     return Statement(organization_id, since.astimezone(UTC), until.astimezone(UTC), known_at.astimezone(UTC),
                      _totals(lines), lines)
