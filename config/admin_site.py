@@ -18,6 +18,7 @@ class PaymentsAdminSite(admin.AdminSite):
     site_header = "Payments audit trail"
     site_title = "Payments audit trail"
     index_title = "History, read models and analytics"
+    enable_nav_sidebar = False  # the lists need the width at 1280 px, and it rendered the app list on every page
 
     def get_urls(self):
         pages = [path(page.route, self.admin_view(page.view), name=page.name) for page in registry.admin_pages()]
