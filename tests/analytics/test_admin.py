@@ -33,3 +33,21 @@ def test_dashboard_reports_bad_input_in_the_form(client, finance_user):
     page = client.get("/admin/analytics/dashboard/", {"event_type": "PaymentProcessed", "start": "2026-01-10",
                                                       "end": "2026-01-01", "interval": "day", "time_zone": "UTC"})
     assert page.status_code == 200 and page.context["form"].errors
+
+
+def test_dashboard_tells_trust_and_freshness(client, finance_user):
+    client.force_login(finance_user)
+    fresh = client.get("/admin/analytics/dashboard/").content.decode()
+    assert "Trust and freshness" in fresh and "No verification has run yet" not in fresh
+    assert "verification runs on a schedule" in fresh and "Set-aside events" in fresh
+
+    start = timezone.now() - timedelta(days=3)
+    random_history(payments=40, start=start, days=2, seed=9)
+    verify_event_chain()
+    page = client.get("/admin/analytics/dashboard/")
+    trust = page.content.decode().split('id="trust"')[1].split("</div>")[0]
+    assert "intact" in trust and " ago)" in trust and " UTC" in trust
+    statistics = page.context["statistics"]
+    row = statistics.currencies[0]
+    decimals = {"JPY": 0, "KWD": 3}.get(row.currency, 2)
+    assert f"{row.total:,.{decimals}f} {row.currency}" in page.content.decode()
