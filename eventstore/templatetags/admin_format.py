@@ -12,7 +12,7 @@ from eventstore.admin_base import when
 
 register = template.Library()
 
-PLACEHOLDER = "__row__"
+PLACEHOLDER = "ROWPLACEHOLDER"  # letters only: admin quote() leaves it as it is
 
 
 @register.filter

@@ -50,6 +50,8 @@ def test_the_list_speaks_finance(operator):
         decimals = {"JPY": 0, "KWD": 3}.get(one.currency, 2)
         assert f'<td class="field-amount_shown money">{one.amount:,.{decimals}f} {one.currency}</td>' in html
     assert " UTC</td>" in html
+    for payment in page.context["cl"].result_list:
+        assert f'<a href="/admin/payments/paymentsummary/{payment.payment_id}/change/">' in html
 
 
 def test_partially_refunded_reads_as_words_in_the_list_and_the_history(operator):
