@@ -97,11 +97,13 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         payment = self.get_object(request, object_id)
         if payment is None or not self.has_view_permission(request, payment):
             raise Http404
+        history = selectors.history_with_states(payment.payment_id)
         context = {
             **(extra_context or {}),
             "title": f"Payment {payment.payment_id}",
             "payment": payment,
-            "history": selectors.history_with_states(payment.payment_id),
+            "history": history,
+            "history_key": f"{len(history)}:{history[-1].event.event_id}" if history else "none",
             "as_of": self._as_of(request, payment),
         }
         return self._payment_page(request, payment, context)

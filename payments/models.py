@@ -63,7 +63,8 @@ class PaymentSummary(models.Model):
             models.Index(fields=["currency", "created_at"], name="payments_summary_currency"),
             models.Index(fields=["created_at"], name="payments_summary_created"),
             models.Index(fields=["updated_at"], name="payments_summary_updated"),
-            # the admin's search by part of an id or description (iregex, which trigrams serve)
+            # the admin's search: an exact user id, or part of an id or description (iregex, which trigrams serve)
+            models.Index(fields=["user_id"], name="payments_summary_user"),
             GinIndex(fields=["payment_id"], opclasses=["gin_trgm_ops"], name="payments_summary_id_trgm"),
             GinIndex(fields=["description"], opclasses=["gin_trgm_ops"], name="payments_summary_text_trgm"),
         ]

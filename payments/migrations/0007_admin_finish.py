@@ -1,5 +1,5 @@
 """The admin's finish: payments are called payments, statuses read as sentences, and searching by
-part of a payment id or description is served by trigram indexes (pg_trgm, a trusted extension)."""
+part of a payment id or description is served by trigram indexes (an exact user id by a b-tree) (pg_trgm, a trusted extension)."""
 
 import django.contrib.postgres.indexes
 from django.contrib.postgres.operations import TrigramExtension
@@ -21,6 +21,10 @@ class Migration(migrations.Migration):
             name="status",
             field=models.CharField(choices=[("PROCESSED", "Processed"), ("PARTIALLY_REFUNDED", "Partially refunded"),
                                             ("REFUNDED", "Refunded"), ("CANCELLED", "Cancelled")], max_length=20),
+        ),
+        migrations.AddIndex(
+            model_name="paymentsummary",
+            index=models.Index(fields=["user_id"], name="payments_summary_user"),
         ),
         migrations.AddIndex(
             model_name="paymentsummary",
