@@ -20,6 +20,11 @@ class PaymentsAdminSite(admin.AdminSite):
     index_title = "History, read models and analytics"
     enable_nav_sidebar = False  # the lists need the width at 1280 px, and it rendered the app list on every page
 
+    def get_app_list(self, request, app_label=None):
+        """Payments first: what finance staff open most, then the event store and the rest."""
+        apps = super().get_app_list(request, app_label)
+        return sorted(apps, key=lambda app: app["app_label"] != "payments")
+
     def get_urls(self):
         pages = [path(page.route, self.admin_view(page.view), name=page.name) for page in registry.admin_pages()]
         return pages + super().get_urls()

@@ -14,7 +14,7 @@ from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 
 EXACT_COUNT_LIMIT = 20_000  # below this many rows (by the estimate) counting them exactly is cheap
 
@@ -89,7 +89,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         info = self.model._meta.app_label, self.model._meta.model_name
-        extra_context = {**(extra_context or {}), "export_url": reverse("admin:%s_%s_export" % info)}
+        extra_context = {"title": capfirst(self.model._meta.verbose_name_plural),  # "Events", not "Select event to view"
+                         **(extra_context or {}), "export_url": reverse("admin:%s_%s_export" % info)}
         return super().changelist_view(request, extra_context)
 
     def export_csv(self, request):

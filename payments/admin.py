@@ -56,9 +56,6 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         part = re.escape(term)
         return queryset.filter(Q(payment_id__iregex=part) | Q(user_id=term) | Q(description__iregex=part)), False
 
-    def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {**(extra_context or {}), "title": "Payments"})
-
     @admin.display(description="status", ordering="status")
     def status_shown(self, payment):
         return status_label(payment.status)

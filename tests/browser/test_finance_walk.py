@@ -102,6 +102,12 @@ def test_finance_walk(logged_in, live_server):
         assert -Decimal(row["amount"]).as_tuple().exponent == decimals, row
     shot(page, "07-export")
 
+    page.goto(f"{live_server.url}/admin/eventstore/event/")
+    page.wait_for_selector("#result_list")
+    assert re.fullmatch(r"(about )?[\d,]+ events", page.inner_text(".result-count").strip())
+    assert " UTC" in page.inner_text("#result_list td.field-recorded_at >> nth=0")
+    shot(page, "07b-events")
+
     event = Event.objects.filter(metadata__organization_id__in=fiona_organizations()).first()
     page.goto(f"{live_server.url}/admin/eventstore/event/{event.position}/change/")
     assert page.locator("input[name=_save]").count() == 0
