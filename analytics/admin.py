@@ -21,10 +21,10 @@ from analytics.selectors import (
 )
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
+from eventstore.admin import of_visible_streams
 from eventstore.models import ChainVerification, ProjectionError, Seal, SetAsideEvent
 from eventstore.projection_lag import lag
-from eventstore.projection_set_aside import set_aside_events
-from payments.selectors import organizations_to_search
+from payments.selectors import organizations_to_search, visible_organizations
 
 REQUIRED_PERMISSIONS = ("payments.view_paymentsummary", "eventstore.view_event")
 
@@ -50,7 +50,7 @@ def dashboard_view(request):
     context = {**admin.site.each_context(request), "title": "Analytics dashboard", "form": form}
     if form.is_valid():
         context.update(_figures(form, organizations_to_search(request.user, None)))
-    context.update(_operations())
+    context.update(_operations(request))
     return TemplateResponse(request, "admin/analytics/dashboard.html", context)
 
 
@@ -85,9 +85,9 @@ def _figures(form: DashboardForm, organization_ids: tuple[str, ...] | None) -> d
 LABEL_FORMATS = {"hour": "%d %b %H:%M", "day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%b %Y"}
 
 
-def _trust() -> dict:
+def _trust(request) -> dict:
     """How far the figures can be trusted, and how fresh they are: the last verification and seal,
-    how far projections are behind, and how many events they passed over."""
+    how far projections are behind, and how many events they passed over (of the user's streams)."""
     lags = lag()
     return {
         "verification": ChainVerification.objects.first(),
@@ -95,22 +95,31 @@ def _trust() -> dict:
         "lags": lags,
         "events_behind": sum(each.events_behind for each in lags),
         "seconds_behind": max((each.seconds_behind for each in lags), default=0.0),
-        "set_aside_count": SetAsideEvent.objects.count(),
+        "set_aside_count": of_visible_streams(request, SetAsideEvent.objects.all()).count(),
     }
 
 
-def _operations() -> dict:
+def _operations(request) -> dict:
+    """Workflows, projections and tamper evidence. Members of organizations get what concerns their
+    streams and the health of the whole, without figures about other organizations (workflow counts,
+    events checked): like the API's workflow metrics, those are for users who see every organization."""
+    every_organization = visible_organizations(request.user) is None
+    context = {
+        "every_organization": every_organization,
+        "projection_errors": of_visible_streams(request, ProjectionError.objects.filter(resolved_at__isnull=True))[:20],
+        "set_aside": list(of_visible_streams(request, SetAsideEvent.objects.all())[:20]),
+        **_trust(request),
+    }
+    if every_organization:
+        context.update(_workflow_metrics())
+    return context
+
+
+def _workflow_metrics() -> dict:
     try:
-        metrics, metrics_error = workflow_metrics(), ""
+        return {"metrics": workflow_metrics(), "metrics_error": ""}
     except Exception as error:  # Temporal down must not take the dashboard with it
-        metrics, metrics_error = [], f"Temporal is unreachable: {error}"
-    return {
-        "metrics": metrics,
-        "metrics_error": metrics_error,
-        "projection_errors": ProjectionError.objects.filter(resolved_at__isnull=True)[:20],
-        "set_aside": set_aside_events(limit=20),
-        **_trust(),
-    }
+        return {"metrics": [], "metrics_error": f"Temporal is unreachable: {error}"}
 
 
 DASHBOARD_PAGE = registry.AdminPage("analytics/dashboard/", dashboard_view, "analytics_dashboard")

@@ -51,3 +51,20 @@ def test_dashboard_tells_trust_and_freshness(client, finance_user):
     row = statistics.currencies[0]
     decimals = {"JPY": 0, "KWD": 3}.get(row.currency, 2)
     assert f"{row.total:,.{decimals}f} {row.currency}" in page.content.decode()
+
+
+def test_a_member_sees_the_figures_of_their_organizations_only(client, temporal):
+    from eventstore.models import Event
+    from tests.admin_users import finance_user
+
+    start = timezone.now() - timedelta(days=3)
+    events = random_history(payments=50, start=start, days=2, seed=11)
+    organization = events[0].metadata["organization_id"]
+    theirs = sum(1 for event in events if event.event_type == "PaymentProcessed"
+                 and event.metadata["organization_id"] == organization)
+    assert Event.objects.filter(event_type="PaymentProcessed").count() > theirs > 0
+    client.force_login(finance_user("mara", organizations=[organization]))
+
+    page = client.get("/admin/analytics/dashboard/")
+    assert page.context["statistics"].count == theirs and page.context["statistics"].organizations == 1
+    assert "metrics" not in page.context and b"PaymentEventSourcingWorkflow" not in page.content
