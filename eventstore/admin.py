@@ -83,12 +83,14 @@ class EventAdmin(ReadOnlyAdmin):
 
     def csv_header(self) -> list[str]:
         header = super().csv_header()
-        return [*header[:7], "occurred_at", *header[7:]]
+        after = header.index("recorded_at") + 1
+        return [*header[:after], "occurred_at", *header[after:]]
 
     def csv_row(self, row: dict) -> list[str]:
         """Both times: recorded_at (the store's clock) and occurred_at (business time, when the data has it)."""
         cells = super().csv_row(row)
-        return [*cells[:7], str(row["data"].get("occurred_at", "")), *cells[7:]]
+        after = self.csv_fields.index("recorded_at") + 1
+        return [*cells[:after], str(row["data"].get("occurred_at", "")), *cells[after:]]
     fields = (
         "position", "event_id", "stream", "aggregate_type", "version", "event_type", "recorded_at",
         "correlation", "formatted_data", "formatted_metadata", "transaction_id", "prev_hash", "hash",

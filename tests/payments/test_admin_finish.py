@@ -87,6 +87,16 @@ def test_a_part_of_a_payment_id_finds_it(operator):
     assert operator.get("/admin/payments/paymentsummary/", {"q": "no-such-(payment"}).context["cl"].result_count == 0
 
 
+def test_demo_ids_are_found_by_their_number(operator):
+    template = PaymentSummary.objects.first()
+    for payment_id in ("payment-demo-00031", "payment-demo-00310", "payment-demo-10031"):
+        template.pk, template.payment_id = payment_id, payment_id
+        template.save(force_insert=True)  # read-model rows as the projection writes them
+    for term in ("00031", "demo-00031", "payment-demo-00031"):
+        found = operator.get("/admin/payments/paymentsummary/", {"q": term}).context["cl"].result_list
+        assert [payment.payment_id for payment in found] == ["payment-demo-00031"]
+
+
 def test_csv_has_minor_units_json_both_times_and_a_dated_name(operator):
     response = operator.get("/admin/payments/paymentsummary/export.csv")
     assert response["Content-Disposition"] == f'attachment; filename="payments-{timezone.localdate()}.csv"'
