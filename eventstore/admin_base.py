@@ -89,7 +89,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         info = self.model._meta.app_label, self.model._meta.model_name
-        extra_context = {"title": capfirst(self.model._meta.verbose_name_plural),  # "Events", not "Select event to view"
+        # titled by what it lists ("Events"), not Django's "Select event to view"
+        extra_context = {"title": capfirst(self.model._meta.verbose_name_plural),
                          **(extra_context or {}), "export_url": reverse("admin:%s_%s_export" % info)}
         return super().changelist_view(request, extra_context)
 

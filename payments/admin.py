@@ -37,7 +37,8 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
     list_filter = ("status", ("currency", CachedValuesFilter), ("organization_id", OrganizationFilter),
                    ("created_at", admin.DateFieldListFilter), "incomplete")
     search_fields = ("payment_id",)  # the search itself is get_search_results
-    search_help_text = "Part of a payment id (00031 finds payment-demo-00031), an exact user id, or words of the description."
+    search_help_text = ("Part of a payment id (00031 finds payment-demo-00031), an exact user id, or words of "
+                        "the description.")
     ordering = ("-created_at",)
     quick_rows = True
     csv_fields = ("payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",

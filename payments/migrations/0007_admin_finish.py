@@ -1,5 +1,6 @@
-"""The admin's finish: payments are called payments, statuses read as sentences, and searching by
-part of a payment id or description is served by trigram indexes (an exact user id by a b-tree) (pg_trgm, a trusted extension)."""
+"""The admin's finish: payments are called payments, statuses read as sentences, and the search by
+part of a payment id or description is served by trigram indexes (pg_trgm, a trusted extension),
+and the one by an exact user id by a b-tree."""
 
 import django.contrib.postgres.indexes
 from django.contrib.postgres.operations import TrigramExtension
