@@ -13,7 +13,9 @@ references to what it contributes:
   or metadata do not match, and the API documentation publishes them;
 - `upcasters`: per event type and the `schema_version` in its metadata, the step that turns the data
   of such an event into the data of the next version; applied to every event read (see
-  `eventstore.upcasting`), never to a stored row.
+  `eventstore.upcasting`), never to a stored row;
+- `visible_organizations`: a function of a user giving the organization ids whose events the user may
+  see in the store's admin (None: every organization); without it the admin shows every event.
 
 Declaring is additive and idempotent per object, so a second `ready()` (tests) changes nothing.
 """
@@ -64,6 +66,7 @@ class _Declarations:
     stream_admin_urls: dict[str, str] = field(default_factory=dict)
     event_schemas: dict[str, EventSchemas] = field(default_factory=dict)
     upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
+    visible_organizations: Callable | None = None
 
 
 _declared = _Declarations()
@@ -78,6 +81,7 @@ def declare(
     stream_admin_urls: dict[str, str] | None = None,
     event_schemas: dict[str, EventSchemas] | None = None,
     upcasters: Iterable[Upcaster] = (),
+    visible_organizations: Callable | None = None,
 ) -> None:
     """Add an app's contributions (call it from the app's `AppConfig.ready()`)."""
     _extend(_declared.workflows, workflows)
@@ -87,6 +91,7 @@ def declare(
     _declared.stream_admin_urls.update(stream_admin_urls or {})
     _declared.event_schemas.update(event_schemas or {})
     _declared.upcasters.update({(step.event_type, step.schema_version): step for step in upcasters})
+    _declared.visible_organizations = visible_organizations or _declared.visible_organizations
 
 
 def _extend(declared: list, new: Iterable) -> None:
@@ -123,3 +128,9 @@ def event_schemas() -> dict[str, EventSchemas]:
 def upcaster(event_type: str, schema_version: int) -> Upcaster | None:
     """The declared step from `schema_version` of `event_type` events to the next, if any."""
     return _declared.upcasters.get((event_type, schema_version))
+
+
+def visible_organizations(user) -> list[str] | None:
+    """The organization ids whose events `user` may see; None means every organization."""
+    scope = _declared.visible_organizations
+    return None if scope is None else scope(user)

@@ -69,17 +69,18 @@ def read_stream(
     from_version: int = 1,
     to_version: int | None = None,
     recorded_by: datetime | None = None,
+    caused_by: str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Iterator[RecordedEvent]:
     """A stream's events in version order, from `from_version` up to `to_version` inclusive, and
-    (time travel) only those recorded at or before `recorded_by`."""
+    (time travel) only those recorded at or before `recorded_by`, and only those whose metadata names
+    `caused_by` as their causation id."""
     conditions, params = ["stream_id = %s", "version >= %s"], [stream_id, from_version]
-    if to_version is not None:
-        conditions.append("version <= %s")
-        params.append(to_version)
-    if recorded_by is not None:
-        conditions.append("recorded_at <= %s")
-        params.append(recorded_by)
+    for condition, value in (("version <= %s", to_version), ("recorded_at <= %s", recorded_by),
+                             ("(metadata ->> 'causation_id') = %s", caused_by)):
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
     sql = f"SELECT {_COLUMNS} FROM eventstore_event WHERE {' AND '.join(conditions)} ORDER BY version LIMIT %s"
     while True:
         page = _fetch(sql, [*params, page_size])
