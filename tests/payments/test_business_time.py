@@ -171,12 +171,12 @@ def test_the_admin_payment_page_shows_both_times_and_answers_as_of_as_known_on(c
     page = f"/admin/payments/paymentsummary/{payment_id}/change/"
 
     history = client.get(page)
-    assert b"Occurred (UTC)" in history.content and b"2024-01-20 09:00:00" in history.content
+    assert b"<th>Occurred</th><th>Recorded</th>" in history.content and b"2024-01-20 09:00:00 UTC" in history.content
     known_then = client.get(page, {"at": "2024-01-31 23:59:59", "known_at": close.strftime("%Y-%m-%d %H:%M:%S.%f")})
     known_now = client.get(page, {"at": "2024-01-31 23:59:59"})
     assert known_then.context["as_of"]["state"].state["refunded"] == "0.00"
     assert known_now.context["as_of"]["state"].state["refunded"] == "40.00"
     recorded = Event.objects.filter(stream_id=payment_id, version=2).values_list("recorded_at", flat=True).get()
-    as_shown = recorded.strftime("%Y-%m-%d %H:%M:%S")  # the history shows whole seconds; the store keeps microseconds
+    as_shown = recorded.strftime("%Y-%m-%d %H:%M:%S UTC")  # as the history shows it; the store keeps microseconds
     assert client.get(page, {"known_at": as_shown}).context["as_of"]["state"].version == 2
     assert "not a date and time" in client.get(page, {"at": "last week"}).context["as_of"]["error"]
