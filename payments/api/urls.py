@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.api import event_views, views
+from payments.api import event_views, feed_views, views
 
 urlpatterns = [
     path("payments/commands/", views.PaymentCommandView.as_view(), name="payment-commands"),
@@ -9,5 +9,6 @@ urlpatterns = [
     path("payments/<str:payment_id>/history/", views.PaymentHistoryView.as_view(), name="payment-history"),
     path("payments/<str:payment_id>/state/", views.PaymentStateView.as_view(), name="payment-state"),
     path("events/", event_views.EventSearchView.as_view(), name="event-search"),
+    path("feed/", feed_views.FeedView.as_view(), name="feed"),
     path("timelines/<str:correlation_id>/", event_views.TimelineView.as_view(), name="timeline"),
 ]
