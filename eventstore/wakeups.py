@@ -59,34 +59,40 @@ def _plain(params: dict) -> dict:
 
 
 _listener: _Listener | None = None
+_stopped = False
 _lock = threading.Lock()
 
 
-def _started() -> _Listener:
+def _started() -> _Listener | None:
     global _listener
     with _lock:
-        if _listener is None:
+        if _listener is None and not _stopped:
             _listener = _Listener()
         return _listener
 
 
 def notifications_seen() -> int:
     """A count that moves whenever events commit; note it before reading, wait on it after."""
-    return _started().count
+    listener = _started()
+    return 0 if listener is None else listener.count
 
 
 def wait_for_events(seen: int, timeout: float) -> bool:
     """Wait up to `timeout` seconds for events committed after the count was `seen`; True if woken."""
     listener = _started()
+    if listener is None:  # stopped for good: polling only
+        time.sleep(max(timeout, 0))
+        return False
     with listener.changed:
         return listener.changed.wait_for(lambda: listener.count != seen, timeout=max(timeout, 0))
 
 
 def stop_listening() -> None:
-    """Close the listener's connection (a test run drops its database afterwards)."""
-    global _listener
+    """Close the listener's connection for good: readers poll from then on (a test run drops its
+    database afterwards)."""
+    global _listener, _stopped
     with _lock:
-        listener, _listener = _listener, None
+        listener, _listener, _stopped = _listener, None, True
     if listener is not None:
         listener.stopping.set()
         listener._thread.join(timeout=5)

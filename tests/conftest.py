@@ -42,9 +42,11 @@ def pytest_configure(config):
         del connections[DEFAULT_DB_ALIAS]
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session):
-    """Before the test database is dropped: the listener for new events holds a connection to it."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, and before the test database is dropped, the listener for new events (which
+    holds a connection to it) stops."""
+    yield
     wakeups.stop_listening()
 
 
