@@ -79,7 +79,6 @@ def checkpoint_row(name: str, *, wait: bool) -> ProjectionCheckpoint | None:
     row = rows.first()
     if row is None and not ProjectionCheckpoint.objects.filter(name=name).exists():
         ProjectionCheckpoint.objects.bulk_create([ProjectionCheckpoint(name=name)], ignore_conflicts=True)
-        tracking.forget(name)  # a projection starting over (its checkpoint row was removed)
         row = rows.first()
     return row
 
@@ -119,6 +118,8 @@ def apply_pending(
             row.save()
             read_from, outcome.checkpoint = outcome.checkpoint, Checkpoint(row.transaction_id, row.position)
             if outcome.checkpoint != read_from:
+                # The locked row is the authority: an operator may have moved it back to apply events again.
+                tracking.forget_after(projection.name, read_from)
                 tracking.track(projection.name, read_from=read_from, to=outcome.checkpoint)
         if failure is not None:
             outcome.failed_at = failure

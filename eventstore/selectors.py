@@ -129,6 +129,19 @@ class MatchingPage:
     checkpoint: Checkpoint  # where the next page starts: past every event this read covered
 
 
+def matching_events(after: Checkpoint, matching: EventFilter) -> QuerySet:
+    """Committed events after `after` that match, as a queryset (for counting and the oldest one)."""
+    queryset = Event.objects.filter(committed_after(after))
+    if matching.aggregate_types:
+        queryset = queryset.filter(aggregate_type__in=matching.aggregate_types)
+    if matching.event_types:
+        queryset = queryset.filter(event_type__in=matching.event_types)
+    if matching.organization_ids is not None:
+        queryset = queryset.annotate(organization=KT("metadata__organization_id")).filter(
+            organization__in=matching.organization_ids)
+    return queryset
+
+
 _FILTER_CONDITIONS = (
     ("aggregate_types", "aggregate_type = ANY(%s)"),
     ("event_types", "event_type = ANY(%s)"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
 from eventstore import selectors
 from eventstore.errors import EventStoreError
@@ -47,9 +48,11 @@ def track(consumer: str, *, read_from: Checkpoint, to: Checkpoint) -> None:
     Tracking.objects.filter(consumer=consumer, transaction_id__lt=read_from.transaction_id).delete()
 
 
-def forget(consumer: str) -> None:
-    """Drop a consumer's records: it starts over from the beginning of the store."""
-    Tracking.objects.filter(consumer=consumer).delete()
+def forget_after(consumer: str, checkpoint: Checkpoint) -> None:
+    """Drop a consumer's records past `checkpoint`: it goes back there to process events again."""
+    Tracking.objects.filter(consumer=consumer).filter(
+        Q(transaction_id__gt=checkpoint.transaction_id)
+        | Q(transaction_id=checkpoint.transaction_id, position__gt=checkpoint.position)).delete()
 
 
 @dataclass

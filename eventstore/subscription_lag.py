@@ -1,0 +1,54 @@
+"""How far behind each subscription is, its last error and how fast it delivers: for
+`manage.py subscription_status` and the dashboard."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from eventstore import selectors, subscriptions
+from eventstore.models import Subscription, WebhookDelivery
+
+LAG_COUNT_LIMIT = 100_000  # events behind are counted up to this many
+RATE_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SubscriptionLag:
+    name: str
+    url: str  # its webhook endpoint's, if it has one
+    paused: bool
+    events_behind: int
+    seconds_behind: float  # age of the oldest event not delivered yet
+    events_delivered: int
+    deliveries_per_second: float  # successful POSTs over the last RATE_WINDOW
+    failures: int  # failed POSTs over the last RATE_WINDOW
+    last_error: str
+    last_error_at: object
+
+
+def lag() -> list[SubscriptionLag]:
+    since = timezone.now() - RATE_WINDOW
+    recent = dict(
+        (row["endpoint__subscription_id"], row) for row in WebhookDelivery.objects.filter(attempted_at__gte=since)
+        .values("endpoint__subscription_id").order_by()
+        .annotate(ok=Count("id", filter=Q(status_code__gte=200, status_code__lt=300)), total=Count("id"))
+    )
+    return [_lag_of(subscription, recent.get(subscription.pk, {}))
+            for subscription in Subscription.objects.select_related("webhook")]
+
+
+def _lag_of(subscription: Subscription, recent: dict) -> SubscriptionLag:
+    pending = selectors.matching_events(subscriptions.checkpoint_of(subscription), subscriptions.event_filter(subscription))
+    oldest = pending.order_by("transaction_id", "position").values_list("recorded_at", flat=True).first()
+    webhook = getattr(subscription, "webhook", None)
+    ok = recent.get("ok", 0)
+    return SubscriptionLag(
+        name=subscription.name, url=webhook.url if webhook else "", paused=subscription.paused,
+        events_behind=pending.values("position")[:LAG_COUNT_LIMIT].count(),
+        seconds_behind=max((timezone.now() - oldest).total_seconds(), 0.0) if oldest else 0.0,
+        events_delivered=subscription.events_delivered,
+        deliveries_per_second=ok / RATE_WINDOW.total_seconds(), failures=recent.get("total", 0) - ok,
+        last_error=subscription.last_error, last_error_at=subscription.last_error_at,
+    )
