@@ -1,8 +1,10 @@
 """Starting the store's long-lived workflows from Django code: webhook deliveries."""
 
+import asyncio
 import logging
 
 from django.conf import settings
+from django.db import connection
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -32,8 +34,14 @@ async def start_delivery(client: Client, endpoint_id: int) -> str:
 
 async def start_all_deliveries(client: Client) -> list[str]:
     """Every endpoint's delivery workflow (the worker calls this when it starts)."""
-    ids = [pk async for pk in WebhookEndpoint.objects.values_list("pk", flat=True)]
-    return [await start_delivery(client, pk) for pk in ids]
+    return [await start_delivery(client, pk) for pk in await asyncio.to_thread(_endpoint_ids)]
+
+
+def _endpoint_ids() -> list[int]:
+    try:
+        return list(WebhookEndpoint.objects.values_list("pk", flat=True))
+    finally:
+        connection.close()  # this thread ends here: leave no connection behind
 
 
 def ensure_delivery(endpoint: WebhookEndpoint) -> bool:

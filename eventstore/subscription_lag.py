@@ -29,17 +29,22 @@ class SubscriptionLag:
 
 
 def lag() -> list[SubscriptionLag]:
-    since = timezone.now() - RATE_WINDOW
-    recent = dict(
-        (row["endpoint__subscription_id"], row) for row in WebhookDelivery.objects.filter(attempted_at__gte=since)
-        .values("endpoint__subscription_id").order_by()
-        .annotate(ok=Count("id", filter=Q(status_code__gte=200, status_code__lt=300)), total=Count("id"))
-    )
-    return [_lag_of(subscription, recent.get(subscription.pk, {}))
+    recent = _recent_deliveries()
+    return [lag_of(subscription, recent.get(subscription.pk, {}))
             for subscription in Subscription.objects.select_related("webhook")]
 
 
-def _lag_of(subscription: Subscription, recent: dict) -> SubscriptionLag:
+def _recent_deliveries(**filters) -> dict[int, dict]:
+    """Successful and all POSTs over the last RATE_WINDOW, by subscription."""
+    rows = (WebhookDelivery.objects.filter(attempted_at__gte=timezone.now() - RATE_WINDOW, **filters)
+            .values("endpoint__subscription_id").order_by()
+            .annotate(ok=Count("id", filter=Q(status_code__gte=200, status_code__lt=300)), total=Count("id")))
+    return {row["endpoint__subscription_id"]: row for row in rows}
+
+
+def lag_of(subscription: Subscription, recent: dict | None = None) -> SubscriptionLag:
+    if recent is None:
+        recent = _recent_deliveries(endpoint__subscription_id=subscription.pk).get(subscription.pk, {})
     pending = selectors.matching_events(subscriptions.checkpoint_of(subscription), subscriptions.event_filter(subscription))
     oldest = pending.order_by("transaction_id", "position").values_list("recorded_at", flat=True).first()
     webhook = getattr(subscription, "webhook", None)

@@ -9,15 +9,18 @@ Consumers inside the project that write rows of their own use tracking records i
 (`eventstore.tracking`).
 """
 
+import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Callable
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from eventstore import selectors, wakeups
+from eventstore.api.pagination import COMMIT_CURSOR_PATTERN, commit_place
 from eventstore.events import START, Checkpoint, RecordedEvent
 from eventstore.models import Event, Subscription
 
@@ -94,3 +97,17 @@ def place_before(moment: datetime) -> Checkpoint:
                 .values_list("transaction_id", "position").first())
         return Checkpoint(*last) if last else START
     return Checkpoint(first[0], first[1] - 1)
+
+
+def replay_point(text: str) -> Checkpoint:
+    """Where a replay starts: the start of the store (empty), a feed cursor, or an ISO 8601 time.
+    ValueError for anything else."""
+    text = text.strip()
+    if not text:
+        return START
+    if re.fullmatch(COMMIT_CURSOR_PATTERN[1:-1], text):
+        return commit_place(text)
+    moment = parse_datetime(text)
+    if moment is None:
+        raise ValueError(f"{text!r} is neither a feed cursor nor an ISO 8601 time.")
+    return place_before(moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC))

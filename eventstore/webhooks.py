@@ -71,10 +71,14 @@ def register(*, url: str, organization_id: str = "", event_types: list[str] = ()
     caller starts its workflow (`eventstore.client.start_delivery`)."""
     check_destination(url)
     with transaction.atomic():
-        subscription = Subscription.objects.create(name=f"webhook-{uuid.uuid4().hex[:12]}", organization_id=organization_id,
-                                                   event_types=sorted(set(event_types)))
-        return WebhookEndpoint.objects.create(subscription=subscription, url=url, secret=new_secret(),
-                                              description=description, created_by=created_by)
+        return WebhookEndpoint.objects.create(
+            subscription=new_subscription(organization_id=organization_id, event_types=event_types), url=url,
+            secret=new_secret(), description=description, created_by=created_by)
+
+
+def new_subscription(*, organization_id: str, event_types) -> Subscription:
+    return Subscription.objects.create(name=f"webhook-{uuid.uuid4().hex[:12]}", organization_id=organization_id,
+                                       event_types=sorted(set(event_types)))
 
 
 def webhook_id(endpoint: WebhookEndpoint, event: RecordedEvent) -> str:
