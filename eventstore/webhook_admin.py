@@ -18,6 +18,7 @@ RECENT_DELIVERIES = 20
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https", help_text="Where each event is POSTed.")
     organization_id = forms.CharField(required=False, max_length=100,
                                       help_text="Only this organization's events (metadata organization_id); empty: all.")
     event_types = forms.CharField(required=False, max_length=2000,
@@ -98,9 +99,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def recent_deliveries(self, endpoint):
         attempts = endpoint.deliveries.all()[:RECENT_DELIVERIES]
         log = reverse("admin:eventstore_webhookdelivery_changelist") + f"?endpoint__id__exact={endpoint.pk}"
-        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0f} ms</td><td>{}</td></tr>", (
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td><td>{}</td></tr>", (
             (f"{attempt.attempted_at:%Y-%m-%d %H:%M:%S}", attempt.event_type, attempt.position,
-             attempt.status_code or "—", attempt.latency_ms, attempt.error[:120]) for attempt in attempts))
+             attempt.status_code or "—", f"{attempt.latency_ms:.0f}", attempt.error[:120]) for attempt in attempts))
         return format_html('<table><tr><th>attempted</th><th>event</th><th>position</th><th>status</th>'
                            '<th>latency</th><th>error</th></tr>{}</table><a href="{}">The whole delivery log</a>',
                            rows, log)
