@@ -22,6 +22,7 @@ from analytics.selectors import (
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.models import ChainVerification, ProjectionError
+from eventstore import subscription_lag
 from eventstore.projection_lag import lag
 from eventstore.projection_set_aside import set_aside_events
 
@@ -50,6 +51,7 @@ def dashboard_view(request):
     if form.is_valid():
         context.update(_figures(form))
     context.update(_operations())
+    context["subscriptions"] = subscription_lag.lag()
     return TemplateResponse(request, "admin/analytics/dashboard.html", context)
 
 
