@@ -175,6 +175,18 @@ def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
     return RebuildOutcome(projection=progress.name, applied=progress.applied, swapped=progress.swapped)
 
 
+class Heartbeat:
+    """Heartbeats at most every `every` seconds: a call per POST would cost more than the POST."""
+
+    def __init__(self, every: float = 1.0):
+        self.every, self.last = every, 0.0
+
+    def beat(self, details) -> None:
+        if time.monotonic() - self.last >= self.every:
+            activity.heartbeat(details)
+            self.last = time.monotonic()
+
+
 @activity.defn(name=DELIVER_WEBHOOKS)
 @django_activity
 def deliver_webhooks_activity(request: DeliveryRequest) -> DeliveryOutcome:
@@ -182,7 +194,7 @@ def deliver_webhooks_activity(request: DeliveryRequest) -> DeliveryOutcome:
     heartbeating after every attempt. A failed attempt fails the activity (retried by Temporal with
     backoff, from the same event); a removed endpoint ends it for good."""
     deadline = time.monotonic() + request.seconds
-    delivered = 0
+    delivered, heartbeat = 0, Heartbeat()
     with webhooks.http_client(request.http_timeout) as client:
         while time.monotonic() < deadline and not activity.is_cancelled() and not activity.is_worker_shutdown():
             seen = wakeups.notifications_seen()
@@ -191,7 +203,7 @@ def deliver_webhooks_activity(request: DeliveryRequest) -> DeliveryOutcome:
                 return DeliveryOutcome(delivered=delivered, gone=True)
             try:
                 batch = webhooks.deliver_pending(endpoint, client, limit=request.batch_size,
-                                                 on_attempt=lambda attempt: activity.heartbeat(delivered))
+                                                 on_attempt=lambda attempt: heartbeat.beat(delivered))
             except webhooks.DeliveryFailed as error:
                 raise ApplicationError(str(error), type="DeliveryFailed") from None
             except webhooks.RefusedEndpoint as error:
