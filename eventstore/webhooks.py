@@ -9,7 +9,8 @@ endpoint's secret, of "<id>.<timestamp>.<body>"). The checkpoint moves only past
 with a 2xx; the first failure stops the batch, and the caller (a Temporal activity) retries later.
 
 Endpoints on loopback, private, link-local or otherwise non-public addresses are refused, the host
-being resolved, unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is set; so is plain http in that case only.
+being resolved (at registration and before each batch), unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is
+set, which also allows plain http.
 """
 
 import base64
@@ -56,12 +57,14 @@ def check_destination(url: str) -> None:
         raise RefusedEndpoint("A webhook endpoint must be an https:// URL.")
     if not parts.hostname:
         raise RefusedEndpoint("A webhook endpoint needs a host.")
+    if allow_private:
+        return
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)}
     except (socket.gaierror, UnicodeError, ValueError):
         raise RefusedEndpoint(f"The host {parts.hostname} does not resolve.") from None
     for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global and not allow_private:
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
             raise RefusedEndpoint(f"{parts.hostname} resolves to {address}, which is not a public address.")
 
 

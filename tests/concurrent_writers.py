@@ -1,8 +1,10 @@
 """Eight writers committing at once, one of them holding its transaction open for seconds and one
 rolling back: what a follower of the store must come through seeing every committed event once."""
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable
 
 from django.db import connection, transaction
 
@@ -55,4 +57,29 @@ def run_writers(*, organization_id: str = "org-1", rounds: int = 15) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
+        thread.join()
+
+
+@contextlib.contextmanager
+def transaction_held_open(write: Callable[[], object]):
+    """Run `write()` in a transaction on another thread, and keep that transaction open until the
+    block ends; then it commits."""
+    holding, release = threading.Event(), threading.Event()
+
+    def held_open():
+        try:
+            with transaction.atomic():
+                write()
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=held_open)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
         thread.join()

@@ -20,14 +20,9 @@ class FeedQuery(serializers.Serializer):
     after = commit_cursor_field()
     limit = limit_field()
     wait = serializers.FloatField(
-        required=False, default=0, min_value=0,
+        required=False, default=0, min_value=0, max_value=settings.FEED_MAX_WAIT_SECONDS,
         help_text="Seconds to wait for new events when there are none yet (0: answer at once); "
-                  "at most FEED_MAX_WAIT_SECONDS (25 by default).")
-
-    def validate_wait(self, value: float) -> float:
-        if value > settings.FEED_MAX_WAIT_SECONDS:
-            raise serializers.ValidationError(f"Wait at most {settings.FEED_MAX_WAIT_SECONDS:g} seconds.")
-        return value
+                  "at most FEED_MAX_WAIT_SECONDS.")
 
 
 FeedPageSerializer = inline_serializer("FeedPage", {

@@ -5,23 +5,43 @@ is shown when an endpoint is registered, and to those who may see the endpoint."
 
 from django.db import transaction
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventstore import client as delivery_client
 from eventstore import subscription_lag, subscriptions, webhooks
-from eventstore.api.queries import TextFilter
+from eventstore.api.pagination import commit_cursor_field, commit_place
+from eventstore.api.queries import RangeBound
+from eventstore.events import START
 from eventstore.models import WebhookEndpoint
 from payments.selectors import visible_organizations
 
 DELIVERY_LOG_LENGTH = 100
 
 
+# What Django's URL validator accepts, as the schema states it: http(s), a host name or an IPv4
+# address, an optional port and a plain path.
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
+URL_PATTERN = (rf"^https?://({_OCTET}(\.{_OCTET}){{3}}|localhost|({_LABEL}\.)+[a-z]{{2,12}})"
+               r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?"
+               r"(/[A-Za-z0-9._~-]*)*$")
+
+
+@extend_schema_field({"type": "string", "pattern": URL_PATTERN, "maxLength": 2000,
+                      "description": "https:// (http:// only where private addresses are allowed)."})
+class EndpointUrlField(serializers.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(URL_PATTERN.replace("^", r"\A", 1).replace("$", r"\Z"), max_length=2000,
+                         error_messages={"invalid": "Give an http(s) URL: host, optional port, path."}, **kwargs)
+
+
 class WebhookEndpointSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    url = serializers.URLField(max_length=2000)
+    url = EndpointUrlField()
     organization_id = serializers.CharField(source="subscription.organization_id", max_length=100, required=False,
                                             allow_blank=True, help_text="Yours; empty: every organization (operators only).")
     event_types = serializers.ListField(source="subscription.event_types", child=serializers.CharField(max_length=100),
@@ -56,7 +76,13 @@ class DeliverySerializer(serializers.Serializer):
 
 
 class ReplaySerializer(serializers.Serializer):
-    start = TextFilter(max_length=40, help_text="An ISO 8601 time or a feed cursor; empty or absent: the start.")
+    after = commit_cursor_field()
+    since = RangeBound(required=False, help_text="ISO 8601: deliver again every event recorded from then on.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["after"].help_text = "A feed cursor: deliver again every event after it (wins over `since`)."
+        return fields
 
 
 def visible_endpoints(user):
@@ -86,7 +112,7 @@ class WebhookListView(APIView):
         organization = data.get("subscription", {}).get("organization_id", "")
         visible = visible_organizations(request.user)
         if visible is not None and organization not in visible:
-            raise serializers.ValidationError({"organization_id": "Name one of your organizations."})
+            raise PermissionDenied("Register endpoints for one of your organizations (only operators for all of them).")
         with transaction.atomic():
             endpoint = webhooks.register(url=data["url"], organization_id=organization,
                                          event_types=data.get("subscription", {}).get("event_types", []),
@@ -124,15 +150,18 @@ class WebhookResumeView(WebhookPauseView):
 
 class WebhookReplayView(APIView):
     @extend_schema(request=ReplaySerializer, responses=WebhookEndpointSerializer,
-                   summary="Deliver again every event from a time or a feed cursor")
+                   summary="Deliver again every event after a feed cursor or from a time; neither: from the start")
     def post(self, request, pk: int):
         endpoint = endpoint_of(request, pk)
         serializer = ReplaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            place = subscriptions.replay_point(serializer.validated_data.get("start", ""))
-        except ValueError as error:
-            raise serializers.ValidationError({"start": str(error)}) from None
+        params = serializer.validated_data
+        if params.get("after"):
+            place = commit_place(params["after"])
+        elif params.get("since"):
+            place = subscriptions.place_before(params["since"])
+        else:
+            place = START
         subscriptions.rewind(endpoint.subscription, to=place)
         delivery_client.ensure_delivery(endpoint)
         return Response(WebhookEndpointSerializer(endpoint).data)

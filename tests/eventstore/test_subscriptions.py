@@ -2,19 +2,18 @@
 its reader read, replay points, and what `subscription_status` reports."""
 
 import io
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
 from django.utils import timezone
 
 from eventstore import selectors, subscription_lag, subscriptions, webhooks
 from eventstore.events import ANY, START, Checkpoint, NewEvent
 from eventstore.models import Event, Subscription
 from eventstore.store import append_events
+from tests.concurrent_writers import transaction_held_open
 from tests.eventstore.helpers import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,24 +50,9 @@ def test_no_organization_matches_nothing_and_filters_combine():
 
 
 def test_a_filtered_read_waits_for_an_open_transaction():
-    holding, release = threading.Event(), threading.Event()
-
-    def held_open():
-        try:
-            with transaction.atomic():
-                append("payment-held")
-                holding.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=held_open)
-    thread.start()
-    assert holding.wait(10)
-    append("payment-later")
-    page = selectors.read_matching(START, selectors.EventFilter(), limit=10)
-    release.set()
-    thread.join()
+    with transaction_held_open(lambda: append("payment-held")):
+        append("payment-later")
+        page = selectors.read_matching(START, selectors.EventFilter(), limit=10)
     assert page.events == [] and page.checkpoint == START
     after = selectors.read_matching(START, selectors.EventFilter(), limit=10)
     assert [event.stream_id for event in after.events] == ["payment-held", "payment-later"]

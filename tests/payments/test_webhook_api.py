@@ -66,8 +66,10 @@ def test_a_member_registers_an_endpoint_for_its_organization_and_it_receives_eve
 
 def test_organizations_and_addresses_are_checked(api_client_for, receiver, settings):
     member = api_client_for("member", "org-1")
-    assert register(member, receiver, organization_id="org-2").status_code == 400
-    assert register(member, receiver).status_code == 400, "all organizations: operators only"
+    assert register(member, receiver, organization_id="org-2").status_code == 403
+    assert register(member, receiver).status_code == 403, "all organizations: operators only"
+    for url in ("ftp://example.com/x", "https://999.1.1.1/x", "not a url"):
+        assert member.post("/api/webhooks/", {"url": url, "organization_id": "org-1"}, format="json").status_code == 400
     assert register(api_client_for("operator", operator=True), receiver).status_code == 201
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
     for url in (receiver.url, "https://127.0.0.1:8443/hooks", "https://[fe80::1]/hooks"):
@@ -98,7 +100,8 @@ def test_pause_resume_and_replay_through_the_api(api_client_for, receiver):
     receiver.wait_for({str(first.event_id)}, timeout=60)
     assert client.post(f"/api/webhooks/{endpoint['id']}/pause/").json()["paused"] is True
     assert client.post(f"/api/webhooks/{endpoint['id']}/resume/").json()["paused"] is False
-    assert client.post(f"/api/webhooks/{endpoint['id']}/replay/", {"start": "yesterday"}, format="json").status_code == 400
+    for bad in ({"since": "yesterday"}, {"after": "p12"}):
+        assert client.post(f"/api/webhooks/{endpoint['id']}/replay/", bad, format="json").status_code == 400
     before = len(receiver.snapshot())
     assert client.post(f"/api/webhooks/{endpoint['id']}/replay/", {}, format="json").status_code == 200
     again = receiver.wait_for({str(first.event_id)}, timeout=60, since=before)
