@@ -24,6 +24,7 @@ from analytics.selectors import (
 from analytics.statements import FIGURES, period_statement, statement_csv, statement_file_name
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
+from eventstore import subscription_lag
 from eventstore.admin import of_visible_streams
 from eventstore.models import ChainVerification, ProjectionError, Seal, SetAsideEvent
 from eventstore.projection_lag import lag
@@ -116,6 +117,7 @@ def _operations(request) -> dict:
         "every_organization": every_organization,
         "projection_errors": of_visible_streams(request, ProjectionError.objects.filter(resolved_at__isnull=True))[:20],
         "set_aside": list(of_visible_streams(request, SetAsideEvent.objects.all())[:20]),
+        "subscriptions": subscription_lag.lag(organizations=visible_organizations(request.user)),
         **_trust(request),
     }
     if every_organization:

@@ -259,3 +259,5 @@ def time_axis(moments: list[datetime]) -> list[float]:
 
 
 TIMELINE_PAGE = registry.AdminPage("timeline/<str:correlation_id>/", timeline_view, "timeline")
+
+from eventstore import webhook_admin  # noqa: E402,F401  (webhook endpoints, their delivery log, subscriptions)

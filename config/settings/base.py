@@ -154,6 +154,20 @@ EVENTSTORE_MAX_BATCH_EVENTS = env.int("EVENTSTORE_MAX_BATCH_EVENTS", default=500
 EVENTSTORE_MAX_JSON_DEPTH = env.int("EVENTSTORE_MAX_JSON_DEPTH", default=32)
 EVENTSTORE_MAX_INTEGER_DIGITS = env.int("EVENTSTORE_MAX_INTEGER_DIGITS", default=18)
 
+# Subscriptions, the feed and webhooks: how long a feed request may wait for new events (each waiting
+# request holds a web server thread), how often waiting readers poll when no notification comes,
+# and how webhooks are delivered (their own task queue and worker threads, so a slow endpoint never
+# holds up a command or a projection; exponential backoff between failed attempts).
+FEED_MAX_WAIT_SECONDS = env.float("FEED_MAX_WAIT_SECONDS", default=25.0)
+SUBSCRIPTION_POLL_SECONDS = env.float("SUBSCRIPTION_POLL_SECONDS", default=1.0)
+WEBHOOK_TASK_QUEUE = env("WEBHOOK_TASK_QUEUE", default="payments-audit-webhooks")
+WEBHOOK_WORKER_CONCURRENCY = env.int("WEBHOOK_WORKER_CONCURRENCY", default=20)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=100)
+WEBHOOK_RETRY_INITIAL_SECONDS = env.float("WEBHOOK_RETRY_INITIAL_SECONDS", default=1.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=300.0)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
 # Payments: an aggregate snapshot every N events of a payment (snapshots are disposable).
 PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)
 

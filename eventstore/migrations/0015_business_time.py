@@ -35,7 +35,7 @@ DROP FUNCTION IF EXISTS eventstore_business_time(jsonb, timestamptz);
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eventstore', '0012_append_function_security_definer'),
+        ('eventstore', '0014_subscriptions'),
     ]
 
     operations = [migrations.RunSQL(BUSINESS_TIME, DROP)]

@@ -5,8 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from eventstore import subscriptions, webhooks
+from eventstore.events import ANY
 from eventstore.integrity import verify_event_chain
+from eventstore.store import append_events
+from tests.admin_users import finance_user as other_finance_user
 from tests.analytics_data import random_history
+from tests.eventstore.helpers import payment_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,3 +73,18 @@ def test_a_member_sees_the_figures_of_their_organizations_only(client, temporal)
     page = client.get("/admin/analytics/dashboard/")
     assert page.context["statistics"].count == theirs and page.context["statistics"].organizations == 1
     assert "metrics" not in page.context and b"PaymentEventSourcingWorkflow" not in page.content
+
+
+def test_dashboard_shows_each_subscriptions_lag_and_last_error(client, finance_user):
+    endpoint = webhooks.register(url="http://127.0.0.1:9/hooks", organization_id="org-1")
+    subscriptions.record_error(endpoint.subscription, "HTTP 500: down for maintenance")
+    append_events(stream_id="payment-1", aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
+    client.force_login(finance_user)
+
+    page = client.get("/admin/analytics/dashboard/")
+
+    [row] = page.context["subscriptions"]
+    assert row.name == endpoint.subscription.name and row.last_error.startswith("HTTP 500")
+    assert b"Subscriptions and webhooks" in page.content and b"down for maintenance" in page.content
+    client.force_login(other_finance_user("olga", organizations=["org-2"]))
+    assert client.get("/admin/analytics/dashboard/").context["subscriptions"] == []
