@@ -37,6 +37,7 @@ from eventstore.models import (
 )
 from eventstore.audit_bundle import NothingToExport, export_audit_bundle
 from eventstore.projection_set_aside import PERMISSION, SetAsideRefused, set_aside
+from eventstore.upcasting import stored_schema_version, upcast_data
 
 
 def pretty_json(value) -> str:
@@ -47,6 +48,21 @@ def timeline_link(correlation_id: str):
     if not correlation_id:
         return ""
     return format_html('<a href="{}">{}</a>', reverse("admin:timeline", args=[correlation_id]), correlation_id)
+
+
+def visible_events(request, events):
+    """Only the events of organizations the user may see (`registry.visible_organizations`)."""
+    organizations = registry.visible_organizations(request.user)
+    if organizations is None:
+        return events
+    return events.alias(organization=KT("metadata__organization_id")).filter(organization__in=organizations)
+
+
+def of_visible_streams(request, rows):
+    """Only the rows (with a stream_id) of streams whose events the user may see."""
+    if registry.visible_organizations(request.user) is None:
+        return rows
+    return rows.filter(stream_id__in=visible_events(request, Event.objects.all()).values("stream_id"))
 
 
 def stream_url(event: Event | RecordedEvent) -> str | None:
@@ -69,11 +85,28 @@ class EventAdmin(ReadOnlyAdmin):
     ordering = ("-position",)
     csv_fields = ("position", "event_id", "stream_id", "aggregate_type", "version", "event_type", "recorded_at",
                   "data", "metadata", "hash")
+
+    def csv_header(self) -> list[str]:
+        header = super().csv_header()
+        after = header.index("recorded_at") + 1
+        return [*header[:after], "occurred_at", *header[after:]]
+
+    def csv_row(self, row: dict) -> list[str]:
+        """Both times: recorded_at (the store's clock) and occurred_at (business time); the data as it is
+        read everywhere (upcast), beside `hash`, which is that of the event as stored."""
+        row = {**row, "data": upcast_data(row["event_type"], row["metadata"], row["data"], row["recorded_at"])}
+        cells = super().csv_row(row)
+        after = self.csv_fields.index("recorded_at") + 1
+        return [*cells[:after], str(row["data"].get("occurred_at", "")), *cells[after:]]
+
     fields = (
         "position", "event_id", "stream", "aggregate_type", "version", "event_type", "recorded_at",
         "correlation", "formatted_data", "formatted_metadata", "transaction_id", "prev_hash", "hash",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return visible_events(request, super().get_queryset(request))
 
     @admin.display(description="stream", ordering="stream_id")
     def stream(self, event):
@@ -85,7 +118,13 @@ class EventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="data")
     def formatted_data(self, event):
-        return pretty_json(event.data)
+        """The data as read (upcast to the newest schema version), and as stored when that differs:
+        the hash covers the stored data."""
+        data = upcast_data(event.event_type, event.metadata, event.data, event.recorded_at)
+        if data is event.data:
+            return pretty_json(data)
+        return format_html("{}<p>As stored (schema version {}, which the hash covers):</p>{}", pretty_json(data),
+                           stored_schema_version(event.metadata), pretty_json(event.data))
 
     @admin.display(description="metadata")
     def formatted_metadata(self, event):
@@ -111,6 +150,9 @@ class StreamAdmin(ReadOnlyAdmin):
     search_fields = ("=stream_id",)
     ordering = ("stream_id",)
     csv_fields = ("stream_id", "aggregate_type", "version", "updated_at", "head_position", "head_hash")
+
+    def get_queryset(self, request):
+        return of_visible_streams(request, super().get_queryset(request))
 
 
 @admin.register(Seal)
@@ -145,6 +187,9 @@ class ProjectionErrorAdmin(ReadOnlyAdmin):
     csv_fields = ("occurred_at", "projection", "position", "event_id", "stream_id", "event_type", "message",
                   "attempts", "resolved_at")
     actions = ["set_aside_events"]
+
+    def get_queryset(self, request):
+        return of_visible_streams(request, super().get_queryset(request))
 
     def has_set_aside_permission(self, request) -> bool:
         return request.user.has_perm(PERMISSION)
@@ -186,12 +231,17 @@ class SetAsideEventAdmin(ReadOnlyAdmin):
     csv_fields = ("set_aside_at", "projection", "position", "event_id", "stream_id", "version", "event_type",
                   "set_aside_by", "reason", "error")
 
+    def get_queryset(self, request):
+        return of_visible_streams(request, super().get_queryset(request))
+
 
 def timeline_view(request, correlation_id: str):
     """Every event sharing a correlation id, across streams, on a time axis."""
     if not request.user.has_perm("eventstore.view_event"):
         raise PermissionDenied
-    events = list(selectors.events_by_correlation(correlation_id))
+    organizations = registry.visible_organizations(request.user)
+    events = [event for event in selectors.events_by_correlation(correlation_id)
+              if organizations is None or event.metadata.get("organization_id") in organizations]
     if not events:
         raise Http404("No event carries this correlation id.")
     context = {
@@ -259,7 +309,10 @@ def ledger_proof_view(request, position: int):
     """The inclusion proof of one event in the first signed head that holds it, as a JSON download."""
     if not request.user.has_perm("eventstore.view_event"):
         raise PermissionDenied
-    event = Event.objects.filter(position=position).values("event_id", "stream_id", "version", "hash").first()
+    event = Event.objects.filter(position=position).values("event_id", "stream_id", "version", "hash", "metadata").first()
+    visible = registry.visible_organizations(request.user)
+    if event is not None and visible is not None and event["metadata"].get("organization_id") not in visible:
+        event = None  # another organization's event: as if there were none
     index = selectors.ledger_indexes([position])[position]
     head = None if index is None else ledger.head_covering(index)
     if event is None or head is None:
@@ -276,3 +329,4 @@ def ledger_proof_view(request, position: int):
 
 
 LEDGER_PROOF_PAGE = registry.AdminPage("ledger/proof/<int:position>/", ledger_proof_view, "ledger_proof")
+from eventstore import webhook_admin  # noqa: E402,F401  (webhook endpoints, their delivery log, subscriptions)

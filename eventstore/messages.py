@@ -19,6 +19,7 @@ CATCH_UP_PROJECTIONS = "eventstore.catch_up_projections"  # activities.catch_up_
 REBUILD_PROJECTION = "eventstore.rebuild_projection"  # activities.rebuild_projection_activity
 SIGN_TREE_HEAD = "eventstore.sign_tree_head"  # activities.sign_tree_head_activity
 VERIFY_CHAIN = "eventstore.verify_chain"  # activities.verify_chain_activity
+DELIVER_WEBHOOKS = "eventstore.deliver_webhooks"  # activities.deliver_webhooks_activity
 
 
 @dataclass
@@ -71,10 +72,11 @@ class ReadStreamRequest:
 @dataclass
 class EventsByTypeRequest:
     event_type: str
-    since: str | None = instant(default=None)  # ISO 8601 with offset; recorded at or after
-    until: str | None = instant(default=None)  # recorded before
+    since: str | None = instant(default=None)  # ISO 8601 with offset; occurred (or recorded) at or after
+    until: str | None = instant(default=None)  # occurred (or recorded) before
     after_position: int = at_least(0, default=0)
     limit: int = at_least(1, default=1000)
+    time: str = "business"  # "business": by data.occurred_at (else recorded_at); "recorded": by recorded_at
 
 
 @dataclass
@@ -159,3 +161,23 @@ class VerificationOutcome:
     ok: bool
     events_checked: int
     problem_count: int
+
+
+@dataclass
+class DeliveryRequest:
+    """Deliver one webhook endpoint's events for about `seconds`; each POST may take
+    `http_timeout` seconds; failed attempts are retried after `retry_initial` seconds, doubling up
+    to `retry_max`."""
+
+    endpoint_id: int
+    seconds: float = at_least(0, default=60.0)
+    batch_size: int = at_least(1, default=100)
+    http_timeout: float = at_least(0, default=10.0)
+    retry_initial: float = at_least(0, default=1.0)
+    retry_max: float = at_least(0, default=300.0)
+
+
+@dataclass
+class DeliveryOutcome:
+    delivered: int
+    gone: bool = False  # the endpoint was removed: its workflow ends

@@ -13,6 +13,11 @@ references to what it contributes:
   or metadata do not match, and the API documentation publishes them;
 - `schedules`: workflows that run on an interval (`Schedule`): `manage.py temporal_worker` creates
   or updates a Temporal Schedule for each when it starts.
+- `upcasters`: per event type and the `schema_version` in its metadata, the step that turns the data
+  of such an event into the data of the next version; applied to every event read (see
+  `eventstore.upcasting`), never to a stored row;
+- `visible_organizations`: a function of a user giving the organization ids whose events the user may
+  see in the store's admin (None: every organization); without it the admin shows every event.
 
 Declaring is additive and idempotent per object, so a second `ready()` (tests) changes nothing.
 """
@@ -55,6 +60,16 @@ class Schedule:
     interval_setting: str
 
 
+@dataclass(frozen=True)
+class Upcaster:
+    """Reads the data of an `event_type` event written under `schema_version` as the next version's.
+    `upcast(data, recorded_at)` returns the new data and must not change its argument."""
+
+    event_type: str
+    schema_version: int
+    upcast: Callable
+
+
 @dataclass
 class _Declarations:
     workflows: list[type] = field(default_factory=list)
@@ -64,6 +79,8 @@ class _Declarations:
     stream_admin_urls: dict[str, str] = field(default_factory=dict)
     event_schemas: dict[str, EventSchemas] = field(default_factory=dict)
     schedules: list[Schedule] = field(default_factory=list)
+    upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
+    visible_organizations: Callable | None = None
 
 
 _declared = _Declarations()
@@ -78,6 +95,8 @@ def declare(
     stream_admin_urls: dict[str, str] | None = None,
     event_schemas: dict[str, EventSchemas] | None = None,
     schedules: Iterable[Schedule] = (),
+    upcasters: Iterable[Upcaster] = (),
+    visible_organizations: Callable | None = None,
 ) -> None:
     """Add an app's contributions (call it from the app's `AppConfig.ready()`)."""
     _extend(_declared.workflows, workflows)
@@ -87,6 +106,8 @@ def declare(
     _declared.stream_admin_urls.update(stream_admin_urls or {})
     _declared.event_schemas.update(event_schemas or {})
     _extend(_declared.schedules, schedules)
+    _declared.upcasters.update({(step.event_type, step.schema_version): step for step in upcasters})
+    _declared.visible_organizations = visible_organizations or _declared.visible_organizations
 
 
 def _extend(declared: list, new: Iterable) -> None:
@@ -122,3 +143,14 @@ def event_schemas() -> dict[str, EventSchemas]:
 
 def schedules() -> list[Schedule]:
     return list(_declared.schedules)
+
+
+def upcaster(event_type: str, schema_version: int) -> Upcaster | None:
+    """The declared step from `schema_version` of `event_type` events to the next, if any."""
+    return _declared.upcasters.get((event_type, schema_version))
+
+
+def visible_organizations(user) -> list[str] | None:
+    """The organization ids whose events `user` may see; None means every organization."""
+    scope = _declared.visible_organizations
+    return None if scope is None else scope(user)

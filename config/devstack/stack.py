@@ -156,6 +156,7 @@ def ensure_signing_key() -> None:
 
 def run() -> int:
     web_address = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
+    os.environ.setdefault("LOG_FILE", str(embedded.DATA_DIR / "commands.log"))  # each command's outcome
     with postgres(os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)), temporal():
         manage("migrate", "--noinput")
         ensure_admin()
@@ -164,7 +165,8 @@ def run() -> int:
             "worker": spawn([*MANAGE, "temporal_worker"]),
             "web server": spawn([*MANAGE, "runserver", web_address]),
         }
-        say(f"web server on http://{web_address}/; loading demo payments through Temporal on first run...")
+        say(f"web server on http://{web_address}/; loading demo payments through Temporal on first run "
+            f"(each command's outcome is logged to {os.environ['LOG_FILE']})...")
         _load_demo_data(children["worker"])
         say(f"ready: log in at http://{web_address}/admin/ (Ctrl-C stops everything)")
         try:

@@ -109,6 +109,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Admin formats: one date-time format with the time zone everywhere (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -130,6 +132,17 @@ LOGGING = {
     },
 }
 
+# Command log: with LOG_FILE set, each command's outcome line (temporalio.workflow, INFO) goes to that
+# file instead of the console, which keeps their warnings; `make run` sets it under .data/.
+LOG_FILE = env("LOG_FILE", default="")
+if LOG_FILE:
+    LOGGING["handlers"].update({
+        "command_log": {"class": "logging.handlers.WatchedFileHandler", "filename": LOG_FILE, "formatter": LOG_FORMAT},
+        "console_warnings": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "level": "WARNING"},
+    })
+    LOGGING["loggers"]["temporalio.workflow"] = {"level": "INFO", "handlers": ["command_log", "console_warnings"],
+                                                 "propagate": False}
+
 # Temporal
 TEMPORAL_ADDRESS = env("TEMPORAL_ADDRESS", default="127.0.0.1:7233")
 TEMPORAL_NAMESPACE = env("TEMPORAL_NAMESPACE", default="default")
@@ -141,8 +154,25 @@ EVENTSTORE_MAX_BATCH_EVENTS = env.int("EVENTSTORE_MAX_BATCH_EVENTS", default=500
 EVENTSTORE_MAX_JSON_DEPTH = env.int("EVENTSTORE_MAX_JSON_DEPTH", default=32)
 EVENTSTORE_MAX_INTEGER_DIGITS = env.int("EVENTSTORE_MAX_INTEGER_DIGITS", default=18)
 
+# Subscriptions, the feed and webhooks: how long a feed request may wait for new events (each waiting
+# request holds a web server thread), how often waiting readers poll when no notification comes,
+# and how webhooks are delivered (their own task queue and worker threads, so a slow endpoint never
+# holds up a command or a projection; exponential backoff between failed attempts).
+FEED_MAX_WAIT_SECONDS = env.float("FEED_MAX_WAIT_SECONDS", default=25.0)
+SUBSCRIPTION_POLL_SECONDS = env.float("SUBSCRIPTION_POLL_SECONDS", default=1.0)
+WEBHOOK_TASK_QUEUE = env("WEBHOOK_TASK_QUEUE", default="payments-audit-webhooks")
+WEBHOOK_WORKER_CONCURRENCY = env.int("WEBHOOK_WORKER_CONCURRENCY", default=20)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=100)
+WEBHOOK_RETRY_INITIAL_SECONDS = env.float("WEBHOOK_RETRY_INITIAL_SECONDS", default=1.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=300.0)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
 # Payments: an aggregate snapshot every N events of a payment (snapshots are disposable).
 PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)
+
+# Business time: how far past the server's clock a command's occurred_at may lie (clock skew).
+PAYMENTS_OCCURRED_AT_TOLERANCE_SECONDS = env.int("PAYMENTS_OCCURRED_AT_TOLERANCE_SECONDS", default=300)
 
 # The cache: API throttles, admin filter values and workflow metrics (memcached-safe keys).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

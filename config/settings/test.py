@@ -13,3 +13,5 @@ from config.settings.base import DATABASES
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # test receivers listen on loopback
+FEED_MAX_WAIT_SECONDS = 2.0  # the API fuzz may ask any wait up to this
