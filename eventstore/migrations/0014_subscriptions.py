@@ -23,7 +23,7 @@ DROP FUNCTION IF EXISTS eventstore_notify_events();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eventstore', '0012_append_function_security_definer'),
+        ('eventstore', '0013_ledger'),
     ]
 
     operations = [
