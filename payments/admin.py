@@ -1,6 +1,7 @@
 """Payments in the admin: the read model list, each payment's history with its state after every
 event, and time travel. (Correlation timelines are the event store's page.)"""
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import Http404
 from django.utils import timezone
@@ -9,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 from eventstore.admin_base import CachedValuesFilter, ReadOnlyAdmin
 from payments import selectors
 from payments.models import Membership, Organization, PaymentSummary
+from payments.search_attributes import temporal_ui_link
 
 
 @admin.register(PaymentSummary)
@@ -46,6 +48,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             "payment": payment,
             "history": selectors.history_with_states(payment.payment_id),
             "as_of": self._as_of(request, payment),
+            "temporal_link": temporal_ui_link(settings.TEMPORAL_UI_URL, settings.TEMPORAL_NAMESPACE, payment.payment_id),
         }
         return super().change_view(request, object_id, form_url, context)
 

@@ -1,0 +1,40 @@
+"""Error pages: JSON under /api/ (the API's one error format), the admin's look everywhere else.
+
+Django calls these with DEBUG off (handler403, handler404, handler500 in config/urls.py). The 500 page
+builds its context from the request alone: whatever failed may have been the database.
+"""
+
+from django.contrib import admin
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from eventstore.api.errors import error_body
+
+PAGES = {
+    403: ("permission_denied", "Permission denied", "You are not allowed to see this page."),
+    404: ("not_found", "Page not found", "There is nothing at this address."),
+    500: ("server_error", "Something went wrong", "The error was logged; please try again in a moment."),
+}
+
+
+def _answer(request, status: int):
+    code, title, message = PAGES[status]
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(status, code, message), status=status)
+    context = {"site_header": admin.site.site_header, "site_title": admin.site.site_title,
+               "title": title, "message": message, "status": status}
+    if status != 500:
+        context = {**admin.site.each_context(request), **context}
+    return render(request, "error_page.html", context, status=status)
+
+
+def permission_denied(request, exception=None):
+    return _answer(request, 403)
+
+
+def page_not_found(request, exception=None):
+    return _answer(request, 404)
+
+
+def server_error(request):
+    return _answer(request, 500)
