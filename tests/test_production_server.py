@@ -3,26 +3,19 @@ connections under bursts, unauthenticated floods throttled per address, branded 
 JSON errors under /api/, health and readiness, and metrics only for whoever holds the token."""
 
 import json
-import threading
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
-import psycopg
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 
 from config.error_pages import server_error
-from tests.web_server import get, production_web_server
+from tests.web_server import ConnectionSampler, burst, get, production_web_server
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
 WEB_PROCESSES, POOL_SIZE = 2, 3
-BURST = 60
 METRICS_TOKEN = "scrape-" + uuid.uuid4().hex
 
 
@@ -37,41 +30,6 @@ def server(temporal):
     with production_web_server(WEB_PROCESSES=str(WEB_PROCESSES), DATABASE_POOL_SIZE=str(POOL_SIZE),
                                API_ANON_RATE="30/min", API_USER_RATE="1000000/min", METRICS_TOKEN=METRICS_TOKEN) as base:
         yield base
-
-
-class ConnectionSampler:
-    """The application role's connections to the test database, sampled while a burst runs."""
-
-    def __init__(self):
-        settings_dict = connection.settings_dict
-        self._dsn = dict(dbname=settings_dict["NAME"], host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432,
-                         user=settings_dict["USER"], password=settings_dict.get("PASSWORD") or None, autocommit=True)
-        self.most = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(10)
-
-    def _sample(self):
-        with psycopg.connect(**self._dsn) as sampler:
-            while not self._stop.is_set():
-                count = sampler.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE usename = %s AND datname = current_database()",
-                    [settings.DATABASE_APP_ROLE or self._dsn["user"]],
-                ).fetchone()[0]
-                self.most = max(self.most, count)
-                time.sleep(0.02)
-
-
-def burst(url: str, headers: dict) -> list[int]:
-    with ThreadPoolExecutor(BURST) as pool:
-        return list(pool.map(lambda _: get(url, headers)[0], range(BURST)))
 
 
 def test_bursts_stay_within_the_connection_budget_and_every_request_gets_an_answer(server, token):

@@ -4,15 +4,22 @@ loopback port against the test database, connected as the application role."""
 import contextlib
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
+
 from django.conf import settings
+from django.db import connection
 
 from config.devstack.embedded import free_port
 from config.devstack.stack import spawn, stop, web_server_command
 from tests.processes import command_env
+
+BURST = 60  # concurrent requests of one burst
 
 
 @contextlib.contextmanager
@@ -55,3 +62,39 @@ def get(url: str, headers: dict | None = None, timeout: float = 60) -> tuple[int
             return answer.status, answer.read(), dict(answer.headers)
     except urllib.error.HTTPError as error:
         return error.code, error.read(), dict(error.headers)
+
+
+class ConnectionSampler:
+    """The application role's connections to the test database, sampled while a burst runs."""
+
+    def __init__(self):
+        settings_dict = connection.settings_dict
+        self._dsn = dict(dbname=settings_dict["NAME"], host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432,
+                         user=settings_dict["USER"], password=settings_dict.get("PASSWORD") or None, autocommit=True)
+        self.most = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(10)
+
+    def _sample(self):
+        with psycopg.connect(**self._dsn) as sampler:
+            while not self._stop.is_set():
+                count = sampler.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE usename = %s AND datname = current_database()",
+                    [settings.DATABASE_APP_ROLE or self._dsn["user"]],
+                ).fetchone()[0]
+                self.most = max(self.most, count)
+                time.sleep(0.02)
+
+
+def burst(url: str, headers: dict, size: int = BURST) -> list[int]:
+    """The statuses of `size` GETs sent at once."""
+    with ThreadPoolExecutor(size) as pool:
+        return list(pool.map(lambda _: get(url, headers)[0], range(size)))
