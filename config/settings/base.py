@@ -201,7 +201,7 @@ API_COMMAND_TIMEOUT_SECONDS = env.float("API_COMMAND_TIMEOUT_SECONDS", default=2
 DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=4)  # 0: no pool, CONN_MAX_AGE as set
 DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
 if DATABASE_POOL_SIZE > 0:
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them (and checks each before use: CONN_HEALTH_CHECKS)
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": DATABASE_POOL_TIMEOUT,
     }
