@@ -6,12 +6,14 @@ DATABASE_POOL_SIZE database connections. Before the first process starts, the co
 the whole deployment is checked against PostgreSQL's max_connections (eventstore/connection_budget.py).
 """
 
+import logging
 import os
 import shutil
 
 import environ
 
 env = environ.Env()
+logging.getLogger("environ").setLevel(logging.WARNING)  # a missing .env is normal here
 
 bind = env("WEB_ADDRESS", default="127.0.0.1:8000")
 workers = env.int("WEB_PROCESSES", default=2)

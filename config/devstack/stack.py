@@ -107,11 +107,16 @@ def temporal(*, persistent: bool = True):
         )
     embedded.DATA_DIR.mkdir(exist_ok=True)
     db_file = embedded.TEMPORAL_DB_FILE if persistent else None
-    process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=db_file, ui=persistent))
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LOG_DIR / "temporal.log", "a") as log:  # its warnings would bury the console
+        process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=db_file, ui=persistent),
+                        stdout=log, stderr=subprocess.STDOUT)
     os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{port}"
     try:
         embedded.wait_for_port("127.0.0.1", port, process=process, name="Temporal dev server", timeout=60)
-        say(f"Temporal (embedded) on 127.0.0.1:{port}, state {f'in {db_file}' if db_file else 'in memory'}")
+        ui = f"UI http://127.0.0.1:{ui_port}/, " if persistent else ""
+        say(f"Temporal (embedded) on 127.0.0.1:{port}, state {f'in {db_file}' if db_file else 'in memory'}, "
+            f"{ui}log {LOG_DIR / 'temporal.log'}")
         yield
     finally:
         stop(process, "Temporal")
