@@ -140,7 +140,9 @@ def ensure_admin() -> str | None:
         [*MANAGE, "createsuperuser", "--noinput", "--username", ADMIN_USERNAME, "--email", "admin@example.com"],
         cwd=BASE_DIR, env=env, check=True,
     )
-    return "(from DJANGO_SUPERUSER_PASSWORD)" if os.environ.get("DJANGO_SUPERUSER_PASSWORD") else password
+    if os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
+        return "the password in DJANGO_SUPERUSER_PASSWORD"
+    return f"password {password} (shown only this once)"
 
 
 def web_server_command(*, development: bool, address: str) -> list[str]:
@@ -174,7 +176,7 @@ def run(*, development: bool = False) -> int:
             say(f"web server on http://{web_address}/ ({'runserver, DEBUG on' if development else 'gunicorn, DEBUG off'}); "
                 f"worker log in {LOG_DIR / 'worker.log'}; loading demo payments through Temporal on first run...")
             _load_demo_data(children["worker"])
-            login = f"user {ADMIN_USERNAME!r}, password {password} (shown only this once)" if password else f"user {ADMIN_USERNAME!r}"
+            login = f"user {ADMIN_USERNAME!r}" + (f", {password}" if password else "")
             say(f"ready: log in at http://{web_address}/admin/ as {login}; Ctrl-C stops everything")
             return _wait_for_first_exit(children)
         except KeyboardInterrupt:
