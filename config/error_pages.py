@@ -11,9 +11,9 @@ from django.shortcuts import render
 from eventstore.api.errors import error_body
 
 PAGES = {
-    403: ("permission_denied", "Permission denied", "You are not allowed to see this page."),
-    404: ("not_found", "Page not found", "There is nothing at this address."),
-    500: ("server_error", "Something went wrong", "The error was logged; please try again in a moment."),
+    403: ("permission_denied", "403 Forbidden", "You are not allowed to see this page."),
+    404: ("not_found", "404 Page not found", "There is nothing at this address."),
+    500: ("server_error", "500 Something went wrong", "The error was logged; please try again in a moment."),
 }
 
 
