@@ -21,9 +21,11 @@ from analytics.selectors import (
 )
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
-from eventstore.models import ChainVerification, ProjectionError
+from eventstore import subscription_lag
+from eventstore.admin import of_visible_streams
+from eventstore.models import ChainVerification, ProjectionError, Seal, SetAsideEvent
 from eventstore.projection_lag import lag
-from eventstore.projection_set_aside import set_aside_events
+from payments.selectors import organizations_to_search, visible_organizations
 
 REQUIRED_PERMISSIONS = ("payments.view_paymentsummary", "eventstore.view_event")
 
@@ -48,49 +50,78 @@ def dashboard_view(request):
     form = DashboardForm(request.GET or _defaults())
     context = {**admin.site.each_context(request), "title": "Analytics dashboard", "form": form}
     if form.is_valid():
-        context.update(_figures(form))
-    context.update(_operations())
+        context.update(_figures(form, organizations_to_search(request.user, None)))
+    context.update(_operations(request))
     return TemplateResponse(request, "admin/analytics/dashboard.html", context)
 
 
-def _figures(form: DashboardForm) -> dict:
+def _figures(form: DashboardForm, organization_ids: tuple[str, ...] | None) -> dict:
+    """Statistics and trends over the organizations the user may see (None: every one)."""
     data = form.cleaned_data
     try:
         zone = time_zone_named(data["time_zone"])
         query = EventQuery(data["event_type"], datetime.combine(data["start"], time(), zone),
-                           datetime.combine(data["end"] + timedelta(days=1), time(), zone))
+                           datetime.combine(data["end"] + timedelta(days=1), time(), zone), organization_ids)
         statistics = event_statistics(query)
         trend = event_trend(query, interval=data["interval"], time_zone=data["time_zone"])
     except InvalidQuery as error:
         form.add_error(None, str(error))
         return {}
-    labels = [bucket.start.strftime("%Y-%m-%d %H:%M" if data["interval"] == "hour" else "%Y-%m-%d") for bucket in trend.buckets]
+    labels = [bucket.start.strftime(LABEL_FORMATS[data["interval"]]) for bucket in trend.buckets]
     currencies = sorted({currency for bucket in trend.buckets for currency in bucket.totals})
+    per = f"per {data['interval']} ({data['time_zone']})"
     return {
         "statistics": statistics,
-        "count_chart": charts.bar_chart(f"{data['event_type']} per {data['interval']}", labels,
+        "time_zone": data["time_zone"],
+        "count_chart": charts.bar_chart(f"{data['event_type']} {per}", labels,
                                         [bucket.count for bucket in trend.buckets]),
         "amount_charts": [
-            (currency, charts.line_chart(f"{currency} amount per {data['interval']}", labels,
+            (currency, charts.line_chart(f"{currency} amount {per}", labels,
                                          {currency: [bucket.totals.get(currency, 0) for bucket in trend.buckets]}))
             for currency in currencies
         ],
     }
 
 
-def _operations() -> dict:
-    try:
-        metrics, metrics_error = workflow_metrics(), ""
-    except Exception as error:  # Temporal down must not take the dashboard with it
-        metrics, metrics_error = [], f"Temporal is unreachable: {error}"
+LABEL_FORMATS = {"hour": "%d %b %H:%M", "day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%b %Y"}
+
+
+def _trust(request) -> dict:
+    """How far the figures can be trusted, and how fresh they are: the last verification and seal,
+    how far projections are behind, and how many events they passed over (of the user's streams)."""
+    lags = lag()
     return {
-        "metrics": metrics,
-        "metrics_error": metrics_error,
-        "lags": lag(),
-        "projection_errors": ProjectionError.objects.filter(resolved_at__isnull=True)[:20],
-        "set_aside": set_aside_events(limit=20),
         "verification": ChainVerification.objects.first(),
+        "seal": Seal.objects.order_by("-id").first(),
+        "lags": lags,
+        "events_behind": sum(each.events_behind for each in lags),
+        "seconds_behind": max((each.seconds_behind for each in lags), default=0.0),
+        "set_aside_count": of_visible_streams(request, SetAsideEvent.objects.all()).count(),
     }
+
+
+def _operations(request) -> dict:
+    """Workflows, projections and tamper evidence. Members of organizations get what concerns their
+    streams and the health of the whole, without figures about other organizations (workflow counts,
+    events checked): like the API's workflow metrics, those are for users who see every organization."""
+    every_organization = visible_organizations(request.user) is None
+    context = {
+        "every_organization": every_organization,
+        "projection_errors": of_visible_streams(request, ProjectionError.objects.filter(resolved_at__isnull=True))[:20],
+        "set_aside": list(of_visible_streams(request, SetAsideEvent.objects.all())[:20]),
+        "subscriptions": subscription_lag.lag(organizations=visible_organizations(request.user)),
+        **_trust(request),
+    }
+    if every_organization:
+        context.update(_workflow_metrics())
+    return context
+
+
+def _workflow_metrics() -> dict:
+    try:
+        return {"metrics": workflow_metrics(), "metrics_error": ""}
+    except Exception as error:  # Temporal down must not take the dashboard with it
+        return {"metrics": [], "metrics_error": f"Temporal is unreachable: {error}"}
 
 
 DASHBOARD_PAGE = registry.AdminPage("analytics/dashboard/", dashboard_view, "analytics_dashboard")

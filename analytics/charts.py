@@ -1,10 +1,12 @@
 """Charts as server-rendered SVG: real pictures, no JavaScript and nothing fetched from elsewhere."""
 
+import math
 from decimal import Decimal
 
 from django.utils.html import escape
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 760, 220, 60, 30, 12
+CHARACTER_WIDTH = 6.5  # of the 11px sans-serif labels, generously
 PALETTE = ["#417690", "#e07a2f", "#5b9b45", "#a23b72", "#7a6fbd", "#c7a100", "#2f8f8b"]
 
 
@@ -15,8 +17,9 @@ def _frame(title: str, peak, body: str, labels: list[str]) -> str:
         f'<line x1="{LEFT}" x2="{WIDTH}" y1="{TOP + plot_height * (1 - f):.1f}" y2="{TOP + plot_height * (1 - f):.1f}" stroke="#ddd"/>'
         for f in (0, 0.5, 1)
     )
-    step = max(1, len(labels) // 8)
     slot = (WIDTH - LEFT) / max(len(labels), 1)
+    label_width = max((len(label) for label in labels), default=1) * CHARACTER_WIDTH + 12
+    step = max(1, math.ceil(label_width / slot))  # every step-th label, so none overlaps its neighbour
     names = "".join(
         f'<text x="{LEFT + slot * (i + 0.5):.1f}" y="{HEIGHT - 10}" text-anchor="middle">{escape(label)}</text>'
         for i, label in enumerate(labels) if i % step == 0

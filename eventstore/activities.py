@@ -9,16 +9,18 @@ import logging
 import time
 from itertools import islice
 
+from django.conf import settings
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eventstore import projection_rebuild, projections, selectors
+from eventstore import projection_rebuild, projections, selectors, wakeups, webhooks
 from eventstore.errors import EventStoreError, InvalidEvent
 from eventstore.events import Checkpoint, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.messages import (
     APPEND_EVENTS,
     APPLY_PROMPT_PROJECTIONS,
     CATCH_UP_PROJECTIONS,
+    DELIVER_WEBHOOKS,
     GET_EVENTS,
     GET_EVENTS_BY_TYPE,
     REBUILD_PROJECTION,
@@ -26,6 +28,8 @@ from eventstore.messages import (
     AppendRequest,
     CatchUpOutcome,
     CatchUpRequest,
+    DeliveryOutcome,
+    DeliveryRequest,
     EventPage,
     EventsByTypeRequest,
     PromptProjectionsOutcome,
@@ -35,6 +39,7 @@ from eventstore.messages import (
     RebuildRequest,
     StoredEvent,
 )
+from eventstore.models import WebhookEndpoint
 from eventstore.store import append_events
 from eventstore.temporal import django_activity
 from eventstore.temporal_errors import errors_are_final, parse_instant
@@ -142,12 +147,13 @@ def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
     deadline = time.monotonic() + request.seconds
     applied, failing = 0, set()
     while time.monotonic() < deadline and not activity.is_cancelled() and not activity.is_worker_shutdown():
+        seen = wakeups.notifications_seen()
         outcomes = projections.apply_all_pending()
         applied += sum(outcome.applied for outcome in outcomes.values())
         failing = {name for name, outcome in outcomes.items() if outcome.failed_at is not None}
         activity.heartbeat(applied)
         if not any(outcome.applied for outcome in outcomes.values()):
-            time.sleep(request.idle_pause)
+            wakeups.wait_for_events(seen, request.idle_pause)
     return CatchUpOutcome(applied=applied, failing=sorted(failing))
 
 
@@ -169,7 +175,47 @@ def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
     return RebuildOutcome(projection=progress.name, applied=progress.applied, swapped=progress.swapped)
 
 
+class Heartbeat:
+    """Heartbeats at most every `every` seconds: a call per POST would cost more than the POST."""
+
+    def __init__(self, every: float = 1.0):
+        self.every, self.last = every, 0.0
+
+    def beat(self, details) -> None:
+        if time.monotonic() - self.last >= self.every:
+            activity.heartbeat(details)
+            self.last = time.monotonic()
+
+
+@activity.defn(name=DELIVER_WEBHOOKS)
+@django_activity
+def deliver_webhooks_activity(request: DeliveryRequest) -> DeliveryOutcome:
+    """Deliver one endpoint's events for about `request.seconds`, woken by commits when idle and
+    heartbeating after every attempt. A failed attempt fails the activity (retried by Temporal with
+    backoff, from the same event); a removed endpoint ends it for good."""
+    deadline = time.monotonic() + request.seconds
+    delivered, heartbeat = 0, Heartbeat()
+    with webhooks.http_client(request.http_timeout) as client:
+        while time.monotonic() < deadline and not activity.is_cancelled() and not activity.is_worker_shutdown():
+            seen = wakeups.notifications_seen()
+            endpoint = WebhookEndpoint.objects.filter(pk=request.endpoint_id).first()
+            if endpoint is None:
+                return DeliveryOutcome(delivered=delivered, gone=True)
+            try:
+                batch = webhooks.deliver_pending(endpoint, client, limit=request.batch_size,
+                                                 on_attempt=lambda attempt: heartbeat.beat(delivered))
+            except webhooks.DeliveryFailed as error:
+                raise ApplicationError(str(error), type="DeliveryFailed") from None
+            except webhooks.RefusedEndpoint as error:
+                raise ApplicationError(str(error), type="RefusedEndpoint") from None
+            delivered += batch.count
+            activity.heartbeat(delivered)
+            if not batch.more:
+                wakeups.wait_for_events(seen, min(settings.SUBSCRIPTION_POLL_SECONDS, deadline - time.monotonic()))
+    return DeliveryOutcome(delivered=delivered)
+
+
 ACTIVITIES = [
     append_events_activity, get_events_activity, get_events_by_type_activity, apply_prompt_projections_activity,
-    catch_up_projections_activity, rebuild_projection_activity,
+    catch_up_projections_activity, rebuild_projection_activity, deliver_webhooks_activity,
 ]

@@ -45,6 +45,21 @@ def timeline_link(correlation_id: str):
     return format_html('<a href="{}">{}</a>', reverse("admin:timeline", args=[correlation_id]), correlation_id)
 
 
+def visible_events(request, events):
+    """Only the events of organizations the user may see (`registry.visible_organizations`)."""
+    organizations = registry.visible_organizations(request.user)
+    if organizations is None:
+        return events
+    return events.alias(organization=KT("metadata__organization_id")).filter(organization__in=organizations)
+
+
+def of_visible_streams(request, rows):
+    """Only the rows (with a stream_id) of streams whose events the user may see."""
+    if registry.visible_organizations(request.user) is None:
+        return rows
+    return rows.filter(stream_id__in=visible_events(request, Event.objects.all()).values("stream_id"))
+
+
 def stream_url(event: Event | RecordedEvent) -> str | None:
     """The admin page of the event's stream, when the app of its aggregate type declared one."""
     url_name = registry.stream_admin_url(event.aggregate_type)
@@ -65,11 +80,25 @@ class EventAdmin(ReadOnlyAdmin):
     ordering = ("-position",)
     csv_fields = ("position", "event_id", "stream_id", "aggregate_type", "version", "event_type", "recorded_at",
                   "data", "metadata", "hash")
+
+    def csv_header(self) -> list[str]:
+        header = super().csv_header()
+        after = header.index("recorded_at") + 1
+        return [*header[:after], "occurred_at", *header[after:]]
+
+    def csv_row(self, row: dict) -> list[str]:
+        """Both times: recorded_at (the store's clock) and occurred_at (business time, when the data has it)."""
+        cells = super().csv_row(row)
+        after = self.csv_fields.index("recorded_at") + 1
+        return [*cells[:after], str(row["data"].get("occurred_at", "")), *cells[after:]]
     fields = (
         "position", "event_id", "stream", "aggregate_type", "version", "event_type", "recorded_at",
         "correlation", "formatted_data", "formatted_metadata", "transaction_id", "prev_hash", "hash",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return visible_events(request, super().get_queryset(request))
 
     @admin.display(description="stream", ordering="stream_id")
     def stream(self, event):
@@ -108,6 +137,9 @@ class StreamAdmin(ReadOnlyAdmin):
     ordering = ("stream_id",)
     csv_fields = ("stream_id", "aggregate_type", "version", "updated_at", "head_position", "head_hash")
 
+    def get_queryset(self, request):
+        return of_visible_streams(request, super().get_queryset(request))
+
 
 @admin.register(Seal)
 class SealAdmin(ReadOnlyAdmin):
@@ -141,6 +173,9 @@ class ProjectionErrorAdmin(ReadOnlyAdmin):
     csv_fields = ("occurred_at", "projection", "position", "event_id", "stream_id", "event_type", "message",
                   "attempts", "resolved_at")
     actions = ["set_aside_events"]
+
+    def get_queryset(self, request):
+        return of_visible_streams(request, super().get_queryset(request))
 
     def has_set_aside_permission(self, request) -> bool:
         return request.user.has_perm(PERMISSION)
@@ -182,12 +217,17 @@ class SetAsideEventAdmin(ReadOnlyAdmin):
     csv_fields = ("set_aside_at", "projection", "position", "event_id", "stream_id", "version", "event_type",
                   "set_aside_by", "reason", "error")
 
+    def get_queryset(self, request):
+        return of_visible_streams(request, super().get_queryset(request))
+
 
 def timeline_view(request, correlation_id: str):
     """Every event sharing a correlation id, across streams, on a time axis."""
     if not request.user.has_perm("eventstore.view_event"):
         raise PermissionDenied
-    events = list(selectors.events_by_correlation(correlation_id))
+    organizations = registry.visible_organizations(request.user)
+    events = [event for event in selectors.events_by_correlation(correlation_id)
+              if organizations is None or event.metadata.get("organization_id") in organizations]
     if not events:
         raise Http404("No event carries this correlation id.")
     context = {
@@ -209,3 +249,5 @@ def time_axis(moments: list[datetime]) -> list[float]:
 
 
 TIMELINE_PAGE = registry.AdminPage("timeline/<str:correlation_id>/", timeline_view, "timeline")
+
+from eventstore import webhook_admin  # noqa: E402,F401  (webhook endpoints, their delivery log, subscriptions)

@@ -1,8 +1,8 @@
 """The database connections the configured processes may hold, checked against PostgreSQL's limit.
 
 Each web process and each worker holds at most DATABASE_POOL_SIZE connections (psycopg's pool, see
-settings); the budget is (WEB_PROCESSES + WORKER_PROCESSES) x that, plus DATABASE_SPARE_CONNECTIONS for
-commands. A web server or worker refuses to start when the budget exceeds what the server accepts.
+settings) and one of the wake-ups listener (eventstore/wakeups.py); the budget is (WEB_PROCESSES +
+WORKER_PROCESSES) x that, plus DATABASE_SPARE_CONNECTIONS for commands. A web server or worker refuses to start when the budget exceeds what the server accepts.
 """
 
 from django.conf import settings
@@ -40,4 +40,4 @@ def check_connection_budget() -> int:
 
 
 def per_process() -> int:
-    return max(settings.DATABASE_POOL_SIZE, settings.WEB_THREADS)
+    return max(settings.DATABASE_POOL_SIZE, settings.WEB_THREADS) + 1  # the pool, and the wake-ups listener

@@ -17,6 +17,7 @@ GET_EVENTS_BY_TYPE = "eventstore.get_events_by_type"  # activities.get_events_by
 APPLY_PROMPT_PROJECTIONS = "eventstore.apply_prompt_projections"  # activities.apply_prompt_projections_activity
 CATCH_UP_PROJECTIONS = "eventstore.catch_up_projections"  # activities.catch_up_projections_activity
 REBUILD_PROJECTION = "eventstore.rebuild_projection"  # activities.rebuild_projection_activity
+DELIVER_WEBHOOKS = "eventstore.deliver_webhooks"  # activities.deliver_webhooks_activity
 
 
 @dataclass
@@ -140,3 +141,23 @@ class RebuildOutcome:
     projection: str
     applied: int
     swapped: bool
+
+
+@dataclass
+class DeliveryRequest:
+    """Deliver one webhook endpoint's events for about `seconds`; each POST may take
+    `http_timeout` seconds; failed attempts are retried after `retry_initial` seconds, doubling up
+    to `retry_max`."""
+
+    endpoint_id: int
+    seconds: float = at_least(0, default=60.0)
+    batch_size: int = at_least(1, default=100)
+    http_timeout: float = at_least(0, default=10.0)
+    retry_initial: float = at_least(0, default=1.0)
+    retry_max: float = at_least(0, default=300.0)
+
+
+@dataclass
+class DeliveryOutcome:
+    delivered: int
+    gone: bool = False  # the endpoint was removed: its workflow ends

@@ -1,8 +1,9 @@
 """The projection engine: read models that follow the store in commit order.
 
 A projection is a named handler over batches of events, with its own checkpoint. Its read-model
-writes and its checkpoint commit in one transaction (`apply_pending`), so a crash neither applies
-an event twice nor skips one; handlers are idempotent all the same. Events reach projections in
+writes, its checkpoint and a tracking record of the batch (`eventstore.tracking`) commit in one
+transaction (`apply_pending`), so a crash neither applies an event twice nor skips one; handlers are
+idempotent all the same. Events reach projections in
 the store's commit-consistent order (`selectors.read_all`), which never skips a late commit.
 
 A handler that raises stops its projection at that event: the error is recorded (ProjectionError)
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from eventstore import registry, selectors
+from eventstore import registry, selectors, tracking
 from eventstore.events import Checkpoint, RecordedEvent
 from eventstore.models import ProjectionCheckpoint, ProjectionError, SetAsideEvent
 
@@ -115,7 +116,11 @@ def apply_pending(
             applied, failure = _apply_batch(projection, row, events)
             outcome.applied += applied
             row.save()
-            outcome.checkpoint = Checkpoint(row.transaction_id, row.position)
+            read_from, outcome.checkpoint = outcome.checkpoint, Checkpoint(row.transaction_id, row.position)
+            if outcome.checkpoint != read_from:
+                # The locked row is the authority: an operator may have moved it back to apply events again.
+                tracking.forget_after(projection.name, read_from)
+                tracking.track(projection.name, read_from=read_from, to=outcome.checkpoint)
         if failure is not None:
             outcome.failed_at = failure
             return outcome

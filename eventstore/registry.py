@@ -11,6 +11,8 @@ references to what it contributes:
 - `event_schemas`: per aggregate type, the JSON Schemas of its events (`EventSchemas`): the store
   refuses, before writing, an event of that aggregate type whose type is not declared or whose data
   or metadata do not match, and the API documentation publishes them.
+- `visible_organizations`: a function of a user giving the organization ids whose events the user may
+  see in the store's admin (None: every organization); without it the admin shows every event.
 
 Declaring is additive and idempotent per object, so a second `ready()` (tests) changes nothing.
 """
@@ -50,6 +52,7 @@ class _Declarations:
     admin_pages: list[AdminPage] = field(default_factory=list)
     stream_admin_urls: dict[str, str] = field(default_factory=dict)
     event_schemas: dict[str, EventSchemas] = field(default_factory=dict)
+    visible_organizations: Callable | None = None
 
 
 _declared = _Declarations()
@@ -63,6 +66,7 @@ def declare(
     admin_pages: Iterable[AdminPage] = (),
     stream_admin_urls: dict[str, str] | None = None,
     event_schemas: dict[str, EventSchemas] | None = None,
+    visible_organizations: Callable | None = None,
 ) -> None:
     """Add an app's contributions (call it from the app's `AppConfig.ready()`)."""
     _extend(_declared.workflows, workflows)
@@ -71,6 +75,7 @@ def declare(
     _extend(_declared.admin_pages, admin_pages)
     _declared.stream_admin_urls.update(stream_admin_urls or {})
     _declared.event_schemas.update(event_schemas or {})
+    _declared.visible_organizations = visible_organizations or _declared.visible_organizations
 
 
 def _extend(declared: list, new: Iterable) -> None:
@@ -102,3 +107,9 @@ def stream_admin_url(aggregate_type: str) -> str | None:
 def event_schemas() -> dict[str, EventSchemas]:
     """The declared event schemas, by aggregate type."""
     return dict(_declared.event_schemas)
+
+
+def visible_organizations(user) -> list[str] | None:
+    """The organization ids whose events `user` may see; None means every organization."""
+    scope = _declared.visible_organizations
+    return None if scope is None else scope(user)

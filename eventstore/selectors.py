@@ -39,15 +39,22 @@ _COMMITTED_AFTER = (
 _COLUMNS = ", ".join(_FIELDS)
 
 
-def _fetch(sql: str, params: list) -> list[RecordedEvent]:
+def _fetch_rows(sql: str, params: list) -> list[tuple]:
     """The hottest reads (a stream, a timeline) as fixed SQL on a server-binding cursor: PostgreSQL
     prepares them once per connection, and no ORM query is compiled per call."""
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def _decoded(row: tuple) -> RecordedEvent:
     # Django's connection loads jsonb as text (its JSONField decodes it): decode data and metadata here.
-    return [RecordedEvent(*row[:6], json.loads(row[6]), json.loads(row[7]), *row[8:]) for row in rows]
+    return RecordedEvent(*row[:6], json.loads(row[6]), json.loads(row[7]), *row[8:len(_FIELDS)])
+
+
+def _fetch(sql: str, params: list) -> list[RecordedEvent]:
+    return [_decoded(row) for row in _fetch_rows(sql, params)]
 
 
 def _recorded(queryset: QuerySet) -> list[RecordedEvent]:
@@ -65,17 +72,18 @@ def read_stream(
     from_version: int = 1,
     to_version: int | None = None,
     recorded_by: datetime | None = None,
+    caused_by: str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Iterator[RecordedEvent]:
     """A stream's events in version order, from `from_version` up to `to_version` inclusive, and
-    (time travel) only those recorded at or before `recorded_by`."""
+    (time travel) only those recorded at or before `recorded_by`, and only those whose metadata names
+    `caused_by` as their causation id."""
     conditions, params = ["stream_id = %s", "version >= %s"], [stream_id, from_version]
-    if to_version is not None:
-        conditions.append("version <= %s")
-        params.append(to_version)
-    if recorded_by is not None:
-        conditions.append("recorded_at <= %s")
-        params.append(recorded_by)
+    for condition, value in (("version <= %s", to_version), ("recorded_at <= %s", recorded_by),
+                             ("(metadata ->> 'causation_id') = %s", caused_by)):
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
     sql = f"SELECT {_COLUMNS} FROM eventstore_event WHERE {' AND '.join(conditions)} ORDER BY version LIMIT %s"
     while True:
         page = _fetch(sql, [*params, page_size])
@@ -104,6 +112,70 @@ def follow_all(after: Checkpoint = START, *, page_size: int = DEFAULT_PAGE_SIZE)
     while page := read_all(after, limit=page_size):
         yield from page
         after = Checkpoint.of(page[-1])
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events a subscription or a feed follows; an empty tuple matches every value, and
+    `organization_ids` None every organization (metadata.organization_id)."""
+
+    aggregate_types: tuple[str, ...] = ()
+    event_types: tuple[str, ...] = ()
+    organization_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class MatchingPage:
+    events: list[RecordedEvent]
+    checkpoint: Checkpoint  # where the next page starts: past every event this read covered
+
+
+def matching_events(after: Checkpoint, matching: EventFilter) -> QuerySet:
+    """Committed events after `after` that match, as a queryset (for counting and the oldest one)."""
+    queryset = Event.objects.filter(committed_after(after))
+    if matching.aggregate_types:
+        queryset = queryset.filter(aggregate_type__in=matching.aggregate_types)
+    if matching.event_types:
+        queryset = queryset.filter(event_type__in=matching.event_types)
+    if matching.organization_ids is not None:
+        queryset = queryset.annotate(organization=KT("metadata__organization_id")).filter(
+            organization__in=matching.organization_ids)
+    return queryset
+
+
+_FILTER_CONDITIONS = (
+    ("aggregate_types", "aggregate_type = ANY(%s)"),
+    ("event_types", "event_type = ANY(%s)"),
+    ("organization_ids", "(metadata ->> 'organization_id') = ANY(%s)"),
+)
+
+
+def read_matching(after: Checkpoint, matching: EventFilter, *, limit: int = DEFAULT_PAGE_SIZE) -> MatchingPage:
+    """One page of committed events after `after` that match, in `read_all`'s order.
+
+    The page's checkpoint is its last event when the page is full; otherwise the last committed event
+    of any kind, so a reader whose filter matches little moves on past what it has scanned instead of
+    scanning it again. Both come from one statement, hence one snapshot: nothing can commit between
+    them and be passed over.
+    """
+    conditions, params = [_COMMITTED_AFTER], [after.transaction_id, after.position]
+    for name, condition in _FILTER_CONDITIONS:
+        value = getattr(matching, name)
+        if value is not None and (value or name == "organization_ids"):
+            conditions.append(condition)
+            params.append(list(value))
+    sql = (f"(SELECT {_COLUMNS}, true FROM eventstore_event WHERE {' AND '.join(conditions)} "
+           "ORDER BY transaction_id, position LIMIT %s) UNION ALL "
+           f"(SELECT {_COLUMNS}, false FROM eventstore_event WHERE {_COMMITTED_AFTER} "
+           "ORDER BY transaction_id DESC, position DESC LIMIT 1)")
+    rows = _fetch_rows(sql, [*params, limit, after.transaction_id, after.position])
+    events = [_decoded(row) for row in rows if row[-1]]
+    last_scanned = [row for row in rows if not row[-1]]
+    if len(events) == limit or not last_scanned:
+        checkpoint = Checkpoint.of(events[-1]) if events else after
+    else:
+        checkpoint = Checkpoint.of(_decoded(last_scanned[0]))
+    return MatchingPage(events, checkpoint)
 
 
 def _by_position(queryset: QuerySet, after_position: int, page_size: int) -> Iterator[RecordedEvent]:

@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, TLSConfig
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from eventstore import registry
 from eventstore.temporal_inputs import WorkflowInputCheck
@@ -66,11 +67,26 @@ def data_converter() -> DataConverter:
     return input_checking_converter(registry.workflows())
 
 
-def worker_options() -> dict:
-    """What every worker of the project registers: the declared workflows and activities, and the
-    check that fails a workflow started with the wrong number of inputs. The worker's client must
-    use `data_converter()`."""
-    return dict(workflows=registry.workflows(), activities=registry.activities(), interceptors=[WorkflowInputCheck()])
+def worker_options(*, extra_workflows: tuple = (), extra_activities: tuple = (), strict_sandbox: bool = False) -> dict:
+    """What every worker of the project registers: the declared workflows and activities (and any
+    extra ones, as a benchmark's baseline), the check that fails a workflow started with the wrong
+    number of inputs, and the sandbox (`workflow_runner`). The worker's client must use
+    `data_converter()`."""
+    workflows = [*registry.workflows(), *extra_workflows]
+    return dict(workflows=workflows, activities=[*registry.activities(), *extra_activities],
+                interceptors=[WorkflowInputCheck()], workflow_runner=workflow_runner(workflows, strict=strict_sandbox))
+
+
+def workflow_runner(workflows, *, strict: bool) -> SandboxedWorkflowRunner:
+    """The sandbox. By default it imports a workflow's module anew for every run, which costs more CPU
+    than our workflows themselves, and in exchange refuses non-deterministic calls (the clock,
+    randomness, I/O) made from that module. Production workers pass our workflow modules through:
+    they hold no state, and import only pure code (the import contracts keep them so). The test suite
+    runs every workflow in the strict sandbox (`strict=True`), where such a call fails the test."""
+    restrictions = SandboxRestrictions.default
+    if not strict:
+        restrictions = restrictions.with_passthrough_modules(*sorted({workflow.__module__ for workflow in workflows}))
+    return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
 class BackgroundLoop:

@@ -15,12 +15,15 @@ with workflow.unsafe.imports_passed_through():
     from eventstore.messages import (
         APPEND_EVENTS,
         CATCH_UP_PROJECTIONS,
+        DELIVER_WEBHOOKS,
         GET_EVENTS,
         GET_EVENTS_BY_TYPE,
         REBUILD_PROJECTION,
         AppendOutcome,
         CatchUpOutcome,
         CatchUpRequest,
+        DeliveryOutcome,
+        DeliveryRequest,
         EventPage,
         EventStoreRequest,
         EventStoreResponse,
@@ -113,4 +116,35 @@ class ProjectionReplayWorkflow:
         return outcomes
 
 
-WORKFLOWS = [EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow]
+DELIVERY_ROUNDS_PER_RUN = 100
+
+
+def delivery_workflow_id(endpoint_id: int) -> str:
+    return f"webhook-delivery-{endpoint_id}"
+
+
+@workflow.defn(name="WebhookDeliveryWorkflow")
+class WebhookDeliveryWorkflow:
+    """One webhook endpoint's deliveries, for as long as the endpoint exists: an activity that posts
+    its events in order for a while, again and again, continuing as new every
+    DELIVERY_ROUNDS_PER_RUN rounds. A failed POST fails the activity, which Temporal retries with
+    exponential backoff; each endpoint has its own workflow, so one that is down or slow holds up
+    nobody else."""
+
+    @workflow.run
+    async def run(self, request: DeliveryRequest) -> None:
+        for _ in range(DELIVERY_ROUNDS_PER_RUN):
+            outcome = await workflow.execute_activity(
+                DELIVER_WEBHOOKS, request, result_type=DeliveryOutcome,
+                start_to_close_timeout=timedelta(seconds=request.seconds + request.http_timeout * request.batch_size + 60),
+                heartbeat_timeout=timedelta(seconds=request.http_timeout + 10),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=request.retry_initial), backoff_coefficient=2.0,
+                                         maximum_interval=timedelta(seconds=max(request.retry_max, request.retry_initial)),
+                                         non_retryable_error_types=["RefusedEndpoint"]),
+            )
+            if outcome.gone:
+                return
+        workflow.continue_as_new(request)
+
+
+WORKFLOWS = [EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow, WebhookDeliveryWorkflow]

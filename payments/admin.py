@@ -1,30 +1,67 @@
 """Payments in the admin: the read model list, each payment's history with its state after every
 event, and time travel. (Correlation timelines are the event store's page.)"""
 
+import functools
+import re
+
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.templatetags.admin_list import _boolean_icon
+from django.db.models import Q
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
 
-from eventstore.admin_base import CachedValuesFilter, ReadOnlyAdmin
+from eventstore.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
 from payments import selectors
-from payments.models import Membership, Organization, PaymentSummary
+from payments.models import Membership, Organization, PaymentSummary, money_text, status_label
 from payments.search_attributes import temporal_ui_link
+
+
+@functools.cache
+def _icon(value: bool) -> str:
+    return _boolean_icon(value)  # the same two images on every row: their static URLs are made once
+
+
+class OrganizationFilter(CachedValuesFilter):
+    title = "organization"
 
 
 @admin.register(PaymentSummary)
 class PaymentSummaryAdmin(ReadOnlyAdmin):
-    list_display = ("payment_id", "status", "amount_shown", "refunded_shown", "currency", "organization_id",
-                    "user_id", "created_at", "updated_at", "complete")
-    list_filter = ("status", ("currency", CachedValuesFilter), ("organization_id", CachedValuesFilter),
+    """Finance staff see the payments of their organizations (memberships), operators with
+    `payments.view_all_organizations` every payment, as API clients do."""
+
+    list_display = ("payment_id", "status_shown", "amount_shown", "refunded_shown", "organization_id", "user_id",
+                    "created_at", "complete")
+    list_filter = ("status", ("currency", CachedValuesFilter), ("organization_id", OrganizationFilter),
                    ("created_at", admin.DateFieldListFilter), "incomplete")
-    search_fields = ("=payment_id", "=user_id", "description")
-    search_help_text = "An exact payment id or user id, or words of the description."
+    search_fields = ("payment_id",)  # the search itself is get_search_results
+    search_help_text = ("Part of a payment id (00031 finds payment-demo-00031), an exact user id, or words of "
+                        "the description.")
     ordering = ("-created_at",)
+    quick_rows = True
     csv_fields = ("payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
                   "description", "correlation_id", "created_at", "updated_at", "version", "incomplete")
     change_form_template = "admin/payments/paymentsummary/change_form.html"
+
+    def get_queryset(self, request):
+        return selectors.payment_summaries(selectors.visible_organizations(request.user))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # payment_id and description have trigram indexes (migration 0007), which serve case-blind
+        # regular expressions: a part of either is found without reading the table
+        part = re.escape(term)
+        return queryset.filter(Q(payment_id__iregex=part) | Q(user_id=term) | Q(description__iregex=part)), False
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, payment):
+        return status_label(payment.status)
 
     @admin.display(description="complete", boolean=True, ordering="incomplete")
     def complete(self, payment):
@@ -33,24 +70,54 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, payment):
-        return payment.amount_text
+        return f"{payment.amount_text} {payment.currency}"
 
     @admin.display(description="refunded", ordering="refunded")
     def refunded_shown(self, payment):
-        return payment.refunded_text
+        return f"{payment.refunded_text} {payment.currency}"
+
+    def result_row(self, payment, url: str) -> str:
+        """One row of the list, the columns of list_display, in one step (see admin_format)."""
+        cells = (escape(url), escape(payment.payment_id), status_label(payment.status),
+                 escape(self.amount_shown(payment)), escape(self.refunded_shown(payment)),
+                 escape(payment.organization_id), escape(payment.user_id), when(payment.created_at),
+                 _icon(not payment.incomplete))
+        return ('<th class="field-payment_id"><a href="{}">{}</a></th><td class="field-status_shown">{}</td>'
+                '<td class="field-amount_shown money">{}</td><td class="field-refunded_shown money">{}</td>'
+                '<td class="field-organization_id">{}</td><td class="field-user_id">{}</td>'
+                '<td class="field-created_at">{}</td><td class="field-complete">{}</td>').format(*cells)
+
+    def csv_row(self, row: dict) -> list[str]:
+        """Amounts with the currency's minor units (EUR 2.00, JPY 30230), no thousands separators."""
+        shaped = {**row, **{field: money_text(row[field], row["currency"], separators=False)
+                            for field in ("amount", "refunded")}}
+        return super().csv_row(shaped)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         payment = self.get_object(request, object_id)
         if payment is None or not self.has_view_permission(request, payment):
             raise Http404
+        history = selectors.history_with_states(payment.payment_id)
         context = {
             **(extra_context or {}),
+            "title": f"Payment {payment.payment_id}",
             "payment": payment,
-            "history": selectors.history_with_states(payment.payment_id),
+            "history": history,
+            "history_key": f"{len(history)}:{history[-1].event.event_id}" if history else "none",
             "as_of": self._as_of(request, payment),
             "temporal_link": temporal_ui_link(settings.TEMPORAL_UI_URL, settings.TEMPORAL_NAMESPACE, payment.payment_id),
         }
-        return super().change_view(request, object_id, form_url, context)
+        return self._payment_page(request, payment, context)
+
+    def _payment_page(self, request, payment, context: dict) -> TemplateResponse:
+        """The payment's page without the change form Django would build (and never show: it is read-only)."""
+        return TemplateResponse(request, self.change_form_template, {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "app_label": self.opts.app_label, "original": payment, "change": True, "add": False,
+            "is_popup": False, "save_as": False, "has_view_permission": True, "has_add_permission": False,
+            "has_change_permission": False, "has_delete_permission": False, "has_absolute_url": False,
+            "media": self.media, **context,
+        })
 
     def _as_of(self, request, payment) -> dict:
         """The state-as-of panel: a version or a date and time picked by the reader."""

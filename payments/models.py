@@ -1,7 +1,10 @@
 """Read models of payments. Each is a projection of the event store, never a source of truth:
 `manage.py rebuild_projections` rebuilds them from history at any time."""
 
+import functools
+
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 from payments.domain import CommandRejected, PaymentStatus, minor_units
@@ -11,11 +14,23 @@ MONEY = dict(max_digits=18, decimal_places=3)
 
 def money_text(amount, currency: str, *, separators: bool = True) -> str:
     """An amount with the currency's minor units: 1,234.50 EUR, 1,500 JPY (or 1234.50 without separators)."""
-    try:
-        decimals = minor_units(currency)
-    except CommandRejected:
+    decimals = _decimals(currency)
+    if decimals is None:
         return str(amount)
     return f"{amount:{',' if separators else ''}.{decimals}f}"
+
+
+@functools.lru_cache(maxsize=512)
+def _decimals(currency: str) -> int | None:
+    try:
+        return minor_units(currency)
+    except CommandRejected:
+        return None
+
+
+def status_label(status: str) -> str:
+    """What people read for a status: PARTIALLY_REFUNDED is "Partially refunded"."""
+    return status.replace("_", " ").capitalize()
 
 
 class PaymentSummary(models.Model):
@@ -25,7 +40,7 @@ class PaymentSummary(models.Model):
     amount = models.DecimalField(**MONEY)
     refunded = models.DecimalField(**MONEY, default=0)
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=20, choices=[(status.value, status.name.replace("_", " ").title())
+    status = models.CharField(max_length=20, choices=[(status.value, status_label(status.value))
                                                       for status in PaymentStatus])
     description = models.CharField(max_length=500, blank=True)
     correlation_id = models.CharField(max_length=200, blank=True)
@@ -39,7 +54,8 @@ class PaymentSummary(models.Model):
 
     class Meta:
         ordering = ["-created_at", "payment_id"]
-        verbose_name_plural = "payment summaries"
+        verbose_name = "payment"
+        verbose_name_plural = "payments"
         indexes = [
             models.Index(fields=["organization_id", "status", "created_at"], name="payments_summary_org_status"),
             models.Index(fields=["organization_id", "created_at"], name="payments_summary_org_created"),
@@ -47,6 +63,10 @@ class PaymentSummary(models.Model):
             models.Index(fields=["currency", "created_at"], name="payments_summary_currency"),
             models.Index(fields=["created_at"], name="payments_summary_created"),
             models.Index(fields=["updated_at"], name="payments_summary_updated"),
+            # the admin's search: an exact user id, or part of an id or description (iregex, which trigrams serve)
+            models.Index(fields=["user_id"], name="payments_summary_user"),
+            GinIndex(fields=["payment_id"], opclasses=["gin_trgm_ops"], name="payments_summary_id_trgm"),
+            GinIndex(fields=["description"], opclasses=["gin_trgm_ops"], name="payments_summary_text_trgm"),
         ]
 
     def __str__(self):

@@ -45,8 +45,9 @@ def payment_history(payment_id: str, *, after_version: int = 0) -> Iterator[Reco
 
 
 def events_of_command(payment_id: str, command_id: str) -> list[RecordedEvent]:
-    """The events a command (by its causation id) has already appended to a payment."""
-    return [event for event in payment_history(payment_id) if event.metadata.get("causation_id") == command_id]
+    """The events a command (by its causation id) has already appended to a payment: filtered by the
+    database, so a long history is not sent to be searched here."""
+    return list(store.read_stream(canonical_payment_id(payment_id), caused_by=command_id))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
+from eventstore import wakeups
 from eventstore.encoding import canonical_json
 from payments import consistency
 from payments.client import submit_command
@@ -42,6 +43,14 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, and before the test database is dropped, the listener for new events (which
+    holds a connection to it) stops."""
+    yield
+    wakeups.stop_listening()
+
+
+@pytest.fixture(scope="session")
 def temporal_server():
     """A real Temporal dev server, started once for the whole test session."""
     harness = TemporalHarness()
@@ -58,6 +67,7 @@ def temporal(temporal_server, django_db_setup, django_db_blocker):
     """
     settings.TEMPORAL_ADDRESS = temporal_server.address
     settings.TEMPORAL_TASK_QUEUE = temporal_server.task_queue
+    settings.WEBHOOK_TASK_QUEUE = temporal_server.task_queue
     temporal_server.start_worker()
     return temporal_server
 

@@ -56,7 +56,8 @@ class TemporalHarness:
         return self.run(create())
 
     def start_worker(self) -> None:
-        self._worker = self.worker(task_queue=self.task_queue, **worker_options(), max_concurrent_activities=40)
+        self._worker = self.worker(task_queue=self.task_queue, **worker_options(strict_sandbox=True),
+                                    max_concurrent_activities=40)
         self._loop.loop.call_soon_threadsafe(lambda: self._loop.loop.create_task(self._worker.run()))
 
     def stop(self) -> None:

@@ -113,6 +113,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Admin formats: one date-time format with the time zone everywhere (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -144,6 +146,20 @@ EVENTSTORE_MAX_EVENT_BYTES = env.int("EVENTSTORE_MAX_EVENT_BYTES", default=64 * 
 EVENTSTORE_MAX_BATCH_EVENTS = env.int("EVENTSTORE_MAX_BATCH_EVENTS", default=5000)
 EVENTSTORE_MAX_JSON_DEPTH = env.int("EVENTSTORE_MAX_JSON_DEPTH", default=32)
 EVENTSTORE_MAX_INTEGER_DIGITS = env.int("EVENTSTORE_MAX_INTEGER_DIGITS", default=18)
+
+# Subscriptions, the feed and webhooks: how long a feed request may wait for new events (each waiting
+# request holds a web server thread), how often waiting readers poll when no notification comes,
+# and how webhooks are delivered (their own task queue and worker threads, so a slow endpoint never
+# holds up a command or a projection; exponential backoff between failed attempts).
+FEED_MAX_WAIT_SECONDS = env.float("FEED_MAX_WAIT_SECONDS", default=25.0)
+SUBSCRIPTION_POLL_SECONDS = env.float("SUBSCRIPTION_POLL_SECONDS", default=1.0)
+WEBHOOK_TASK_QUEUE = env("WEBHOOK_TASK_QUEUE", default="payments-audit-webhooks")
+WEBHOOK_WORKER_CONCURRENCY = env.int("WEBHOOK_WORKER_CONCURRENCY", default=20)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=100)
+WEBHOOK_RETRY_INITIAL_SECONDS = env.float("WEBHOOK_RETRY_INITIAL_SECONDS", default=1.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=300.0)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # Payments: an aggregate snapshot every N events of a payment (snapshots are disposable).
 PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)
@@ -209,8 +225,8 @@ WEB_PROCESSES = env.int("WEB_PROCESSES", default=2)
 WEB_THREADS = env.int("WEB_THREADS", default=max(DATABASE_POOL_SIZE, 1))
 WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=1)
 DATABASE_SPARE_CONNECTIONS = env.int("DATABASE_SPARE_CONNECTIONS", default=5)  # commands, migrations, psql
-DATABASE_CONNECTION_BUDGET = (
-    (WEB_PROCESSES + WORKER_PROCESSES) * max(DATABASE_POOL_SIZE, WEB_THREADS) + DATABASE_SPARE_CONNECTIONS
+DATABASE_CONNECTION_BUDGET = (  # + 1 a process: the wake-ups listener's own connection (eventstore/wakeups.py)
+    (WEB_PROCESSES + WORKER_PROCESSES) * (max(DATABASE_POOL_SIZE, WEB_THREADS) + 1) + DATABASE_SPARE_CONNECTIONS
 )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

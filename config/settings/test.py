@@ -15,3 +15,5 @@ DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # one connection per 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # test receivers listen on loopback
+FEED_MAX_WAIT_SECONDS = 2.0  # the API fuzz may ask any wait up to this

@@ -19,6 +19,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
+from eventstore.events import START, Checkpoint
+
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 LIMIT_HELP = f"Rows per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
@@ -51,6 +53,27 @@ def position_cursor_field() -> serializers.RegexField:
 def position_of(cursor: str | None) -> int:
     """The position a validated cursor names; 0 (before the first event) without one."""
     return int(cursor[1:], 16) if cursor else 0
+
+
+# Places in the store's commit-consistent order (the feed): "c", the transaction id and the position
+# in hex, joined by ".". Every such string names a place, so any cursor this API gave out stays valid.
+COMMIT_CURSOR_PATTERN = r"^c[0-9a-f]{1,15}\.[0-9a-f]{1,15}$"
+
+
+def commit_cursor(checkpoint: Checkpoint) -> str:
+    return f"c{checkpoint.transaction_id:x}.{checkpoint.position:x}"
+
+
+def commit_cursor_field() -> serializers.RegexField:
+    return _cursor_field(COMMIT_CURSOR_PATTERN, 32)
+
+
+def commit_place(cursor: str | None) -> Checkpoint:
+    """The place a validated cursor names; the start of the store without one."""
+    if not cursor:
+        return START
+    transaction_id, position = cursor[1:].split(".")
+    return Checkpoint(int(transaction_id, 16), int(position, 16))
 
 
 # Places in newest-first order with a tie-breaking key (e.g. payments): "t", the time in microseconds

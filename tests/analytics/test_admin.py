@@ -5,8 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from eventstore import subscriptions, webhooks
+from eventstore.events import ANY
 from eventstore.integrity import verify_event_chain
+from eventstore.store import append_events
+from tests.admin_users import finance_user as other_finance_user
 from tests.analytics_data import random_history
+from tests.eventstore.helpers import payment_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,3 +38,53 @@ def test_dashboard_reports_bad_input_in_the_form(client, finance_user):
     page = client.get("/admin/analytics/dashboard/", {"event_type": "PaymentProcessed", "start": "2026-01-10",
                                                       "end": "2026-01-01", "interval": "day", "time_zone": "UTC"})
     assert page.status_code == 200 and page.context["form"].errors
+
+
+def test_dashboard_tells_trust_and_freshness(client, finance_user):
+    client.force_login(finance_user)
+    fresh = client.get("/admin/analytics/dashboard/").content.decode()
+    assert "Trust and freshness" in fresh and "No verification has run yet" not in fresh
+    assert "verification runs on a schedule" in fresh and "Set-aside events" in fresh
+
+    start = timezone.now() - timedelta(days=3)
+    random_history(payments=40, start=start, days=2, seed=9)
+    verify_event_chain()
+    page = client.get("/admin/analytics/dashboard/")
+    trust = page.content.decode().split('id="trust"')[1].split("</div>")[0]
+    assert "intact" in trust and " ago)" in trust and " UTC" in trust
+    statistics = page.context["statistics"]
+    row = statistics.currencies[0]
+    decimals = {"JPY": 0, "KWD": 3}.get(row.currency, 2)
+    assert f"{row.total:,.{decimals}f} {row.currency}" in page.content.decode()
+
+
+def test_a_member_sees_the_figures_of_their_organizations_only(client, temporal):
+    from eventstore.models import Event
+    from tests.admin_users import finance_user
+
+    start = timezone.now() - timedelta(days=3)
+    events = random_history(payments=50, start=start, days=2, seed=11)
+    organization = events[0].metadata["organization_id"]
+    theirs = sum(1 for event in events if event.event_type == "PaymentProcessed"
+                 and event.metadata["organization_id"] == organization)
+    assert Event.objects.filter(event_type="PaymentProcessed").count() > theirs > 0
+    client.force_login(finance_user("mara", organizations=[organization]))
+
+    page = client.get("/admin/analytics/dashboard/")
+    assert page.context["statistics"].count == theirs and page.context["statistics"].organizations == 1
+    assert "metrics" not in page.context and b"PaymentEventSourcingWorkflow" not in page.content
+
+
+def test_dashboard_shows_each_subscriptions_lag_and_last_error(client, finance_user):
+    endpoint = webhooks.register(url="http://127.0.0.1:9/hooks", organization_id="org-1")
+    subscriptions.record_error(endpoint.subscription, "HTTP 500: down for maintenance")
+    append_events(stream_id="payment-1", aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
+    client.force_login(finance_user)
+
+    page = client.get("/admin/analytics/dashboard/")
+
+    [row] = page.context["subscriptions"]
+    assert row.name == endpoint.subscription.name and row.last_error.startswith("HTTP 500")
+    assert b"Subscriptions and webhooks" in page.content and b"down for maintenance" in page.content
+    client.force_login(other_finance_user("olga", organizations=["org-2"]))
+    assert client.get("/admin/analytics/dashboard/").context["subscriptions"] == []

@@ -14,7 +14,7 @@ import pytest
 from temporalio.worker import Worker
 
 from analytics.percentiles import percentile
-from eventstore import registry
+from eventstore.temporal import worker_options
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest
 from tests.benchmarks.bare_workflow import BARE_ACTIVITIES, BareCommandWorkflow
@@ -44,8 +44,8 @@ def test_commands_beside_a_bare_workflow_of_the_same_shape(bench, size, temporal
 async def measure(client, size) -> list[Comparison]:
     task_queue, comparisons = f"bench-{uuid.uuid4()}", []
     with ThreadPoolExecutor(max_workers=50) as executor:
-        worker = Worker(client, task_queue=task_queue, workflows=[*registry.workflows(), BareCommandWorkflow],
-                        activities=[*registry.activities(), *BARE_ACTIVITIES], activity_executor=executor,
+        options = worker_options(extra_workflows=(BareCommandWorkflow,), extra_activities=tuple(BARE_ACTIVITIES))
+        worker = Worker(client, task_queue=task_queue, **options, activity_executor=executor,
                         max_concurrent_activities=50)
         async with worker:
             await warm_up(client, task_queue)

@@ -47,7 +47,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     SCREENSHOTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1366, "height": 800}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     page = context.new_page()
     yield page
     context.close()

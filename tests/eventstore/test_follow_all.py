@@ -10,6 +10,7 @@ from eventstore import selectors
 from eventstore.events import ANY, START, Checkpoint
 from eventstore.models import Event
 from eventstore.store import append_events
+from tests.concurrent_writers import transaction_held_open
 from tests.eventstore.helpers import payment_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,27 +127,10 @@ def test_follower_sees_every_committed_event_exactly_once():
 
 
 def test_reader_does_not_pass_an_open_transaction():
-    holding, release = threading.Event(), threading.Event()
-
-    def held_open():
-        try:
-            with transaction.atomic():
-                append("payment-held")
-                holding.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=held_open)
-    thread.start()
-    assert holding.wait(10)
-    later = append("payment-later")
-    try:
+    with transaction_held_open(lambda: append("payment-held")):
+        later = append("payment-later")
         visible = [event.stream_id for event in selectors.follow_all()]
         assert "payment-later" not in visible, "the reader went past a transaction still in flight"
-    finally:
-        release.set()
-        thread.join()
     held, appended = Event.objects.get(stream_id="payment-held"), later.events[0]
     assert [(event.event_id, event.position) for event in selectors.follow_all()] == [
         (held.event_id, held.position), (appended.event_id, appended.position)]

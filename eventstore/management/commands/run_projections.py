@@ -1,10 +1,8 @@
 """`manage.py run_projections`: the catch-up loop as a plain process (the worker runs it as a workflow)."""
 
-import time
-
 from django.core.management.base import BaseCommand
 
-from eventstore import projections
+from eventstore import projections, wakeups
 
 
 class Command(BaseCommand):
@@ -16,10 +14,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--until-caught-up", action="store_true", help="Exit once nothing is pending.")
         parser.add_argument("--batch-size", type=int, default=1000)
-        parser.add_argument("--idle-pause", type=float, default=0.2, help="Seconds between polls when idle.")
+        parser.add_argument("--idle-pause", type=float, default=0.2, help="Seconds between polls when idle (new commits wake it at once).")
 
     def handle(self, *args, until_caught_up, batch_size, idle_pause, **options):
         while True:
+            seen = wakeups.notifications_seen()
             outcomes = projections.apply_all_pending(batch_size=batch_size, max_batches=1)
             for name, outcome in outcomes.items():
                 if outcome.applied:
@@ -28,4 +27,4 @@ class Command(BaseCommand):
                 continue
             if until_caught_up:
                 return
-            time.sleep(idle_pause)
+            wakeups.wait_for_events(seen, idle_pause)

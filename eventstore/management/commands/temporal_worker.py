@@ -16,11 +16,13 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from eventstore.activities import deliver_webhooks_activity
+from eventstore.client import start_all_deliveries
 from eventstore.connection_budget import check_connection_budget
 from eventstore.messages import CatchUpRequest
 from eventstore.metrics import serve_worker_metrics
 from eventstore.temporal import TemporalUnavailable, connect, worker_options
-from eventstore.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow
+from eventstore.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow
 
 logger = logging.getLogger("temporal_worker")
 
@@ -36,18 +38,23 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=20, help="Activities run at once (threads).")
         parser.add_argument("--graceful-timeout", type=float, default=30.0, help="Seconds to let activities finish on stop.")
         parser.add_argument(
+            "--no-webhooks", action="store_true",
+            help="Do not deliver webhooks (their own task queue, WEBHOOK_TASK_QUEUE, and threads).",
+        )
+        parser.add_argument(
             "--no-catch-up", action="store_true",
             help="Do not start the projections' catch-up loop workflow (it runs once per namespace).",
         )
 
-    def handle(self, *args, task_queue, concurrency, graceful_timeout, no_catch_up, **options):
+    def handle(self, *args, task_queue, concurrency, graceful_timeout, no_catch_up, no_webhooks, **options):
         if concurrency < 1:
             raise CommandError("--concurrency must be at least 1.")
         task_queue = task_queue or settings.TEMPORAL_TASK_QUEUE
         self._check_database()
         if settings.WORKER_METRICS_ADDRESS:
             serve_worker_metrics(settings.WORKER_METRICS_ADDRESS)
-        asyncio.run(self._serve(task_queue, concurrency, graceful_timeout, catch_up=not no_catch_up))
+        asyncio.run(self._serve(task_queue, concurrency, graceful_timeout, catch_up=not no_catch_up,
+                                webhooks=not no_webhooks))
 
     def _check_database(self):
         try:
@@ -61,7 +68,7 @@ class Command(BaseCommand):
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from None
 
-    async def _serve(self, task_queue, concurrency, graceful_timeout, catch_up):
+    async def _serve(self, task_queue, concurrency, graceful_timeout, catch_up, webhooks):
         try:
             client = await connect(runtime=sdk_runtime())
         except TemporalUnavailable as error:
@@ -81,21 +88,38 @@ class Command(BaseCommand):
             "Worker polling %r on %s (namespace %s) with %d activity threads",
             task_queue, settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE, concurrency,
         )
-        running = asyncio.create_task(worker.run())
+        workers = [worker]
+        if webhooks and settings.WEBHOOK_TASK_QUEUE != task_queue:
+            workers.append(self._webhook_worker(client, graceful_timeout))
+        running = asyncio.gather(*(each.run() for each in workers))
         heartbeat = asyncio.create_task(_beat(settings.WORKER_HEARTBEAT_FILE)) if settings.WORKER_HEARTBEAT_FILE else None
         if catch_up:
             await self._start_catch_up_loop(client, task_queue)
+        if webhooks:
+            started = await start_all_deliveries(client)
+            logger.info("Webhook deliveries on %r: %d endpoints", settings.WEBHOOK_TASK_QUEUE, len(started))
         stopping = asyncio.create_task(stop_requested.wait())
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not running.done():
             logger.info("Stopping: letting running activities finish (up to %.0fs)", graceful_timeout)
-            await worker.shutdown()
+            await asyncio.gather(*(each.shutdown() for each in workers))
         stopping.cancel()
         if heartbeat is not None:
             heartbeat.cancel()
         executor.shutdown(wait=False, cancel_futures=True)
         await running  # re-raises a fatal worker error, if any
         logger.info("Worker stopped")
+
+    def _webhook_worker(self, client, graceful_timeout) -> Worker:
+        """Deliveries poll a task queue of their own with threads of their own: endpoints that are
+        slow to answer never take the threads commands and projections run on."""
+        concurrency = settings.WEBHOOK_WORKER_CONCURRENCY
+        return Worker(
+            client, task_queue=settings.WEBHOOK_TASK_QUEUE, workflows=[WebhookDeliveryWorkflow],
+            activities=[deliver_webhooks_activity], interceptors=worker_options()["interceptors"],
+            activity_executor=ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook"),
+            max_concurrent_activities=concurrency, graceful_shutdown_timeout=timedelta(seconds=graceful_timeout),
+        )
 
     async def _start_catch_up_loop(self, client, task_queue) -> None:
         """Start the projections' catch-up loop unless it already runs (one per namespace)."""

@@ -1,0 +1,51 @@
+"""Admin users for finance: staff of the "Finance staff" group who see the payments of their
+organizations (memberships), and operators who also hold `payments.view_all_organizations`."""
+
+import importlib
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from payments.models import Membership, Organization
+
+_group_migration = importlib.import_module("payments.migrations.0003_finance_staff_group")
+FINANCE_GROUP = _group_migration.GROUP
+ALL_ORGANIZATIONS = ("payments", "view_all_organizations")
+
+
+def finance_staff_group() -> Group:
+    """The group with its view permissions (made again if missing, as after a flushed test database)."""
+    group, created = Group.objects.get_or_create(name=FINANCE_GROUP)
+    if created:
+        ContentType.objects.clear_cache()
+        for app_config in apps.get_app_configs():
+            create_permissions(app_config, verbosity=0)
+        for app_label, model in _group_migration.VIEW_PERMISSIONS:
+            group.permissions.add(_permission(app_label, f"view_{model}"))
+    return group
+
+
+@transaction.atomic
+def create_finance_user(*, username: str, password: str, organizations: list[str] = (),
+                        all_organizations: bool = False):
+    """A staff user in the finance group; a member of `organizations` (created if missing), or, with
+    `all_organizations`, an operator who sees every organization. An existing user is updated."""
+    user, _ = get_user_model().objects.get_or_create(username=username, defaults={"is_staff": True})
+    user.is_staff = True
+    user.set_password(password)
+    user.save()
+    user.groups.add(finance_staff_group())
+    for organization_id in organizations:
+        organization, _ = Organization.objects.get_or_create(id=organization_id, defaults={"name": organization_id})
+        Membership.objects.get_or_create(user=user, organization=organization)
+    if all_organizations:
+        user.user_permissions.add(_permission(*ALL_ORGANIZATIONS))
+    return user
+
+
+def _permission(app_label: str, codename: str) -> Permission:
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)

@@ -1,0 +1,34 @@
+"""Template filters for the finance pages: money with its currency's minor units and thousands
+separators, readable statuses (counts and moments: `admin_format`). `{% load finance %}`."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.html import format_html
+
+from payments.models import money_text, status_label
+
+register = template.Library()
+
+
+@register.filter
+def money(amount, currency: str) -> str:
+    """1,234.50 EUR; 30,230 JPY; an empty string for no amount."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        return f"{money_text(Decimal(str(amount)), currency)} {currency}"
+    except InvalidOperation:
+        return f"{amount} {currency}"
+
+
+@register.filter
+def money_cell(amount, currency: str):
+    """The amount as a right-aligned, unbroken table figure."""
+    return format_html('<span class="money">{}</span>', money(amount, currency))
+
+
+@register.filter
+def status(value: str) -> str:
+    """PARTIALLY_REFUNDED reads "Partially refunded"."""
+    return status_label(value) if value else ""

@@ -1,0 +1,58 @@
+"""Wake-ups: a commit that inserted events notifies listeners at once; a rollback or an open
+transaction notifies nobody."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+
+from eventstore import wakeups
+from eventstore.events import ANY
+from eventstore.store import append_events
+from tests.eventstore.helpers import payment_events
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def append(stream_id: str):
+    append_events(stream_id=stream_id, aggregate_type="Payment", events=payment_events(1), expected_version=ANY)
+
+
+def quiet_count() -> int:
+    """The notification count once earlier notifications have been delivered."""
+    wakeups.notifications_seen()
+    time.sleep(0.3)
+    return wakeups.notifications_seen()
+
+
+def test_a_commit_wakes_a_waiting_reader_within_milliseconds():
+    seen = quiet_count()
+    woken = []
+
+    def waiter():
+        started = time.monotonic()
+        woken.append((wakeups.wait_for_events(seen, 10), time.monotonic() - started))
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    time.sleep(0.2)
+    append("payment-1")
+    thread.join(15)
+    [(was_woken, waited)] = woken
+    assert was_woken
+    assert waited < 5, "woken by the commit, not by the end of the wait"
+
+
+def test_an_open_or_rolled_back_transaction_wakes_nobody():
+    seen = quiet_count()
+
+    class Abandon(Exception):
+        pass
+
+    with pytest.raises(Abandon), transaction.atomic():
+        append("payment-1")
+        assert not wakeups.wait_for_events(seen, 0.5), "notified before the commit"
+        raise Abandon
+    assert not wakeups.wait_for_events(seen, 0.5), "a rollback notified"
+    connection.close()
