@@ -5,15 +5,13 @@ only the missing ones, so a second run changes nothing. On Temporal Cloud, add t
 with `tcld namespace search-attributes add` instead: the Cloud API keys of a namespace may not.
 """
 
-import asyncio
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.service import RPCError
 
-from eventstore.temporal import TemporalUnavailable, connect
+from eventstore.temporal import TemporalUnavailable, connect, shared_loop
 from payments.search_attributes import KEYS
 
 
@@ -22,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            added = asyncio.run(self._register())
+            added = shared_loop().run(self._register(), timeout=60)
         except (TemporalUnavailable, RPCError) as error:
             raise CommandError(str(error)) from None
         names = ", ".join(key.name for key in KEYS)
