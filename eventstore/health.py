@@ -39,14 +39,21 @@ def readyz(request):
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": results}, status=200 if ready else 503)
 
 
+_migrated = []  # once every migration is applied, a process only checks that PostgreSQL answers
+
+
 def _database() -> str | None:
     try:
+        if _migrated:
+            connection.ensure_connection()
+            return None
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as error:
         return f"PostgreSQL is unreachable: {str(error).strip().splitlines()[0]}"
     if pending:
         return f"{len(pending)} migrations are not applied (run manage.py migrate)"
+    _migrated.append(True)
     return None
 
 
