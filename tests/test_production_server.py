@@ -59,6 +59,15 @@ def test_debug_is_off_and_errors_are_the_admins_pages_or_json_under_the_api(serv
     assert json.loads(api_body)["error"]["code"] == "not_found"
 
 
+def test_an_unknown_host_is_a_400_in_json_under_the_api_and_a_page_elsewhere(server):
+    status, body, headers = get(f"{server}/api/payments/", {"Host": "evil.example"})
+    page_status, page, _ = get(f"{server}/admin/", {"Host": "evil.example"})
+
+    assert status == 400 and headers["Content-Type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "bad_request"
+    assert page_status == 400 and b"400 Bad request" in page and b"Back to the admin" in page
+
+
 def test_a_server_error_is_json_under_the_api_and_a_page_elsewhere():
     factory = RequestFactory()
 
