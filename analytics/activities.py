@@ -30,6 +30,7 @@ def _query(request: AnalyticsRequest) -> selectors.EventQuery:
         parse_instant(request.since, "from", error_type=INVALID_QUERY),
         parse_instant(request.until, "to", error_type=INVALID_QUERY),
         tuple(request.organization_ids) if request.organization_ids is not None else None,
+        request.time,
     )
 
 

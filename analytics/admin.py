@@ -1,11 +1,13 @@
 """The analytics dashboard, an admin page: statistics, trend charts, workflow metrics, projection lag,
 errors and set-aside events, and the last verify_event_chain result."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -19,12 +21,15 @@ from analytics.selectors import (
     known_event_types,
     time_zone_named,
 )
+from analytics.statements import FIGURES, period_statement, statement_csv, statement_file_name
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore import subscription_lag
 from eventstore.admin import of_visible_streams
 from eventstore.models import ChainVerification, ProjectionError, Seal, SetAsideEvent
 from eventstore.projection_lag import lag
+from eventstore.selectors import BUSINESS, RECORDED
+from payments.models import Organization
 from payments.selectors import organizations_to_search, visible_organizations
 
 REQUIRED_PERMISSIONS = ("payments.view_paymentsummary", "eventstore.view_event")
@@ -36,12 +41,14 @@ class DashboardForm(forms.Form):
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To (inclusive)")
     interval = forms.ChoiceField(choices=[(name, name) for name in INTERVALS], initial="day")
     time_zone = forms.CharField(initial="UTC", max_length=64)
+    time = forms.ChoiceField(choices=[(BUSINESS, "business date (occurred)"), (RECORDED, "recorded date")],
+                             initial=BUSINESS, required=False, label="By")
 
 
 def _defaults() -> dict:
     today = timezone.now().date()
-    return {"event_type": known_event_types()[0], "start": today - timedelta(days=29), "end": today,
-            "interval": "day", "time_zone": "UTC"}
+    return {"event_type": known_event_types()[0], "start": (today - timedelta(days=365)).replace(day=1), "end": today,
+            "interval": "month", "time_zone": "UTC", "time": BUSINESS}
 
 
 def dashboard_view(request):
@@ -61,7 +68,8 @@ def _figures(form: DashboardForm, organization_ids: tuple[str, ...] | None) -> d
     try:
         zone = time_zone_named(data["time_zone"])
         query = EventQuery(data["event_type"], datetime.combine(data["start"], time(), zone),
-                           datetime.combine(data["end"] + timedelta(days=1), time(), zone), organization_ids)
+                           datetime.combine(data["end"] + timedelta(days=1), time(), zone), organization_ids,
+                           time=data["time"] or BUSINESS)
         statistics = event_statistics(query)
         trend = event_trend(query, interval=data["interval"], time_zone=data["time_zone"])
     except InvalidQuery as error:
@@ -125,3 +133,47 @@ def _workflow_metrics() -> dict:
 
 
 DASHBOARD_PAGE = registry.AdminPage("analytics/dashboard/", dashboard_view, "analytics_dashboard")
+
+
+class StatementForm(forms.Form):
+    organization = forms.ChoiceField()
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Occurred from")
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="to (inclusive)")
+    known_at = forms.DateTimeField(required=False, label="as known at (UTC)",
+                                   help_text="Recorded time, e.g. the month-end close; empty: now.")
+
+    def __init__(self, data, organizations: list[str]):
+        super().__init__(data)
+        self.fields["organization"].choices = [(organization, organization) for organization in organizations]
+
+
+def statement_view(request):
+    """The period statement, printable (its print stylesheet leaves only the statement) and as CSV."""
+    if not request.user.has_perm("payments.view_paymentsummary"):
+        raise PermissionDenied
+    visible = visible_organizations(request.user)
+    organizations = visible if visible is not None else list(Organization.objects.values_list("id", flat=True))
+    form = StatementForm(request.GET or None, sorted(organizations))
+    context = {**admin.site.each_context(request), "title": "Period statement", "form": form}
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            statement = period_statement(
+                organization_id=data["organization"], since=datetime.combine(data["start"], time(), UTC),
+                until=datetime.combine(data["end"] + timedelta(days=1), time(), UTC),
+                known_at=data["known_at"] or timezone.now())
+        except InvalidQuery as error:
+            form.add_error(None, str(error).replace("'from'", "the first day").replace("'to'", "the last"))
+            return TemplateResponse(request, "admin/analytics/statement.html", context)
+        query = urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
+                           "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")})
+        if request.GET.get("download") == "csv":
+            return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
+                "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})
+        context.update({"statement": statement, "query": query, "sections": [
+            (totals, [(figure, statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
+            for totals in statement.totals]})
+    return TemplateResponse(request, "admin/analytics/statement.html", context)
+
+
+STATEMENT_PAGE = registry.AdminPage("analytics/statement/", statement_view, "analytics_statement")

@@ -8,7 +8,7 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from analytics import activities, workflows
-        from analytics.admin import DASHBOARD_PAGE
+        from analytics.admin import DASHBOARD_PAGE, STATEMENT_PAGE
         from eventstore import registry
 
-        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[DASHBOARD_PAGE])
+        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[DASHBOARD_PAGE, STATEMENT_PAGE])

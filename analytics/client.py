@@ -28,14 +28,15 @@ class EventAnalyticsService:
         self.task_queue = task_queue or settings.TEMPORAL_TASK_QUEUE
 
     def get_event_statistics(self, event_type: str, since: datetime, until: datetime,
-                             organization_ids: list[str] | None = None) -> StatisticsAnswer:
+                             organization_ids: list[str] | None = None, *, time: str = "business") -> StatisticsAnswer:
         return self._run(AnalyticsRequest("statistics", event_type, since.isoformat(), until.isoformat(),
-                                          organization_ids)).statistics
+                                          organization_ids, time=time)).statistics
 
     def get_event_trends(self, event_type: str, since: datetime, until: datetime, *, interval: str = "day",
-                         time_zone: str = "UTC", organization_ids: list[str] | None = None) -> TrendAnswer:
+                         time_zone: str = "UTC", organization_ids: list[str] | None = None,
+                         time: str = "business") -> TrendAnswer:
         return self._run(AnalyticsRequest("trends", event_type, since.isoformat(), until.isoformat(),
-                                          organization_ids, interval, time_zone)).trend
+                                          organization_ids, interval, time_zone, time)).trend
 
     def _run(self, request: AnalyticsRequest) -> AnalyticsAnswer:
         client = self._client or shared_client()

@@ -23,6 +23,7 @@ class AnalyticsRequest:
     organization_ids: list[str] | None = None
     interval: str = "day"
     time_zone: str = "UTC"
+    time: str = "business"  # since, until and buckets by "business" time (occurred_at) or "recorded" time
 
 
 @dataclass

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.db import connection
 
+from eventstore.selectors import BUSINESS, TIME_AXES, time_column
 from payments.domain import EventType
 
 INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1), "month": timedelta(days=31)}
@@ -34,6 +35,7 @@ class EventQuery:
     since: datetime
     until: datetime
     organization_ids: tuple[str, ...] | None = None  # None: every organization
+    time: str = BUSINESS  # the axis of since, until and buckets: "business" (occurred_at) or "recorded"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def known_event_types() -> list[str]:
 
 
 def validated(query: EventQuery) -> EventQuery:
+    if query.time not in TIME_AXES:
+        raise InvalidQuery("time", f"Unknown time {query.time!r}; use business (when it occurred) or recorded.")
     if query.event_type not in known_event_types():
         raise InvalidQuery("event_type", f"Unknown event type {query.event_type!r}; use one of "
                                          f"{', '.join(known_event_types())}.")
@@ -97,7 +101,8 @@ def validated(query: EventQuery) -> EventQuery:
 
 
 def _scope(query: EventQuery) -> tuple[str, list]:
-    where = "e.event_type = %s AND e.recorded_at >= %s AND e.recorded_at < %s"
+    moment = time_column(query.time, "e")
+    where = f"e.event_type = %s AND {moment} >= %s AND {moment} < %s"
     params: list = [query.event_type, query.since, query.until]
     if query.organization_ids is not None:
         where += " AND e.metadata->>'organization_id' = ANY(%s)"
@@ -106,14 +111,15 @@ def _scope(query: EventQuery) -> tuple[str, list]:
 
 
 def event_statistics(query: EventQuery) -> EventStatistics:
-    """Count, distinct payments, organizations and users, first and last time, and per currency
-    the total, average, minimum and maximum amount."""
+    """Count, distinct payments, organizations and users, first and last time (on the query's time
+    axis), and per currency the total, average, minimum and maximum amount."""
     query = validated(query)
     where, params = _scope(query)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT count(*), count(DISTINCT e.stream_id), count(DISTINCT e.metadata->>'organization_id'),
-                       count(DISTINCT e.metadata->>'user_id'), min(e.recorded_at), max(e.recorded_at)
+                       count(DISTINCT e.metadata->>'user_id'), min({time_column(query.time, "e")}),
+                       max({time_column(query.time, "e")})
                 FROM eventstore_event AS e WHERE {where}""",
             params,
         )
@@ -156,7 +162,7 @@ def event_trend(query: EventQuery, *, interval: str, time_zone: str = "UTC") -> 
                         date_trunc(%s, (%s - interval '1 microsecond') AT TIME ZONE %s),
                         ('1 ' || %s)::interval) AS bucket
                 ), totals AS (
-                    SELECT date_trunc(%s, e.recorded_at AT TIME ZONE %s) AS bucket,
+                    SELECT date_trunc(%s, {time_column(query.time, "e")} AT TIME ZONE %s) AS bucket,
                            e.data->>'currency' AS currency, count(*) AS events, sum({AMOUNT}) AS amount
                     FROM eventstore_event AS e WHERE {where}
                     GROUP BY 1, 2

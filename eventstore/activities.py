@@ -114,10 +114,13 @@ def get_events_activity(request: ReadStreamRequest) -> EventPage:
 @django_activity
 @store_errors_are_final
 def get_events_by_type_activity(request: EventsByTypeRequest) -> EventPage:
+    if request.time not in selectors.TIME_AXES:
+        raise InvalidEvent(f"Input field 'time' is {request.time!r}; use business or recorded.")
     events = selectors.events_by_type(
         request.event_type,
         since=parse_instant(request.since, "since", error_type=InvalidEvent.__name__),
         until=parse_instant(request.until, "until", error_type=InvalidEvent.__name__),
+        time=request.time,
         after_position=request.after_position,
         page_size=request.limit + 1,
     )

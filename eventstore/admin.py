@@ -33,6 +33,7 @@ from eventstore.models import (
     Stream,
 )
 from eventstore.projection_set_aside import PERMISSION, SetAsideRefused, set_aside
+from eventstore.upcasting import stored_schema_version, upcast_data
 
 
 def pretty_json(value) -> str:
@@ -87,10 +88,13 @@ class EventAdmin(ReadOnlyAdmin):
         return [*header[:after], "occurred_at", *header[after:]]
 
     def csv_row(self, row: dict) -> list[str]:
-        """Both times: recorded_at (the store's clock) and occurred_at (business time, when the data has it)."""
+        """Both times: recorded_at (the store's clock) and occurred_at (business time); the data as it is
+        read everywhere (upcast), beside `hash`, which is that of the event as stored."""
+        row = {**row, "data": upcast_data(row["event_type"], row["metadata"], row["data"], row["recorded_at"])}
         cells = super().csv_row(row)
         after = self.csv_fields.index("recorded_at") + 1
         return [*cells[:after], str(row["data"].get("occurred_at", "")), *cells[after:]]
+
     fields = (
         "position", "event_id", "stream", "aggregate_type", "version", "event_type", "recorded_at",
         "correlation", "formatted_data", "formatted_metadata", "transaction_id", "prev_hash", "hash",
@@ -110,7 +114,13 @@ class EventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="data")
     def formatted_data(self, event):
-        return pretty_json(event.data)
+        """The data as read (upcast to the newest schema version), and as stored when that differs:
+        the hash covers the stored data."""
+        data = upcast_data(event.event_type, event.metadata, event.data, event.recorded_at)
+        if data is event.data:
+            return pretty_json(data)
+        return format_html("{}<p>As stored (schema version {}, which the hash covers):</p>{}", pretty_json(data),
+                           stored_schema_version(event.metadata), pretty_json(event.data))
 
     @admin.display(description="metadata")
     def formatted_metadata(self, event):

@@ -70,10 +70,11 @@ class ReadStreamRequest:
 @dataclass
 class EventsByTypeRequest:
     event_type: str
-    since: str | None = instant(default=None)  # ISO 8601 with offset; recorded at or after
-    until: str | None = instant(default=None)  # recorded before
+    since: str | None = instant(default=None)  # ISO 8601 with offset; occurred (or recorded) at or after
+    until: str | None = instant(default=None)  # occurred (or recorded) before
     after_position: int = at_least(0, default=0)
     limit: int = at_least(1, default=1000)
+    time: str = "business"  # "business": by data.occurred_at (else recorded_at); "recorded": by recorded_at
 
 
 @dataclass

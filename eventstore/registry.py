@@ -10,7 +10,10 @@ references to what it contributes:
   stream id), so the store's admin can link an event to the page of the thing it belongs to;
 - `event_schemas`: per aggregate type, the JSON Schemas of its events (`EventSchemas`): the store
   refuses, before writing, an event of that aggregate type whose type is not declared or whose data
-  or metadata do not match, and the API documentation publishes them.
+  or metadata do not match, and the API documentation publishes them;
+- `upcasters`: per event type and the `schema_version` in its metadata, the step that turns the data
+  of such an event into the data of the next version; applied to every event read (see
+  `eventstore.upcasting`), never to a stored row;
 - `visible_organizations`: a function of a user giving the organization ids whose events the user may
   see in the store's admin (None: every organization); without it the admin shows every event.
 
@@ -44,6 +47,16 @@ class EventSchemas:
     metadata: dict = field(default_factory=lambda: {"type": "object"})
 
 
+@dataclass(frozen=True)
+class Upcaster:
+    """Reads the data of an `event_type` event written under `schema_version` as the next version's.
+    `upcast(data, recorded_at)` returns the new data and must not change its argument."""
+
+    event_type: str
+    schema_version: int
+    upcast: Callable
+
+
 @dataclass
 class _Declarations:
     workflows: list[type] = field(default_factory=list)
@@ -52,6 +65,7 @@ class _Declarations:
     admin_pages: list[AdminPage] = field(default_factory=list)
     stream_admin_urls: dict[str, str] = field(default_factory=dict)
     event_schemas: dict[str, EventSchemas] = field(default_factory=dict)
+    upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
     visible_organizations: Callable | None = None
 
 
@@ -66,6 +80,7 @@ def declare(
     admin_pages: Iterable[AdminPage] = (),
     stream_admin_urls: dict[str, str] | None = None,
     event_schemas: dict[str, EventSchemas] | None = None,
+    upcasters: Iterable[Upcaster] = (),
     visible_organizations: Callable | None = None,
 ) -> None:
     """Add an app's contributions (call it from the app's `AppConfig.ready()`)."""
@@ -75,6 +90,7 @@ def declare(
     _extend(_declared.admin_pages, admin_pages)
     _declared.stream_admin_urls.update(stream_admin_urls or {})
     _declared.event_schemas.update(event_schemas or {})
+    _declared.upcasters.update({(step.event_type, step.schema_version): step for step in upcasters})
     _declared.visible_organizations = visible_organizations or _declared.visible_organizations
 
 
@@ -107,6 +123,11 @@ def stream_admin_url(aggregate_type: str) -> str | None:
 def event_schemas() -> dict[str, EventSchemas]:
     """The declared event schemas, by aggregate type."""
     return dict(_declared.event_schemas)
+
+
+def upcaster(event_type: str, schema_version: int) -> Upcaster | None:
+    """The declared step from `schema_version` of `event_type` events to the next, if any."""
+    return _declared.upcasters.get((event_type, schema_version))
 
 
 def visible_organizations(user) -> list[str] | None:

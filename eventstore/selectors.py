@@ -16,12 +16,13 @@ from typing import Iterator
 
 import psycopg
 from django.db import connection
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, DateTimeField, F, Func, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 
 from eventstore.events import START, Checkpoint, RecordedEvent
 from eventstore.models import Event, Stream
+from eventstore.upcasting import upcast
 
 DEFAULT_PAGE_SIZE = 1000
 
@@ -50,15 +51,19 @@ def _fetch_rows(sql: str, params: list) -> list[tuple]:
 
 def _decoded(row: tuple) -> RecordedEvent:
     # Django's connection loads jsonb as text (its JSONField decodes it): decode data and metadata here.
-    return RecordedEvent(*row[:6], json.loads(row[6]), json.loads(row[7]), *row[8:len(_FIELDS)])
+    # Events are read upcast to their newest schema version (eventstore.upcasting).
+    return upcast(RecordedEvent(*row[:6], json.loads(row[6]), json.loads(row[7]), *row[8:len(_FIELDS)]))
 
 
 def _fetch(sql: str, params: list) -> list[RecordedEvent]:
     return [_decoded(row) for row in _fetch_rows(sql, params)]
 
 
-def _recorded(queryset: QuerySet) -> list[RecordedEvent]:
-    return [RecordedEvent(*values) for values in queryset.values_list(*_FIELDS)]
+def _recorded(queryset: QuerySet, *, as_stored: bool = False) -> list[RecordedEvent]:
+    """Events as read: each one upcast to its newest schema version (eventstore.upcasting), unless
+    `as_stored` asks for the rows exactly as written."""
+    events = [RecordedEvent(*values) for values in queryset.values_list(*_FIELDS)]
+    return events if as_stored else [upcast(event) for event in events]
 
 
 def stream_version(stream_id: str) -> int | None:
@@ -93,8 +98,9 @@ def read_stream(
         params[1] = page[-1].version + 1
 
 
-def events_by_ids(event_ids: list[str]) -> list[RecordedEvent]:
-    return _recorded(Event.objects.filter(event_id__in=event_ids).order_by("stream_id", "version"))
+def events_by_ids(event_ids: list[str], *, as_stored: bool = False) -> list[RecordedEvent]:
+    """The events of these ids; `as_stored`: exactly as written (what an idempotent append compares)."""
+    return _recorded(Event.objects.filter(event_id__in=event_ids).order_by("stream_id", "version"), as_stored=as_stored)
 
 
 def committed_after(after: Checkpoint) -> RawSQL:
@@ -187,20 +193,44 @@ def _by_position(queryset: QuerySet, after_position: int, page_size: int) -> Ite
         after_position = page[-1].position
 
 
+BUSINESS, RECORDED = "business", "recorded"
+TIME_AXES = (BUSINESS, RECORDED)
+
+
+def time_column(time: str, table: str = "") -> str:
+    """SQL for an event's time on one axis: business time (`data.occurred_at`, else when it was
+    recorded; indexed by migration 0015) or recorded time. `table` is the alias of eventstore_event."""
+    prefix = f"{table}." if table else ""
+    if time == BUSINESS:
+        return f"eventstore_business_time({prefix}data, {prefix}recorded_at)"
+    if time == RECORDED:
+        return f"{prefix}recorded_at"
+    raise ValueError(f"Unknown time {time!r}; use business or recorded.")
+
+
+def business_time() -> Func:
+    """The ORM expression of an event's business time (see `time_column`)."""
+    return Func(F("data"), F("recorded_at"), function="eventstore_business_time", output_field=DateTimeField())
+
+
 def events_by_type(
     event_type: str,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    time: str = BUSINESS,
     after_position: int = 0,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Iterator[RecordedEvent]:
-    """Events of one type recorded in [since, until), in position order."""
-    queryset = Event.objects.filter(event_type=event_type)
+    """Events of one type that occurred (time="business") or were recorded (time="recorded") in
+    [since, until), in position order."""
+    time_column(time)  # refuses an unknown axis
+    queryset = Event.objects.filter(event_type=event_type).alias(
+        moment=business_time() if time == BUSINESS else F("recorded_at"))
     if since is not None:
-        queryset = queryset.filter(recorded_at__gte=since)
+        queryset = queryset.filter(moment__gte=since)
     if until is not None:
-        queryset = queryset.filter(recorded_at__lt=until)
+        queryset = queryset.filter(moment__lt=until)
     return _by_position(queryset, after_position, page_size)
 
 

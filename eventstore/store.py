@@ -132,7 +132,7 @@ def _server_binding_cursor() -> psycopg.Cursor:
 def _already_stored(stream_id, aggregate_type, batch) -> AppendResult | None:
     """The stored result if this exact batch was appended before, None if none of it was."""
     wanted = {event.event_id: event for event in batch}
-    stored = selectors.events_by_ids(list(wanted))
+    stored = selectors.events_by_ids(list(wanted), as_stored=True)
     if not stored:
         return None
     if len(stored) != len(wanted):

@@ -49,6 +49,7 @@ def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
         state=payment.to_snapshot(),
         applied=[to_message(event) for event in applied],
         state_after_applied=state_after.to_snapshot() if state_after else None,
+        latest_occurred_at=selectors.latest_occurred_at().isoformat(),
     )
 
 

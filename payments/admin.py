@@ -3,6 +3,7 @@ event, and time travel. (Correlation timelines are the event store's page.)"""
 
 import functools
 import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin
@@ -120,22 +121,41 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         })
 
     def _as_of(self, request, payment) -> dict:
-        """The state-as-of panel: a version or a date and time picked by the reader."""
-        version, at, error = request.GET.get("version"), request.GET.get("at"), ""
-        moment = None
-        if at:
-            moment = parse_datetime(at)
-            if moment is None:
-                error = f"{at!r} is not a date and time."
-            elif timezone.is_naive(moment):
-                moment = timezone.make_aware(moment, timezone.get_current_timezone())
-        number = int(version) if version and version.isdigit() else None
+        """The state-as-of panel: a version, or a business time as known on a recorded time (either
+        may be left out), picked by the reader."""
+        version, errors = request.GET.get("version", ""), []
+        moments = {name: _moment_typed(request.GET.get(name, ""), errors) for name in ("at", "known_at")}
+        number = int(version) if version.isdigit() else None
         if version and number is None:
-            error = f"{version!r} is not a version number."
-        if error or (number is None and moment is None):
-            return {"error": error, "version": version or "", "at": at or ""}
-        state = selectors.payment_state_as_of(payment.payment_id, version=number, at=moment)
-        return {"state": state, "version": version or "", "at": at or "", "asked": True}
+            errors.append(f"{version!r} is not a version number.")
+        typed = {"version": version, "at": request.GET.get("at", ""), "known_at": request.GET.get("known_at", "")}
+        if errors or (number is None and not any(moments.values())):
+            return {"error": " ".join(errors), **typed}
+        state = selectors.payment_state_as_of(payment.payment_id, version=number, **moments)
+        return {"state": state, **typed, "asked": True}
+
+
+def _moment_typed(text: str, errors: list[str]):
+    """A date and time as the reader typed it (naive or "UTC": the current time zone, UTC) to the microsecond;
+    a time given to the second or minute means the end of it, so the exact time the history shows
+    includes the event recorded then (stored with microseconds)."""
+    text = _SHOWN_ZONE.sub("", text.strip())  # "2026-11-26 11:55:55 UTC", as the history shows it
+    if not text:
+        return None
+    moment = parse_datetime(text)
+    if moment is None:
+        errors.append(f"{text!r} is not a date and time, e.g. 2024-03-31 23:59:59.")
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    clock = _CLOCK.search(text)
+    if clock and not clock.group("fraction"):
+        moment += (timedelta(seconds=1) if clock.group("seconds") else timedelta(minutes=1)) - timedelta(microseconds=1)
+    return moment
+
+
+_CLOCK = re.compile(r"[T ]\d{1,2}:\d{2}(?P<seconds>:\d{2}(?P<fraction>[.,]\d+)?)?")
+_SHOWN_ZONE = re.compile(r"\s+UTC$", re.IGNORECASE)
 
 
 @admin.register(Organization)

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from eventstore.integrity import Check, check_chain, check_projections_caught_up, check_streams
 from eventstore.models import Event
+from eventstore.upcasting import upcast_data
 from payments.domain import AGGREGATE_TYPE, PaymentAggregate
 from payments.models import PaymentSummary
 
@@ -48,10 +49,12 @@ def check_summaries() -> Check:
     """Every payment's summary row equals a fold of its events with the domain's rules."""
     check = Check("payment summaries equal a fold of the events")
     streams = defaultdict(list)
-    for stream_id, event_type, data in Event.objects.filter(aggregate_type=AGGREGATE_TYPE).order_by(
-        "stream_id", "version"
-    ).values_list("stream_id", "event_type", "data").iterator(chunk_size=5000):
-        streams[stream_id].append((event_type, data))
+    for stream_id, event_type, data, metadata, recorded_at in Event.objects.filter(
+        aggregate_type=AGGREGATE_TYPE
+    ).order_by("stream_id", "version").values_list(
+        "stream_id", "event_type", "data", "metadata", "recorded_at"
+    ).iterator(chunk_size=5000):
+        streams[stream_id].append((event_type, upcast_data(event_type, metadata, data, recorded_at)))
     rows = {row.payment_id: row for row in PaymentSummary.objects.all()}
     for payment_id, events in streams.items():
         folded = PaymentAggregate.from_events(payment_id, events)
@@ -59,8 +62,9 @@ def check_summaries() -> Check:
         if row is None:
             check.add(f"{payment_id}: no summary row")
             continue
-        expected = (folded.version, str(folded.status), folded.amount, folded.refunded, folded.currency, folded.organization_id)
-        actual = (row.version, row.status, row.amount, row.refunded, row.currency, row.organization_id)
+        expected = (folded.version, str(folded.status), folded.amount, folded.refunded, folded.currency,
+                    folded.organization_id, folded.occurred_at)
+        actual = (row.version, row.status, row.amount, row.refunded, row.currency, row.organization_id, row.occurred_at)
         if expected != actual:
             check.add(f"{payment_id}: summary {actual} but the events fold to {expected}")
     for payment_id in rows:

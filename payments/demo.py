@@ -1,7 +1,18 @@
-"""Demo data through the real pipeline: every payment is a command run by PaymentEventSourcingWorkflow."""
+"""Demo data through the real pipeline: every payment is a command run by PaymentEventSourcingWorkflow.
+
+A year of business up to today (UTC midnight): payments on weekdays more than at weekends, more in
+the autumn and before Christmas than in August, growing over the year; refunds days after their
+payment, cancellations within hours; a few refused commands; and, recorded after everything else,
+a few backdated corrections: refunds dated on the last day of a closed month. Orders (correlation
+ids) group up to three payments of one organization. Everything follows from the payment's index and
+the day it is loaded, so a rerun the same day sends the same commands under the same keys.
+"""
 
 import asyncio
+import calendar
 import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from temporalio.client import Client
@@ -9,11 +20,23 @@ from temporalio.client import Client
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest, PaymentCommandResult
 
-ORGANIZATIONS = ["org-acme", "org-globex", "org-initech", "org-umbrella", "org-stark"]
+ORGANIZATIONS = {"org-acme": "Acme Corporation", "org-globex": "Globex", "org-initech": "Initech",
+                 "org-umbrella": "Umbrella Finance", "org-stark": "Stark Industries"}
 USERS = ["alice", "bob", "carol", "dave", "erin", "frank"]
 CURRENCIES = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "KWD": 3}
 DESCRIPTIONS = ["Invoice", "Subscription", "Consulting", "Hardware", "Travel", "Licence renewal"]
 DEMO_PREFIX = "payment-demo-"
+DAYS = 365
+WEEKDAY_WEIGHTS = (1.0, 1.1, 1.1, 1.0, 0.9, 0.3, 0.15)  # Monday .. Sunday
+MONTH_WEIGHTS = (0.8, 0.85, 1.0, 0.95, 1.0, 1.05, 0.8, 0.65, 1.0, 1.1, 1.3, 1.45)  # January .. December
+ORDER_SIZE = 3  # payments per correlation id, at most
+CORRECTION_EVERY = 40  # one payment in this many gets a backdated correction after its month's close
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    payments: list[list[PaymentCommandRequest]]  # each payment's commands, in order
+    corrections: list[PaymentCommandRequest]  # sent after every payment's commands
 
 
 def demo_payment_id(index: int) -> str:
@@ -27,53 +50,102 @@ def _amount(rng: random.Random, decimals: int) -> Decimal:
     return Decimal(major) + Decimal(rng.randint(0, 10**decimals - 1)).scaleb(-decimals)
 
 
-def demo_commands(index: int) -> list[PaymentCommandRequest]:
-    """One payment's life: created, then perhaps refunded, cancelled, or refused something."""
+def business_days(today: date) -> tuple[list[date], list[float]]:
+    """The last DAYS days before `today` and how busy each is: weekday, season, a year of growth."""
+    days = [today - timedelta(days=offset) for offset in range(DAYS, 0, -1)]
+    weights = [WEEKDAY_WEIGHTS[day.weekday()] * MONTH_WEIGHTS[day.month - 1] * (0.8 + 0.4 * number / DAYS)
+               for number, day in enumerate(days)]
+    return days, weights
+
+
+def _order_start(order: int, today: date) -> tuple[str, datetime]:
+    """An order's organization and when its first payment happened (business hours, UTC)."""
+    rng = random.Random(f"order-{order}")
+    days, weights = business_days(today)
+    day = rng.choices(days, weights)[0]
+    moment = datetime.combine(day, time(rng.randint(7, 18), rng.randint(0, 59), rng.randint(0, 59)), UTC)
+    return rng.choice(sorted(ORGANIZATIONS)), moment
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def demo_commands(index: int, today: date) -> tuple[list[PaymentCommandRequest], PaymentCommandRequest | None]:
+    """One payment's life: created, then perhaps refunded days later, cancelled, or refused something;
+    and perhaps a backdated correction to send after everything else."""
     rng = random.Random(index)
+    order = (index - 1) // ORDER_SIZE
+    organization, order_start = _order_start(order, today)
+    end_of_business = datetime.combine(today, time(), UTC)  # nothing happens after the day before today
+    occurred = min(order_start + timedelta(minutes=rng.randint(0, 90)), end_of_business - timedelta(seconds=1))
     currency = rng.choice(list(CURRENCIES))
     decimals = CURRENCIES[currency]
     amount = _amount(rng, decimals)
-    payment_id, organization = demo_payment_id(index), rng.choice(ORGANIZATIONS)
-    correlation = f"order-{index // 3:05d}"
+    payment_id, correlation = demo_payment_id(index), f"order-{organization.removeprefix('org-')}-{order:05d}"
+    commands: list[PaymentCommandRequest] = []
 
-    def command(kind: str, value: Decimal | None = None, note: str = "") -> PaymentCommandRequest:
-        step = len(commands)
+    def command(kind: str, value: Decimal | None = None, note: str = "", when: datetime = occurred,
+                step: int | None = None) -> PaymentCommandRequest:
         return PaymentCommandRequest(
             type=kind, payment_id=payment_id, organization_id=organization, user_id=rng.choice(USERS),
             amount=None if value is None else str(value), currency=currency,
             description=note or f"{rng.choice(DESCRIPTIONS)} {index}", correlation_id=correlation,
-            idempotency_key=f"demo-{index}-{step}",
+            idempotency_key=f"demo-{today:%Y%m%d}-{index}-{len(commands) if step is None else step}",
+            occurred_at=_iso(min(when, end_of_business - timedelta(seconds=1))),
         )
 
-    commands: list[PaymentCommandRequest] = []
+    def later(low_hours: int, high_hours: int) -> datetime:
+        return occurred + timedelta(hours=rng.randint(low_hours, high_hours), minutes=rng.randint(0, 59))
+
     commands.append(command("CREATE", amount))
-    roll = rng.random()
-    if roll < 0.15:
-        commands.append(command("CANCEL", note="Cancelled at the customer's request"))
-    elif roll < 0.45:
+    corrected = index % CORRECTION_EVERY == 0
+    roll = 1.0 if corrected else rng.random()  # a payment to correct has nothing else done to it
+    if roll < 0.12:
+        commands.append(command("CANCEL", note="Cancelled at the customer's request", when=later(1, 36)))
+    elif roll < 0.40:
         partial = (amount * Decimal(rng.choice(["0.1", "0.25", "0.5"]))).quantize(Decimal(1).scaleb(-decimals))
-        commands.append(command("REFUND", partial or amount, "Partial refund"))
-        if rng.random() < 0.4:
-            commands.append(command("REFUND", amount, "Refund beyond the balance (refused)"))
+        refunded_at = later(24, 24 * 20)
+        commands.append(command("REFUND", partial or amount, "Partial refund", when=refunded_at))
         if rng.random() < 0.3:
-            commands.append(command("CANCEL", note="Cancel after refund (refused)"))
-    elif roll < 0.55:
-        commands.append(command("REFUND", amount, "Full refund"))
-    return commands
+            commands.append(command("REFUND", amount, "Refund beyond the balance (refused)", when=refunded_at))
+        if rng.random() < 0.2:
+            commands.append(command("CANCEL", note="Cancel after refund (refused)", when=refunded_at))
+    elif roll < 0.50:
+        commands.append(command("REFUND", amount, "Full refund", when=later(24, 24 * 30)))
+    correction = None
+    month_end = _month_end(occurred)
+    if corrected and month_end < end_of_business:
+        fix = max(Decimal(1).scaleb(-decimals), (amount * Decimal("0.05")).quantize(Decimal(1).scaleb(-decimals)))
+        correction = command("REFUND", fix, f"Correction after the close of {occurred:%B %Y}",
+                             when=max(month_end, occurred), step=9)
+    return commands, correction
 
 
-async def load(client: Client, *, payments: int, concurrency: int, task_queue: str | None = None,
-               on_payment_done=None) -> list[PaymentCommandResult]:
-    """Run every demo payment's commands, payments in parallel and each payment's commands in order."""
+def _month_end(moment: datetime) -> datetime:
+    last_day = calendar.monthrange(moment.year, moment.month)[1]
+    return datetime(moment.year, moment.month, last_day, 17, 0, tzinfo=UTC)
+
+
+def demo_plan(payments: int, today: date) -> DemoPlan:
+    lives = [demo_commands(index, today) for index in range(1, payments + 1)]
+    return DemoPlan([commands for commands, _ in lives], [fix for _, fix in lives if fix is not None])
+
+
+async def load(client: Client, plan: DemoPlan, *, concurrency: int, task_queue: str | None = None,
+               on_done=None) -> list[PaymentCommandResult]:
+    """Run every demo payment's commands, payments in parallel and each payment's commands in order;
+    then the corrections, so they are recorded after everything they correct."""
     slots = asyncio.Semaphore(concurrency)
     results: list[PaymentCommandResult] = []
 
-    async def one_payment(index: int) -> None:
+    async def in_order(commands: list[PaymentCommandRequest]) -> None:
         async with slots:
-            for each in demo_commands(index):
+            for each in commands:
                 results.append(await submit_command(client, each, task_queue=task_queue, timeout=120))
-        if on_payment_done is not None:
-            on_payment_done()
+        if on_done is not None:
+            on_done()
 
-    await asyncio.gather(*(one_payment(index) for index in range(1, payments + 1)))
+    await asyncio.gather(*(in_order(commands) for commands in plan.payments))
+    await asyncio.gather(*(in_order([fix]) for fix in plan.corrections))
     return results

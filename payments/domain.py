@@ -8,14 +8,15 @@ import enum
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
 from iso4217 import Currency
 
 AGGREGATE_TYPE = "Payment"
-SCHEMA_VERSION = 1  # of the events' data
-SNAPSHOT_SCHEMA_VERSION = 1  # of PaymentAggregate.to_snapshot(); bump to ignore older snapshots
+SCHEMA_VERSION = 2  # of the events' data; 2 added `occurred_at` (see payments/upcasting.py for 1)
+SNAPSHOT_SCHEMA_VERSION = 2  # of PaymentAggregate.to_snapshot(); bump to ignore older snapshots
 MAX_AMOUNT = Decimal("999999999999")  # per payment, in major units
 MAX_DESCRIPTION_LENGTH = 500
 
@@ -172,6 +173,28 @@ def money(amount: Decimal) -> str:
     return format(amount, "f")
 
 
+def parse_occurred_at(value: str | datetime) -> datetime:
+    """Business time: an ISO 8601 date and time with an offset (or an aware datetime), in UTC."""
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise CommandRejected(
+                f"occurred_at {value!r} is not an ISO 8601 date and time, e.g. 2024-03-05T10:30:00+01:00."
+            ) from None
+    if not isinstance(moment, datetime):
+        raise CommandRejected("occurred_at must be an ISO 8601 date and time with an offset.")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise CommandRejected(f"occurred_at {value!s} has no offset; add one, e.g. Z or +01:00.")
+    return moment.astimezone(UTC)
+
+
+def business_time_text(moment: datetime) -> str:
+    """How business time is stored in an event's data: UTC, to the microsecond, so texts sort as times."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 @dataclass(frozen=True)
 class PaymentCommand:
     type: CommandType
@@ -181,6 +204,7 @@ class PaymentCommand:
     amount: str | None = None
     currency: str | None = None
     description: str = ""
+    occurred_at: datetime | None = None  # business time; the workflow fills in "now" when the caller gave none
 
 
 @dataclass(frozen=True)
@@ -206,6 +230,7 @@ class PaymentAggregate:
     refunded: Decimal = Decimal(0)
     currency: str = ""
     description: str = ""
+    occurred_at: datetime | None = None  # business time of the payment itself (its PaymentProcessed)
     uncommitted_events: list[NewDomainEvent] = field(default_factory=list)
 
     @classmethod
@@ -226,6 +251,7 @@ class PaymentAggregate:
             "organization_id": self.organization_id, "user_id": self.user_id,
             "amount": money(self.amount), "refunded": money(self.refunded),
             "currency": self.currency, "description": self.description,
+            "occurred_at": business_time_text(self.occurred_at) if self.occurred_at else None,
         }
 
     @classmethod
@@ -236,6 +262,7 @@ class PaymentAggregate:
             organization_id=state["organization_id"], user_id=state["user_id"],
             amount=Decimal(state["amount"]), refunded=Decimal(state["refunded"]),
             currency=state["currency"], description=state["description"],
+            occurred_at=parse_occurred_at(state["occurred_at"]) if state.get("occurred_at") else None,
         )
 
     @property
@@ -246,26 +273,45 @@ class PaymentAggregate:
     def refundable(self) -> Decimal:
         return self.amount - self.refunded
 
-    def execute(self, command: PaymentCommand) -> list[NewDomainEvent]:
+    def execute(self, command: PaymentCommand, *, latest_occurred_at: datetime | None = None) -> list[NewDomainEvent]:
         """Decide on `command`, apply the new events and keep them as uncommitted."""
-        events = self.decide(command)
+        events = self.decide(command, latest_occurred_at=latest_occurred_at)
         for event in events:
             self._apply(event.event_type, event.data)
         self.uncommitted_events.extend(events)
         return events
 
-    def decide(self, command: PaymentCommand) -> list[NewDomainEvent]:
+    def decide(self, command: PaymentCommand, *, latest_occurred_at: datetime | None = None) -> list[NewDomainEvent]:
+        """The events `command` leads to. `latest_occurred_at` is the latest business time accepted
+        (the caller's "now" plus its tolerance): the domain reads no clock."""
         _check_id("organization id", command.organization_id)
         _check_id("user id", command.user_id)
         _check_description(command.description)
+        _check_not_in_future(command.occurred_at, latest_occurred_at)
         if command.type == CommandType.CREATE:
-            return [self._create(command)]
+            return [self._stamped(self._create(command), command)]
         self._require_open_payment(command)
+        self._require_not_before_payment(command)
         if command.type == CommandType.REFUND:
-            return [self._refund(command)]
+            return [self._stamped(self._refund(command), command)]
         if command.type == CommandType.CANCEL:
-            return [self._cancel(command)]
+            return [self._stamped(self._cancel(command), command)]
         raise CommandRejected(f"Unknown command {command.type!r}; use CREATE, REFUND or CANCEL.")
+
+    @staticmethod
+    def _stamped(event: NewDomainEvent, command: PaymentCommand) -> NewDomainEvent:
+        if command.occurred_at is None:
+            return event
+        return NewDomainEvent(event.event_type, {**event.data, "occurred_at": business_time_text(command.occurred_at)})
+
+    def _require_not_before_payment(self, command: PaymentCommand) -> None:
+        if command.occurred_at is not None and self.occurred_at is not None and command.occurred_at < self.occurred_at:
+            raise CommandRejected(
+                f"A {'refund' if command.type == CommandType.REFUND else 'cancellation'} of payment "
+                f"{self.payment_id} cannot have occurred "
+                f"({business_time_text(command.occurred_at)}) before the payment itself "
+                f"({business_time_text(self.occurred_at)})."
+            )
 
     def _create(self, command: PaymentCommand) -> NewDomainEvent:
         if self.exists:
@@ -333,6 +379,7 @@ class PaymentAggregate:
             self.refunded = Decimal(0).quantize(self.amount)  # "0.00" in the currency's minor units
             self.currency = data["currency"]
             self.description = data.get("description", "")
+            self.occurred_at = parse_occurred_at(data["occurred_at"]) if data.get("occurred_at") else None
         elif event_type == EventType.PAYMENT_REFUNDED:
             self.refunded += Decimal(data["amount"])
             self.status = PaymentStatus.REFUNDED if self.refunded == self.amount else PaymentStatus.PARTIALLY_REFUNDED
@@ -345,3 +392,11 @@ def _check_description(description: str) -> None:
         raise CommandRejected("The description must be text.")
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise CommandRejected(f"The description is {len(description)} characters; the limit is {MAX_DESCRIPTION_LENGTH}.")
+
+
+def _check_not_in_future(occurred_at: datetime | None, latest: datetime | None) -> None:
+    if occurred_at is not None and latest is not None and occurred_at > latest:
+        raise CommandRejected(
+            f"occurred_at {business_time_text(occurred_at)} is in the future: the latest accepted now is "
+            f"{business_time_text(latest)}."
+        )

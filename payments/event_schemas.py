@@ -49,6 +49,12 @@ AMOUNT = {"type": "string", "pattern": _whole(r"[0-9]+(?:\.[0-9]+)?"), "not": {"
 CURRENCY = {"type": "string", "pattern": _whole("[A-Z]{3}"),
             "description": "An ISO 4217 currency code that has minor units, e.g. \"EUR\"."}
 DESCRIPTION = {"type": "string", "maxLength": MAX_DESCRIPTION_LENGTH}
+OCCURRED_AT = {"type": "string", "format": "date-time",
+               "pattern": _whole(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+                                 r"(?:Z|[+-][0-9]{2}:[0-9]{2})"),
+               "description": "Business time (schema version 2): when it happened at the provider or bank, "
+                              "e.g. \"2024-03-05T09:30:00.000000+00:00\". Events of version 1 are read with their "
+                              "recorded time here."}
 IN_MINOR_UNITS = {
     "description": "Amounts are decimal strings with exactly the currency's ISO 4217 minor units (EUR 2 "
                    "decimals, JPY none, KWD 3), and the currency is an ISO 4217 code that has minor units.",
@@ -66,7 +72,7 @@ def _payment_event(description: str, required: list[str], **properties: dict) ->
         "description": description,
         "required": required,
         "properties": {"payment_id": PAYMENT_ID, "user_id": IDENTIFIER, "amount": AMOUNT, "currency": CURRENCY,
-                       "description": DESCRIPTION, **properties},
+                       "description": DESCRIPTION, "occurred_at": OCCURRED_AT, **properties},
         "allOf": [IN_MINOR_UNITS],
     }
 

@@ -32,6 +32,7 @@ class PaymentCommandRequest:
     description: str = ""
     correlation_id: str | None = None
     idempotency_key: str | None = None
+    occurred_at: str | None = instant(default=None)  # business time, ISO 8601 with offset; default: now
 
 
 @dataclass
@@ -63,6 +64,7 @@ class LoadedPayment:
     state: dict
     applied: list[StoredEvent]  # this command's own events, if an earlier run appended them
     state_after_applied: dict | None
+    latest_occurred_at: str = ""  # the latest business time a command may carry: the server's now + tolerance
 
 
 def request_fingerprint(request: PaymentCommandRequest) -> str:

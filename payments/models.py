@@ -46,6 +46,7 @@ class PaymentSummary(models.Model):
     correlation_id = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    occurred_at = models.DateTimeField(null=True, help_text="Business time: when the payment was made.")
     version = models.PositiveIntegerField()
     last_position = models.BigIntegerField()
     incomplete = models.BooleanField(default=False, help_text=(

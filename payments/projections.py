@@ -14,7 +14,7 @@ from payments.selectors import load_payment
 
 SUMMARY_FIELDS = [
     "organization_id", "user_id", "amount", "refunded", "currency", "status", "description", "correlation_id",
-    "created_at", "updated_at", "version", "last_position", "incomplete",
+    "created_at", "updated_at", "occurred_at", "version", "last_position", "incomplete",
 ]
 
 
@@ -62,6 +62,7 @@ def _applied(row: PaymentSummary | None, event: RecordedEvent) -> PaymentSummary
     row.organization_id, row.user_id = payment.organization_id, payment.user_id
     row.amount, row.refunded, row.currency = payment.amount, payment.refunded, payment.currency
     row.status, row.description = str(payment.status), payment.description
+    row.occurred_at = payment.occurred_at or row.occurred_at
     row.version, row.last_position, row.updated_at = event.version, event.position, event.recorded_at
     return row
 

@@ -1,33 +1,66 @@
 """Reading payments: aggregates rebuilt from events (with snapshots), state as of a version or time."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterator
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from eventstore import selectors as store
 from eventstore.events import RecordedEvent
 from eventstore.snapshots import latest_snapshot
-from payments.domain import SNAPSHOT_SCHEMA_VERSION, CommandRejected, PaymentAggregate, canonical_payment_id
+from payments.domain import (
+    SNAPSHOT_SCHEMA_VERSION,
+    CommandRejected,
+    PaymentAggregate,
+    canonical_payment_id,
+    parse_occurred_at,
+)
 from payments.models import Membership, PaymentSummary
 
 
 def load_payment(
-    payment_id: str, *, version: int | None = None, at: datetime | None = None, use_snapshots: bool = True
+    payment_id: str, *, version: int | None = None, at: datetime | None = None, known_at: datetime | None = None,
+    use_snapshots: bool = True,
 ) -> PaymentAggregate:
-    """The payment as of `version` or time `at` (default: now): newest snapshot, then later events.
+    """The payment as of `version`, or bitemporally: as of business time `at` (what had occurred by
+    then) as known at recorded time `known_at` (what had been recorded by then); each defaults to now.
 
-    A payment that did not exist then has version 0 and no status.
+    Newest snapshot, then later events; by business time every event is folded in version order,
+    those that occurred after `at` left out. A payment that did not exist then has version 0 and no
+    status; otherwise its version is that of the last event folded in.
     """
     stream_id = canonical_payment_id(payment_id)
     snapshot = (
-        latest_snapshot(stream_id, schema_version=SNAPSHOT_SCHEMA_VERSION, at_or_below=version, recorded_by=at)
-        if use_snapshots else None
+        latest_snapshot(stream_id, schema_version=SNAPSHOT_SCHEMA_VERSION, at_or_below=version, recorded_by=known_at)
+        if use_snapshots and at is None else None
     )
     aggregate = PaymentAggregate.from_snapshot(snapshot.state) if snapshot else PaymentAggregate(stream_id)
-    events = store.read_stream(stream_id, from_version=aggregate.version + 1, to_version=version, recorded_by=at)
-    return aggregate.fold((event.event_type, event.data) for event in events)
+    events = store.read_stream(stream_id, from_version=aggregate.version + 1, to_version=version, recorded_by=known_at)
+    if at is None:
+        return aggregate.fold((event.event_type, event.data) for event in events)
+    for event in events:
+        if occurred_at(event) <= at:
+            aggregate.fold([(event.event_type, event.data)])
+            aggregate.version = event.version
+    return aggregate
+
+
+def occurred_at(event: RecordedEvent) -> datetime:
+    """An event's business time: `data.occurred_at` (every payment event has it once upcast), else
+    when it was recorded."""
+    text = event.data.get("occurred_at") if isinstance(event.data, dict) else None
+    try:
+        return parse_occurred_at(text) if text else event.recorded_at
+    except CommandRejected:
+        return event.recorded_at
+
+
+def latest_occurred_at() -> datetime:
+    """The latest business time a command may carry now: the server's clock plus the tolerance."""
+    return timezone.now() + timedelta(seconds=settings.PAYMENTS_OCCURRED_AT_TOLERANCE_SECONDS)
 
 
 def payment_owner(payment_id: str) -> str:
@@ -55,16 +88,22 @@ class PaymentStateAsOf:
     state: dict  # PaymentAggregate.to_snapshot(); money as decimal strings
     version: int
     recorded_at: datetime | None  # when the event at `version` was recorded
+    occurred_at: datetime | None = None  # and when it occurred (business time)
 
 
-def payment_state_as_of(payment_id: str, *, version: int | None = None, at: datetime | None = None) -> PaymentStateAsOf | None:
-    """Time travel: the payment as it was at a version or a moment; None if it did not exist yet."""
-    aggregate = load_payment(payment_id, version=version, at=at)
+def payment_state_as_of(
+    payment_id: str, *, version: int | None = None, at: datetime | None = None, known_at: datetime | None = None,
+) -> PaymentStateAsOf | None:
+    """Time travel: the payment as it was at a version, or as of business time `at` as known at
+    recorded time `known_at`; None if it did not exist yet."""
+    aggregate = load_payment(payment_id, version=version, at=at, known_at=known_at)
     if not aggregate.exists:
         return None
     event = next(store.read_stream(aggregate.payment_id, from_version=aggregate.version,
                                    to_version=aggregate.version), None)
-    return PaymentStateAsOf(aggregate.to_snapshot(), aggregate.version, event.recorded_at if event else None)
+    if event is None:
+        return PaymentStateAsOf(aggregate.to_snapshot(), aggregate.version, None)
+    return PaymentStateAsOf(aggregate.to_snapshot(), aggregate.version, event.recorded_at, occurred_at(event))
 
 
 def visible_organizations(user) -> list[str] | None:
@@ -105,6 +144,10 @@ class HistoryEntry:
     state: dict  # the payment right after this event
     changes: dict[str, tuple]  # field: (before, after)
     problem: str = ""  # why the event could not be applied (the state is then the one before it)
+
+    @property
+    def occurred_at(self) -> datetime:
+        return occurred_at(self.event)
 
 
 def history_with_states(payment_id: str) -> list[HistoryEntry]:

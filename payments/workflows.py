@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         PaymentIdTaken,
         PaymentNotFound,
         canonical_payment_id,
+        parse_occurred_at,
         refusal_of_unreadable,
         time_ordered_payment_id,
     )
@@ -79,6 +80,7 @@ class PaymentEventSourcingWorkflow:
         known = {each.value for each in CommandType}
         self.command_type = str(request.type).upper() if str(request.type).upper() in known else "UNKNOWN"
         command_id = request.idempotency_key or str(workflow.uuid4())
+        self.occurred_at_given = bool(request.occurred_at)
         try:
             command = _to_command(request)
         except CommandRejected as rejection:
@@ -112,7 +114,8 @@ class PaymentEventSourcingWorkflow:
         aggregate = PaymentAggregate.from_snapshot(loaded.state)
         self.result.version = aggregate.version
         try:
-            new_events = aggregate.execute(command)
+            new_events = aggregate.execute(
+                command, latest_occurred_at=_latest_occurred_at(loaded) if self.occurred_at_given else None)
         except CommandRejected as rejection:
             self.result.status = str(aggregate.status or "")
             return self._refuse(rejection)
@@ -203,7 +206,15 @@ def _to_command(request: PaymentCommandRequest) -> PaymentCommand:
         amount=request.amount,
         currency=request.currency,
         description=request.description or "",
+        occurred_at=parse_occurred_at(request.occurred_at) if request.occurred_at else workflow.now(),
     )
+
+
+def _latest_occurred_at(loaded: LoadedPayment):
+    """The server's clock plus tolerance, read by the load activity: replay reads the same value from
+    the history, where a clock read here would not be deterministic. Only a business time the caller
+    gave is held against it; the default, workflow.now(), is Temporal's clock, which may differ."""
+    return parse_occurred_at(loaded.latest_occurred_at) if loaded.latest_occurred_at else None
 
 
 def _success_message(command: PaymentCommand, payment: PaymentAggregate, event_data: dict) -> str:

@@ -5,5 +5,7 @@ from analytics.api import views
 urlpatterns = [
     path("analytics/statistics/", views.StatisticsView.as_view(), name="analytics-statistics"),
     path("analytics/trends/", views.TrendsView.as_view(), name="analytics-trends"),
+    path("analytics/statement/", views.StatementView.as_view(), name="analytics-statement"),
+    path("analytics/statement/csv/", views.StatementCsvView.as_view(), name="analytics-statement-csv"),
     path("metrics/workflows/", views.WorkflowMetricsView.as_view(), name="workflow-metrics"),
 ]

@@ -4,17 +4,23 @@ from datetime import UTC, timedelta
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.selectors import INTERVALS, MAX_BUCKETS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
+from analytics.statements import FIGURES, Statement, period_statement, statement_csv, statement_file_name
 from analytics.workflow_metrics import workflow_metrics
 from eventstore.api.errors import ServiceUnavailable
-from eventstore.api.queries import TextFilter, TimeRangeQuery
+from eventstore.selectors import BUSINESS, TIME_AXES
+from eventstore.api.queries import RangeBound, TextFilter, TimeRangeQuery
 from eventstore.temporal import TemporalUnavailable
+from payments.domain import ID_PATTERN
 from payments.selectors import organizations_to_search, visible_organizations
 
 
@@ -31,6 +37,10 @@ class AnalyticsQuery(TimeRangeQuery):
     range_required = True
     event_type = serializers.ChoiceField(choices=known_event_types())
     organization_id = TextFilter(max_length=100, help_text="One of yours, e.g. org-456; default: all of yours.")
+    time = serializers.ChoiceField(
+        choices=list(TIME_AXES), default=BUSINESS,
+        help_text="What `from`, `to` and buckets count by: business time (when it occurred, the default) or "
+                  "recorded time (when the store recorded it).")
 
     @property
     def range_rule(self) -> str:
@@ -51,7 +61,7 @@ class MetricsQuery(serializers.Serializer):
 
 def _scoped_query(request, params) -> EventQuery:
     organizations = organizations_to_search(request.user, params.get("organization_id") or None)
-    return EventQuery(params["event_type"], params["from"], params["to"], organizations)
+    return EventQuery(params["event_type"], params["from"], params["to"], organizations, params["time"])
 
 
 def _parse(serializer_class, request):
@@ -152,3 +162,75 @@ class WorkflowMetricsView(APIView):
         except TemporalUnavailable as error:
             raise ServiceUnavailable(str(error)) from None
         return Response([vars(metric) for metric in metrics])
+
+
+class StatementQuery(TimeRangeQuery):
+    range_required = True
+    range_rule = "Business time (when it occurred): the statement covers [from, to)."
+    organization_id = serializers.RegexField(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z",
+                                             help_text="One of your organizations, e.g. org-456.")
+    known_at = RangeBound(
+        required=False, help_text="Recorded time, ISO 8601 (naive: UTC): only what had been recorded by then, e.g. the "
+                                  "month-end close. Default: now, echoed in the answer; the same value gives the same "
+                                  "statement, to the byte.")
+
+
+StatementLineSerializer = inline_serializer("StatementLine", {
+    "occurred_at": serializers.DateTimeField(), "recorded_at": serializers.DateTimeField(),
+    "payment_id": serializers.CharField(), "event_type": serializers.CharField(), "event_id": serializers.UUIDField(),
+    "position": serializers.IntegerField(), "amount": serializers.DecimalField(30, 6),
+}, many=True)
+StatementSerializer = inline_serializer("PeriodStatement", {
+    "organization_id": serializers.CharField(), "from": serializers.DateTimeField(), "to": serializers.DateTimeField(),
+    "known_at": serializers.DateTimeField(),
+    "currencies": inline_serializer("StatementCurrency", {
+        "currency": serializers.CharField(), **{name: serializers.DecimalField(30, 6) for name in (*FIGURES.values(), "net")},
+        "events": inline_serializer("StatementEvents", {name: StatementLineSerializer for name in FIGURES.values()}),
+    }, many=True),
+})
+
+
+def _statement(request) -> Statement:
+    params = _parse(StatementQuery, request)
+    organization = params["organization_id"]
+    visible = visible_organizations(request.user)
+    if visible is not None and organization not in visible:
+        raise NotFound(f"No organization {organization} among yours.")
+    try:
+        return period_statement(organization_id=organization, since=params["from"], until=params["to"],
+                                known_at=params.get("known_at") or timezone.now())
+    except InvalidQuery as error:
+        raise _invalid(error) from None
+
+
+def _line(line) -> dict:
+    return {"occurred_at": line.occurred_at, "recorded_at": line.recorded_at, "payment_id": line.payment_id,
+            "event_type": line.event_type, "event_id": line.event_id, "position": line.position,
+            "amount": _money(line.amount)}
+
+
+class StatementView(APIView):
+    @extend_schema(parameters=[StatementQuery], responses=StatementSerializer,
+                   summary="Period statement of an organization: per currency processed, refunded, cancelled, net, "
+                           "with the events behind each figure, as known at a recorded time")
+    def get(self, request):
+        statement = _statement(request)
+        return Response({
+            "organization_id": statement.organization_id, "from": statement.since, "to": statement.until,
+            "known_at": statement.known_at,
+            "currencies": [{
+                "currency": totals.currency, "processed": _money(totals.processed), "refunded": _money(totals.refunded),
+                "cancelled": _money(totals.cancelled), "net": _money(totals.net),
+                "events": {figure: [_line(line) for line in statement.lines_of(totals.currency, figure)]
+                           for figure in FIGURES.values()},
+            } for totals in statement.totals],
+        })
+
+
+class StatementCsvView(APIView):
+    @extend_schema(parameters=[StatementQuery], responses={(200, "text/csv"): OpenApiTypes.STR},
+                   summary="The same period statement as CSV (byte-identical for the same known_at)")
+    def get(self, request):
+        statement = _statement(request)
+        return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})

@@ -161,20 +161,20 @@ def web_env() -> dict:
 def run(*, development: bool = False) -> int:
     web_address = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
     os.environ["DEBUG"] = "True" if development else "False"
+    os.environ.setdefault("LOG_FILE", str(embedded.DATA_DIR / "commands.log"))  # each command's outcome
     with postgres(os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)), temporal():
         manage("migrate", "--noinput")
         if not development:
             manage("collectstatic", "--noinput", "--verbosity", "0")
         password = ensure_admin()
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        with open(LOG_DIR / "worker.log", "a") as worker_log:
-            children = {
-                "worker": spawn([*MANAGE, "temporal_worker"], stdout=worker_log, stderr=subprocess.STDOUT),
-                "web server": spawn(web_server_command(development=development, address=web_address), env=web_env()),
-            }
+        children = {
+            "worker": spawn([*MANAGE, "temporal_worker"]),
+            "web server": spawn(web_server_command(development=development, address=web_address), env=web_env()),
+        }
         try:
             say(f"web server on http://{web_address}/ ({'runserver, DEBUG on' if development else 'gunicorn, DEBUG off'}); "
-                f"worker log in {LOG_DIR / 'worker.log'}; loading demo payments through Temporal on first run...")
+                f"loading demo payments through Temporal on first run (each command's outcome is logged to "
+                f"{os.environ['LOG_FILE']})...")
             _load_demo_data(children["worker"])
             login = f"user {ADMIN_USERNAME!r}" + (f", {password}" if password else "")
             say(f"ready: log in at http://{web_address}/admin/ as {login}; Ctrl-C stops everything")
@@ -200,17 +200,10 @@ def _wait_for_first_exit(children: dict[str, subprocess.Popen]) -> int:
     while not interrupted:
         for name, process in children.items():
             if process.poll() is not None:
-                if name == "worker":
-                    _show_tail(LOG_DIR / "worker.log")
                 say(f"{name} exited with code {process.returncode}; stopping the rest")
                 return process.returncode or 1
         time.sleep(0.3)
     return 0
-
-
-def _show_tail(log: Path, lines: int = 20) -> None:
-    with contextlib.suppress(OSError):
-        print("".join(log.read_text().splitlines(keepends=True)[-lines:]), end="", flush=True)
 
 
 def test(pytest_arguments: list[str]) -> int:

@@ -136,6 +136,17 @@ LOGGING = {
     },
 }
 
+# Command log: with LOG_FILE set, each command's outcome line (temporalio.workflow, INFO) goes to that
+# file instead of the console, which keeps their warnings; `make run` sets it under .data/.
+LOG_FILE = env("LOG_FILE", default="")
+if LOG_FILE:
+    LOGGING["handlers"].update({
+        "command_log": {"class": "logging.handlers.WatchedFileHandler", "filename": LOG_FILE, "formatter": LOG_FORMAT},
+        "console_warnings": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "level": "WARNING"},
+    })
+    LOGGING["loggers"]["temporalio.workflow"] = {"level": "INFO", "handlers": ["command_log", "console_warnings"],
+                                                 "propagate": False}
+
 # Temporal
 TEMPORAL_ADDRESS = env("TEMPORAL_ADDRESS", default="127.0.0.1:7233")
 TEMPORAL_NAMESPACE = env("TEMPORAL_NAMESPACE", default="default")
@@ -163,6 +174,9 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", de
 
 # Payments: an aggregate snapshot every N events of a payment (snapshots are disposable).
 PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)
+
+# Business time: how far past the server's clock a command's occurred_at may lie (clock skew).
+PAYMENTS_OCCURRED_AT_TOLERANCE_SECONDS = env.int("PAYMENTS_OCCURRED_AT_TOLERANCE_SECONDS", default=300)
 
 # The cache: API throttles, admin filter values and workflow metrics (memcached-safe keys).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -24,6 +24,10 @@ def amount_pattern(units: int) -> str:
 
 
 ANY_AMOUNT_PATTERN = amount_pattern(max(currencies_by_minor_units()))
+# ISO 8601 with an offset, days 1 to 28 of years 1970 to 2099: a little less than the server accepts,
+# so that every time matching it parses (whether it lies in the future is a business rule, 422).
+OCCURRED_AT_PATTERN = (r"^(19[7-9][0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+                       r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$")
 
 
 def _one_of(values: list[str]) -> dict:
@@ -64,6 +68,7 @@ class PaymentCommandSchema(OpenApiSerializerExtension):
             "description": schema["properties"]["currency"].get("description", ""),
         }
         schema["properties"]["amount"].update(pattern=ANY_AMOUNT_PATTERN)
+        schema["properties"]["occurred_at"].update(pattern=OCCURRED_AT_PATTERN, format="date-time")
         for text in ("description", "correlation_id"):
             schema["properties"][text].update(pattern=NO_NUL_PATTERN)
         schema["oneOf"] = _command_rules()

@@ -8,8 +8,10 @@ from payments.domain import (
     CommandRejected,
     CommandType,
     EventType,
+    business_time_text,
     minor_units,
     parse_amount,
+    parse_occurred_at,
     parse_positive_amount,
 )
 from payments.api import schema  # noqa: F401  (registers the command's OpenAPI rules)
@@ -41,6 +43,12 @@ class PaymentCommandSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION_LENGTH, default="")
     correlation_id = serializers.CharField(required=False, max_length=200, trim_whitespace=False,
                                            help_text="Ties events of one business process together, e.g. order-7731.")
+    occurred_at = serializers.CharField(
+        required=False, max_length=40,
+        help_text="Business time: when it happened at the provider or bank, ISO 8601 with an offset, e.g. "
+                  "2024-03-05T10:30:00+01:00. Default: now. Not later than now plus a few minutes; a REFUND or "
+                  "CANCEL not before its payment's.",
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and isinstance(data.get("amount"), (int, Decimal)) and not isinstance(data.get("amount"), bool):
@@ -53,6 +61,14 @@ class PaymentCommandSerializer(serializers.Serializer):
         except CommandRejected as rejection:
             raise serializers.ValidationError(str(rejection)) from None
         return value.upper()
+
+    def validate_occurred_at(self, value: str) -> str:
+        """The format here; whether it lies too far in the future or before its payment is a business
+        rule the command's workflow applies (422)."""
+        try:
+            return business_time_text(parse_occurred_at(value))
+        except CommandRejected as rejection:
+            raise serializers.ValidationError(str(rejection)) from None
 
     def validate_amount(self, value: str) -> str:
         try:
@@ -96,7 +112,7 @@ class PaymentSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = PaymentSummary
         fields = ["payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
-                  "description", "correlation_id", "created_at", "updated_at", "version", "incomplete"]
+                  "description", "correlation_id", "created_at", "updated_at", "occurred_at", "version", "incomplete"]
 
 
 class EventSerializer(serializers.Serializer):
@@ -116,7 +132,10 @@ class EventSerializer(serializers.Serializer):
 class PaymentStateSerializer(serializers.Serializer):
     payment_id = serializers.CharField(source="state.payment_id")
     version = serializers.IntegerField()
-    as_of = serializers.DateTimeField(source="recorded_at", allow_null=True)
+    as_of = serializers.DateTimeField(source="recorded_at", allow_null=True,
+                                      help_text="When the last event folded in was recorded.")
+    occurred_at = serializers.DateTimeField(allow_null=True,
+                                            help_text="Business time of the last event folded in.")
     status = serializers.CharField(source="state.status")
     organization_id = serializers.CharField(source="state.organization_id")
     user_id = serializers.CharField(source="state.user_id")
@@ -129,9 +148,14 @@ class PaymentStateSerializer(serializers.Serializer):
 class StateQuerySerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
                                        help_text="A version of the payment, 1 to its latest.")
-    at = serializers.DateTimeField(required=False, help_text="ISO 8601; naive times are UTC. Not with version.")
+    at = serializers.DateTimeField(required=False, help_text=(
+        "Business time, ISO 8601 (naive times are UTC): only what occurred by then. Not with version."))
+    known_at = serializers.DateTimeField(required=False, help_text=(
+        "Recorded time, ISO 8601 (naive times are UTC): only what had been recorded by then, e.g. at month-end "
+        "close. Not with version."))
 
     def validate(self, attrs):
-        if "version" in attrs and "at" in attrs:
-            raise serializers.ValidationError({"at": "Give either version or at, not both."})
+        for name in ("at", "known_at"):
+            if "version" in attrs and name in attrs:
+                raise serializers.ValidationError({name: f"Give either version or {name}, not both."})
         return attrs

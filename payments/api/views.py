@@ -160,6 +160,7 @@ class PaymentCommandView(APIView):
             user_id=command.get("user_id") or request.user.get_username(), amount=command.get("amount"),
             currency=command.get("currency"), description=command.get("description", ""),
             correlation_id=command.get("correlation_id"), idempotency_key=request.headers.get("Idempotency-Key"),
+            occurred_at=command.get("occurred_at"),
         )
 
 
@@ -230,16 +231,16 @@ class PaymentStateView(VisiblePaymentMixin, APIView):
                                                   "the payment was created; or a version after its latest, which "
                                                   "the message names."),
         },
-        summary="The payment as it was at a version or a time (rebuilt from events)",
+        summary="The payment as it was at a version, or as of a business time as known at a recorded time",
     )
     def get(self, request, payment_id):
         payment = self.get_payment()
         query = StateQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        version, at = query.validated_data.get("version"), query.validated_data.get("at")
-        state = selectors.payment_state_as_of(payment.payment_id, version=version, at=at)
+        version, at, known_at = (query.validated_data.get(name) for name in ("version", "at", "known_at"))
+        state = selectors.payment_state_as_of(payment.payment_id, version=version, at=at, known_at=known_at)
         if state is None:
-            when = at.isoformat() if at is not None else "that point"
+            when = " as known at ".join(moment.isoformat() for moment in (at, known_at) if moment) or "that point"
             raise NotFound(f"Payment {payment.payment_id} did not exist yet at {when}: it was created at "
                            f"{payment.created_at.isoformat()}.")
         if version is not None and state.version < version:

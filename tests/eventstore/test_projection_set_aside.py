@@ -50,10 +50,12 @@ def stopped(insert_unchecked, summary):
 
 
 def operator(username="olive", *, allowed=True):
-    """A staff member who sees projection errors and set-aside events and, if `allowed`, sets events aside."""
+    """A staff member who sees every organization's projection errors and set-aside events and, if
+    `allowed`, sets events aside."""
     user = get_user_model().objects.create_user(username=username, password="pw", is_staff=True)
     codenames = ["view_projectionerror", "view_setasideevent"] + (["set_aside_event"] if allowed else [])
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="eventstore", codename__in=codenames))
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="eventstore", codename__in=codenames),
+                              Permission.objects.get(content_type__app_label="payments", codename="view_all_organizations"))
     return get_user_model().objects.get(pk=user.pk)  # fresh: permissions are cached per instance
 
 

@@ -48,6 +48,8 @@ def test_seed_scenario_one_create_yields_one_processed_event(run_command, comman
     assert (summary.amount, summary.currency, summary.status) == (Decimal("100.00"), "EUR", "PROCESSED")
     [event] = history("payment-123")
     assert event.event_type == "PaymentProcessed"
+    occurred_at = datetime.fromisoformat(event.data.pop("occurred_at"))  # business time, default: now
+    assert event.recorded_at - timedelta(seconds=30) < occurred_at <= event.recorded_at
     assert event.data == {"payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",
                           "amount": "100.00", "currency": "EUR", "description": "Test payment"}
     assert [str(event.event_id)] == result.event_ids

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--currency", help="ISO 4217 code, e.g. EUR.")
         parser.add_argument("--description", default="")
         parser.add_argument("--correlation-id")
+        parser.add_argument("--occurred-at", help="Business time, ISO 8601 with an offset, e.g. "
+                                                  "2024-03-05T10:30:00+01:00 (default: now).")
         parser.add_argument("--idempotency-key", help="Repeat a command safely: the same key never runs twice.")
         parser.add_argument("--timeout", type=float, default=30.0, help="Seconds to wait for the result.")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
@@ -32,7 +34,7 @@ class Command(BaseCommand):
             type=options["type"], payment_id=options["payment_id"], organization_id=options["organization"],
             user_id=options["user"], amount=options["amount"], currency=options["currency"],
             description=options["description"], correlation_id=options["correlation_id"],
-            idempotency_key=options["idempotency_key"],
+            idempotency_key=options["idempotency_key"], occurred_at=options["occurred_at"],
         )
         try:
             result = run_command(request, timeout=options["timeout"])

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("payments", "0004_summary_incomplete")]
+    dependencies = [("payments", "0005_business_time")]
 
     operations = [
         TrigramExtension(),

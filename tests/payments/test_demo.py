@@ -1,0 +1,75 @@
+"""The demo data: a year of business with its rhythm, orders inside one organization, corrections
+recorded after everything else; loaded through the real pipeline into organizations that exist."""
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from eventstore.models import Event
+from payments import demo
+from payments.models import Organization
+
+TODAY = date(2026, 11, 26)
+
+
+def business_time(command) -> datetime:
+    return datetime.fromisoformat(command.occurred_at)
+
+
+def test_a_year_of_business_with_a_weekly_and_seasonal_rhythm():
+    plan = demo.demo_plan(1200, TODAY)
+    creates = [business_time(commands[0]) for commands in plan.payments]
+    start, end = datetime(2025, 11, 26, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC)
+
+    assert all(start <= moment < end for moment in creates)
+    assert len({(moment.year, moment.month) for moment in creates}) >= 12
+    by_weekday = Counter(moment.weekday() for moment in creates)
+    assert min(by_weekday[day] for day in range(5)) > 2 * max(by_weekday[5], by_weekday[6])
+    by_month = Counter(moment.month for moment in creates)
+    assert by_month[12] > by_month[8]
+
+
+def test_refunds_come_days_later_and_orders_stay_in_one_organization():
+    plan = demo.demo_plan(600, TODAY)
+    refunds = [(business_time(c) - business_time(commands[0])) for commands in plan.payments for c in commands
+               if c.type == "REFUND" and c.description != "Refund beyond the balance (refused)"]
+    assert refunds and sum(delay >= timedelta(days=1) for delay in refunds) > 0.8 * len(refunds)
+    organizations_of = {}
+    for commands in plan.payments:
+        for command in commands:
+            organizations_of.setdefault(command.correlation_id, set()).add(command.organization_id)
+    assert all(len(organizations) == 1 for organizations in organizations_of.values())
+    assert max(Counter(c[0].correlation_id for c in plan.payments).values()) == demo.ORDER_SIZE
+
+
+def test_corrections_are_dated_at_a_closed_month_end():
+    plan = demo.demo_plan(600, TODAY)
+    assert len(plan.corrections) >= 5
+    for fix in plan.corrections:
+        moment = business_time(fix)
+        assert (moment + timedelta(days=1)).day == 1 and moment < datetime(2026, 11, 1, tzinfo=UTC)
+        assert "Correction after the close" in fix.description
+    assert demo.demo_plan(600, TODAY) == plan  # the same day, the same commands
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_demo_data_runs_through_temporal_into_existing_organizations(temporal, settings, capsys):
+    settings.TEMPORAL_TASK_QUEUE = temporal.task_queue
+    call_command("load_demo_data", "--payments", "40", "--concurrency", "8")
+
+    assert set(Organization.objects.values_list("id", flat=True)) >= set(demo.ORGANIZATIONS)
+    processed = Event.objects.filter(stream_id__startswith=demo.DEMO_PREFIX, event_type="PaymentProcessed")
+    assert processed.count() == 40
+    assert set(processed.values_list("metadata__organization_id", flat=True)) <= set(demo.ORGANIZATIONS)
+    occurred = [datetime.fromisoformat(data["occurred_at"]) for data in processed.values_list("data", flat=True)]
+    assert max(occurred) - min(occurred) > timedelta(days=60)
+    corrections = Event.objects.filter(stream_id__startswith=demo.DEMO_PREFIX,
+                                       data__description__startswith="Correction after the close")
+    assert corrections.count() == len(demo.demo_plan(40, timezone.now().date()).corrections)
+    if corrections.exists():
+        last_recorded = Event.objects.filter(stream_id__startswith=demo.DEMO_PREFIX).latest("position")
+        assert corrections.latest("position") == last_recorded
+    assert "Loaded 40 demo payments" in capsys.readouterr().out
