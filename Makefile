@@ -16,6 +16,7 @@ $(INSTALLED): requirements.txt | check-python
 
 install: $(INSTALLED)
 
+# gunicorn with DEBUG off, as in production; `make dev`: Django's runserver with DEBUG on and reload.
 run: install
 	$(BIN)/python -m config.devstack run
 

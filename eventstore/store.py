@@ -27,6 +27,7 @@ from eventstore.encoding import canonical_json, normalize_json
 from eventstore.event_schemas import check_event
 from eventstore.errors import BatchTooLarge, EventTooLarge, IdempotencyConflict, InvalidEvent, WrongExpectedVersion
 from eventstore.events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent
+from eventstore.metrics import timed_append
 from eventstore.models import NAME_MAX_LENGTH, STREAM_ID_MAX_LENGTH
 
 EVENT_ID_CONSTRAINT = "eventstore_event_event_id_key"
@@ -61,6 +62,11 @@ def append_events(
     that is already stored returns the stored events (`already_stored=True`) and writes nothing.
     """
     batch = _validated_batch(stream_id, aggregate_type, events, expected_version)
+    with timed_append():
+        return _append_batch(stream_id, aggregate_type, batch, expected_version)
+
+
+def _append_batch(stream_id: str, aggregate_type: str, batch, expected_version) -> AppendResult:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with _own_transaction():

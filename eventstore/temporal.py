@@ -10,9 +10,11 @@ import asyncio
 import functools
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Callable
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections
 from temporalio.client import (
     Client,
@@ -26,7 +28,8 @@ from temporalio.client import (
     ScheduleUpdate,
 )
 from temporalio.converter import DataConverter
-from temporalio.service import RPCError
+from temporalio.runtime import Runtime
+from temporalio.service import RPCError, TLSConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from eventstore import registry
@@ -38,14 +41,36 @@ class TemporalUnavailable(Exception):
     """The Temporal frontend could not be reached: nothing was started."""
 
 
-async def connect(*, address: str | None = None, namespace: str | None = None) -> Client:
-    """A client of the configured namespace; TemporalUnavailable when nobody answers."""
+async def connect(*, address: str | None = None, namespace: str | None = None, runtime: Runtime | None = None) -> Client:
+    """A client of the configured namespace, with the configured TLS and API key; TemporalUnavailable
+    when nobody answers."""
     address = address or settings.TEMPORAL_ADDRESS
     try:
         return await Client.connect(address, namespace=namespace or settings.TEMPORAL_NAMESPACE,
-                                    data_converter=data_converter())
+                                    data_converter=data_converter(), tls=tls_config(),
+                                    api_key=settings.TEMPORAL_API_KEY or None, runtime=runtime)
     except (RuntimeError, RPCError) as error:  # the SDK's connection failures
         raise TemporalUnavailable(f"Temporal is unreachable at {address}: {error}") from None
+
+
+def tls_config() -> TLSConfig | bool:
+    """TLS from TEMPORAL_TLS_* (PEM files); plain TCP unless TEMPORAL_TLS or one of them is set.
+    An API key (Temporal Cloud) implies TLS with the system's CAs."""
+    files = {name: getattr(settings, f"TEMPORAL_TLS_{name.upper()}") for name in ("server_ca", "client_cert", "client_key")}
+    if not (settings.TEMPORAL_TLS or any(files.values()) or settings.TEMPORAL_TLS_SERVER_NAME or settings.TEMPORAL_API_KEY):
+        return False
+    read = {name: _pem(f"TEMPORAL_TLS_{name.upper()}", path) for name, path in files.items()}
+    return TLSConfig(server_root_ca_cert=read["server_ca"], client_cert=read["client_cert"],
+                     client_private_key=read["client_key"], domain=settings.TEMPORAL_TLS_SERVER_NAME or None)
+
+
+def _pem(setting: str, path: str) -> bytes | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise ImproperlyConfigured(f"{setting}={path} cannot be read: {error.strerror}.") from None
 
 
 def data_converter() -> DataConverter:

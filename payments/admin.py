@@ -5,6 +5,7 @@ import functools
 import re
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import _boolean_icon
 from django.db.models import Q
@@ -18,6 +19,7 @@ from eventstore import ledger
 from eventstore.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
 from payments import selectors
 from payments.models import Membership, Organization, PaymentSummary, money_text, status_label
+from payments.search_attributes import temporal_ui_link
 
 
 @functools.cache
@@ -105,6 +107,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             "history": history,
             "history_key": f"{len(history)}:{history[-1].event.event_id}" if history else "none",
             "as_of": self._as_of(request, payment),
+            "temporal_link": temporal_ui_link(settings.TEMPORAL_UI_URL, settings.TEMPORAL_NAMESPACE, payment.payment_id),
         }
         context["ledger_rows"] = ledger_rows(context["history"])
         return self._payment_page(request, payment, context)

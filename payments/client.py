@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from eventstore.temporal import shared_client, shared_loop
+from payments import search_attributes
 from payments.messages import PaymentCommandRequest, PaymentCommandResult, request_fingerprint
 from payments.workflows import PaymentEventSourcingWorkflow
 
@@ -68,6 +69,9 @@ async def submit_command(
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             memo={"submission": submission},
+            search_attributes=search_attributes.for_command(
+                payment_id=request.payment_id, organization_id=request.organization_id,
+                command_type=str(request.type).upper()[:40]),
         )
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, workflow_id)

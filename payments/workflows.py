@@ -77,6 +77,8 @@ class PaymentEventSourcingWorkflow:
             request_fingerprint=request_fingerprint(request),
             submission=str(workflow.memo_value("submission", "")),
         )
+        known = {each.value for each in CommandType}
+        self.command_type = str(request.type).upper() if str(request.type).upper() in known else "UNKNOWN"
         command_id = request.idempotency_key or str(workflow.uuid4())
         self.occurred_at_given = bool(request.occurred_at)
         try:
@@ -178,6 +180,8 @@ class PaymentEventSourcingWorkflow:
     def _finish(self, success: bool, message: str) -> PaymentCommandResult:
         self.result.success = success
         self.result.message = message
+        workflow.metric_meter().create_counter("payments_commands", "Commands answered, by type and outcome.").add(
+            1, {"command_type": self.command_type, "outcome": "accepted" if success else "refused"})
         workflow.logger.info(
             "%s %s %s: %s", "ACCEPTED" if success else "REJECTED", self.result.payment_id,
             f"v{self.result.version}", message,

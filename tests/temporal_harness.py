@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from config.devstack.embedded import temporal_binary
 from eventstore.temporal import BackgroundLoop, data_converter, worker_options
+from payments import search_attributes
 
 
 class TemporalHarness:
@@ -42,7 +43,8 @@ class TemporalHarness:
 
     def start(self) -> None:
         self.environment = self.run(WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_binary(), data_converter=data_converter()))
+            dev_server_existing_path=temporal_binary(), data_converter=data_converter(),
+            search_attributes=search_attributes.KEYS))
 
     def worker(self, *, task_queue: str, workflows=(), activities=(), **options) -> Worker:
         async def create():

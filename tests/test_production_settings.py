@@ -53,3 +53,12 @@ def test_production_given_on_the_command_line_starts_no_embedded_server():
     assert output.strip().splitlines() == [
         "ImproperlyConfigured: Production settings need DATABASE_URL in the environment (see Configuration in README.md)."
     ]
+
+
+def test_health_probes_over_plain_http_are_answered_and_pages_redirected_to_https():
+    probe = ("from django.test import Client; c = Client(HTTP_HOST='payments.example.com'); "
+             "print(c.get('/healthz').status_code, c.get('/admin/').status_code)")
+    process = manage("shell", "--no-imports", "-c", probe, env=production_env())
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, output
+    assert output.strip().splitlines()[-1] == "200 301"

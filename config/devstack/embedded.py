@@ -108,11 +108,15 @@ def temporal_binary() -> str:
     return found
 
 
-def temporal_command(*, port: int, ui_port: int, db_file: Path | None) -> list[str]:
-    """`temporal server start-dev` on loopback; state persists in `db_file`, or in memory when None."""
+def temporal_command(*, port: int, ui_port: int, db_file: Path | None, ui: bool = False) -> list[str]:
+    """`temporal server start-dev` on loopback, with the search attributes the workflows carry; state
+    persists in `db_file`, or in memory when None; the web UI on `ui_port` when `ui`."""
+    from payments.search_attributes import dev_server_flags
+
     command = [
-        temporal_binary(), "server", "start-dev", "--headless",
+        temporal_binary(), "server", "start-dev", *([] if ui else ["--headless"]),
         "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port), "--log-level", "error",
+        *dev_server_flags(),
     ]
     if db_file is not None:
         command += ["--db-filename", str(db_file)]

@@ -3,8 +3,8 @@
 `run`   (make run):   PostgreSQL and Temporal (embedded unless DATABASE_URL / TEMPORAL_ADDRESS are
                       set), migrations, an admin account on first run, the worker and the web server.
                       Ctrl-C stops everything this command started.
-`dev`   (make dev):   the same stack, served by Django's development server (runserver, DEBUG on),
-                      as `run` does today.
+`dev`   (make dev):   the same stack, served by Django's development server (runserver, DEBUG on);
+                      `run` serves through gunicorn with DEBUG off, as in production.
 `test`  (make test, make test-quick): PostgreSQL for pytest, which gets the rest of the command line
                       (the suite starts its own Temporal dev server).
 `bench` (make bench): PostgreSQL, then `pytest tests/benchmarks -m bench` with the rest of the
@@ -33,6 +33,7 @@ from config.devstack.database import DEFAULT_SETTINGS, use_embedded_database
 BASE_DIR = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 ADMIN_USERNAME = "admin"
+LOG_DIR = embedded.DATA_DIR / "logs"
 TEST_SETTINGS = "config.settings.test"  # pytest.ini
 
 
@@ -106,11 +107,16 @@ def temporal(*, persistent: bool = True):
         )
     embedded.DATA_DIR.mkdir(exist_ok=True)
     db_file = embedded.TEMPORAL_DB_FILE if persistent else None
-    process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=db_file))
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LOG_DIR / "temporal.log", "a") as log:  # its warnings would bury the console
+        process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=db_file, ui=persistent),
+                        stdout=log, stderr=subprocess.STDOUT)
     os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{port}"
     try:
         embedded.wait_for_port("127.0.0.1", port, process=process, name="Temporal dev server", timeout=60)
-        say(f"Temporal (embedded) on 127.0.0.1:{port}, state {f'in {db_file}' if db_file else 'in memory'}")
+        ui = f"UI http://127.0.0.1:{ui_port}/, " if persistent else ""
+        say(f"Temporal (embedded) on 127.0.0.1:{port}, state {f'in {db_file}' if db_file else 'in memory'}, "
+            f"{ui}log {LOG_DIR / 'temporal.log'}")
         yield
     finally:
         stop(process, "Temporal")
@@ -120,20 +126,23 @@ def manage(*arguments: str) -> None:
     subprocess.run([*MANAGE, *arguments], cwd=BASE_DIR, check=True)
 
 
-def ensure_admin() -> None:
-    """Create the first superuser; its password comes from DJANGO_SUPERUSER_PASSWORD or is printed once."""
+def ensure_admin() -> str | None:
+    """Create the first superuser; its password comes from DJANGO_SUPERUSER_PASSWORD or is generated.
+
+    Returns what to tell about the password when the account was created now, None when it existed."""
     check = "from django.contrib.auth import get_user_model; print(get_user_model().objects.filter(is_superuser=True).exists())"
     exists = subprocess.run([*MANAGE, "shell", "--no-imports", "-c", check], cwd=BASE_DIR, check=True, capture_output=True, text=True)
     if exists.stdout.strip().endswith("True"):
-        return
+        return None
     password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
     env = {**os.environ, "DJANGO_SUPERUSER_PASSWORD": password}
     subprocess.run(
         [*MANAGE, "createsuperuser", "--noinput", "--username", ADMIN_USERNAME, "--email", "admin@example.com"],
         cwd=BASE_DIR, env=env, check=True,
     )
-    shown = "(from DJANGO_SUPERUSER_PASSWORD)" if os.environ.get("DJANGO_SUPERUSER_PASSWORD") else password
-    say(f"created the admin account: user {ADMIN_USERNAME!r}, password {shown} -- shown only this once")
+    if os.environ.get("DJANGO_SUPERUSER_PASSWORD"):
+        return "the password in DJANGO_SUPERUSER_PASSWORD"
+    return f"password {password} (shown only this once)"
 
 
 def ensure_signing_key() -> None:
@@ -154,23 +163,43 @@ def ensure_signing_key() -> None:
     os.environ["LEDGER_SIGNING_KEY_FILE"] = str(path)
 
 
-def run() -> int:
+def web_server_command(*, development: bool, address: str) -> list[str]:
+    """`make dev`: Django's runserver (reload, debug pages); `make run`: gunicorn as in production."""
+    if development:
+        return [*MANAGE, "runserver", address]
+    return [sys.executable, "-m", "gunicorn", "--config", str(BASE_DIR / "config" / "gunicorn.py"),
+            "--bind", address, "config.wsgi"]
+
+
+def web_env() -> dict:
+    """gunicorn's processes add up their metrics in one directory (emptied when it starts)."""
+    return {"PROMETHEUS_MULTIPROC_DIR": str(embedded.DATA_DIR / "prometheus"), **os.environ}
+
+
+def run(*, development: bool = False) -> int:
     web_address = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
+    os.environ["DEBUG"] = "True" if development else "False"
     os.environ.setdefault("LOG_FILE", str(embedded.DATA_DIR / "commands.log"))  # each command's outcome
     with postgres(os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)), temporal():
         manage("migrate", "--noinput")
-        ensure_admin()
+        if not development:
+            manage("collectstatic", "--noinput", "--verbosity", "0")
+        password = ensure_admin()
         ensure_signing_key()
         children = {
             "worker": spawn([*MANAGE, "temporal_worker"]),
-            "web server": spawn([*MANAGE, "runserver", web_address]),
+            "web server": spawn(web_server_command(development=development, address=web_address), env=web_env()),
         }
-        say(f"web server on http://{web_address}/; loading demo payments through Temporal on first run "
-            f"(each command's outcome is logged to {os.environ['LOG_FILE']})...")
-        _load_demo_data(children["worker"])
-        say(f"ready: log in at http://{web_address}/admin/ (Ctrl-C stops everything)")
         try:
+            say(f"web server on http://{web_address}/ ({'runserver, DEBUG on' if development else 'gunicorn, DEBUG off'}); "
+                f"loading demo payments through Temporal on first run (each command's outcome is logged to "
+                f"{os.environ['LOG_FILE']})...")
+            _load_demo_data(children["worker"])
+            login = f"user {ADMIN_USERNAME!r}" + (f", {password}" if password else "")
+            say(f"ready: log in at http://{web_address}/admin/ as {login}; Ctrl-C stops everything")
             return _wait_for_first_exit(children)
+        except KeyboardInterrupt:
+            return 130
         finally:
             for name, process in reversed(children.items()):
                 stop(process, name)
@@ -211,7 +240,7 @@ def bench(pytest_arguments: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"run": lambda rest: run(), "dev": lambda rest: run(), "test": test, "bench": bench}
+    commands = {"run": lambda rest: run(), "dev": lambda rest: run(development=True), "test": test, "bench": bench}
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2

@@ -19,6 +19,7 @@ DJANGO_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
 ]
 THIRD_PARTY_APPS = [
@@ -37,8 +38,11 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    "eventstore.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "eventstore.api.middleware.BodySizeLimitMiddleware",
+    "eventstore.api.middleware.UnauthenticatedThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -227,3 +231,40 @@ LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", default="")
 LEDGER_SIGNING_KEY_FILE = env("LEDGER_SIGNING_KEY_FILE", default="")
 LEDGER_SIGN_INTERVAL = env.int("LEDGER_SIGN_INTERVAL", default=60)
 VERIFY_INTERVAL = env.int("VERIFY_INTERVAL", default=300)
+
+# Production serving: bounded database connections, static files, health, metrics, Temporal TLS.
+# Each process (a web process, a worker) holds at most DATABASE_POOL_SIZE connections (psycopg's pool);
+# the budget below is checked against PostgreSQL's max_connections when a web process or worker starts.
+DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=4)  # 0: no pool, CONN_MAX_AGE as set
+DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
+if DATABASE_POOL_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them (and checks each before use: CONN_HEALTH_CHECKS)
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": DATABASE_POOL_TIMEOUT,
+    }
+WEB_PROCESSES = env.int("WEB_PROCESSES", default=2)
+WEB_THREADS = env.int("WEB_THREADS", default=max(DATABASE_POOL_SIZE, 1))
+WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=1)
+DATABASE_SPARE_CONNECTIONS = env.int("DATABASE_SPARE_CONNECTIONS", default=5)  # commands, migrations, psql
+DATABASE_CONNECTION_BUDGET = (  # + 1 a process: the wake-ups listener's own connection (eventstore/wakeups.py)
+    (WEB_PROCESSES + WORKER_PROCESSES) * (max(DATABASE_POOL_SIZE, WEB_THREADS) + 1) + DATABASE_SPARE_CONNECTIONS
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+HEALTH_PROJECTION_MAX_LAG_SECONDS = env.float("HEALTH_PROJECTION_MAX_LAG_SECONDS", default=300.0)
+HEALTH_WORKER_POLL_SECONDS = env.float("HEALTH_WORKER_POLL_SECONDS", default=120.0)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")  # empty: /metrics answers 404
+WORKER_METRICS_ADDRESS = env("WORKER_METRICS_ADDRESS", default="")  # host:port of the worker's metrics
+TEMPORAL_METRICS_ADDRESS = env("TEMPORAL_METRICS_ADDRESS", default="")  # host:port of the SDK's metrics
+WORKER_HEARTBEAT_FILE = env("WORKER_HEARTBEAT_FILE", default="")  # touched every few seconds while polling
+TEMPORAL_TLS = env.bool("TEMPORAL_TLS", default=False)
+TEMPORAL_TLS_SERVER_CA = env("TEMPORAL_TLS_SERVER_CA", default="")  # PEM files
+TEMPORAL_TLS_CLIENT_CERT = env("TEMPORAL_TLS_CLIENT_CERT", default="")
+TEMPORAL_TLS_CLIENT_KEY = env("TEMPORAL_TLS_CLIENT_KEY", default="")
+TEMPORAL_TLS_SERVER_NAME = env("TEMPORAL_TLS_SERVER_NAME", default="")
+TEMPORAL_API_KEY = env("TEMPORAL_API_KEY", default="")
+TEMPORAL_UI_URL = env("TEMPORAL_UI_URL", default="http://127.0.0.1:8233")
+WHITENOISE_MANIFEST_STRICT = False  # a file missing from collectstatic is served unhashed, not a 500

@@ -3,12 +3,13 @@ Temporal; afterwards every command is checked against the event store.
 
     python -m tests.chaos.run [--seconds 120] [--concurrency 6] [--fault-every 10] [--outage-seconds 3]
                               [--organizations 3] [--drain-seconds 90] [--projection-timeout 120]
-                              [--seed N] [--summary FILE] [--keep-on-failure]
+                              [--seed N] [--summary FILE] [--keep-on-failure] [--workers 1] [--web-processes 1]
 
 `make chaos` runs it (`make chaos CHAOS_ARGS="--seconds 600"`); `make test` runs a short form
 (tests/chaos/test_chaos.py). It brings up a stack of its own, all on loopback: a PostgreSQL cluster
 in .data/chaos/postgres (a fresh database each run), a Temporal dev server with its state in
-.data/chaos/temporal.sqlite, the worker and the web server as the application role. A load generator
+.data/chaos/temporal.sqlite, the worker(s) and the web server (gunicorn, as `make run` serves) as the
+application role. A load generator
 of its own (`tests.chaos.load`) sends commands while this process, on a schedule, SIGKILLs and
 restarts the worker, crashes and restarts PostgreSQL (immediate shutdown, recovery from the WAL),
 and restarts Temporal; after each fault it measures how long until a new command succeeds again.
@@ -32,7 +33,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from config.devstack import embedded
-from config.devstack.stack import MANAGE, spawn, stop
+from config.devstack.stack import MANAGE, spawn, stop, web_server_command
 from tests.chaos.load import ApiClient, Command, RunClock, Workload
 
 CHAOS_DIR = embedded.DATA_DIR / "chaos"
@@ -60,6 +61,8 @@ class ChaosStack:
     web_port: int = field(default_factory=embedded.free_port)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     env: dict = field(default_factory=dict)
+    workers: int = 1  # worker processes, worker-1 ... worker-N
+    web_processes: int = 1  # gunicorn processes, as `make run` serves
 
     def prepare(self) -> None:
         shutil.rmtree(LOG_DIR, ignore_errors=True)
@@ -73,7 +76,8 @@ class ChaosStack:
             "DATABASE_OWNER_URL": _database_url(embedded.OWNER_ROLE, settings),
             "TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
             "API_COMMAND_RATE": "100000/min", "API_USER_RATE": "100000/min",
-            "API_COMMAND_TIMEOUT_SECONDS": "15", "LOG_FORMAT": "json",
+            "API_COMMAND_TIMEOUT_SECONDS": "15", "LOG_FORMAT": "json", "DEBUG": "False",
+            "WEB_PROCESSES": str(self.web_processes), "WORKER_PROCESSES": str(self.workers),
         }
         self.manage("migrate", "--noinput")
 
@@ -93,11 +97,15 @@ class ChaosStack:
             raise RuntimeError(f"manage.py {' '.join(arguments)} failed:\n{done.stdout}{done.stderr}")
         return done.stdout
 
+    @property
+    def worker_names(self) -> list[str]:
+        return [f"worker-{n}" for n in range(1, self.workers + 1)]
+
     def start(self, name: str) -> None:
         commands = {
             "temporal": embedded.temporal_command(port=self.temporal_port, ui_port=self.temporal_ui_port, db_file=TEMPORAL_DB),
-            "worker": [*MANAGE, "temporal_worker"],
-            "web": [*MANAGE, "runserver", "--noreload", f"127.0.0.1:{self.web_port}"],
+            **{worker: [*MANAGE, "temporal_worker"] for worker in self.worker_names},
+            "web": web_server_command(development=False, address=f"127.0.0.1:{self.web_port}"),
         }
         with open(LOG_DIR / f"{name}.log", "a") as log:  # the child keeps its own copy
             self.processes[name] = spawn(commands[name], env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -117,7 +125,7 @@ class ChaosStack:
         embedded.start_postgres(POSTGRES_DIR)
 
     def stop_all(self) -> None:
-        for name in ("web", "worker", "temporal"):
+        for name in ("web", *self.worker_names, "temporal"):
             if name in self.processes:
                 stop(self.processes[name], name)
         if embedded.postgres_is_running(POSTGRES_DIR):
@@ -166,9 +174,11 @@ class FaultInjector:
 
     def _inject(self, kind: str) -> None:
         if kind == "worker killed":
-            self.stack.kill("worker")
+            names = self.stack.worker_names
+            worker = names[sum(fault.kind == kind for fault in self.faults[:-1]) % len(names)]  # each in turn
+            self.stack.kill(worker)
             time.sleep(self.outage)
-            self.stack.start("worker")
+            self.stack.start(worker)
         elif kind == "PostgreSQL crashed":
             self.stack.crash_postgres(outage_seconds=self.outage)
         else:
@@ -222,11 +232,11 @@ def answer_problems(commands: list[Command]) -> list[str]:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    stack = ChaosStack()
+    stack = ChaosStack(workers=arguments.workers, web_processes=arguments.web_processes)
     try:
         say(f"preparing PostgreSQL ({POSTGRES_DIR}), Temporal and the application on loopback")
         stack.prepare()
-        for name in ("temporal", "worker", "web"):
+        for name in ("temporal", *stack.worker_names, "web"):
             stack.start(name)
         organizations = [f"org-chaos-{n}" for n in range(1, arguments.organizations + 1)]
         tokens = create_tokens(stack, organizations)
@@ -256,10 +266,23 @@ def _load_and_check(stack: ChaosStack, organizations, tokens, arguments) -> int:
     ledger.write_text(json.dumps(ledger_of(commands)))
     say("load over; checking every command against the store (and waiting for projections)")
     checks = _check_consistency(stack, ledger, projection_timeout=arguments.projection_timeout)
+    if stack.workers > 1:
+        checks.append(_every_worker_took_commands(stack))
     outcome = _report(load, faults, commands, checks)
     if arguments.summary:
         _write_summary(arguments.summary, arguments, faults, commands, checks, passed=outcome == 0)
     return outcome
+
+
+def _every_worker_took_commands(stack: ChaosStack) -> dict:
+    """Commands each worker finished, from the outcome it logged (a workflow logs it once, never on replay)."""
+    taken = {}
+    for name in stack.worker_names:
+        lines = (LOG_DIR / f"{name}.log").read_text(errors="replace").splitlines()
+        taken[name] = sum(('"message": "ACCEPTED ' in line or '"message": "REJECTED ' in line) for line in lines)
+    idle = [name for name, count in taken.items() if count == 0]
+    return {"name": "every worker took commands", "ok": not idle, "figures": taken,
+            "problems": [f"{name} finished no command" for name in idle]}
 
 
 def _events_written(checks: list[dict]) -> int:
@@ -379,6 +402,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--projection-timeout", type=float, default=120,
                         help="how long projections may take to catch up after the load (default 120)")
     parser.add_argument("--seed", type=int, default=int(time.time()), help="seed of the command mix")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes; a worker fault kills each in turn (default 1)")
+    parser.add_argument("--web-processes", type=int, default=1, help="gunicorn processes of the web server (default 1)")
     arguments = parser.parse_args(argv)
     say(f"seed {arguments.seed}")
     return run(arguments)

@@ -34,6 +34,18 @@ def test_nothing_is_lost_or_duplicated_through_worker_database_and_temporal_faul
         assert re.search(rf"ok\s+.*{check}", report), report
 
 
+def test_two_workers_and_a_multi_process_web_server_lose_nothing_and_share_the_commands():
+    run = subprocess.run([sys.executable, "-m", "tests.chaos.run", *SHORT_FORM, "--workers", "2", "--web-processes", "2"],
+                         cwd=BASE_DIR, capture_output=True, text=True, timeout=240)
+    report = run.stdout + run.stderr
+
+    assert run.returncode == 0, report
+    assert re.search(r"worker killed\s+recovery \d+\.\d+s", report), report
+    assert re.search(r"ok\s+every worker took commands \(worker-1 [1-9]\d*, worker-2 [1-9]\d*\)", report), report
+    for check in ("commands have exactly their events", "versions are contiguous", "equal a fold of the events"):
+        assert re.search(rf"ok\s+.*{check}", report), report
+
+
 def test_the_run_fails_on_answers_that_break_the_api_promises():
     from tests.chaos.run import answer_problems, ledger_of
     from tests.chaos.load import Answer, Command

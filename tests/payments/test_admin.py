@@ -49,6 +49,16 @@ def test_payment_history_shows_each_state_and_change(finance):
     assert b'name="_save"' not in page.content
 
 
+def test_a_payment_links_to_its_workflows_in_the_temporal_ui(finance, settings):
+    settings.TEMPORAL_UI_URL, settings.TEMPORAL_NAMESPACE = "https://temporal.example/", "payments"
+    payment_id = a_refunded_payment()
+
+    page = finance.get(f"/admin/payments/paymentsummary/{payment_id}/change/")
+
+    link = f"https://temporal.example/namespaces/payments/workflows?query=PaymentId%3D%22{payment_id}%22"
+    assert link.encode() in page.content
+
+
 def test_state_as_of_an_earlier_version(finance):
     payment_id = a_refunded_payment()
     page = finance.get(f"/admin/payments/paymentsummary/{payment_id}/change/", {"version": 1})

@@ -36,9 +36,13 @@ def _connected_as_owner(alias: str):
     credentials = {key: owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT", "NAME") if key in owner}
     original = {key: connection.settings_dict.get(key) for key in credentials}
     connection.close()
+    connection.close_pool()  # the pool's connections are the application role's
+    pool = connection.settings_dict["OPTIONS"].pop("pool", None)
     connection.settings_dict.update(credentials)
     try:
         yield connection
     finally:
         connection.close()
         connection.settings_dict.update(original)
+        if pool is not None:
+            connection.settings_dict["OPTIONS"]["pool"] = pool

@@ -6,16 +6,21 @@ import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from eventstore.activities import deliver_webhooks_activity
 from eventstore.client import start_all_deliveries
+from eventstore.connection_budget import check_connection_budget
 from eventstore.messages import CatchUpRequest
+from eventstore.metrics import serve_worker_metrics
 from eventstore.temporal import TemporalUnavailable, connect, ensure_schedules, worker_options
 from eventstore.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow
 
@@ -46,6 +51,8 @@ class Command(BaseCommand):
             raise CommandError("--concurrency must be at least 1.")
         task_queue = task_queue or settings.TEMPORAL_TASK_QUEUE
         self._check_database()
+        if settings.WORKER_METRICS_ADDRESS:
+            serve_worker_metrics(settings.WORKER_METRICS_ADDRESS)
         asyncio.run(self._serve(task_queue, concurrency, graceful_timeout, catch_up=not no_catch_up,
                                 webhooks=not no_webhooks))
 
@@ -56,10 +63,14 @@ class Command(BaseCommand):
             raise CommandError(f"PostgreSQL is unreachable ({error}). Check DATABASE_URL.") from None
         finally:
             connection.close()
+        try:
+            check_connection_budget()
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from None
 
     async def _serve(self, task_queue, concurrency, graceful_timeout, catch_up, webhooks):
         try:
-            client = await connect()
+            client = await connect(runtime=sdk_runtime())
         except TemporalUnavailable as error:
             raise CommandError(f"{error} (namespace {settings.TEMPORAL_NAMESPACE}). Check TEMPORAL_ADDRESS.") from None
         executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="activity")
@@ -81,6 +92,7 @@ class Command(BaseCommand):
         if webhooks and settings.WEBHOOK_TASK_QUEUE != task_queue:
             workers.append(self._webhook_worker(client, graceful_timeout))
         running = asyncio.gather(*(each.run() for each in workers))
+        heartbeat = asyncio.create_task(_beat(settings.WORKER_HEARTBEAT_FILE)) if settings.WORKER_HEARTBEAT_FILE else None
         if catch_up:
             await self._start_catch_up_loop(client, task_queue)
         schedules = await ensure_schedules(client, task_queue)
@@ -94,6 +106,8 @@ class Command(BaseCommand):
             logger.info("Stopping: letting running activities finish (up to %.0fs)", graceful_timeout)
             await asyncio.gather(*(each.shutdown() for each in workers))
         stopping.cancel()
+        if heartbeat is not None:
+            heartbeat.cancel()
         executor.shutdown(wait=False, cancel_futures=True)
         await running  # re-raises a fatal worker error, if any
         logger.info("Worker stopped")
@@ -128,3 +142,20 @@ class Command(BaseCommand):
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal, signum)
+
+
+HEARTBEAT_SECONDS = 5
+
+
+async def _beat(path: str) -> None:
+    """Touch `path` while the worker runs: a supervisor restarts it when the file grows older than a minute."""
+    while True:
+        Path(path).touch()
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+def sdk_runtime() -> Runtime | None:
+    """The Temporal SDK's own metrics (and the workflows' custom ones) on TEMPORAL_METRICS_ADDRESS."""
+    if not settings.TEMPORAL_METRICS_ADDRESS:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=settings.TEMPORAL_METRICS_ADDRESS)))

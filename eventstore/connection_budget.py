@@ -1,0 +1,43 @@
+"""The database connections the configured processes may hold, checked against PostgreSQL's limit.
+
+Each web process and each worker holds at most DATABASE_POOL_SIZE connections (psycopg's pool, see
+settings) and one of the wake-ups listener (eventstore/wakeups.py); the budget is (WEB_PROCESSES +
+WORKER_PROCESSES) x that, plus DATABASE_SPARE_CONNECTIONS for commands. A web server or worker refuses to start when the budget exceeds what the server accepts.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+
+def available_connections() -> int:
+    """Connections PostgreSQL accepts from roles without reserved slots."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
+            " - coalesce(current_setting('reserved_connections', true)::int, 0)"
+        )
+        return cursor.fetchone()[0]
+
+
+def check_connection_budget() -> int:
+    """The budget; ImproperlyConfigured, naming every term, when PostgreSQL cannot grant it."""
+    try:
+        available = available_connections()
+    finally:
+        connection.close()
+        connection.close_pool()  # a process that forks afterwards must not inherit the pool's threads
+    budget = settings.DATABASE_CONNECTION_BUDGET
+    if budget > available:
+        raise ImproperlyConfigured(
+            f"The database connection budget is {budget}: (WEB_PROCESSES {settings.WEB_PROCESSES} + "
+            f"WORKER_PROCESSES {settings.WORKER_PROCESSES}) x {per_process()} per process + "
+            f"DATABASE_SPARE_CONNECTIONS {settings.DATABASE_SPARE_CONNECTIONS}, but PostgreSQL accepts only "
+            f"{available} (max_connections less its reserved slots). Lower DATABASE_POOL_SIZE, WEB_THREADS or the "
+            f"process counts, or raise max_connections."
+        )
+    return budget
+
+
+def per_process() -> int:
+    return max(settings.DATABASE_POOL_SIZE, settings.WEB_THREADS) + 1  # the pool, and the wake-ups listener

@@ -1,0 +1,111 @@
+"""The web server as `make run` serves it: gunicorn with DEBUG off, a bounded number of database
+connections under bursts, unauthenticated floods throttled per address, branded error pages and
+JSON errors under /api/, health and readiness, and metrics only for whoever holds the token."""
+
+import json
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import RequestFactory
+from rest_framework.authtoken.models import Token
+
+from config.error_pages import server_error
+from tests.web_server import ConnectionSampler, burst, get, production_web_server
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
+
+WEB_PROCESSES, POOL_SIZE = 2, 3
+METRICS_TOKEN = "scrape-" + uuid.uuid4().hex
+
+
+@pytest.fixture
+def token():
+    user = get_user_model().objects.create_user("burst-reader")
+    return Token.objects.create(user=user).key
+
+
+@pytest.fixture
+def server(temporal):
+    with production_web_server(WEB_PROCESSES=str(WEB_PROCESSES), DATABASE_POOL_SIZE=str(POOL_SIZE),
+                               API_ANON_RATE="30/min", API_USER_RATE="1000000/min", METRICS_TOKEN=METRICS_TOKEN) as base:
+        yield base
+
+
+def test_bursts_stay_within_the_connection_budget_and_every_request_gets_an_answer(server, token):
+    url = f"{server}/api/payments/"
+    with ConnectionSampler() as connections:
+        authenticated = [burst(url, {"Authorization": f"Token {token}"}) for _ in range(3)]
+        bogus = burst(url, {"Authorization": "Token " + "0" * 40})
+        anonymous = burst(url, {})
+
+    assert all(status == 200 for each in authenticated for status in each)
+    assert set(bogus) <= {401, 429} and set(anonymous) <= {401, 429}
+    # 30 unauthenticated answers a minute per address and process (each counts in its own cache, as
+    # `make run` configures it); requests already in flight may pass it by one each
+    assert bogus.count(401) + anonymous.count(401) <= 30 * WEB_PROCESSES + WEB_PROCESSES * POOL_SIZE
+    assert anonymous.count(429) > 0
+    assert 0 < connections.most <= WEB_PROCESSES * POOL_SIZE
+
+
+def test_debug_is_off_and_errors_are_the_admins_pages_or_json_under_the_api(server):
+    status, page, _ = get(f"{server}/no-such-page/")
+    api_status, api_body, headers = get(f"{server}/api/no-such-endpoint/")
+
+    assert status == 404
+    assert b"Page not found" in page and b"Back to the admin" in page and b"URLconf" not in page
+    assert b"/static/admin/css/base" in page  # the admin's look, served by WhiteNoise
+    assert api_status == 404 and headers["Content-Type"] == "application/json"
+    assert json.loads(api_body)["error"]["code"] == "not_found"
+
+
+def test_an_unknown_host_is_a_400_in_json_under_the_api_and_a_page_elsewhere(server):
+    status, body, headers = get(f"{server}/api/payments/", {"Host": "evil.example"})
+    page_status, page, _ = get(f"{server}/admin/", {"Host": "evil.example"})
+
+    assert status == 400 and headers["Content-Type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "bad_request"
+    assert page_status == 400 and b"400 Bad request" in page and b"Back to the admin" in page
+
+
+def test_a_server_error_is_json_under_the_api_and_a_page_elsewhere():
+    factory = RequestFactory()
+
+    api = server_error(factory.get("/api/payments/"))
+    page = server_error(factory.get("/admin/payments/"))
+
+    assert api.status_code == 500 and json.loads(api.content)["error"]["code"] == "server_error"
+    assert page.status_code == 500 and b"Something went wrong" in page.content and b"Back to the admin" in page.content
+
+
+def test_health_and_readiness_answer_without_login(server):
+    health = get(f"{server}/healthz")
+    ready = get(f"{server}/readyz")
+
+    assert health[0] == 200 and json.loads(health[1]) == {"status": "ok"}
+    assert ready[0] == 200, ready[1]
+    assert json.loads(ready[1])["checks"] == {name: {"ok": True} for name in ("database", "temporal", "projections")}
+
+
+def test_readiness_fails_naming_the_missing_worker(temporal):
+    with production_web_server(TEMPORAL_TASK_QUEUE=f"nobody-polls-{uuid.uuid4()}") as base:
+        status, body, _ = get(f"{base}/readyz")
+
+    answer = json.loads(body)
+    assert status == 503 and answer["status"] == "unavailable"
+    assert answer["checks"]["database"] == {"ok": True}
+    assert "no worker polled the task queue" in answer["checks"]["temporal"]["problem"]
+
+
+def test_metrics_are_only_for_the_token_holder_and_count_requests_by_view(server, token):
+    get(f"{server}/api/payments/", {"Authorization": f"Token {token}"})
+
+    anonymous = get(f"{server}/metrics")
+    wrong = get(f"{server}/metrics", {"Authorization": "Bearer guess"})
+    status, body, _ = get(f"{server}/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+    text = body.decode()
+    assert anonymous[0] == 404 and wrong[0] == 404 and status == 200
+    assert 'payments_http_requests_total{method="GET",status="200",view="payment-list"}' in text
+    assert "payments_http_request_duration_seconds_bucket" in text and "payments_http_request_db_seconds_sum" in text
+    assert 'eventstore_projection_lag_events{projection="payment_summary"} 0.0' in text
