@@ -2,6 +2,7 @@
 loopback port against the test database, connected as the application role."""
 
 import contextlib
+import functools
 import subprocess
 import tempfile
 import threading
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.devstack.embedded import free_port
-from config.devstack.stack import spawn, stop, web_server_command
+from config.devstack.stack import MANAGE, spawn, stop, web_server_command
 from tests.processes import command_env
 
 BURST = 60  # concurrent requests of one burst
@@ -30,6 +31,7 @@ def production_web_server(**env_overrides: str):
         env = command_env(**{"DEBUG": "False", "LOG_LEVEL": "WARNING", "TEMPORAL_ADDRESS": settings.TEMPORAL_ADDRESS,
                              "TEMPORAL_TASK_QUEUE": settings.TEMPORAL_TASK_QUEUE,
                              "PROMETHEUS_MULTIPROC_DIR": str(Path(scratch) / "metrics"), **env_overrides})
+        collect_static_files()
         log_path = Path(scratch) / "server.log"
         with open(log_path, "w") as log:
             server = spawn(web_server_command(development=False, address=f"127.0.0.1:{port}"), env=env,
@@ -40,6 +42,14 @@ def production_web_server(**env_overrides: str):
             yield base
         finally:
             stop(server, "test web server")
+
+
+@functools.cache
+def collect_static_files() -> None:
+    """What `make run` does before it serves with DEBUG off: without the collected files (and their
+    manifest) every page that names a static file fails."""
+    subprocess.run([*MANAGE, "collectstatic", "--noinput", "--verbosity", "0"], env=command_env(), check=True,
+                   capture_output=True)
 
 
 def _wait_until_healthy(base: str, server: subprocess.Popen, log_path: Path, timeout: float = 90) -> None:

@@ -93,7 +93,8 @@ InclusionProofSerializer = inline_serializer("InclusionProof", {
 
 
 class TreeHeadListView(APIView):
-    @extend_schema(parameters=[HeadPageQuery], summary="Signed tree heads, newest first; cursor-paginated",
+    @extend_schema(operation_id="ledger_heads_list", parameters=[HeadPageQuery],
+                   summary="Signed tree heads, newest first; cursor-paginated",
                    responses=inline_serializer("TreeHeadPage", {
                        "results": TreeHeadSerializer(many=True), "next": serializers.URLField(allow_null=True)}))
     def get(self, request):

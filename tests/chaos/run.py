@@ -80,6 +80,7 @@ class ChaosStack:
             "WEB_PROCESSES": str(self.web_processes), "WORKER_PROCESSES": str(self.workers),
         }
         self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput", "--verbosity", "0")  # as make run: gunicorn serves them, DEBUG off
 
     def _fresh_database(self) -> dict:
         import psycopg

@@ -78,7 +78,15 @@ def test_events_by_aggregate_type():
      "eventstore_event_pkey"),
 ])
 def test_reads_use_their_index(query, index_name):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.analytics_data import random_history
+
+    random_history(payments=300, start=timezone.now() - timedelta(days=20), days=20, seed=3)
     with connection.cursor() as cursor:
+        cursor.execute("ANALYZE eventstore_event")  # the planner sees a history, not an empty table
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {query}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
