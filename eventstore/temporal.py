@@ -157,7 +157,9 @@ def django_activity(function: Callable) -> Callable:
 
 async def ensure_schedules(client: Client, task_queue: str) -> list[str]:
     """Create each declared schedule, or bring an existing one to its declared workflow and the
-    interval its setting holds now: running it on every worker start changes nothing else."""
+    interval its setting holds now: running it on every worker start changes nothing else. A new
+    schedule runs once at once, so a fresh install shows its first result (a signed head, a
+    verification) without waiting a whole interval."""
     ensured = []
     for declared in registry.schedules():
         schedule = Schedule(
@@ -168,7 +170,7 @@ async def ensure_schedules(client: Client, task_queue: str) -> list[str]:
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
         )
         try:
-            await client.create_schedule(declared.schedule_id, schedule)
+            await client.create_schedule(declared.schedule_id, schedule, trigger_immediately=True)
         except ScheduleAlreadyRunningError:
             await client.get_schedule_handle(declared.schedule_id).update(
                 lambda _current, schedule=schedule: ScheduleUpdate(schedule=schedule))
