@@ -22,12 +22,12 @@ from typing import Callable, Iterator
 from django.db import connection
 
 from eventstore import ledger
-from eventstore.encoding import canonical_json, event_document, timestamp_text
+from eventstore.encoding import canonical_json, canonical_json_of_texts, event_document, timestamp_text
 from eventstore.models import TreeHead
 
 BUNDLE_FORMAT = "payments-audit-bundle/1"
 VERIFIER = Path(__file__).with_name("ledger_verifier.py")
-PROOF_BATCH = 2000
+EXPORT_BATCH = 5000
 
 class NothingToExport(Exception):
     """No signed head yet, or the selection matches no stream."""
@@ -75,9 +75,9 @@ def selected_streams(selection: Selection, tree_size: int) -> list[str]:
 _UTC_TEXT = """to_char(event.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00'"""
 
 
-def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[int | None, str]]:
+def _event_batches(tree_size: int, stream_ids: list[str] | None) -> Iterator[list[tuple[int | None, str]]]:
     """(ledger index, canonical event document) of the whole ledger in position order (a merge of two
-    indexes, no sort), or of some streams by stream and version.
+    indexes, no sort), or of some streams by stream and version, in batches of EXPORT_BATCH.
 
     An event without a ledger index whose commit order puts it before the head's last leaf is
     included too, with index None: nothing honest is in that place (the verifier reports it)."""
@@ -95,26 +95,21 @@ def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[
         params.append(stream_ids)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(PROOF_BATCH):
-            for index, prev_hash, position, event_id, stream_id, aggregate_type, version, event_type, data, metadata, \
-                    recorded_at in rows:
-                yield index, event_document(
-                    prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
-                    aggregate_type=aggregate_type, version=version, event_type=event_type,
-                    data_json=canonical_json(json.loads(data)), metadata_json=canonical_json(json.loads(metadata)),
-                    recorded_at=recorded_at,
-                )
+        while rows := cursor.fetchmany(EXPORT_BATCH):
+            yield _documents(rows)
 
 
-def _batched(rows: Iterator[tuple[int, dict]], size: int) -> Iterator[list[tuple[int, dict]]]:
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _documents(rows: list[tuple]) -> list[tuple[int | None, str]]:
+    payloads = iter(canonical_json_of_texts([text for row in rows for text in (row[8], row[9])]))
+    return [
+        (index, event_document(
+            prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
+            aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=data_json,
+            metadata_json=metadata_json, recorded_at=recorded_at,
+        ))
+        for (index, prev_hash, position, event_id, stream_id, aggregate_type, version, event_type, _, _, recorded_at),
+        data_json, metadata_json in zip(rows, payloads, payloads)
+    ]
 
 
 def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
@@ -162,11 +157,10 @@ def _write_events(archive: zipfile.ZipFile, size: int, stream_ids: list[str] | N
 
 def _write_event_lines(events_file, proofs_file, size: int, stream_ids: list[str] | None, on_progress) -> int:
     count = 0
-    for batch in _batched(_event_rows(size, stream_ids), PROOF_BATCH):
-        indexes = [index for index, _ in batch if index is not None]
-        paths = {} if stream_ids is None else ledger.inclusion_proofs(indexes, size)
-        events_file.write("".join(document + "\n" for _, document in batch).encode())
-        proofs_file.write("".join(_proof_line(index, paths) + "\n" for index, _ in batch).encode())
+    for batch in _event_batches(size, stream_ids):
+        paths = {} if stream_ids is None else ledger.inclusion_proofs([i for i, _ in batch if i is not None], size)
+        events_file.write("".join([document + "\n" for _, document in batch]).encode())
+        proofs_file.write("".join([_proof_line(index, paths) for index, _ in batch]).encode())
         count += len(batch)
         if on_progress is not None:
             on_progress(len(batch))
@@ -174,9 +168,9 @@ def _write_event_lines(events_file, proofs_file, size: int, stream_ids: list[str
 
 
 def _proof_line(index: int | None, paths: dict[int, list[bytes]]) -> str:
-    if index is None or index not in paths:
-        return f'{{"ledger_index":{"null" if index is None else index}}}'
-    return canonical_json({"audit_path": [node.hex() for node in paths[index]], "ledger_index": index})
+    if index not in paths:
+        return f'{{"ledger_index":{"null" if index is None else index}}}\n'
+    return canonical_json({"audit_path": [node.hex() for node in paths[index]], "ledger_index": index}) + "\n"
 
 
 def _streams_lines(entries: list[ledger.StreamEntry], tree, stream_ids: list[str] | None) -> str:
