@@ -22,12 +22,12 @@ from typing import Callable, Iterator
 from django.db import connection
 
 from eventstore import ledger
-from eventstore.encoding import canonical_json, event_document, timestamp_text
+from eventstore.encoding import canonical_json, canonical_json_of_texts, event_document, timestamp_text
 from eventstore.models import TreeHead
 
 BUNDLE_FORMAT = "payments-audit-bundle/1"
 VERIFIER = Path(__file__).with_name("ledger_verifier.py")
-PROOF_BATCH = 2000
+EXPORT_BATCH = 5000
 
 class NothingToExport(Exception):
     """No signed head yet, or the selection matches no stream."""
@@ -75,15 +75,16 @@ def selected_streams(selection: Selection, tree_size: int) -> list[str]:
 _UTC_TEXT = """to_char(event.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00'"""
 
 
-def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[int | None, str]]:
-    """(ledger index, canonical event document) of the whole ledger in position order (a merge of two
-    indexes, no sort), or of some streams by stream and version.
+def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[list[tuple]]:
+    """The events of the whole ledger in position order (a merge of two indexes, no sort), or of some
+    streams by stream and version, in batches of EXPORT_BATCH rows, each with its ledger index.
 
     An event without a ledger index whose commit order puts it before the head's last leaf is
     included too, with index None: nothing honest is in that place (the verifier reports it)."""
     sql = ("SELECT entry.ledger_index, event.prev_hash, event.position, event.event_id::text, event.stream_id,"
-           f" event.aggregate_type, event.version, event.event_type, event.data, event.metadata, {_UTC_TEXT}"
-           " FROM eventstore_event AS event LEFT JOIN eventstore_ledgerentry AS entry ON entry.position = event.position"
+           f" event.aggregate_type, event.version, event.event_type, event.data, event.metadata, {_UTC_TEXT},"
+           " event.hash FROM eventstore_event AS event"
+           " LEFT JOIN eventstore_ledgerentry AS entry ON entry.position = event.position"
            " WHERE (entry.ledger_index < %s OR (entry.ledger_index IS NULL AND (event.transaction_id, event.position)"
            " < (SELECT last.transaction_id, last.position FROM eventstore_ledgerentry AS last"
            "    WHERE last.ledger_index = %s)))")
@@ -95,26 +96,22 @@ def _event_rows(tree_size: int, stream_ids: list[str] | None) -> Iterator[tuple[
         params.append(stream_ids)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(PROOF_BATCH):
-            for index, prev_hash, position, event_id, stream_id, aggregate_type, version, event_type, data, metadata, \
-                    recorded_at in rows:
-                yield index, event_document(
-                    prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
-                    aggregate_type=aggregate_type, version=version, event_type=event_type,
-                    data_json=canonical_json(json.loads(data)), metadata_json=canonical_json(json.loads(metadata)),
-                    recorded_at=recorded_at,
-                )
+        while rows := cursor.fetchmany(EXPORT_BATCH):
+            yield rows
 
 
-def _batched(rows: Iterator[tuple[int, dict]], size: int) -> Iterator[list[tuple[int, dict]]]:
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _documents(rows: list[tuple]) -> list[tuple[int | None, str]]:
+    """(ledger index, canonical event document) of each row."""
+    payloads = iter(canonical_json_of_texts([text for row in rows for text in (row[8], row[9])]))
+    return [
+        (index, event_document(
+            prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
+            aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=data_json,
+            metadata_json=metadata_json, recorded_at=recorded_at,
+        ))
+        for (index, prev_hash, position, event_id, stream_id, aggregate_type, version, event_type, _, _,
+             recorded_at, _), data_json, metadata_json in zip(rows, payloads, payloads)
+    ]
 
 
 def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
@@ -127,9 +124,10 @@ def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
     stream_ids = None if selection.whole_ledger else selected_streams(selection, size)
     if stream_ids == []:
         raise NothingToExport("no stream matches the selection in the newest signed head")
-    all_streams = list(ledger.streams_at(size))
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        event_count = _write_events(archive, size, stream_ids, on_progress)
+        event_count, newest = _write_events(archive, size, stream_ids, on_progress)
+        all_streams = list(ledger.streams_at(size)) if newest is None else [
+            ledger.StreamEntry(stream_id, *version_and_hash) for stream_id, version_and_hash in sorted(newest.items())]
         streams_tree = ledger.streams_tree(all_streams)
         archive.writestr("streams.jsonl", _streams_lines(all_streams, streams_tree, stream_ids))
         archive.writestr("consistency.jsonl", _consistency_lines(size))
@@ -147,36 +145,41 @@ def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
     return manifest
 
 
-def _write_events(archive: zipfile.ZipFile, size: int, stream_ids: list[str] | None, on_progress) -> int:
+def _write_events(archive: zipfile.ZipFile, size: int, stream_ids: list[str] | None,
+                  on_progress) -> tuple[int, dict[str, tuple[int, str]] | None]:
     """events.jsonl: each event's canonical document, whose SHA-256 is its hash; proofs.jsonl, line
-    for line: its ledger index and, in a bundle of some streams, its audit path."""
+    for line: its ledger index and, in a bundle of some streams, its audit path. The count, and for
+    the whole ledger each stream's newest (version, hash) in the tree, as `ledger.streams_at` gives
+    them, taken on the way (stream ids sort alike here and in the database, whose collation is C)."""
     # A zip archive takes one file at a time: the proofs wait in a temporary file meanwhile.
     with tempfile.TemporaryFile() as proofs_file:
         with archive.open("events.jsonl", "w", force_zip64=True) as events_file:
-            count = _write_event_lines(events_file, proofs_file, size, stream_ids, on_progress)
+            count, newest = _write_event_lines(events_file, proofs_file, size, stream_ids, on_progress)
         proofs_file.seek(0)
         with archive.open("proofs.jsonl", "w", force_zip64=True) as archived:
             shutil.copyfileobj(proofs_file, archived, 1 << 20)
-    return count
+    return count, newest
 
 
-def _write_event_lines(events_file, proofs_file, size: int, stream_ids: list[str] | None, on_progress) -> int:
-    count = 0
-    for batch in _batched(_event_rows(size, stream_ids), PROOF_BATCH):
-        indexes = [index for index, _ in batch if index is not None]
-        paths = {} if stream_ids is None else ledger.inclusion_proofs(indexes, size)
-        events_file.write("".join(document + "\n" for _, document in batch).encode())
-        proofs_file.write("".join(_proof_line(index, paths) + "\n" for index, _ in batch).encode())
+def _write_event_lines(events_file, proofs_file, size: int, stream_ids: list[str] | None, on_progress):
+    count, newest = 0, None if stream_ids is not None else {}
+    for rows in _event_rows(size, stream_ids):
+        batch = _documents(rows)
+        if newest is not None:  # rows in position order: a stream's later row is a later version
+            newest.update((row[4], (row[6], row[11])) for row in rows if row[0] is not None)
+        paths = {} if stream_ids is None else ledger.inclusion_proofs([i for i, _ in batch if i is not None], size)
+        events_file.write("".join([document + "\n" for _, document in batch]).encode())
+        proofs_file.write("".join([_proof_line(index, paths) for index, _ in batch]).encode())
         count += len(batch)
         if on_progress is not None:
             on_progress(len(batch))
-    return count
+    return count, newest
 
 
 def _proof_line(index: int | None, paths: dict[int, list[bytes]]) -> str:
-    if index is None or index not in paths:
-        return f'{{"ledger_index":{"null" if index is None else index}}}'
-    return canonical_json({"audit_path": [node.hex() for node in paths[index]], "ledger_index": index})
+    if index not in paths:
+        return f'{{"ledger_index":{"null" if index is None else index}}}\n'
+    return canonical_json({"audit_path": [node.hex() for node in paths[index]], "ledger_index": index}) + "\n"
 
 
 def _streams_lines(entries: list[ledger.StreamEntry], tree, stream_ids: list[str] | None) -> str:

@@ -7,7 +7,7 @@ Decimals are stored as their string form, which is how money travels everywhere 
 
 import hashlib
 import json
-from json.encoder import encode_basestring
+from json.encoder import c_make_encoder, encode_basestring
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -96,6 +96,17 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 as is: one text per value, whatever produced it."""
     return _CANONICAL.encode(value)
+
+
+def canonical_json_of_texts(texts: list[str]) -> list[str]:
+    """`canonical_json` of each of many JSON texts (jsonb as PostgreSQL prints it): all parsed at once,
+    and encoded by one encoder rather than one built per value, as `JSONEncoder.encode` does; its C
+    encoder, without the check for circular references that parsed values cannot have."""
+    values = json.loads("[" + ",".join(texts) + "]")
+    if c_make_encoder is None:
+        return [_CANONICAL.encode(value) for value in values]
+    encode = c_make_encoder(None, _CANONICAL.default, encode_basestring, None, ":", ",", True, False, True)
+    return ["".join(encode(value, 0)) for value in values]
 
 
 def timestamp_text(moment: datetime) -> str:

@@ -232,3 +232,28 @@ def test_an_organizations_bundle_holds_its_streams_whole_and_nothing_else(ledger
     assert run_verifier(bundle).returncode == 0
     with pytest.raises(CommandError, match="no stream matches"):
         call_command("export_audit_bundle", str(tmp_path / "z.zip"), "--organization", "org-z", "--no-progress")
+
+
+def test_events_whose_text_looks_like_an_events_tail_verify_and_a_line_that_is_not_json_is_named(ledger_key,
+                                                                                                   tmp_path):
+    """The verifier reads each line's last fields from its last `,"position":`: a stream id and data
+    holding that text, quotes, escapes and other scripts change nothing; a line that is no event at
+    all is reported by its number."""
+    awkward = 'note-"q",\\"position\\":1,"version":2}'
+    data = {"note": 'ü\n"position":7,', "nested": [{"position": 1, "version": 2, "stream_id": "x"}]}
+    for stream_id in (awkward, "note-plain"):
+        append_events(stream_id=stream_id, aggregate_type="Note", expected_version=ANY,
+                      events=[NewEvent("NoteTaken", data, {"position": 3}) for _ in range(3)])
+    ledger.sign_tree_head()
+    export_audit_bundle(tmp_path / "all.zip")
+    bundle = unpacked(tmp_path / "all.zip")
+    result = run_verifier(bundle)
+    assert result.returncode == 0, result.stderr
+    assert "OK: 6 events in 2 streams (the whole ledger)" in result.stdout
+    lines = (bundle / "events.jsonl").read_bytes().splitlines(keepends=True)
+    lines[3] = b'{"aggregate_type": not json\n'
+    (bundle / "events.jsonl").write_bytes(b"".join(lines))
+    result = run_verifier(bundle)
+    assert result.returncode == 1
+    assert "events.jsonl line 4: not JSON" in result.stderr
+    assert "1 of them are missing" in result.stderr

@@ -1,10 +1,12 @@
 import datetime as dt
 import hashlib
+import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
-from eventstore.encoding import canonical_json, event_hash, normalize_json, timestamp_text
+from eventstore.encoding import canonical_json, canonical_json_of_texts, event_hash, normalize_json, timestamp_text
 from eventstore.errors import InvalidEvent
 
 
@@ -34,3 +36,13 @@ def test_decimals_become_strings_and_floats_are_refused():
     assert normalize_json({"amount": Decimal("1.10")}, "data") == {"amount": "1.10"}
     with pytest.raises(InvalidEvent, match=r"data.amount is a float \(1.1\)"):
         normalize_json({"amount": 1.1}, "data")
+
+
+@pytest.mark.django_db
+def test_canonical_json_of_jsonb_text_equals_canonical_json_of_the_value():
+    values = [{"b": "ü\n\"\\\u2028\x01", "a": [1, {"z": None, "y": True, "é": -123456789012345678}]}, {}, [], "x", 0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value::text FROM jsonb_array_elements(%s::jsonb) AS value", [json.dumps(values)])
+        texts = [row[0] for row in cursor.fetchall()]
+    assert texts[0] != canonical_json(values[0])  # PostgreSQL prints jsonb its own way
+    assert canonical_json_of_texts(texts) == [canonical_json(value) for value in values]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from eventstore import merkle
+from eventstore import ledger_verifier, merkle
 from tests.eventstore import merkle_reference as reference
 
 LEAVES = [f"leaf {index}".encode() for index in range(40)]
@@ -51,3 +51,8 @@ def test_a_compact_range_has_every_prefix_root_of_the_reference():
     for size in range(1, 41):
         compact.append(merkle.leaf_hash(LEAVES[size - 1]))
         assert compact.root() == reference.mth(LEAVES[:size])
+
+
+@pytest.mark.parametrize("size", range(0, 41))
+def test_the_offline_verifiers_root_matches_the_reference(size):
+    assert ledger_verifier.root_of([merkle.leaf_hash(data) for data in LEAVES[:size]]) == reference.mth(LEAVES[:size])
