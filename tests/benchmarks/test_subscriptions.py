@@ -9,6 +9,7 @@ import time
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -98,18 +99,23 @@ def tracking_consumer():
     return read
 
 
+def feed_page(client: APIClient, **query) -> dict:
+    answer = client.get("/api/feed/", query)
+    assert answer.status_code == 200, answer.content
+    return answer.json()
+
+
 def feed_reader(client: APIClient):
-    cursor = [None]
-    first = client.get("/api/feed/", {"limit": 1}).json()
-    cursor[0] = first["cursor"]
+    cursor = [feed_page(client, limit=1)["cursor"]]
     while True:
-        page = client.get("/api/feed/", {"after": cursor[0], "limit": 500}).json()
+        page = feed_page(client, after=cursor[0], limit=500)
         cursor[0] = page["cursor"]
         if not page["results"]:
             break
+    wait = min(5, django_settings.FEED_MAX_WAIT_SECONDS)  # the test settings allow 2 s at most
 
     def read():
-        page = client.get("/api/feed/", {"after": cursor[0], "limit": 500, "wait": 5}).json()
+        page = feed_page(client, after=cursor[0], limit=500, wait=wait)
         cursor[0] = page["cursor"]
         return [event["event_id"] for event in page["results"]]
 
