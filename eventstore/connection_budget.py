@@ -1,8 +1,9 @@
 """The database connections the configured processes may hold, checked against PostgreSQL's limit.
 
-Each web process and each worker holds at most DATABASE_POOL_SIZE connections (psycopg's pool, see
-settings) and one of the wake-ups listener (eventstore/wakeups.py); the budget is (WEB_PROCESSES +
-WORKER_PROCESSES) x that, plus DATABASE_SPARE_CONNECTIONS for commands. A web server or worker refuses to start when the budget exceeds what the server accepts.
+Each web process holds at most DATABASE_POOL_SIZE connections (psycopg's pool, see settings), each
+worker WORKER_DATABASE_POOL_SIZE, and each one more, the wake-ups listener's (eventstore/wakeups.py);
+the budget adds them up over WEB_PROCESSES and WORKER_PROCESSES, plus DATABASE_SPARE_CONNECTIONS for
+commands. A web server or worker refuses to start when the budget exceeds what the server accepts.
 """
 
 from django.conf import settings
@@ -30,14 +31,28 @@ def check_connection_budget() -> int:
     budget = settings.DATABASE_CONNECTION_BUDGET
     if budget > available:
         raise ImproperlyConfigured(
-            f"The database connection budget is {budget}: (WEB_PROCESSES {settings.WEB_PROCESSES} + "
-            f"WORKER_PROCESSES {settings.WORKER_PROCESSES}) x {per_process()} per process + "
+            f"The database connection budget is {budget}: WEB_PROCESSES {settings.WEB_PROCESSES} x "
+            f"{per_web_process()} + WORKER_PROCESSES {settings.WORKER_PROCESSES} x {per_worker()} + "
             f"DATABASE_SPARE_CONNECTIONS {settings.DATABASE_SPARE_CONNECTIONS}, but PostgreSQL accepts only "
-            f"{available} (max_connections less its reserved slots). Lower DATABASE_POOL_SIZE, WEB_THREADS or the "
-            f"process counts, or raise max_connections."
+            f"{available} (max_connections less its reserved slots). Lower DATABASE_POOL_SIZE, WEB_THREADS, "
+            f"WORKER_DATABASE_POOL_SIZE or the process counts, or raise max_connections."
         )
     return budget
 
 
-def per_process() -> int:
+def per_web_process() -> int:
     return max(settings.DATABASE_POOL_SIZE, settings.WEB_THREADS) + 1  # the pool, and the wake-ups listener
+
+
+def per_worker() -> int:
+    return settings.WORKER_DATABASE_POOL_SIZE + 1
+
+
+def use_worker_pool() -> None:
+    """Size this process's pool for a worker, before its first connection: its activity threads share
+    it, and the catch-up loop and webhook deliveries each hold a connection while they run."""
+    pool = connection.settings_dict.get("OPTIONS", {}).get("pool")
+    if not pool:
+        return
+    connection.close_pool()
+    pool["max_size"] = settings.WORKER_DATABASE_POOL_SIZE

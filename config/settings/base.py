@@ -246,8 +246,11 @@ WEB_PROCESSES = env.int("WEB_PROCESSES", default=2)
 WEB_THREADS = env.int("WEB_THREADS", default=max(DATABASE_POOL_SIZE, 1))
 WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=1)
 DATABASE_SPARE_CONNECTIONS = env.int("DATABASE_SPARE_CONNECTIONS", default=5)  # commands, migrations, psql
+# A worker's activity threads (commands, the catch-up loop, webhook deliveries) share a pool of their own size.
+WORKER_DATABASE_POOL_SIZE = env.int("WORKER_DATABASE_POOL_SIZE", default=10)
 DATABASE_CONNECTION_BUDGET = (  # + 1 a process: the wake-ups listener's own connection (eventstore/wakeups.py)
-    (WEB_PROCESSES + WORKER_PROCESSES) * (max(DATABASE_POOL_SIZE, WEB_THREADS) + 1) + DATABASE_SPARE_CONNECTIONS
+    WEB_PROCESSES * (max(DATABASE_POOL_SIZE, WEB_THREADS) + 1)
+    + WORKER_PROCESSES * (WORKER_DATABASE_POOL_SIZE + 1) + DATABASE_SPARE_CONNECTIONS
 )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

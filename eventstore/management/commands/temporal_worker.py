@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 
 from eventstore.activities import deliver_webhooks_activity
 from eventstore.client import start_all_deliveries
-from eventstore.connection_budget import check_connection_budget
+from eventstore.connection_budget import check_connection_budget, use_worker_pool
 from eventstore.messages import CatchUpRequest
 from eventstore.metrics import serve_worker_metrics
 from eventstore.temporal import TemporalUnavailable, connect, ensure_schedules, worker_options
@@ -57,6 +57,7 @@ class Command(BaseCommand):
                                 webhooks=not no_webhooks))
 
     def _check_database(self):
+        use_worker_pool()
         try:
             connection.ensure_connection()
         except DatabaseError as error:
