@@ -26,22 +26,35 @@ BURST = 60  # concurrent requests of one burst
 @contextlib.contextmanager
 def production_web_server(**env_overrides: str):
     """Yields the base URL; `env_overrides` are environment variables of the server."""
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="web-") as scratch:
         env = command_env(**{"DEBUG": "False", "LOG_LEVEL": "WARNING", "TEMPORAL_ADDRESS": settings.TEMPORAL_ADDRESS,
                              "TEMPORAL_TASK_QUEUE": settings.TEMPORAL_TASK_QUEUE,
                              "PROMETHEUS_MULTIPROC_DIR": str(Path(scratch) / "metrics"), **env_overrides})
         collect_static_files()
-        log_path = Path(scratch) / "server.log"
+        server, base = _start_on_a_free_port(env, Path(scratch) / "server.log")
+        try:
+            yield base
+        finally:
+            stop(server, "test web server")
+
+
+def _start_on_a_free_port(env: dict, log_path: Path, attempts: int = 3) -> tuple[subprocess.Popen, str]:
+    """gunicorn on a free port; on another one when some other process took the port between the
+    moment it was found free and gunicorn's bind."""
+    for attempt in range(1, attempts + 1):
+        port = free_port()
         with open(log_path, "w") as log:
             server = spawn(web_server_command(development=False, address=f"127.0.0.1:{port}"), env=env,
                            stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_healthy(base, server, log_path)
-            yield base
-        finally:
+            return server, base
+        except RuntimeError:
             stop(server, "test web server")
+            if attempt == attempts or "Address already in use" not in log_path.read_text():
+                raise
+    raise AssertionError("unreachable")
 
 
 @functools.cache

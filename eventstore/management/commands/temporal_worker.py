@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -45,6 +46,17 @@ class Command(BaseCommand):
             "--no-catch-up", action="store_true",
             help="Do not start the projections' catch-up loop workflow (it runs once per namespace).",
         )
+
+    def run_from_argv(self, argv):
+        """A worker that could not start (Temporal or PostgreSQL unreachable) says why and exits at once,
+        without finalizing the interpreter: the Temporal SDK's runtime threads, started by the failed
+        connection, can make Python's shutdown abort (SIGABRT) instead of exiting with status 1."""
+        try:
+            super().run_from_argv(argv)
+        except SystemExit as exit:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exit.code if isinstance(exit.code, int) else 1)
 
     def handle(self, *args, task_queue, concurrency, graceful_timeout, no_catch_up, no_webhooks, **options):
         if concurrency < 1:
