@@ -34,6 +34,8 @@ def normalize_json(value: Any, path: str, *, max_depth: int = DEFAULT_MAX_DEPTH,
 
 
 def _normalized(value: Any, path: str, depth: int, max_depth: int, limit: int, digits: int) -> Any:
+    if _is_plain_scalar(value, limit):
+        return value
     if isinstance(value, str):
         _check_text(value, path, "contains")
         return value
@@ -54,13 +56,31 @@ def _normalized(value: Any, path: str, depth: int, max_depth: int, limit: int, d
     if isinstance(value, (dict, list, tuple)) and depth > max_depth:
         raise InvalidEvent(f"{_shown(path)} nests objects and arrays deeper than {max_depth} levels.")
     if isinstance(value, dict):
-        return {_key(key, path): _normalized(item, f"{path}.{key}", depth + 1, max_depth, limit, digits)
-                for key, item in value.items()}
+        return {
+            key if _is_plain_text(key) else _key(key, path):
+            item if _is_plain_scalar(item, limit) else _normalized(item, f"{path}.{key}", depth + 1, max_depth, limit, digits)
+            for key, item in value.items()
+        }
     if isinstance(value, (list, tuple)):
-        return [_normalized(item, f"{path}[{index}]", depth + 1, max_depth, limit, digits)
+        return [item if _is_plain_scalar(item, limit) else _normalized(item, f"{path}[{index}]", depth + 1, max_depth, limit, digits)
                 for index, item in enumerate(value)]
     raise InvalidEvent(f"{_shown(path)} is a {type(value).__name__}, which is not JSON; "
                        "use strings, numbers, lists or objects.")
+
+
+def _is_plain_scalar(value: Any, limit: int) -> bool:
+    """The common case, kept as is without building its path: ASCII text without NUL, an integer within
+    the limit, a boolean or null (exact types: subclasses take the full checks)."""
+    kind = type(value)
+    if kind is str:
+        return _is_plain_text(value)
+    if kind is int:
+        return -limit < value < limit
+    return kind is bool or value is None
+
+
+def _is_plain_text(text: Any) -> bool:
+    return type(text) is str and text.isascii() and "\x00" not in text
 
 
 def _key(key: Any, path: str) -> str:
@@ -91,6 +111,12 @@ def _shown(path: str) -> str:
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# `_CANONICAL`'s C encoder, made once rather than per value as `JSONEncoder.encode` does, and without
+# its check for circular references: only for values that cannot have any (parsed or normalized).
+_ENCODE_TREE = (
+    c_make_encoder(None, _CANONICAL.default, encode_basestring, None, ":", ",", True, False, True)
+    if c_make_encoder is not None else None
+)
 
 
 def canonical_json(value: Any) -> str:
@@ -98,15 +124,16 @@ def canonical_json(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
+def canonical_json_of_tree(value: Any) -> str:
+    """`canonical_json` of a value that holds no reference cycle, as `normalize_json` returns: faster."""
+    if _ENCODE_TREE is None or isinstance(value, str):
+        return _CANONICAL.encode(value)
+    return "".join(_ENCODE_TREE(value, 0))
+
+
 def canonical_json_of_texts(texts: list[str]) -> list[str]:
-    """`canonical_json` of each of many JSON texts (jsonb as PostgreSQL prints it): all parsed at once,
-    and encoded by one encoder rather than one built per value, as `JSONEncoder.encode` does; its C
-    encoder, without the check for circular references that parsed values cannot have."""
-    values = json.loads("[" + ",".join(texts) + "]")
-    if c_make_encoder is None:
-        return [_CANONICAL.encode(value) for value in values]
-    encode = c_make_encoder(None, _CANONICAL.default, encode_basestring, None, ":", ",", True, False, True)
-    return ["".join(encode(value, 0)) for value in values]
+    """`canonical_json` of each of many JSON texts (jsonb as PostgreSQL prints it), all parsed at once."""
+    return [canonical_json_of_tree(value) for value in json.loads("[" + ",".join(texts) + "]")]
 
 
 def timestamp_text(moment: datetime) -> str:

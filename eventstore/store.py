@@ -16,14 +16,14 @@ written, so that its transaction id is taken under the lock.
 import contextlib
 import uuid
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from eventstore import selectors
-from eventstore.encoding import canonical_json, normalize_json
+from eventstore.encoding import canonical_json, canonical_json_of_tree, normalize_json
 from eventstore.event_schemas import check_event
 from eventstore.errors import BatchTooLarge, EventTooLarge, IdempotencyConflict, InvalidEvent, WrongExpectedVersion
 from eventstore.events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent
@@ -36,11 +36,11 @@ MAX_ATTEMPTS = 3
 APPEND = "SELECT * FROM eventstore_append(%b, %b, %b, %b, %b, %b, %b)"
 
 
-@dataclass(frozen=True)
-class _Prepared:
+class _Prepared(NamedTuple):
     """A validated event: canonical id and exact-JSON data and metadata."""
 
     event_id: str
+    event_uuid: uuid.UUID
     event_type: str
     data: dict
     metadata: dict
@@ -94,9 +94,9 @@ def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> Ap
     with connection.wrap_database_errors, _server_binding_cursor() as cursor:
         cursor.execute(APPEND, [
             stream_id, aggregate_type, _expected_code(expected_version),
-            [uuid.UUID(event.event_id) for event in batch], [event.event_type for event in batch],
+            [event.event_uuid for event in batch], [event.event_type for event in batch],
             [event.data_json for event in batch], [event.metadata_json for event in batch],
-        ])
+        ], binary=True)
         status, head_version, positions, hashes, recorded_at, transaction_id = cursor.fetchone()
     if status == "conflict":
         stored = _already_stored(stream_id, aggregate_type, batch)
@@ -105,7 +105,7 @@ def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> Ap
         raise WrongExpectedVersion(stream_id, expected_version, head_version)
     events = tuple(
         RecordedEvent(
-            position=positions[offset], event_id=uuid.UUID(event.event_id), stream_id=stream_id,
+            position=positions[offset], event_id=event.event_uuid, stream_id=stream_id,
             aggregate_type=aggregate_type, version=head_version + offset + 1, event_type=event.event_type,
             data=event.data, metadata=event.metadata, recorded_at=recorded_at, transaction_id=transaction_id,
             prev_hash=hashes[offset], hash=hashes[offset + 1],
@@ -124,7 +124,8 @@ def _expected_code(expected: int | ExpectedVersion) -> int:
 
 def _server_binding_cursor() -> psycopg.Cursor:
     """A psycopg cursor on Django's connection (same transaction) that sends parameters apart from
-    the query, in binary (%b): Django's client-side binding would quote every array element."""
+    the query, in binary (%b): Django's client-side binding would quote every array element. Results
+    come back in binary too (`binary=True`), which spares both sides printing and parsing text."""
     connection.ensure_connection()
     return psycopg.Cursor(connection.connection)
 
@@ -191,27 +192,32 @@ class _Limits:
 def _validated_event(index: int, event: NewEvent, aggregate_type: str, limits: _Limits) -> _Prepared:
     if not isinstance(event, NewEvent):
         raise InvalidEvent(f"events[{index}] is a {type(event).__name__}, not a NewEvent.")
-    event_id = _event_id_text(index, event.event_id)
+    event_uuid = _event_uuid(index, event.event_id)
     _check_name(f"events[{index}].event_type", event.event_type, NAME_MAX_LENGTH)
     for name, value in (("data", event.data), ("metadata", event.metadata)):
         if not isinstance(value, dict):
             raise InvalidEvent(f"events[{index}].{name} must be a JSON object (dict), not {type(value).__name__}.")
-    json_limits = dict(max_depth=limits.max_depth, max_integer_digits=limits.max_integer_digits)
-    data = normalize_json(event.data, f"events[{index}].data", **json_limits)
-    metadata = normalize_json(event.metadata, f"events[{index}].metadata", **json_limits)
+    data = normalize_json(event.data, f"events[{index}].data", max_depth=limits.max_depth,
+                          max_integer_digits=limits.max_integer_digits)
+    metadata = normalize_json(event.metadata, f"events[{index}].metadata", max_depth=limits.max_depth,
+                              max_integer_digits=limits.max_integer_digits)
     check_event(aggregate_type, event.event_type, data, metadata, label=f"events[{index}]")
-    data_json, metadata_json = canonical_json(data), canonical_json(metadata)
-    size = len(data_json.encode()) + len(metadata_json.encode())
+    data_json, metadata_json = canonical_json_of_tree(data), canonical_json_of_tree(metadata)
+    size = _utf8_length(data_json) + _utf8_length(metadata_json)
     if size > limits.max_bytes:
         raise EventTooLarge(f"events[{index}] encodes to {size} bytes; the limit is {limits.max_bytes}.")
-    return _Prepared(event_id, event.event_type, data, metadata, data_json, metadata_json)
+    return _Prepared(str(event_uuid), event_uuid, event.event_type, data, metadata, data_json, metadata_json)
 
 
-def _event_id_text(index: int, event_id) -> str:
-    if isinstance(event_id, uuid.UUID):
-        return str(event_id)
+def _utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def _event_uuid(index: int, event_id) -> uuid.UUID:
+    if type(event_id) is uuid.UUID:
+        return event_id
     try:
-        return str(uuid.UUID(str(event_id)))
+        return uuid.UUID(str(event_id))
     except ValueError:
         raise InvalidEvent(f"events[{index}].event_id {event_id!r} is not a UUID.") from None
 
