@@ -36,3 +36,25 @@ def test_plain_sql_cannot_rewrite_history(history, statement, plain_connection, 
         rows = plain.execute("SELECT count(*), max(version) FROM eventstore_event").fetchone()
     assert rows == (3, 3)
     assert stored_count() == 3
+
+
+def test_the_stream_head_follows_appends_and_any_other_insert(history, plain_connection):
+    """The append moves its head itself; an insert that bypasses it (only the owner may) still moves
+    the head through the trigger, in the same transaction as an append too."""
+    head = "SELECT version, head_position, head_hash FROM eventstore_stream WHERE stream_id = %s"
+    newest = "SELECT version, position, hash FROM eventstore_event WHERE stream_id = %s ORDER BY version DESC LIMIT 1"
+    by_hand = (
+        "INSERT INTO eventstore_event (event_id, stream_id, aggregate_type, version, event_type, data, metadata,"
+        " recorded_at, prev_hash, hash) SELECT gen_random_uuid(), stream_id, aggregate_type, version + 1, event_type,"
+        " data, metadata, now(), hash, repeat('f', 64) FROM eventstore_event WHERE stream_id = 'payment-1'"
+        " ORDER BY version DESC LIMIT 1"
+    )
+    with plain_connection() as owner:
+        assert owner.execute(head, ["payment-1"]).fetchone() == owner.execute(newest, ["payment-1"]).fetchone()
+        with owner.transaction():
+            owner.execute("SELECT eventstore_append('payment-2', 'Payment', -1, ARRAY[gen_random_uuid()],"
+                          " ARRAY['PaymentProcessed'], ARRAY['{}'], ARRAY['{}'])")
+            owner.execute(by_hand)
+        assert owner.execute(head, ["payment-1"]).fetchone()[0] == 4
+        for stream_id in ("payment-1", "payment-2"):
+            assert owner.execute(head, [stream_id]).fetchone() == owner.execute(newest, [stream_id]).fetchone()
