@@ -2,8 +2,8 @@
 
 Validation (exact JSON within the configured limits, and the schemas an app declared for the
 aggregate type: `event_schemas`) and canonical JSON happen here; locking, numbering, hashing and
-inserting happen in one statement, the database function `eventstore_append` (migration 0006): one
-round trip, and in autocommit mode its own transaction.
+inserting happen in one statement, the database function `eventstore_append` (migrations 0006 and
+0016): one round trip, and in autocommit mode its own transaction.
 
 Concurrency: a transaction-scoped advisory lock per stream serializes writers of one stream
 (and only of that stream). The lock takes no transaction id, so the inserting transaction gets its
