@@ -85,17 +85,29 @@ def parse_expected_version(text: str) -> int | ExpectedVersion:
 @django_activity
 @store_errors_are_final
 def append_events_activity(request: AppendRequest) -> AppendOutcome:
+    """Append; asked to, apply the prompt projections in the same transaction where they allow it. A
+    batch stored by an earlier attempt reports every prompt projection pending: which of them that
+    attempt applied is not known here, and applying them again is the caller's cheap next step."""
+    pending = []
+
+    def apply_projections(result):
+        pending.extend(projections.apply_with_append(list(result.events)))
+
     result = append_events(
         stream_id=request.stream_id,
         aggregate_type=request.aggregate_type,
         events=[NewEvent(e.event_type, e.data, e.metadata, e.event_id) for e in request.events],
         expected_version=parse_expected_version(request.expected_version),
+        with_append=apply_projections if request.apply_prompt_projections else None,
     )
+    if request.apply_prompt_projections and result.already_stored:
+        pending = projections.prompt_projection_names()
     return AppendOutcome(
         stream_id=result.stream_id,
         version=result.version,
         events=[to_message(event) for event in result.events],
         already_stored=result.already_stored,
+        prompt_projections_pending=pending,
     )
 
 
