@@ -155,8 +155,7 @@ def apply_pending(
             read_from, outcome.checkpoint = outcome.checkpoint, Checkpoint(row.transaction_id, row.position)
             if outcome.checkpoint != read_from:
                 # The locked row is the authority: an operator may have moved it back to apply events again.
-                tracking.forget_after(projection.name, read_from)
-                tracking.track(projection.name, read_from=read_from, to=outcome.checkpoint)
+                tracking.track_in_turn(projection.name, outcome.checkpoint)
         if failure is not None:
             outcome.failed_at = failure
             return outcome

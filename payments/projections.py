@@ -41,7 +41,10 @@ class PaymentSummaryProjection(Projection):
         the engine cannot write it meanwhile); otherwise the engine folds them in commit order."""
         if events[0].aggregate_type != AGGREGATE_TYPE:
             return True  # nothing of this projection's
-        row = PaymentSummary.objects.select_for_update().filter(payment_id=events[0].stream_id).first()
+        if events[0].version == 1:
+            row = None  # a payment's first event: no row can hold any of it
+        else:
+            row = PaymentSummary.objects.select_for_update().filter(payment_id=events[0].stream_id).first()
         if (row.version if row is not None else 0) != events[0].version - 1:
             return False
         self._fold(events, {row.payment_id: row} if row is not None else {})
