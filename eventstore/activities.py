@@ -13,7 +13,7 @@ from django.conf import settings
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eventstore import integrity, ledger, projection_rebuild, projections, selectors, wakeups, webhooks
+from eventstore import catch_up, integrity, ledger, projection_rebuild, projections, selectors, wakeups, webhooks
 from eventstore.errors import EventStoreError, InvalidEvent
 from eventstore.events import Checkpoint, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.messages import (
@@ -162,21 +162,15 @@ def apply_prompt_projections_activity(request: PromptProjectionsRequest) -> Prom
 @activity.defn(name=CATCH_UP_PROJECTIONS)
 @django_activity
 def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
-    """Keep every projection current for a while, heartbeating; events whose prompt application
-    failed, or that were appended while projections were down, are applied here without anyone acting.
-    The ledger is extended on the same rounds."""
-    deadline = time.monotonic() + request.seconds
-    applied, failing = 0, set()
-    while time.monotonic() < deadline and not activity.is_cancelled() and not activity.is_worker_shutdown():
-        seen = wakeups.notifications_seen()
-        outcomes = projections.apply_all_pending()
-        ledger.extend_ledger()  # events get their ledger index soon after they become visible, not at the next head
-        applied += sum(outcome.applied for outcome in outcomes.values())
-        failing = {name for name, outcome in outcomes.items() if outcome.failed_at is not None}
-        activity.heartbeat(applied)
-        if not any(outcome.applied for outcome in outcomes.values()):
-            wakeups.wait_for_events(seen, request.idle_pause)
-    return CatchUpOutcome(applied=applied, failing=sorted(failing))
+    """Keep every projection current for a while, each on its own thread, and extend the ledger
+    beside them, heartbeating; events whose prompt application failed, or that were appended while
+    projections were down, are applied here without anyone acting."""
+    progress = catch_up.follow_all(
+        seconds=request.seconds, idle_pause=request.idle_pause,
+        keep_going=lambda: not activity.is_cancelled() and not activity.is_worker_shutdown(),
+        on_progress=lambda progress: activity.heartbeat(progress.total),
+    )
+    return CatchUpOutcome(applied=progress.total, failing=sorted(progress.failing))
 
 
 @activity.defn(name=REBUILD_PROJECTION)
