@@ -1,7 +1,8 @@
 """Wake-ups: readers of the store learn of new events within milliseconds instead of at their next poll.
 
-A trigger on the events table (migration 0014) sends a notification on the channel `CHANNEL` when a
-transaction that inserted events commits. One listener thread per process LISTENs on its own
+A notification on the channel `CHANNEL` follows every commit that inserted events: `store.append_events`
+sends it once its transaction has committed, and a trigger on the events table (migrations 0014 and
+0016) sends it for any other insert. One listener thread per process LISTENs on its own
 connection and counts notifications; a reader notes the count, reads, and if it found nothing waits
 for the count to move (`wait_for_events`). Polling stays the fallback: every wait is bounded, so a
 lost connection or an event that becomes readable without a notification of its own (it waited

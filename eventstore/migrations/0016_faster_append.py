@@ -6,9 +6,15 @@
   stays SECURITY DEFINER with the pinned search_path of migration 0012, and PUBLIC may not execute it.
 - The append moves its stream's head itself, in one upsert, as the stream-heads trigger of migration
   0002 did after each insert statement: that trigger (a PL/pgSQL call over a transition table) cost
-  more than the insert it followed. It now passes by the append's own insert, which sets
-  `eventstore.head_moved_by_append` for that statement only, and still moves the heads for any
-  other insert (the owner's; the application role may insert only through the append).
+  more than the insert it followed.
+- The notification of migration 0014 is sent by the appender once its transaction has committed
+  (`store.append_events`), in a transaction of its own. Sent from the inserting transaction, it held
+  PostgreSQL's notify queue lock, which a committing transaction keeps until its commit record is
+  flushed: every append waited for the flushes of all appends before it, one by one, where writers
+  without notifications share one flush.
+- Both triggers pass by the append's own insert, which sets `eventstore.inserting_by_append` for that
+  statement only, and still act on any other insert (the owner's; the application role may insert
+  only through the append).
 - `eventstore_business_time` (migration 0015) is PL/pgSQL instead of SQL. The SQL function could
   not be inlined (the cast to timestamptz is only stable, the function immutable), so every event
   insert ran it twice, once per business-time index, through the SQL function executor: PL/pgSQL
@@ -22,7 +28,7 @@ from django.db import migrations
 
 SEARCH_PATH = "pg_catalog, public, pg_temp"
 APPEND = "eventstore_append(text, text, bigint, uuid[], text[], text[], text[])"
-HEAD_MOVED_BY_APPEND = "eventstore.head_moved_by_append"  # set only around the append's own insert
+INSERTING_BY_APPEND = "eventstore.inserting_by_append"  # "on" only during the append's own insert
 
 FORWARD = rf"""
 CREATE OR REPLACE FUNCTION eventstore_append(
@@ -84,8 +90,9 @@ BEGIN
         chain := chain || previous;
     END LOOP;
 
-    -- This insert moves the stream head itself, below, so the stream-heads trigger passes it by.
-    PERFORM set_config('{HEAD_MOVED_BY_APPEND}', 'on', true);
+    -- The append moves the stream head itself, below, and its caller wakes listeners after the
+    -- commit (store.py): the stream-heads and notify triggers pass this insert by.
+    PERFORM set_config('{INSERTING_BY_APPEND}', 'on', true);
     INSERT INTO eventstore_event
         (position, event_id, stream_id, aggregate_type, version, event_type, data, metadata,
          recorded_at, prev_hash, hash)
@@ -94,7 +101,7 @@ BEGIN
     FROM unnest(new_positions, p_event_ids, p_event_types, p_data, p_metadata,
                 chain[1:batch_size], chain[2:batch_size + 1])
          WITH ORDINALITY AS batch(position, event_id, event_type, data, metadata, prev_hash, hash, n);
-    PERFORM set_config('{HEAD_MOVED_BY_APPEND}', 'off', true);
+    PERFORM set_config('{INSERTING_BY_APPEND}', 'off', true);
     IF batch_size > 0 THEN
         INSERT INTO eventstore_stream AS stream
             (stream_id, aggregate_type, version, head_position, head_hash, updated_at)
@@ -118,8 +125,14 @@ CREATE TRIGGER eventstore_event_advance_stream_heads
     AFTER INSERT ON eventstore_event
     REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT
-    WHEN (current_setting('{HEAD_MOVED_BY_APPEND}', true) IS DISTINCT FROM 'on')
+    WHEN (current_setting('{INSERTING_BY_APPEND}', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION eventstore_advance_stream_heads();
+
+DROP TRIGGER eventstore_event_notify ON eventstore_event;
+CREATE TRIGGER eventstore_event_notify AFTER INSERT ON eventstore_event
+    FOR EACH STATEMENT
+    WHEN (current_setting('{INSERTING_BY_APPEND}', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION eventstore_notify_events();
 
 CREATE OR REPLACE FUNCTION eventstore_business_time(data jsonb, recorded_at timestamptz) RETURNS timestamptz
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
@@ -142,6 +155,7 @@ def _replacing(create_function_sql: str) -> str:
 
 # Back to the functions as migrations 0006 (with 0012's settings) and 0015 created them.
 _STREAM_HEADS_SQL = import_module("eventstore.migrations.0002_append_only").FORWARD
+_NOTIFY_SQL = import_module("eventstore.migrations.0014_subscriptions").NOTIFY
 _BUSINESS_TIME_SQL = import_module("eventstore.migrations.0015_business_time").BUSINESS_TIME
 BACKWARD = (
     _replacing(import_module("eventstore.migrations.0006_append_function").FORWARD)
@@ -150,6 +164,8 @@ BACKWARD = (
     + "DROP TRIGGER eventstore_event_advance_stream_heads ON eventstore_event;\n"
     + _STREAM_HEADS_SQL[_STREAM_HEADS_SQL.index("CREATE TRIGGER eventstore_event_advance_stream_heads"):
                         _STREAM_HEADS_SQL.index("CREATE FUNCTION eventstore_stream_forward_only")]
+    + "DROP TRIGGER eventstore_event_notify ON eventstore_event;\n"
+    + _NOTIFY_SQL[_NOTIFY_SQL.index("CREATE TRIGGER eventstore_event_notify"):]
     + _replacing(_BUSINESS_TIME_SQL[: _BUSINESS_TIME_SQL.index("CREATE INDEX")])
 )
 
