@@ -56,3 +56,23 @@ def test_an_open_or_rolled_back_transaction_wakes_nobody():
         raise Abandon
     assert not wakeups.wait_for_events(seen, 0.5), "a rollback notified"
     connection.close()
+
+
+def test_an_insert_that_bypasses_the_append_wakes_readers_too(plain_connection):
+    """The append notifies after its commit; the trigger notifies for every other insert (only the
+    owner may make one), and passes by the append's own."""
+    append("payment-1")
+    seen = quiet_count()
+    with plain_connection() as owner:
+        owner.execute(
+            "INSERT INTO eventstore_event (event_id, stream_id, aggregate_type, version, event_type, data, metadata,"
+            " recorded_at, prev_hash, hash) SELECT gen_random_uuid(), stream_id, aggregate_type, version + 1,"
+            " event_type, data, metadata, now(), hash, repeat('f', 64) FROM eventstore_event"
+            " WHERE stream_id = 'payment-1'"
+        )
+    assert wakeups.wait_for_events(seen, 10)
+    seen = quiet_count()
+    with plain_connection() as owner:
+        owner.execute("SELECT eventstore_append('payment-2', 'Payment', -1, ARRAY[gen_random_uuid()],"
+                      " ARRAY['PaymentProcessed'], ARRAY['{}'], ARRAY['{}'])")
+    assert not wakeups.wait_for_events(seen, 0.5), "the function's own insert notified"
