@@ -31,15 +31,32 @@ class PaymentSummaryProjection(Projection):
     models = (PaymentSummary,)
 
     def apply(self, events: list[RecordedEvent]) -> None:
+        events = [event for event in events if event.aggregate_type == AGGREGATE_TYPE]
+        if not events:
+            return
+        self._fold(events, _stored_rows(list({event.stream_id for event in events})))
+
+    def apply_appended(self, events: list[RecordedEvent]) -> bool:
+        """Only onto a row that holds the payment up to the version before these events (locked, so
+        the engine cannot write it meanwhile); otherwise the engine folds them in commit order."""
+        if events[0].aggregate_type != AGGREGATE_TYPE:
+            return True  # nothing of this projection's
+        if events[0].version == 1:
+            row = None  # a payment's first event: no row can hold any of it
+        else:
+            row = PaymentSummary.objects.select_for_update().filter(payment_id=events[0].stream_id).first()
+        if (row.version if row is not None else 0) != events[0].version - 1:
+            return False
+        self._fold(events, {row.payment_id: row} if row is not None else {})
+        return True
+
+    def _fold(self, events: list[RecordedEvent], rows: dict[str, PaymentSummary]) -> None:
+        """Fold each payment's events onto its row in `rows` (by payment id) and write the changed rows."""
         by_payment: dict[str, list[RecordedEvent]] = {}
         for event in events:
-            if event.aggregate_type == AGGREGATE_TYPE:
-                by_payment.setdefault(event.stream_id, []).append(event)
-        if not by_payment:
-            return
-        stored = _stored_rows(list(by_payment))
+            by_payment.setdefault(event.stream_id, []).append(event)
         changed = [row for payment_id, payment_events in by_payment.items()
-                   if (row := _folded(stored.get(payment_id), payment_events)) is not None]
+                   if (row := _folded(rows.get(payment_id), payment_events)) is not None]
         upsert(PaymentSummary, changed, key="payment_id", fields=SUMMARY_FIELDS)
 
     def set_aside(self, event: RecordedEvent) -> None:
