@@ -14,17 +14,18 @@ which adds each app's own checks): contiguous versions, the chain, projections c
 
 import bisect
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
+from psycopg.pq import Format
 
 from eventstore.encoding import (
     DIGEST_MODULUS,
     GENESIS_HASH,
     add_to_digest,
-    canonical_json,
+    canonical_json_of_texts,
     digest_text,
     event_hash,
     seal_hash,
@@ -34,10 +35,15 @@ from eventstore.models import ChainVerification, Event, Seal, Stream
 from eventstore.projection_lag import wait_until_caught_up
 
 CHUNK_SIZE = 5000
-_EVENT_FIELDS = (
-    "stream_id", "version", "position", "event_id", "aggregate_type", "event_type",
-    "data", "metadata", "recorded_at", "prev_hash", "hash", "transaction_id",
+# Every event in (stream id, version) order: the event id as PostgreSQL prints a uuid, which is the
+# canonical form the hash takes; data and metadata as stored jsonb texts, re-encoded here.
+_SCAN = (
+    "SELECT stream_id, version, position, event_id::text, aggregate_type, event_type, data::text, metadata::text,"
+    " recorded_at, prev_hash, hash, transaction_id FROM eventstore_event ORDER BY stream_id, version"
 )
+# psycopg's own timestamptz loader (C in psycopg's binary build) in place of the pure-Python one
+# Django registers on its connections; `timestamp_text` normalizes either to UTC.
+_TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(psycopg.postgres.types["timestamptz"].oid, Format.TEXT)
 
 
 @dataclass(frozen=True)
@@ -208,9 +214,8 @@ def _heads() -> Iterator[_Head]:
 
 def _streams() -> Iterator[tuple[str, list[tuple]]]:
     """Events grouped by stream, one stream's rows at a time."""
-    rows = Event.objects.order_by("stream_id", "version").values_list(*_EVENT_FIELDS).iterator(chunk_size=CHUNK_SIZE)
     current_id, current = None, []
-    for row in rows:
+    for row in _rows():
         if row[0] != current_id and current:
             yield current_id, current
             current = []
@@ -220,6 +225,18 @@ def _streams() -> Iterator[tuple[str, list[tuple]]]:
         yield current_id, current
 
 
+def _rows() -> Iterator[tuple]:
+    """The scan's rows through a server-side cursor, a chunk at a time, with data and metadata in
+    canonical JSON: each chunk's texts parsed and encoded at once (`canonical_json_of_texts`)."""
+    with connection.chunked_cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", _TIMESTAMPTZ_LOADER)
+        cursor.execute(_SCAN)
+        while chunk := cursor.fetchmany(CHUNK_SIZE):
+            payloads = iter(canonical_json_of_texts([text for row in chunk for text in (row[6], row[7])]))
+            for row, data_json, metadata_json in zip(chunk, payloads, payloads):
+                yield (*row[:6], data_json, metadata_json, *row[8:])
+
+
 def _verify_stream(
     stream_id, rows, head: _Head | None, report: ChainReport, coverage: _SealCoverage, handed_out: _HandedOut
 ) -> None:
@@ -227,7 +244,7 @@ def _verify_stream(
     expected_version, expected_prev = 1, GENESIS_HASH
     before = None  # the previous row
     for row in rows:
-        (_, version, position, event_id, aggregate_type, event_type, data, metadata, recorded_at, prev_hash,
+        (_, version, position, event_id, aggregate_type, event_type, data_json, metadata_json, recorded_at, prev_hash,
          stored_hash, transaction_id) = row
         coverage.add(transaction_id, stored_hash)
         if version != expected_version:
@@ -236,9 +253,9 @@ def _verify_stream(
             report.add(stream_id, version, "does not link to the event before it (inserted, removed or reordered)")
         _check_order(stream_id, row, before, handed_out, report)
         recomputed = event_hash(
-            prev_hash=prev_hash, position=position, event_id=str(uuid.UUID(str(event_id))), stream_id=stream_id,
-            aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=canonical_json(data),
-            metadata_json=canonical_json(metadata), recorded_at=recorded_at,
+            prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
+            aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=data_json,
+            metadata_json=metadata_json, recorded_at=recorded_at,
         )
         if recomputed != stored_hash:
             report.add(stream_id, version, "content does not match its hash (edited or moved)")

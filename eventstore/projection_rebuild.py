@@ -40,7 +40,8 @@ def _tables(projection: Projection) -> list[str]:
 
 
 def provision_rebuild_tables(*, using: str = "default") -> None:
-    """Create (after `migrate`) the rebuild copy of every projection table.
+    """Create (after `migrate`) the rebuild copy of every projection table, with the live table's
+    unique indexes only.
 
     A copy whose columns no longer match its live table is recreated, and the rebuild it held
     starts over.
@@ -53,8 +54,23 @@ def provision_rebuild_tables(*, using: str = "default") -> None:
             for table in stale:
                 cursor.execute(f'DROP TABLE IF EXISTS {REBUILD_SCHEMA}."{table}"')
                 cursor.execute(f'CREATE TABLE {REBUILD_SCHEMA}."{table}" (LIKE public."{table}" INCLUDING ALL)')
+            for table in _tables(projection):
+                _drop_secondary_indexes(cursor, table)
             if stale:
                 ProjectionCheckpoint.objects.using(using).filter(name=projection.name + REBUILD_SUFFIX).delete()
+
+
+def _drop_secondary_indexes(cursor, table: str) -> None:
+    """A copy is written batch by batch, read only by key (the projection's look-ups and upserts go
+    through unique indexes) and copied whole into the live table at the swap, which maintains the
+    live indexes: its other indexes would be kept up to date for nobody."""
+    cursor.execute(
+        "SELECT index.indexrelid::regclass::text FROM pg_index AS index"
+        " WHERE index.indrelid = %s::regclass AND NOT index.indisunique",
+        [f'{REBUILD_SCHEMA}."{table}"'],
+    )
+    for (index,) in cursor.fetchall():
+        cursor.execute(f"DROP INDEX {index}")
 
 
 def _columns(cursor, schema: str, table: str) -> list[tuple]:

@@ -21,7 +21,8 @@ import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+import psycopg
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -38,7 +39,7 @@ class Projection:
     """Subclass with a `name`, the read-model `models` it owns, and `apply(events)`.
 
     `apply` receives events in commit order and must be idempotent (skip what it already holds).
-    It writes through the ORM with unqualified table names, which is what lets a rebuild redirect
+    It writes through the ORM (or `upsert`) with unqualified table names, which lets a rebuild redirect
     it to the copies in the rebuild schema.
     """
 
@@ -60,6 +61,26 @@ class Projection:
     def set_aside(self, event: RecordedEvent) -> None:
         """Called instead of `apply` for an event an operator set aside: mark the read-model rows
         that lack it as incomplete. Idempotent, like `apply`."""
+
+
+def upsert(model: type[Model], rows: list[Model], *, key: str, fields: list[str]) -> None:
+    """Insert `rows`, or update their `fields` where a row of the same unique `key` is stored: what
+    `bulk_create(update_conflicts=True)` does, in one statement over one array per column bound on
+    the server (in binary), instead of SQL compiled and quoted on the client from every value. The
+    values go as the rows hold them, in the fields' Python types; the table name is unqualified, so a
+    rebuild's search_path sends the rows to its copies."""
+    if not rows:
+        return
+    quote, meta = connection.ops.quote_name, model._meta
+    columns = meta.concrete_fields
+    names = [quote(column.column) for column in columns]
+    arrays = [f"%b::{column.db_type(connection)}[]" for column in columns]
+    updates = [f"{name} = EXCLUDED.{name}" for name in (quote(meta.get_field(field).column) for field in fields)]
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(names)}) SELECT * FROM unnest({', '.join(arrays)})"
+           f" ON CONFLICT ({quote(meta.get_field(key).column)}) DO UPDATE SET {', '.join(updates)}")
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, [[getattr(row, column.attname) for row in rows] for column in columns])
 
 
 def registered() -> dict[str, Projection]:

@@ -3,10 +3,12 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 
 from eventstore.events import RecordedEvent
 from eventstore.models import Snapshot
-from eventstore.projections import Projection
+from eventstore.projections import Projection, upsert
 from eventstore.snapshots import save_snapshot
 from payments.domain import AGGREGATE_TYPE, SNAPSHOT_SCHEMA_VERSION, PaymentAggregate, PaymentStatus
 from payments.models import PaymentSummary
@@ -32,9 +34,7 @@ class PaymentSummaryProjection(Projection):
         events = [event for event in events if event.aggregate_type == AGGREGATE_TYPE]
         if not events:
             return
-        rows = {row.payment_id: row for row in PaymentSummary.objects.filter(
-            payment_id__in={event.stream_id for event in events})}
-        self._fold(events, rows)
+        self._fold(events, _stored_rows(list({event.stream_id for event in events})))
 
     def apply_appended(self, events: list[RecordedEvent]) -> bool:
         """Only onto a row that holds the payment up to the version before these events (locked, so
@@ -51,36 +51,48 @@ class PaymentSummaryProjection(Projection):
         return True
 
     def _fold(self, events: list[RecordedEvent], rows: dict[str, PaymentSummary]) -> None:
-        changed = set()
+        """Fold each payment's events onto its row in `rows` (by payment id) and write the changed rows."""
+        by_payment: dict[str, list[RecordedEvent]] = {}
         for event in events:
-            row = rows.get(event.stream_id)
-            if row is not None and event.version <= row.version:
-                continue  # already applied: handlers are idempotent
-            rows[event.stream_id] = _applied(row, event)
-            changed.add(event.stream_id)
-        PaymentSummary.objects.bulk_create(
-            [rows[payment_id] for payment_id in changed],
-            update_conflicts=True, unique_fields=["payment_id"], update_fields=SUMMARY_FIELDS,
-        )
+            by_payment.setdefault(event.stream_id, []).append(event)
+        changed = [row for payment_id, payment_events in by_payment.items()
+                   if (row := _folded(rows.get(payment_id), payment_events)) is not None]
+        upsert(PaymentSummary, changed, key="payment_id", fields=SUMMARY_FIELDS)
 
     def set_aside(self, event: RecordedEvent) -> None:
         if event.aggregate_type == AGGREGATE_TYPE:
             PaymentSummary.objects.filter(payment_id=event.stream_id).update(incomplete=True)
 
 
-def _applied(row: PaymentSummary | None, event: RecordedEvent) -> PaymentSummary:
-    payment = _aggregate(row, event.stream_id)
-    payment.fold([(event.event_type, event.data)])
-    skipped = event.version != (row.version if row is not None else 0) + 1  # an earlier event was set aside
+def _stored_rows(payment_ids: list[str]) -> dict[str, PaymentSummary]:
+    """The rows of these payments, by id. One array parameter rather than an IN list of a batch's
+    hundreds of ids, whose query text psycopg would parse anew for every batch."""
+    matching = RawSQL("payment_id = ANY(%s)", [payment_ids], output_field=BooleanField())
+    return {row.payment_id: row for row in PaymentSummary.objects.filter(matching)}
+
+
+def _folded(row: PaymentSummary | None, events: list[RecordedEvent]) -> PaymentSummary | None:
+    """`row` with a batch's events of its payment folded in, on one aggregate built from it; None when
+    it holds every one of them already (handlers are idempotent)."""
+    version = row.version if row is not None else 0
+    payment, first, last, skipped = _aggregate(row, events[0].stream_id), None, None, False
+    for event in events:
+        if event.version <= version:
+            continue
+        payment.fold([(event.event_type, event.data)])
+        skipped = skipped or event.version != version + 1  # an earlier event was set aside
+        first, last, version = first or event, event, event.version
+    if last is None:
+        return None
     if row is None:
-        row = PaymentSummary(payment_id=event.stream_id, created_at=event.recorded_at,
-                             correlation_id=event.metadata.get("correlation_id", "")[:200])
+        row = PaymentSummary(payment_id=first.stream_id, created_at=first.recorded_at,
+                             correlation_id=first.metadata.get("correlation_id", "")[:200])
     row.incomplete = row.incomplete or skipped
     row.organization_id, row.user_id = payment.organization_id, payment.user_id
     row.amount, row.refunded, row.currency = payment.amount, payment.refunded, payment.currency
     row.status, row.description = str(payment.status), payment.description
     row.occurred_at = payment.occurred_at or row.occurred_at
-    row.version, row.last_position, row.updated_at = event.version, event.position, event.recorded_at
+    row.version, row.last_position, row.updated_at = last.version, last.position, last.recorded_at
     return row
 
 
@@ -91,6 +103,7 @@ def _aggregate(row: PaymentSummary | None, payment_id: str) -> PaymentAggregate:
         payment_id=payment_id, version=row.version, status=PaymentStatus(row.status),
         organization_id=row.organization_id, user_id=row.user_id, amount=Decimal(row.amount),
         refunded=Decimal(row.refunded), currency=row.currency, description=row.description,
+        occurred_at=row.occurred_at,
     )
 
 

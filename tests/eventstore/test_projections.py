@@ -2,6 +2,7 @@
 
 import signal
 import time
+from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, connection
@@ -218,6 +219,46 @@ def test_interrupted_rebuild_resumes_and_readers_never_see_half_a_table(random_c
 
     assert resumed.swapped and summary_rows() == live
     assert not ProjectionCheckpoint.objects.filter(name=summary.name + projection_rebuild.REBUILD_SUFFIX).exists()
+
+
+def test_rebuild_copies_keep_only_the_unique_indexes_of_their_live_tables():
+    table = PaymentSummary._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE INDEX stray_user_index ON {projection_rebuild.REBUILD_SCHEMA}."{table}" (user_id)')
+    projection_rebuild.provision_rebuild_tables()  # as every migrate does
+
+    live = _indexes("public", table)
+    assert any(not unique for _, unique in live), "the live table has secondary indexes to leave out"
+    assert _indexes(projection_rebuild.REBUILD_SCHEMA, table) == {index for index in live if index[1]}
+
+
+def _indexes(schema: str, table: str) -> set[tuple[str, bool]]:
+    """(indexed columns, unique) of each index of the table."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT index.indkey::text, index.indisunique FROM pg_index AS index"
+                       " WHERE index.indrelid = %s::regclass", [f'{schema}."{table}"'])
+        return set(cursor.fetchall())
+
+
+def test_upsert_inserts_new_rows_and_updates_the_stored_ones_nulls_included():
+    now = timezone.now()
+
+    def row(payment_id: str, status: str, version: int) -> PaymentSummary:
+        return PaymentSummary(payment_id=payment_id, organization_id="org-1", user_id="user-1", amount=Decimal("10.50"),
+                              refunded=Decimal("0.00"), currency="EUR", status=status, description="",
+                              correlation_id="", created_at=now, updated_at=now, occurred_at=None, version=version,
+                              last_position=version, incomplete=False)
+
+    fields = ["status", "version", "last_position", "occurred_at"]
+    projections.upsert(PaymentSummary, [row("payment-a", "processed", 1)], key="payment_id", fields=fields)
+    projections.upsert(PaymentSummary, [row("payment-a", "refunded", 2), row("payment-b", "processed", 1)],
+                       key="payment_id", fields=fields)
+
+    assert list(PaymentSummary.objects.order_by("payment_id").values_list(
+        "payment_id", "status", "version", "amount", "occurred_at", "created_at")) == [
+        ("payment-a", "refunded", 2, Decimal("10.50"), None, now),
+        ("payment-b", "processed", 1, Decimal("10.50"), None, now),
+    ]
 
 
 @pytest.mark.crash
