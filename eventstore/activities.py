@@ -13,7 +13,7 @@ from django.conf import settings
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eventstore import integrity, ledger, projection_rebuild, projections, selectors, wakeups, webhooks
+from eventstore import catch_up, integrity, ledger, projection_rebuild, projections, selectors, wakeups, webhooks
 from eventstore.errors import EventStoreError, InvalidEvent
 from eventstore.events import Checkpoint, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.messages import (
@@ -85,17 +85,29 @@ def parse_expected_version(text: str) -> int | ExpectedVersion:
 @django_activity
 @store_errors_are_final
 def append_events_activity(request: AppendRequest) -> AppendOutcome:
+    """Append; asked to, apply the prompt projections in the same transaction where they allow it. A
+    batch stored by an earlier attempt reports every prompt projection pending: which of them that
+    attempt applied is not known here, and applying them again is the caller's cheap next step."""
+    pending = []
+
+    def apply_projections(result):
+        pending.extend(projections.apply_with_append(list(result.events)))
+
     result = append_events(
         stream_id=request.stream_id,
         aggregate_type=request.aggregate_type,
         events=[NewEvent(e.event_type, e.data, e.metadata, e.event_id) for e in request.events],
         expected_version=parse_expected_version(request.expected_version),
+        with_append=apply_projections if request.apply_prompt_projections else None,
     )
+    if request.apply_prompt_projections and result.already_stored:
+        pending = projections.prompt_projection_names()
     return AppendOutcome(
         stream_id=result.stream_id,
         version=result.version,
         events=[to_message(event) for event in result.events],
         already_stored=result.already_stored,
+        prompt_projections_pending=pending,
     )
 
 
@@ -150,21 +162,15 @@ def apply_prompt_projections_activity(request: PromptProjectionsRequest) -> Prom
 @activity.defn(name=CATCH_UP_PROJECTIONS)
 @django_activity
 def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
-    """Keep every projection current for a while, heartbeating; events whose prompt application
-    failed, or that were appended while projections were down, are applied here without anyone acting.
-    The ledger is extended on the same rounds."""
-    deadline = time.monotonic() + request.seconds
-    applied, failing = 0, set()
-    while time.monotonic() < deadline and not activity.is_cancelled() and not activity.is_worker_shutdown():
-        seen = wakeups.notifications_seen()
-        outcomes = projections.apply_all_pending()
-        ledger.extend_ledger()  # events get their ledger index soon after they become visible, not at the next head
-        applied += sum(outcome.applied for outcome in outcomes.values())
-        failing = {name for name, outcome in outcomes.items() if outcome.failed_at is not None}
-        activity.heartbeat(applied)
-        if not any(outcome.applied for outcome in outcomes.values()):
-            wakeups.wait_for_events(seen, request.idle_pause)
-    return CatchUpOutcome(applied=applied, failing=sorted(failing))
+    """Keep every projection current for a while, each on its own thread, and extend the ledger
+    beside them, heartbeating; events whose prompt application failed, or that were appended while
+    projections were down, are applied here without anyone acting."""
+    progress = catch_up.follow_all(
+        seconds=request.seconds, idle_pause=request.idle_pause,
+        keep_going=lambda: not activity.is_cancelled() and not activity.is_worker_shutdown(),
+        on_progress=lambda progress: activity.heartbeat(progress.total),
+    )
+    return CatchUpOutcome(applied=progress.total, failing=sorted(progress.failing))
 
 
 @activity.defn(name=REBUILD_PROJECTION)

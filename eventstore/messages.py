@@ -51,6 +51,9 @@ class AppendRequest:
     aggregate_type: str
     events: list[EventInput]
     expected_version: str = text_or_number(default="any")  # "any", "no_stream", "stream_exists" or a version number
+    # Apply the prompt projections that allow it in the append's own transaction (one round trip
+    # and one activity fewer than APPLY_PROMPT_PROJECTIONS afterwards).
+    apply_prompt_projections: bool = False
 
 
 @dataclass
@@ -59,6 +62,8 @@ class AppendOutcome:
     version: int
     events: list[StoredEvent]
     already_stored: bool
+    # Prompt projections not past the events yet: those asked for and not applied with the append.
+    prompt_projections_pending: list[str] = field(default_factory=list)
 
 
 @dataclass

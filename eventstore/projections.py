@@ -49,6 +49,14 @@ class Projection:
     def apply(self, events: list[RecordedEvent]) -> None:
         raise NotImplementedError
 
+    def apply_appended(self, events: list[RecordedEvent]) -> bool:
+        """Apply one stream's events inside the append's own transaction, as they are written, when
+        that is safe; False leaves them to the commit-ordered engine (the default). Safe for rows
+        keyed by stream that already hold the stream up to the version before these events (a
+        stream's appends are serialized by its lock, so none can come in between); the engine's
+        later pass over the same events then changes nothing."""
+        return False
+
     def set_aside(self, event: RecordedEvent) -> None:
         """Called instead of `apply` for an event an operator set aside: mark the read-model rows
         that lack it as incomplete. Idempotent, like `apply`."""
@@ -71,6 +79,34 @@ class RunOutcome:
         if self.checkpoint is None:
             return False
         return (self.checkpoint.transaction_id, self.checkpoint.position) >= (event.transaction_id, event.position)
+
+
+def prompt_projection_names() -> list[str]:
+    return sorted(name for name, projection in registered().items() if projection.prompt)
+
+
+def apply_with_append(events: list[RecordedEvent]) -> list[str]:
+    """Apply a stream's just-appended events, in the append's transaction, to the prompt projections
+    that allow it; each in a savepoint, so a handler that raises leaves the append intact and its
+    events to the catch-up loop (which records the error). Returns the prompt projections that are
+    not past the events yet."""
+    pending = []
+    for name, projection in registered().items():
+        if not projection.prompt:
+            continue
+        if not _applied_in_savepoint(projection, events):
+            pending.append(name)
+    return sorted(pending)
+
+
+def _applied_in_savepoint(projection: Projection, events: list[RecordedEvent]) -> bool:
+    try:
+        with transaction.atomic():
+            return projection.apply_appended(events)
+    except Exception:
+        logger.warning("Projection %s could not apply %s with its append; the catch-up loop will",
+                       projection.name, events[0].stream_id, exc_info=True)
+        return False
 
 
 def checkpoint_row(name: str, *, wait: bool) -> ProjectionCheckpoint | None:
@@ -119,8 +155,7 @@ def apply_pending(
             read_from, outcome.checkpoint = outcome.checkpoint, Checkpoint(row.transaction_id, row.position)
             if outcome.checkpoint != read_from:
                 # The locked row is the authority: an operator may have moved it back to apply events again.
-                tracking.forget_after(projection.name, read_from)
-                tracking.track(projection.name, read_from=read_from, to=outcome.checkpoint)
+                tracking.track_in_turn(projection.name, outcome.checkpoint)
         if failure is not None:
             outcome.failed_at = failure
             return outcome

@@ -40,7 +40,7 @@ _COMMITTED_AFTER = (
 _COLUMNS = ", ".join(_FIELDS)
 
 
-def _fetch_rows(sql: str, params: list) -> list[tuple]:
+def fetch_rows(sql: str, params: list) -> list[tuple]:
     """The hottest reads (a stream, a timeline) as fixed SQL on a server-binding cursor: PostgreSQL
     prepares them once per connection, and no ORM query is compiled per call."""
     connection.ensure_connection()
@@ -56,7 +56,7 @@ def _decoded(row: tuple) -> RecordedEvent:
 
 
 def _fetch(sql: str, params: list) -> list[RecordedEvent]:
-    return [_decoded(row) for row in _fetch_rows(sql, params)]
+    return [_decoded(row) for row in fetch_rows(sql, params)]
 
 
 def _recorded(queryset: QuerySet, *, as_stored: bool = False) -> list[RecordedEvent]:
@@ -174,7 +174,7 @@ def read_matching(after: Checkpoint, matching: EventFilter, *, limit: int = DEFA
            "ORDER BY transaction_id, position LIMIT %s) UNION ALL "
            f"(SELECT {_COLUMNS}, false FROM eventstore_event WHERE {_COMMITTED_AFTER} "
            "ORDER BY transaction_id DESC, position DESC LIMIT 1)")
-    rows = _fetch_rows(sql, [*params, limit, after.transaction_id, after.position])
+    rows = fetch_rows(sql, [*params, limit, after.transaction_id, after.position])
     events = [_decoded(row) for row in rows if row[-1]]
     last_scanned = [row for row in rows if not row[-1]]
     if len(events) == limit or not last_scanned:

@@ -16,7 +16,7 @@ written, so that its transaction id is taken under the lock.
 import contextlib
 import uuid
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import psycopg
 from django.conf import settings
@@ -54,23 +54,29 @@ def append_events(
     aggregate_type: str,
     events: Sequence[NewEvent],
     expected_version: int | ExpectedVersion,
+    with_append: Callable[[AppendResult], None] | None = None,
 ) -> AppendResult:
     """Append `events` to `stream_id` atomically, all or none.
 
     Raises WrongExpectedVersion when the stream is not where `expected_version` says, and
     IdempotencyConflict when an event id is already stored with other content. Re-sending a batch
     that is already stored returns the stored events (`already_stored=True`) and writes nothing.
+    `with_append`, if given, runs in the append's transaction with the new events (not for a batch
+    already stored): what it writes commits with them or not at all.
     """
     batch = _validated_batch(stream_id, aggregate_type, events, expected_version)
     with timed_append():
-        return _append_batch(stream_id, aggregate_type, batch, expected_version)
+        return _append_batch(stream_id, aggregate_type, batch, expected_version, with_append)
 
 
-def _append_batch(stream_id: str, aggregate_type: str, batch, expected_version) -> AppendResult:
+def _append_batch(stream_id: str, aggregate_type: str, batch, expected_version, with_append) -> AppendResult:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            with _own_transaction():
-                return _append_under_lock(stream_id, aggregate_type, batch, expected_version)
+            with _own_transaction(with_append is not None):
+                result = _append_under_lock(stream_id, aggregate_type, batch, expected_version)
+                if with_append is not None and not result.already_stored:
+                    with_append(result)
+                return result
         except IntegrityError as error:
             stored = _already_stored(stream_id, aggregate_type, batch)
             if stored is not None:
@@ -83,11 +89,11 @@ def _append_batch(stream_id: str, aggregate_type: str, batch, expected_version) 
     raise AssertionError("unreachable")
 
 
-def _own_transaction():
-    """The append is one statement, so in autocommit mode it is its own transaction: no BEGIN and
-    COMMIT round trips. Inside a caller's transaction it runs in a savepoint, so a failed append
-    leaves that transaction usable."""
-    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+def _own_transaction(more_to_write: bool):
+    """The append alone is one statement, so in autocommit mode it is its own transaction: no BEGIN
+    and COMMIT round trips. With more to write, or inside a caller's transaction (then a savepoint,
+    so that a failed append leaves that transaction usable), it needs a transaction block."""
+    return transaction.atomic() if more_to_write or connection.in_atomic_block else contextlib.nullcontext()
 
 
 def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> AppendResult:

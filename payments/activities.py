@@ -50,6 +50,7 @@ def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
         applied=[to_message(event) for event in applied],
         state_after_applied=state_after.to_snapshot() if state_after else None,
         latest_occurred_at=selectors.latest_occurred_at().isoformat(),
+        projections_with_append=True,
     )
 
 

@@ -55,26 +55,32 @@ def _with_key(request: PaymentCommandRequest) -> PaymentCommandRequest:
     return request
 
 
+def start_options(request: PaymentCommandRequest, submission: str) -> dict:
+    """How every command's workflow is started (a request with its idempotency key): its id, the id
+    policies that make a key run once, the memo and the search attributes."""
+    return dict(
+        id=workflow_id_for(request.organization_id, request.idempotency_key),
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        memo={"submission": submission},
+        search_attributes=search_attributes.for_command(
+            payment_id=request.payment_id, organization_id=request.organization_id,
+            command_type=str(request.type).upper()[:40]),
+    )
+
+
 async def submit_command(
     client: Client, request: PaymentCommandRequest, *, task_queue: str | None = None, timeout: float = 30.0
 ) -> PaymentCommandResult:
     """Run `request` through PaymentEventSourcingWorkflow and return its result."""
     request = _with_key(request)
-    workflow_id = workflow_id_for(request.organization_id, request.idempotency_key)
     submission = uuid.uuid4().hex
+    options = start_options(request, submission)
     try:
         handle = await client.start_workflow(
-            PaymentEventSourcingWorkflow.run, request, id=workflow_id,
-            task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            memo={"submission": submission},
-            search_attributes=search_attributes.for_command(
-                payment_id=request.payment_id, organization_id=request.organization_id,
-                command_type=str(request.type).upper()[:40]),
-        )
+            PaymentEventSourcingWorkflow.run, request, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE, **options)
     except WorkflowAlreadyStartedError:
-        handle = client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, workflow_id)
+        handle = client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, options["id"])
     try:
         result = await asyncio.wait_for(handle.result(), timeout)
     except asyncio.TimeoutError:

@@ -65,6 +65,11 @@ class LoadedPayment:
     applied: list[StoredEvent]  # this command's own events, if an earlier run appended them
     state_after_applied: dict | None
     latest_occurred_at: str = ""  # the latest business time a command may carry: the server's now + tolerance
+    # The append applies the prompt projections itself, so the workflow runs no activity for them.
+    # Recorded with the load's result, it versions the workflow: histories from before (False, the
+    # default) replay with their third activity, without a patch marker and search-attribute upsert
+    # on every command.
+    projections_with_append: bool = False
 
 
 def request_fingerprint(request: PaymentCommandRequest) -> str:

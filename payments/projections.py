@@ -34,6 +34,23 @@ class PaymentSummaryProjection(Projection):
             return
         rows = {row.payment_id: row for row in PaymentSummary.objects.filter(
             payment_id__in={event.stream_id for event in events})}
+        self._fold(events, rows)
+
+    def apply_appended(self, events: list[RecordedEvent]) -> bool:
+        """Only onto a row that holds the payment up to the version before these events (locked, so
+        the engine cannot write it meanwhile); otherwise the engine folds them in commit order."""
+        if events[0].aggregate_type != AGGREGATE_TYPE:
+            return True  # nothing of this projection's
+        if events[0].version == 1:
+            row = None  # a payment's first event: no row can hold any of it
+        else:
+            row = PaymentSummary.objects.select_for_update().filter(payment_id=events[0].stream_id).first()
+        if (row.version if row is not None else 0) != events[0].version - 1:
+            return False
+        self._fold(events, {row.payment_id: row} if row is not None else {})
+        return True
+
+    def _fold(self, events: list[RecordedEvent], rows: dict[str, PaymentSummary]) -> None:
         changed = set()
         for event in events:
             row = rows.get(event.stream_id)

@@ -1,7 +1,8 @@
 """PaymentEventSourcingWorkflow: one payment command, decided by the pure domain inside the workflow.
 
 Load the stream (activity), decide (domain), append with the loaded version as expected version
-(event store activity), apply the prompt projections (event store activity). A version conflict means someone else
+(event store activity), which applies the prompt projections in the same transaction; only those it
+could not apply there get an activity of their own afterwards. A version conflict means someone else
 changed the payment meanwhile: reload and decide again, a bounded number of times. A business
 rejection is a result (`success=False`), never a failed workflow.
 
@@ -119,6 +120,7 @@ class PaymentEventSourcingWorkflow:
         except CommandRejected as rejection:
             self.result.status = str(aggregate.status or "")
             return self._refuse(rejection)
+        projections_with_append = loaded.projections_with_append
         try:
             appended = await workflow.execute_local_activity(
                 APPEND_EVENTS,
@@ -128,6 +130,7 @@ class PaymentEventSourcingWorkflow:
                     events=[EventInput(e.event_type, e.data, self._metadata(command, command_id), str(workflow.uuid4()))
                             for e in new_events],
                     expected_version=str(aggregate.version),
+                    apply_prompt_projections=projections_with_append,
                 ),
                 result_type=AppendOutcome,
                 **ACTIVITY_OPTIONS,
@@ -136,13 +139,14 @@ class PaymentEventSourcingWorkflow:
             if caused_by(error, "WrongExpectedVersion"):
                 return None
             raise
-        newest = appended.events[-1]
-        await workflow.execute_local_activity(
-            APPLY_PROMPT_PROJECTIONS,
-            PromptProjectionsRequest(appended.stream_id, newest.transaction_id, newest.position),
-            result_type=PromptProjectionsOutcome,
-            **ACTIVITY_OPTIONS,
-        )
+        if appended.prompt_projections_pending or not projections_with_append:
+            newest = appended.events[-1]
+            await workflow.execute_local_activity(
+                APPLY_PROMPT_PROJECTIONS,
+                PromptProjectionsRequest(appended.stream_id, newest.transaction_id, newest.position),
+                result_type=PromptProjectionsOutcome,
+                **ACTIVITY_OPTIONS,
+            )
         self.result.version = appended.version
         self.result.event_ids = [event.event_id for event in appended.events]
         self.result.status = str(aggregate.status)

@@ -14,6 +14,9 @@ from tests.benchmarks.measure import Section
 from tests.temporal_harness import TemporalHarness
 
 PACKAGES = ("Django", "djangorestframework", "temporalio", "psycopg")
+# Where the time goes: what profiles of these benchmarks found, written by hand when they are taken
+# (they need py-spy and a person reading flame graphs); the report carries it below the figures.
+FINDINGS = Path(__file__).with_name("FINDINGS.md")
 
 
 def write_report(path: Path, sections: list[Section], *, command: str, seconds: float, temporal: TemporalHarness) -> None:
@@ -34,6 +37,8 @@ def write_report(path: Path, sections: list[Section], *, command: str, seconds: 
     ]
     for section in sections:
         lines += _section(section)
+    if FINDINGS.exists():
+        lines += [FINDINGS.read_text().strip(), ""]
     lines += ["## Reproduce", "", "```sh", command, "```", ""]
     path.write_text("\n".join(lines))
 

@@ -27,3 +27,4 @@ def test_the_report_lists_figures_ratios_targets_machine_and_command(tmp_path, t
     for fact in ("cores", "GiB", "PostgreSQL: 1", "Temporal: server 1.", "Django: 5.2"):
         assert fact in text
     assert text.rstrip().endswith("make bench\n```")
+    assert "## Where the time goes" in text  # the profiles' findings, kept beside the benchmarks

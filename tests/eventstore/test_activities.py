@@ -2,7 +2,9 @@
 under Temporal's retries (a retry after a commit writes nothing twice)."""
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -24,6 +26,7 @@ from eventstore.messages import (
 )
 from eventstore.models import Event, ProjectionCheckpoint
 from payments.models import PaymentSummary
+from payments.projections import PaymentSummaryProjection
 from tests.eventstore.helpers import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,3 +138,60 @@ def test_prompt_projections_say_which_projection_is_busy_elsewhere(plain_connect
 
     assert outcome.behind == ["payment_summary"] and outcome.applied == 0
     assert not PaymentSummary.objects.filter(payment_id="payment-prompt-2").exists()
+
+
+def with_projections(request: AppendRequest) -> AppendRequest:
+    return replace(request, apply_prompt_projections=True)
+
+
+def test_the_append_applies_the_prompt_projections_in_its_own_transaction(plain_connection):
+    request = with_projections(processed("payment-with-1"))
+
+    appended = ActivityEnvironment().run(append_events_activity, request)
+
+    assert appended.prompt_projections_pending == []
+    with plain_connection() as other:  # committed with the event: another connection sees the row
+        row = other.execute("SELECT version, last_position FROM payments_paymentsummary WHERE payment_id = %s",
+                            ["payment-with-1"]).fetchone()
+    assert row == (1, appended.events[0].position)
+    assert not ProjectionCheckpoint.objects.filter(name="payment_summary").exists()  # the engine's turn comes later
+
+
+def test_a_row_behind_its_payment_is_left_to_the_engine_in_commit_order():
+    """The second event was appended without the projection: folding the third onto version 1 would
+    skip it, so the append leaves both to the engine, which folds them in order."""
+    ActivityEnvironment().run(append_events_activity, with_projections(processed("payment-with-2")))
+    second = AppendRequest("payment-with-2", "Payment", [EventInput(
+        "PaymentRefunded", payment_data("PaymentRefunded", "1.00", "payment-with-2"), event_id=str(uuid.uuid4()))],
+        expected_version="1")
+    ActivityEnvironment().run(append_events_activity, second)
+    third = replace(second, expected_version="2", events=[replace(second.events[0], event_id=str(uuid.uuid4()))])
+
+    appended = ActivityEnvironment().run(append_events_activity, with_projections(third))
+
+    assert appended.prompt_projections_pending == ["payment_summary"]
+    assert PaymentSummary.objects.get(payment_id="payment-with-2").version == 1
+    ActivityEnvironment().run(apply_prompt_projections_activity, prompt_request(appended))
+    row = PaymentSummary.objects.get(payment_id="payment-with-2")
+    assert (row.version, row.refunded, row.incomplete) == (3, Decimal("2.00"), False)
+
+
+def test_a_projection_that_fails_with_the_append_leaves_the_append_committed(monkeypatch):
+    def broken(self, events):
+        raise ValueError("read model unavailable")
+    monkeypatch.setattr(PaymentSummaryProjection, "apply_appended", broken)
+
+    appended = ActivityEnvironment().run(append_events_activity, with_projections(processed("payment-with-3")))
+
+    assert appended.prompt_projections_pending == ["payment_summary"]
+    assert Event.objects.filter(stream_id="payment-with-3").count() == 1
+    assert not PaymentSummary.objects.filter(payment_id="payment-with-3").exists()
+
+
+def test_a_batch_already_stored_reports_the_prompt_projections_pending():
+    request = with_projections(processed("payment-with-4"))
+    ActivityEnvironment().run(append_events_activity, request)
+
+    again = ActivityEnvironment().run(append_events_activity, request)
+
+    assert again.already_stored and again.prompt_projections_pending == ["payment_summary"]

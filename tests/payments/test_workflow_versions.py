@@ -1,0 +1,37 @@
+"""Histories recorded by earlier versions of PaymentEventSourcingWorkflow still replay: a worker
+upgraded while commands are in flight finishes them as they began."""
+
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from payments.models import PaymentSummary
+from payments.workflows import PaymentEventSourcingWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
+def test_a_history_of_an_earlier_version_replays(temporal, path):
+    """Recorded when every append was followed by an activity applying the prompt projections."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    temporal.run(Replayer(workflows=[PaymentEventSourcingWorkflow]).replay_workflow(history))
+
+
+def test_there_are_recorded_histories():
+    assert len(HISTORIES) >= 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_command_now_runs_two_activities_and_its_summary_is_there_when_it_answers(
+        temporal, run_command, command_request):
+    result = run_command(command_request(amount="12.00"))
+
+    history = temporal.run(temporal.client.get_workflow_handle(result.workflow_id).fetch_history())
+    markers = [event.marker_recorded_event_attributes.marker_name for event in history.events
+               if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert markers.count("core_local_activity") == 2  # load, append (with the prompt projections)
+    assert PaymentSummary.objects.get(payment_id=result.payment_id).version == result.version == 1
