@@ -11,12 +11,12 @@ ORGANIZATIONS = [f"org-{n}" for n in range(20)]
 CURRENCIES = ["EUR", "USD", "GBP", "CHF"]
 
 
-def year_of_history(payments: int, events_per_payment: int, seed: int = 1):
+def year_of_history(payments: int, events_per_payment: int, seed: int = 1, *, first: int = 0):
     """Payments spread over a year, each created then refunded 1.00 at a time, with the data the
     payment domain writes (so read models can be built from them too); LONG_PAYMENT has
-    HISTORY_LENGTH events."""
+    HISTORY_LENGTH events. `first` numbers the payments on from an earlier call's, to add more."""
     rng = random.Random(seed)
-    for index in range(payments):
+    for index in range(first, first + payments):
         stream_id, currency = f"payment-y{index}", rng.choice(CURRENCIES)
         organization, user = rng.choice(ORGANIZATIONS), f"user-{rng.randint(1, 500)}"
         at = YEAR_START + timedelta(seconds=rng.randint(0, 364 * 86400))

@@ -57,7 +57,7 @@ def test_read_paths_beside_hand_written_sql(bench, size):
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE eventstore_event")
     with psycopg.connect(**psycopg_settings()) as raw:
-        for label, ours, hand, plan in questions(size.payments):
+        for label, ours, hand, plan in questions(size.payments).values():
             ours_s = median_seconds(ours, size.runs)
             hand_s = median_seconds(lambda: hand(raw), size.runs)
             bench.report(Comparison(label, "ms", ours_s * 1000, hand_s * 1000,
@@ -65,8 +65,9 @@ def test_read_paths_beside_hand_written_sql(bench, size):
             show_plan(bench, raw, *plan)
 
 
-def questions(payments: int):
-    """By recorded time, as the hand-written SQL asks (bench_business_time asks by business time)."""
+def questions(payments: int) -> dict:
+    """By HAND_SQL's names, each (label, ours, hand-written SQL on a psycopg connection, plan's SQL and
+    parameters); by recorded time, as the hand-written SQL asks (bench_business_time asks by business time)."""
     day = YEAR_START + timedelta(days=180)
     month = (YEAR_START + timedelta(days=120), YEAR_START + timedelta(days=150))
     year = (YEAR_START, YEAR_START + timedelta(days=365))
@@ -75,33 +76,34 @@ def questions(payments: int):
     def fetch(sql, params):
         return lambda raw: [raw.execute(part, params[i]).fetchall() for i, part in enumerate(sql.split(";"))]
 
-    return [
-        ("search: first page by type over one day",
+    return {
+        "search": ("search: first page by type over one day",
          lambda: selectors.search_events(selectors.EventSearch(event_type="PaymentProcessed", since=day,
                                                                until=day + timedelta(days=1)), limit=100),
          fetch(HAND_SQL["search"], [("PaymentProcessed", day, day + timedelta(days=1))]),
          (HAND_SQL["search"], ("PaymentProcessed", day, day + timedelta(days=1)))),
-        ("statistics over one month",
+        "statistics": ("statistics over one month",
          lambda: event_statistics(EventQuery("PaymentRefunded", *month, time=RECORDED)),
          fetch(HAND_SQL["statistics"], [("PaymentRefunded", *month)] * 2),
          (HAND_SQL["statistics"].split(";")[1], ("PaymentRefunded", *month))),
-        ("daily trend over a year",
+        "trend": ("daily trend over a year",
          lambda: event_trend(EventQuery("PaymentProcessed", *year, time=RECORDED), interval="day"),
          fetch(HAND_SQL["trend"], [(year[0].replace(tzinfo=None), (year[1] - timedelta(days=1)).replace(tzinfo=None),
                                     "PaymentProcessed", *year)]),
          (HAND_SQL["trend"], (year[0].replace(tzinfo=None), year[1].replace(tzinfo=None), "PaymentProcessed", *year))),
-        ("timeline of a correlation id",
+        "timeline": ("timeline of a correlation id",
          lambda: list(selectors.events_by_correlation(correlation)),
          fetch(HAND_SQL["timeline"], [(correlation,)]), (HAND_SQL["timeline"], (correlation,))),
-        (f"history of a payment ({HISTORY_LENGTH} events)",
+        "history": (f"history of a payment ({HISTORY_LENGTH} events)",
          lambda: list(selectors.read_stream(stream)),
          fetch(HAND_SQL["history"], [(stream,)]), (HAND_SQL["history"], (stream,))),
-    ]
+    }
 
 
-def show_plan(bench, raw, sql, params) -> None:
+def show_plan(bench, raw, sql, params) -> str:
     plan = "\n".join(row[0] for row in raw.execute(f"EXPLAIN {sql}", params).fetchall())
     verdict = "SEQUENTIAL SCAN of eventstore_event" if "Seq Scan on eventstore_event" in plan else "index"
     bench.say(f"   plan [{verdict}]:")
     for line in plan.splitlines()[:8]:
         bench.say(f"     {line}")
+    return verdict
