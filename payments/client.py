@@ -84,7 +84,7 @@ async def submit_command(
     try:
         result = await asyncio.wait_for(handle.result(), timeout)
     except asyncio.TimeoutError:
-        raise CommandNotFinished(workflow_id, timeout) from None
+        raise CommandNotFinished(options["id"], timeout) from None
     if result.request_fingerprint != request_fingerprint(request):
         raise IdempotencyKeyReused(
             f"The idempotency key {request.idempotency_key!r} was already used for a different request."

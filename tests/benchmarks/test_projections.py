@@ -61,8 +61,7 @@ def rebuild_beside_plain_read(bench, events: int) -> None:
     assert read_events == [events]
     rebuilt = timed(lambda: rebuild(PaymentSummaryProjection(), batch_size=5000, restart=True))
     bench.report(Comparison("rebuild payment_summary (incl. swap)", "events/s", events / rebuilt,
-                            events / read, "plain read through the store", target=1 / 3))
-    bench.say(f"   rebuild takes {rebuilt / read:.2f}x the time of the plain read (target: at most 3x)")
+                            events / read, "plain read through the store", target=0.8))
 
 
 def stream_load(bench, count: int) -> None:

@@ -1,6 +1,8 @@
 """Histories recorded by earlier versions of PaymentEventSourcingWorkflow still replay: a worker
 upgraded while commands are in flight finishes them as they began."""
 
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from payments.client import CommandNotFinished, submit_command, workflow_id_for
 from payments.models import PaymentSummary
 from payments.workflows import PaymentEventSourcingWorkflow
 
@@ -35,3 +38,12 @@ def test_a_command_now_runs_two_activities_and_its_summary_is_there_when_it_answ
                if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
     assert markers.count("core_local_activity") == 2  # load, append (with the prompt projections)
     assert PaymentSummary.objects.get(payment_id=result.payment_id).version == result.version == 1
+
+
+def test_a_command_no_worker_takes_in_time_says_so_with_its_workflow(temporal, command_request):
+    request = replace(command_request(), idempotency_key="key-nobody-polls")
+
+    with pytest.raises(CommandNotFinished) as unfinished:
+        temporal.run(submit_command(temporal.client, request, task_queue=f"nobody-{uuid.uuid4()}", timeout=0.5))
+
+    assert unfinished.value.workflow_id == workflow_id_for(request.organization_id, "key-nobody-polls")
