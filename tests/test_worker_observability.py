@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from config.devstack.embedded import free_port
 from payments.client import submit_command
+from tests.waiting import wait_for
 from tests.processes import command_env, manage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
@@ -27,18 +28,6 @@ def sample(text: str, name: str, **labels: str) -> float | None:
     values = [each.value for family in text_string_to_metric_families(text) for each in family.samples
               if each.name in (name, f"{name}_total") and labels.items() <= each.labels.items()]
     return sum(values) if values else None
-
-
-def wait_for(condition, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = condition()
-        except OSError:
-            value = None
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.3)
 
 
 def test_worker_metrics_heartbeat_and_search_attributes(temporal_server, command_request, tmp_path):
