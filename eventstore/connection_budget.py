@@ -1,7 +1,7 @@
 """The database connections the configured processes may hold, checked against PostgreSQL's limit.
 
 Each web process holds at most DATABASE_POOL_SIZE connections (psycopg's pool, see settings), each
-worker WORKER_DATABASE_POOL_SIZE, and each one more, the wake-ups listener's (eventstore/wakeups.py);
+worker WORKER_DATABASE_POOL_SIZE, and each two more, the wake-ups listener's and notifier's (eventstore/wakeups.py);
 the budget adds them up over WEB_PROCESSES and WORKER_PROCESSES, plus DATABASE_SPARE_CONNECTIONS for
 commands. A web server or worker refuses to start when the budget exceeds what the server accepts.
 """
@@ -9,6 +9,8 @@ commands. A web server or worker refuses to start when the budget exceeds what t
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+
+WAKE_UP_CONNECTIONS = 2  # a process's wake-ups listener and notifier (eventstore/wakeups.py)
 
 
 def available_connections() -> int:
@@ -41,11 +43,11 @@ def check_connection_budget() -> int:
 
 
 def per_web_process() -> int:
-    return max(settings.DATABASE_POOL_SIZE, settings.WEB_THREADS) + 1  # the pool, and the wake-ups listener
+    return max(settings.DATABASE_POOL_SIZE, settings.WEB_THREADS) + WAKE_UP_CONNECTIONS
 
 
 def per_worker() -> int:
-    return settings.WORKER_DATABASE_POOL_SIZE + 1
+    return settings.WORKER_DATABASE_POOL_SIZE + WAKE_UP_CONNECTIONS
 
 
 def use_worker_pool() -> None:

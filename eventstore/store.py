@@ -34,7 +34,6 @@ EVENT_ID_CONSTRAINT = "eventstore_event_event_id_key"
 STREAM_VERSION_CONSTRAINT = "eventstore_event_stream_version"
 MAX_ATTEMPTS = 3
 APPEND = "SELECT * FROM eventstore_append(%b, %b, %b, %b, %b, %b, %b)"
-WAKE_LISTENERS = f"NOTIFY {wakeups.CHANNEL}"
 
 
 class _Prepared(NamedTuple):
@@ -110,7 +109,7 @@ def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> Ap
         if stored is not None:
             return stored
         raise WrongExpectedVersion(stream_id, expected_version, head_version)
-    transaction.on_commit(_wake_listeners, robust=True)  # at once in autocommit mode
+    transaction.on_commit(wakeups.wake_readers, robust=True)  # at once in autocommit mode
     events = tuple(
         RecordedEvent(
             position=positions[offset], event_id=event.event_uuid, stream_id=stream_id,
@@ -121,17 +120,6 @@ def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> Ap
         for offset, event in enumerate(batch)
     )
     return AppendResult(stream_id=stream_id, events=events, version=events[-1].version)
-
-
-def _wake_listeners() -> None:
-    """Notify the listeners of `wakeups` once the events have committed, in a transaction of its own.
-
-    The inserting transaction does not notify (migration 0016): a transaction that notifies holds
-    PostgreSQL's notify queue lock until its commit is flushed to disk, so concurrent appends would
-    flush one after another instead of together. This transaction writes nothing and waits for no
-    flush. A failure here loses a wake-up, not an event: listeners poll as well."""
-    with connection.wrap_database_errors, _server_binding_cursor() as cursor:
-        cursor.execute(WAKE_LISTENERS)
 
 
 _EXPECTED_CODES = {ExpectedVersion.ANY: -1, ExpectedVersion.NO_STREAM: -2, ExpectedVersion.STREAM_EXISTS: -3}

@@ -11,6 +11,7 @@ from eventstore import wakeups
 from eventstore.events import ANY
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,3 +77,20 @@ def test_an_insert_that_bypasses_the_append_wakes_readers_too(plain_connection):
         owner.execute("SELECT eventstore_append('payment-2', 'Payment', -1, ARRAY[gen_random_uuid()],"
                       " ARRAY['PaymentProcessed'], ARRAY['{}'], ARRAY['{}'])")
     assert not wakeups.wait_for_events(seen, 0.5), "the function's own insert notified"
+
+
+def test_appends_in_a_burst_share_their_notifications():
+    """The notifier sends one notification for the appends that commit while it gathers: readers
+    are woken by every burst, and the server does not relay one notification per append."""
+    seen = quiet_count()
+    appends_per_thread, threads = 50, 4
+
+    def appender(thread: int):
+        for index in range(appends_per_thread):
+            append(f"payment-{thread}-{index}")
+
+    in_threads(threads, appender)
+    assert wakeups.wait_for_events(seen, 10)
+    time.sleep(0.5)  # the last notification on its way
+    notifications = wakeups.notifications_seen() - seen
+    assert 0 < notifications < appends_per_thread * threads
