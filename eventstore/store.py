@@ -3,7 +3,9 @@
 Validation (exact JSON within the configured limits, and the schemas an app declared for the
 aggregate type: `event_schemas`) and canonical JSON happen here; locking, numbering, hashing and
 inserting happen in one statement, the database function `eventstore_append` (migrations 0006 and
-0016): one round trip, and in autocommit mode its own transaction.
+0016): one round trip, and in autocommit mode its own transaction. A batch of more than
+PIPELINED_CHUNK_EVENTS events, outside a caller's transaction, calls it once per chunk in one
+transaction, each chunk sent while the next is validated.
 
 Concurrency: a transaction-scoped advisory lock per stream serializes writers of one stream
 (and only of that stream). The lock takes no transaction id, so the inserting transaction gets its
@@ -33,6 +35,8 @@ from eventstore.models import NAME_MAX_LENGTH, STREAM_ID_MAX_LENGTH
 EVENT_ID_CONSTRAINT = "eventstore_event_event_id_key"
 STREAM_VERSION_CONSTRAINT = "eventstore_event_stream_version"
 MAX_ATTEMPTS = 3
+# Batches larger than this are stored in chunks of this size, validated while the one before is stored.
+PIPELINED_CHUNK_EVENTS = 200
 APPEND = "SELECT * FROM eventstore_append(%b, %b, %b, %b, %b, %b, %b)"
 
 
@@ -64,9 +68,53 @@ def append_events(
     `with_append`, if given, runs in the append's transaction with the new events (not for a batch
     already stored): what it writes commits with them or not at all.
     """
+    events = list(events)
+    if len(events) > PIPELINED_CHUNK_EVENTS and with_append is None and not connection.in_atomic_block:
+        _check_batch(stream_id, aggregate_type, events, expected_version)
+        with timed_append():
+            result = _append_pipelined(stream_id, aggregate_type, events, expected_version)
+        if result is not None:
+            return result
     batch = _validated_batch(stream_id, aggregate_type, events, expected_version)
     with timed_append():
         return _append_batch(stream_id, aggregate_type, batch, expected_version, with_append)
+
+
+def _append_pipelined(stream_id, aggregate_type, events, expected_version) -> AppendResult | None:
+    """A large batch in chunks, in one transaction: each chunk is validated while the database
+    stores the one before (psycopg's pipeline mode), so checking and storing overlap. The first
+    chunk takes the stream's lock and checks `expected_version`; the others follow it under that
+    lock. None, with nothing written, when the batch met a conflict or a stored event id: the
+    one-statement path then says which (or returns the batch already stored). A duplicate event id
+    within the batch is refused by the events table's unique index, and so comes to the same path."""
+    limits = _limits()
+    sent = []
+    try:
+        with connection.wrap_database_errors, transaction.atomic():
+            with connection.connection.pipeline():
+                for start in range(0, len(events), PIPELINED_CHUNK_EVENTS):
+                    chunk = [_validated_event(start + offset, event, aggregate_type, limits)
+                             for offset, event in enumerate(events[start:start + PIPELINED_CHUNK_EVENTS])]
+                    expected = expected_version if start == 0 else ExpectedVersion.ANY
+                    sent.append((_execute_append(stream_id, aggregate_type, chunk, expected), chunk))
+            rows = [_fetched(cursor) for cursor, _ in sent]
+            if rows[0][0] == "conflict":
+                raise _NotAppended
+    except (_NotAppended, IntegrityError):
+        return None
+    transaction.on_commit(wakeups.wake_readers, robust=True)
+    return _appended(stream_id, aggregate_type, [
+        event for row, (_, chunk) in zip(rows, sent) for event in _recorded(stream_id, aggregate_type, chunk, row)
+    ])
+
+
+def _fetched(cursor: psycopg.Cursor) -> tuple:
+    with cursor:
+        return cursor.fetchone()
+
+
+class _NotAppended(Exception):
+    """Rolls the pipelined append back, for the one-statement path to answer."""
 
 
 def _append_batch(stream_id: str, aggregate_type: str, batch, expected_version, with_append) -> AppendResult:
@@ -97,20 +145,32 @@ def _own_transaction(more_to_write: bool):
 
 
 def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> AppendResult:
-    with connection.wrap_database_errors, _server_binding_cursor() as cursor:
-        cursor.execute(APPEND, [
-            stream_id, aggregate_type, _expected_code(expected_version),
-            [event.event_uuid for event in batch], [event.event_type for event in batch],
-            [event.data_json for event in batch], [event.metadata_json for event in batch],
-        ], binary=True)
-        status, head_version, positions, hashes, recorded_at, transaction_id = cursor.fetchone()
+    with connection.wrap_database_errors:
+        row = _fetched(_execute_append(stream_id, aggregate_type, batch, expected_version))
+    status, head_version = row[0], row[1]
     if status == "conflict":
         stored = _already_stored(stream_id, aggregate_type, batch)
         if stored is not None:
             return stored
         raise WrongExpectedVersion(stream_id, expected_version, head_version)
     transaction.on_commit(wakeups.wake_readers, robust=True)  # at once in autocommit mode
-    events = tuple(
+    return _appended(stream_id, aggregate_type, _recorded(stream_id, aggregate_type, batch, row))
+
+
+def _execute_append(stream_id, aggregate_type, batch, expected_version) -> psycopg.Cursor:
+    cursor = _server_binding_cursor()
+    cursor.execute(APPEND, [
+        stream_id, aggregate_type, _expected_code(expected_version),
+        [event.event_uuid for event in batch], [event.event_type for event in batch],
+        [event.data_json for event in batch], [event.metadata_json for event in batch],
+    ], binary=True)
+    return cursor
+
+
+def _recorded(stream_id, aggregate_type, batch, row) -> list[RecordedEvent]:
+    """The events of `batch` as the append function's result row says they were stored."""
+    _, head_version, positions, hashes, recorded_at, transaction_id = row
+    return [
         RecordedEvent(
             position=positions[offset], event_id=event.event_uuid, stream_id=stream_id,
             aggregate_type=aggregate_type, version=head_version + offset + 1, event_type=event.event_type,
@@ -118,8 +178,11 @@ def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> Ap
             prev_hash=hashes[offset], hash=hashes[offset + 1],
         )
         for offset, event in enumerate(batch)
-    )
-    return AppendResult(stream_id=stream_id, events=events, version=events[-1].version)
+    ]
+
+
+def _appended(stream_id: str, aggregate_type: str, events: list[RecordedEvent]) -> AppendResult:
+    return AppendResult(stream_id=stream_id, events=tuple(events), version=events[-1].version)
 
 
 _EXPECTED_CODES = {ExpectedVersion.ANY: -1, ExpectedVersion.NO_STREAM: -2, ExpectedVersion.STREAM_EXISTS: -3}
@@ -171,22 +234,31 @@ def _violated_constraint(error: IntegrityError) -> str | None:
 
 
 def _validated_batch(stream_id, aggregate_type, events, expected_version) -> list[_Prepared]:
+    events = list(events)
+    _check_batch(stream_id, aggregate_type, events, expected_version)
+    limits = _limits()
+    prepared = [_validated_event(index, event, aggregate_type, limits) for index, event in enumerate(events)]
+    if len({event.event_id for event in prepared}) != len(prepared):
+        raise InvalidEvent("The batch repeats an event id; every event needs its own.")
+    return prepared
+
+
+def _check_batch(stream_id, aggregate_type, events: list, expected_version) -> None:
+    """What a batch must be before its events are looked at."""
     _check_name("stream id", stream_id, STREAM_ID_MAX_LENGTH)
     _check_name("aggregate type", aggregate_type, NAME_MAX_LENGTH)
     _check_expected_version(expected_version)
-    events = list(events)
     if not events:
         raise InvalidEvent("An append needs at least one event.")
     if len(events) > settings.EVENTSTORE_MAX_BATCH_EVENTS:
         raise BatchTooLarge(
             f"A batch may hold at most {settings.EVENTSTORE_MAX_BATCH_EVENTS} events; this one has {len(events)}."
         )
-    limits = _Limits(settings.EVENTSTORE_MAX_EVENT_BYTES, settings.EVENTSTORE_MAX_JSON_DEPTH,
-                     settings.EVENTSTORE_MAX_INTEGER_DIGITS)
-    prepared = [_validated_event(index, event, aggregate_type, limits) for index, event in enumerate(events)]
-    if len({event.event_id for event in prepared}) != len(prepared):
-        raise InvalidEvent("The batch repeats an event id; every event needs its own.")
-    return prepared
+
+
+def _limits() -> "_Limits":
+    return _Limits(settings.EVENTSTORE_MAX_EVENT_BYTES, settings.EVENTSTORE_MAX_JSON_DEPTH,
+                   settings.EVENTSTORE_MAX_INTEGER_DIGITS)
 
 
 @dataclass(frozen=True)
