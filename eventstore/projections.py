@@ -125,6 +125,8 @@ def _applied_in_savepoint(projection: Projection, events: list[RecordedEvent]) -
         with transaction.atomic():
             return projection.apply_appended(events)
     except Exception:
+        if connection.needs_rollback:  # the savepoint could not be rolled back: the append is lost with it
+            raise
         logger.warning("Projection %s could not apply %s with its append; the catch-up loop will",
                        projection.name, events[0].stream_id, exc_info=True)
         return False

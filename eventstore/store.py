@@ -23,6 +23,7 @@ from typing import Callable, NamedTuple, Sequence
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 
 from eventstore import selectors, wakeups
 from eventstore.encoding import canonical_json, canonical_json_of_tree, normalize_json
@@ -124,6 +125,7 @@ def _append_batch(stream_id: str, aggregate_type: str, batch, expected_version, 
                 result = _append_under_lock(stream_id, aggregate_type, batch, expected_version)
                 if with_append is not None and not result.already_stored:
                     with_append(result)
+                    _check_can_commit()
                 return result
         except IntegrityError as error:
             stored = _already_stored(stream_id, aggregate_type, batch)
@@ -135,6 +137,13 @@ def _append_batch(stream_id: str, aggregate_type: str, batch, expected_version, 
             if _violated_constraint(error) != STREAM_VERSION_CONSTRAINT or attempt == MAX_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def _check_can_commit() -> None:
+    """Django leaves a transaction that met an error it swallowed (a savepoint it could not roll back)
+    by rolling it back, without a word: the append must not then report events it did not store."""
+    if connection.needs_rollback:
+        raise TransactionManagementError("The append's transaction met an error and cannot commit; nothing was stored.")
 
 
 def _own_transaction(more_to_write: bool):
