@@ -30,7 +30,7 @@ def check_connection_budget() -> int:
     finally:
         connection.close()
         connection.close_pool()  # a process that forks afterwards must not inherit the pool's threads
-    budget = settings.DATABASE_CONNECTION_BUDGET
+    budget = connection_budget()
     if budget > available:
         raise ImproperlyConfigured(
             f"The database connection budget is {budget}: WEB_PROCESSES {settings.WEB_PROCESSES} x "
@@ -40,6 +40,11 @@ def check_connection_budget() -> int:
             f"WORKER_DATABASE_POOL_SIZE or the process counts, or raise max_connections."
         )
     return budget
+
+
+def connection_budget() -> int:
+    return (settings.WEB_PROCESSES * per_web_process() + settings.WORKER_PROCESSES * per_worker()
+            + settings.DATABASE_SPARE_CONNECTIONS)
 
 
 def per_web_process() -> int:

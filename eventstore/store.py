@@ -73,9 +73,9 @@ def append_events(
     if len(events) > PIPELINED_CHUNK_EVENTS and with_append is None and not connection.in_atomic_block:
         _check_batch(stream_id, aggregate_type, events, expected_version)
         with timed_append():
-            result = _append_pipelined(stream_id, aggregate_type, events, expected_version)
-        if result is not None:
-            return result
+            return (_append_pipelined(stream_id, aggregate_type, events, expected_version)
+                    or _append_batch(stream_id, aggregate_type, _validated_batch(stream_id, aggregate_type, events,
+                                                                                 expected_version), expected_version, None))
     batch = _validated_batch(stream_id, aggregate_type, events, expected_version)
     with timed_append():
         return _append_batch(stream_id, aggregate_type, batch, expected_version, with_append)

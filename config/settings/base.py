@@ -248,10 +248,7 @@ WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=1)
 DATABASE_SPARE_CONNECTIONS = env.int("DATABASE_SPARE_CONNECTIONS", default=5)  # commands, migrations, psql
 # A worker's activity threads (commands, the catch-up loop, webhook deliveries) share a pool of their own size.
 WORKER_DATABASE_POOL_SIZE = env.int("WORKER_DATABASE_POOL_SIZE", default=10)
-DATABASE_CONNECTION_BUDGET = (  # + 2 a process: the wake-ups listener's and notifier's own (eventstore/wakeups.py)
-    WEB_PROCESSES * (max(DATABASE_POOL_SIZE, WEB_THREADS) + 2)
-    + WORKER_PROCESSES * (WORKER_DATABASE_POOL_SIZE + 2) + DATABASE_SPARE_CONNECTIONS
-)
+# What these add up to, checked when a web server or worker starts: eventstore/connection_budget.py.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
