@@ -39,6 +39,8 @@ MAX_ATTEMPTS = 3
 # Batches larger than this are stored in chunks of this size, validated while the one before is stored.
 PIPELINED_CHUNK_EVENTS = 200
 APPEND = "SELECT * FROM eventstore_append(%b, %b, %b, %b, %b, %b, %b)"
+# One event: its values as scalars, which the client sends at a fraction of the cost of four arrays.
+APPEND_ONE = "SELECT * FROM eventstore_append(%b, %b, %b, ARRAY[%b]::uuid[], ARRAY[%b], ARRAY[%b], ARRAY[%b])"
 
 
 class _Prepared(NamedTuple):
@@ -168,6 +170,11 @@ def _append_under_lock(stream_id, aggregate_type, batch, expected_version) -> Ap
 
 def _execute_append(stream_id, aggregate_type, batch, expected_version) -> psycopg.Cursor:
     cursor = _server_binding_cursor()
+    if len(batch) == 1:
+        event = batch[0]
+        cursor.execute(APPEND_ONE, [stream_id, aggregate_type, _expected_code(expected_version), event.event_uuid,
+                                    event.event_type, event.data_json, event.metadata_json], binary=True)
+        return cursor
     cursor.execute(APPEND, [
         stream_id, aggregate_type, _expected_code(expected_version),
         [event.event_uuid for event in batch], [event.event_type for event in batch],
