@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from tests.benchmarks.cpu import GROUPS, CpuMeter, CpuUse
+
 
 def psycopg_settings() -> dict:
     """Connection arguments for a plain psycopg connection to the database the benchmark uses."""
@@ -28,13 +30,39 @@ def timed(work: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def alternate(rounds: int, operations: int, measured: Callable[[], None], baseline: Callable[[], None]) -> tuple[float, float]:
+@dataclass(frozen=True)
+class Alternated:
+    """Medians of alternating rounds: operations/s, and the CPU one operation used, by process."""
+
+    measured: float
+    baseline: float
+    measured_cpu: CpuUse
+    baseline_cpu: CpuUse
+
+
+def alternate(rounds: int, operations: int, measured: Callable[[], None], baseline: Callable[[], None]) -> Alternated:
     """Run baseline and measured work in alternation so that drifting machine load hits both alike."""
-    measured_rates, baseline_rates = [], []
+    meter, measured_rounds, baseline_rounds = CpuMeter(), _Rounds(), _Rounds()
     for _ in range(rounds):
-        baseline_rates.append(operations / timed(baseline))
-        measured_rates.append(operations / timed(measured))
-    return statistics.median(measured_rates), statistics.median(baseline_rates)
+        baseline_rounds.run(baseline, operations, meter)
+        measured_rounds.run(measured, operations, meter)
+    return Alternated(measured_rounds.rate(), baseline_rounds.rate(), measured_rounds.cpu(), baseline_rounds.cpu())
+
+
+class _Rounds:
+    def __init__(self):
+        self.rates, self.uses = [], []
+
+    def run(self, work: Callable[[], None], operations: int, meter: CpuMeter) -> None:
+        before = meter.sample()
+        self.rates.append(operations / timed(work))
+        self.uses.append(meter.used_since(before).per_operation(operations))
+
+    def rate(self) -> float:
+        return statistics.median(self.rates)
+
+    def cpu(self) -> CpuUse:
+        return CpuUse.median(self.uses)
 
 
 @dataclass
@@ -69,6 +97,19 @@ class Comparison:
             f"{self.name:<46} {self.measured:>12,.1f} {self.unit:<10} baseline ({self.baseline_name}) "
             f"{self.baseline:>12,.1f}  ratio {self.ratio:.2f}x ({'higher' if self.higher_is_better else 'lower'} is better{target})"
         )
+
+
+def cpu_comparisons(name: str, measured: CpuUse, baseline: CpuUse, baseline_name: str, *,
+                    unit: str = "µs", scale: float = 1e6) -> list[Comparison]:
+    """CPU per operation beside the baseline's, in all and for each process that did a share of the
+    baseline's (5% or more): where a rate bound by busy cores loses its time."""
+    rows = [Comparison(f"{name}: CPU, all processes", unit, measured.total * scale, baseline.total * scale,
+                       baseline_name, higher_is_better=False)]
+    for group in GROUPS:
+        if baseline.seconds[group] >= 0.05 * baseline.total:
+            rows.append(Comparison(f"{name}: CPU, {group}", unit, measured.seconds[group] * scale,
+                                   baseline.seconds[group] * scale, baseline_name, higher_is_better=False))
+    return rows
 
 
 @dataclass

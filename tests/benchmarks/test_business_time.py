@@ -13,7 +13,7 @@ from django.db import connection
 from analytics.selectors import EventQuery, event_statistics, event_trend
 from analytics.statements import period_statement
 from tests.benchmarks.history import ORGANIZATIONS, YEAR_START, year_of_history
-from tests.benchmarks.measure import Comparison, psycopg_settings, timed
+from tests.benchmarks.measure import Comparison, psycopg_settings
 from tests.benchmarks.test_analytics import median_seconds, show_plan
 from tests.synthetic import SyntheticEvent, load_history
 

@@ -14,7 +14,7 @@ from eventstore import selectors
 from eventstore.events import ANY, Checkpoint, NewEvent
 from eventstore.integrity import verify_event_chain
 from eventstore.store import append_events
-from tests.benchmarks.measure import Comparison, alternate, psycopg_settings, timed
+from tests.benchmarks.measure import Comparison, alternate, cpu_comparisons, psycopg_settings, timed
 from tests.threads import in_threads
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600), pytest.mark.django_db(transaction=True)]
@@ -98,9 +98,10 @@ def appends(appends: int, batches: int, rounds: int) -> list[Comparison]:
         return lambda: in_threads(threads, work)
 
     for threads in (1, 8):
-        measured, baseline = alternate(rounds, appends // threads * threads, store_single(threads), raw_single(threads))
-        results.append(Comparison(f"single-event appends, {threads} thread(s)", "events/s", measured, baseline,
-                                  "psycopg INSERT+COMMIT", target=0.8))
+        label = f"single-event appends, {threads} thread(s)"
+        runs = alternate(rounds, appends // threads * threads, store_single(threads), raw_single(threads))
+        results.append(Comparison(label, "events/s", runs.measured, runs.baseline, "psycopg INSERT+COMMIT", target=0.8))
+        results += cpu_comparisons(f"{label}, per event", runs.measured_cpu, runs.baseline_cpu, "psycopg INSERT+COMMIT")
 
     def store_batches():
         for batch in range(batches):
@@ -115,9 +116,11 @@ def appends(appends: int, batches: int, rounds: int) -> list[Comparison]:
                     cursor.executemany(RAW_INSERT, [raw_row(stream_id, v, v) for v in range(1, 1001)])
                 raw.commit()
 
-    measured, baseline = alternate(rounds, batches * 1000, store_batches, raw_batches)
-    results.append(Comparison("1,000-event batch appends", "events/s", measured, baseline, "psycopg executemany",
-                              target=0.8))
+    runs = alternate(rounds, batches * 1000, store_batches, raw_batches)
+    results.append(Comparison("1,000-event batch appends", "events/s", runs.measured, runs.baseline,
+                              "psycopg executemany", target=0.8))
+    results += cpu_comparisons("1,000-event batch appends, per event", runs.measured_cpu, runs.baseline_cpu,
+                               "psycopg executemany")
     return results
 
 

@@ -13,6 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import pytest
 from temporalio.worker import Worker
@@ -26,7 +27,8 @@ from payments.client import start_options, submit_command
 from payments.domain import AGGREGATE_TYPE, SCHEMA_VERSION, CommandType, PaymentAggregate, PaymentCommand
 from payments.messages import LoadPaymentRequest, PaymentCommandRequest
 from tests.benchmarks.bare_workflow import BARE_ACTIVITIES, BareCommandWorkflow
-from tests.benchmarks.measure import Comparison
+from tests.benchmarks.cpu import CpuMeter, CpuUse
+from tests.benchmarks.measure import Comparison, cpu_comparisons
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600), pytest.mark.django_db(transaction=True)]
 
@@ -45,12 +47,12 @@ def test_commands_beside_a_bare_workflow_of_the_same_shape(bench, size, temporal
     caplog.set_level(logging.WARNING, logger="temporalio.workflow")  # not one line per command
     bench.describe_data(f"{size.serial} commands at concurrency 1 and {size.commands} at concurrency 50 per round, "
                         f"{size.rounds} rounds; an in-process worker on the same Temporal dev server")
-    comparisons = temporal_server.run(measure(temporal_server.client, size), timeout=None)
+    comparisons = temporal_server.run(measure(temporal_server.client, size, CpuMeter()), timeout=None)
     for comparison in comparisons:
         bench.report(comparison)
 
 
-async def measure(client, size) -> list[Comparison]:
+async def measure(client, size, meter: CpuMeter) -> list[Comparison]:
     task_queue, comparisons = f"bench-{uuid.uuid4()}", []
     with ThreadPoolExecutor(max_workers=50) as executor:
         options = worker_options(extra_workflows=(BareCommandWorkflow,), extra_activities=tuple(BARE_ACTIVITIES))
@@ -59,7 +61,7 @@ async def measure(client, size) -> list[Comparison]:
         async with worker:
             await warm_up(client, task_queue, executor)
             for concurrency, count in ((1, size.serial), (50, size.commands)):
-                comparisons += await compare(client, task_queue, executor, concurrency, count, size.rounds)
+                comparisons += await compare(client, task_queue, executor, concurrency, count, size.rounds, meter)
     return comparisons
 
 
@@ -107,9 +109,16 @@ def command_without_temporal(request: PaymentCommandRequest) -> None:
                                                                    newest.position))
 
 
-async def run(one, count: int, concurrency: int) -> tuple[float, list[float]]:
-    """Run `count` commands, `concurrency` at a time; returns commands/s and latencies (ms)."""
+class Run(NamedTuple):
+    rate: float  # commands/s
+    latencies: list[float]  # ms
+    cpu: CpuUse | None  # per command
+
+
+async def run(one, count: int, concurrency: int, meter: CpuMeter | None = None) -> Run:
+    """Run `count` commands, `concurrency` at a time, with the CPU they cost if a meter is given."""
     slots, latencies = asyncio.Semaphore(concurrency), []
+    before = meter.sample() if meter else None
 
     async def timed_one():
         async with slots:
@@ -119,23 +128,26 @@ async def run(one, count: int, concurrency: int) -> tuple[float, list[float]]:
 
     started = time.perf_counter()
     await asyncio.gather(*(timed_one() for _ in range(count)))
-    return count / (time.perf_counter() - started), latencies
+    rate = count / (time.perf_counter() - started)
+    return Run(rate, latencies, meter.used_since(before).per_operation(count) if meter else None)
 
 
 TARGETS = {1: (0.95, 1.1), 50: (0.9, 1.2)}  # issue 18: throughput at least, p50 at most, vs the bare workflow
 
 
-async def compare(client, task_queue, executor, concurrency, count, rounds) -> list[Comparison]:
+async def compare(client, task_queue, executor, concurrency, count, rounds, meter) -> list[Comparison]:
+    """At concurrency 50 every core is busy, so the CPU a command costs each process is reported too."""
+    meter = meter if concurrency > 1 else None
     real_runs, bare_runs, direct_runs = [], [], []
     for _ in range(rounds):
-        bare_runs.append(await run(lambda: bare(client, task_queue), count, concurrency))
-        real_runs.append(await run(lambda: real(client, task_queue), count, concurrency))
-        direct_runs.append(await run(lambda: without_temporal(executor), count, concurrency))
+        bare_runs.append(await run(lambda: bare(client, task_queue), count, concurrency, meter))
+        real_runs.append(await run(lambda: real(client, task_queue), count, concurrency, meter))
+        direct_runs.append(await run(lambda: without_temporal(executor), count, concurrency, meter))
     label = f"commands, concurrency {concurrency}"
-    rate = lambda runs: statistics.median(r for r, _ in runs)  # noqa: E731
-    latency = lambda runs, q: statistics.median(percentile(l, q) for _, l in runs)  # noqa: E731
+    rate = lambda runs: statistics.median(each.rate for each in runs)  # noqa: E731
+    latency = lambda runs, q: statistics.median(percentile(each.latencies, q) for each in runs)  # noqa: E731
     throughput_target, p50_target = TARGETS[concurrency]
-    return [
+    comparisons = [
         Comparison(f"{label}: throughput", "cmd/s", rate(real_runs), rate(bare_runs), BASELINE,
                    target=throughput_target),
         Comparison(f"{label}: p50 latency", "ms", latency(real_runs, 0.5), latency(bare_runs, 0.5), BASELINE,
@@ -145,4 +157,17 @@ async def compare(client, task_queue, executor, concurrency, count, rounds) -> l
         Comparison(f"{label}: throughput", "cmd/s", rate(real_runs), rate(direct_runs), WITHOUT_TEMPORAL),
         Comparison(f"{label}: p50 latency", "ms", latency(real_runs, 0.5), latency(direct_runs, 0.5),
                    WITHOUT_TEMPORAL, higher_is_better=False),
+    ]
+    return comparisons + (cpu_rows(label, real_runs, bare_runs, direct_runs) if meter else [])
+
+
+def cpu_rows(label: str, real_runs: list[Run], bare_runs: list[Run], direct_runs: list[Run]) -> list[Comparison]:
+    """CPU per command beside each baseline's: the bare workflow's (Temporal without our work) and the
+    same activities' without Temporal (our work without Temporal)."""
+    real_cpu = CpuUse.median([each.cpu for each in real_runs])
+    return [
+        *cpu_comparisons(f"{label}, per command", real_cpu, CpuUse.median([each.cpu for each in bare_runs]), BASELINE,
+                         unit="ms", scale=1e3),
+        *cpu_comparisons(f"{label}, per command", real_cpu, CpuUse.median([each.cpu for each in direct_runs]),
+                         WITHOUT_TEMPORAL, unit="ms", scale=1e3),
     ]
