@@ -28,15 +28,18 @@ def write_history():
             append_events(stream_id=stream_id, aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
 
 
-def test_database_and_python_hash_the_same_canonical_text(settings):
-    """The chain is built in SQL and re-checked in Python: awkward text must encode alike in both."""
+@pytest.mark.parametrize("batch_size", [1, 3], ids=["single-event path", "batch path"])
+def test_database_and_python_hash_the_same_canonical_text(settings, batch_size):
+    """The chain is built in SQL and re-checked in Python: awkward text must encode alike in both, on
+    both of the append function's paths (migration 0017)."""
     settings.EVENTSTORE_MAX_INTEGER_DIGITS = 30  # a number beyond bigint too
     awkward = {
         "note": 'Zahlung für "Müller" \\ 東京 \u2028 tab\t newline\n \x01 \x7f 😀',
         "nested": {"b": [1, -2, 10**20, True, None, ""], "a": {"ü": "ß"}},
     }
     append_events(stream_id='payment-"quoted"\\-ü', aggregate_type="Zahlung", expected_version=ANY,
-                  events=[NewEvent("Événement", awkward, {"correlation_id": "a/b", "user": "Ödön"})])
+                  events=[NewEvent("Événement", awkward, {"correlation_id": "a/b", "user": "Ödön"})
+                          for _ in range(batch_size)])
     report = verify_event_chain(seal=False)
     assert report.ok, report.problems
 
