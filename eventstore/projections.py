@@ -16,6 +16,7 @@ Apps declare their projections through `eventstore.registry`; lag monitoring liv
 `projection_lag`, rebuilding from history in `projection_rebuild`.
 """
 
+import functools
 import logging
 import traceback
 from dataclasses import dataclass
@@ -71,16 +72,24 @@ def upsert(model: type[Model], rows: list[Model], *, key: str, fields: list[str]
     rebuild's search_path sends the rows to its copies."""
     if not rows:
         return
+    columns = model._meta.concrete_fields
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_upsert_sql(model, key, tuple(fields)),
+                       [[getattr(row, column.attname) for row in rows] for column in columns])
+
+
+@functools.cache
+def _upsert_sql(model: type[Model], key: str, fields: tuple[str, ...]) -> str:
+    """The upsert statement of `upsert`, built once per model and fields (prompt projections run it
+    with every append)."""
     quote, meta = connection.ops.quote_name, model._meta
     columns = meta.concrete_fields
     names = [quote(column.column) for column in columns]
     arrays = [f"%b::{column.db_type(connection)}[]" for column in columns]
     updates = [f"{name} = EXCLUDED.{name}" for name in (quote(meta.get_field(field).column) for field in fields)]
-    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(names)}) SELECT * FROM unnest({', '.join(arrays)})"
-           f" ON CONFLICT ({quote(meta.get_field(key).column)}) DO UPDATE SET {', '.join(updates)}")
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, [[getattr(row, column.attname) for row in rows] for column in columns])
+    return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(names)}) SELECT * FROM unnest({', '.join(arrays)})"
+            f" ON CONFLICT ({quote(meta.get_field(key).column)}) DO UPDATE SET {', '.join(updates)}")
 
 
 def registered() -> dict[str, Projection]:

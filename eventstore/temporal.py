@@ -78,6 +78,12 @@ def data_converter() -> DataConverter:
     return input_checking_converter(registry.workflows())
 
 
+# Activities a worker runs at once, each on a thread of its own (`temporal_worker --concurrency`). More
+# threads than this added no throughput on two cores and cost CPU: the activities' Python shares one
+# interpreter lock with the workflows' event loop, and every hand-over of it is work (bench_payments).
+ACTIVITY_THREADS = 20
+
+
 def worker_options(*, extra_workflows: tuple = (), extra_activities: tuple = (), strict_sandbox: bool = False) -> dict:
     """What every worker of the project registers: the declared workflows and activities (and any
     extra ones, as a benchmark's baseline), the check that fails a workflow started with the wrong

@@ -3,7 +3,9 @@ the reader sees both costs: a bare workflow of the same activity shape that touc
 (what our database work costs), and the same activities called directly from threads, without
 Temporal (what Temporal costs): commands/s and p50/p99 latency at concurrency 1 and 50.
 
-The workflows run on one worker of this benchmark, polling the suite's Temporal dev server."""
+The workflows run on one worker of this benchmark, polling the suite's Temporal dev server, with as
+many activity threads as `temporal_worker` runs by default (`ACTIVITY_THREADS`); the activities
+without Temporal run on the same threads."""
 
 import asyncio
 import logging
@@ -21,7 +23,7 @@ from temporalio.worker import Worker
 from analytics.percentiles import percentile
 from eventstore.activities import append_events_activity, apply_prompt_projections_activity
 from eventstore.messages import AppendRequest, EventInput, PromptProjectionsRequest
-from eventstore.temporal import worker_options
+from eventstore.temporal import ACTIVITY_THREADS, worker_options
 from payments.activities import load_payment
 from payments.client import start_options, submit_command
 from payments.domain import AGGREGATE_TYPE, SCHEMA_VERSION, CommandType, PaymentAggregate, PaymentCommand
@@ -54,10 +56,10 @@ def test_commands_beside_a_bare_workflow_of_the_same_shape(bench, size, temporal
 
 async def measure(client, size, meter: CpuMeter) -> list[Comparison]:
     task_queue, comparisons = f"bench-{uuid.uuid4()}", []
-    with ThreadPoolExecutor(max_workers=50) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         options = worker_options(extra_workflows=(BareCommandWorkflow,), extra_activities=tuple(BARE_ACTIVITIES))
         worker = Worker(client, task_queue=task_queue, **options, activity_executor=executor,
-                        max_concurrent_activities=50)
+                        max_concurrent_activities=ACTIVITY_THREADS)
         async with worker:
             await warm_up(client, task_queue, executor)
             for concurrency, count in ((1, size.serial), (50, size.commands)):

@@ -22,7 +22,7 @@ from eventstore.client import start_all_deliveries
 from eventstore.connection_budget import check_connection_budget, use_worker_pool
 from eventstore.messages import CatchUpRequest
 from eventstore.metrics import serve_worker_metrics
-from eventstore.temporal import TemporalUnavailable, connect, ensure_schedules, worker_options
+from eventstore.temporal import ACTIVITY_THREADS, TemporalUnavailable, connect, ensure_schedules, worker_options
 from eventstore.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow
 
 logger = logging.getLogger("temporal_worker")
@@ -36,7 +36,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--task-queue", default=None, help="Task queue to poll (default: TEMPORAL_TASK_QUEUE).")
-        parser.add_argument("--concurrency", type=int, default=20, help="Activities run at once (threads).")
+        parser.add_argument("--concurrency", type=int, default=ACTIVITY_THREADS,
+                            help=f"Activities run at once (threads; default {ACTIVITY_THREADS}).")
         parser.add_argument("--graceful-timeout", type=float, default=30.0, help="Seconds to let activities finish on stop.")
         parser.add_argument(
             "--no-webhooks", action="store_true",
