@@ -110,11 +110,11 @@ class WorkerProcesses:
         self._wait_until_quiet()
         self.temporal.run(run(self._command, warm_up, CONCURRENCY), timeout=None)
         self.workflow_ids = []
-        rate, latencies = self.temporal.run(run(self._command, commands, CONCURRENCY), timeout=None)
+        measured = self.temporal.run(run(self._command, commands, CONCURRENCY), timeout=None)
         assert all(process.poll() is None for process in serving), "a worker died during the round"
         served = self.temporal.run(self._identities_that_served(self.workflow_ids[:SAMPLE]), timeout=None)
         assert served == {identity(process) for process in serving}, f"{served} served the round"
-        return rate, latencies
+        return measured.rate, measured.latencies
 
     async def _command(self) -> None:
         result = await submit_command(self.temporal.client, new_request(), task_queue=self.task_queue, timeout=300)
