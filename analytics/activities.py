@@ -17,8 +17,9 @@ from analytics.messages import (
     StatisticsAnswer,
     TrendAnswer,
 )
-from eventstore.temporal import django_activity
-from eventstore.temporal_errors import errors_are_final, parse_instant
+from eventstore.temporal.worker import django_activity
+from eventstore.temporal.errors import errors_are_final
+from eventstore.temporal.inputs import parse_instant
 
 INVALID_QUERY = "InvalidQuery"
 invalid_queries_are_final = errors_are_final(selectors.InvalidQuery, details=lambda error: (error.field,))

@@ -23,11 +23,13 @@ from analytics.selectors import (
 )
 from analytics.statements import FIGURES, period_statement, statement_csv, statement_file_name
 from analytics.workflow_metrics import workflow_metrics
-from eventstore import ledger, registry
-from eventstore import subscription_lag
-from eventstore.admin import of_visible_streams
-from eventstore.models import ChainVerification, ProjectionError, Seal, SetAsideEvent
-from eventstore.projection_lag import lag
+from eventstore.ledger import service as ledger
+from eventstore import registry
+from eventstore.delivery import lag as subscription_lag
+from eventstore.admin.events import of_visible_streams
+from eventstore.integrity.models import ChainVerification, Seal
+from eventstore.projections.models import ProjectionError, SetAsideEvent
+from eventstore.projections.lag import lag
 from eventstore.selectors import BUSINESS, RECORDED
 from payments.models import Organization
 from payments.selectors import organizations_to_search, visible_organizations

@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowFailureError
 from analytics.messages import AnalyticsAnswer, AnalyticsRequest, StatisticsAnswer, TrendAnswer
 from analytics.selectors import InvalidQuery
 from analytics.workflows import EventAnalyticsWorkflow
-from eventstore.temporal import shared_client, shared_loop
+from eventstore.temporal.connection import shared_client, shared_loop
 
 WORKFLOW_ID_PREFIX = "event-analytics-"  # the seed's ids: event-analytics-<unique>
 EXECUTION_TIMEOUT = timedelta(seconds=300)

@@ -6,7 +6,7 @@ its name and the workflow calls it by it.
 
 from dataclasses import dataclass, field
 
-from eventstore.temporal_inputs import instant
+from eventstore.temporal.inputs import instant
 
 STATISTICS = "analytics.statistics"  # activities.statistics
 TRENDS = "analytics.trends"  # activities.trends

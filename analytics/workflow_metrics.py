@@ -12,7 +12,7 @@ from temporalio.client import Client
 
 from analytics.percentiles import percentile
 from eventstore import registry
-from eventstore.temporal import shared_client, shared_loop
+from eventstore.temporal.connection import shared_client, shared_loop
 
 FAILED_STATUSES = ("Failed", "TimedOut", "Terminated", "Canceled")
 

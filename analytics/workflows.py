@@ -8,7 +8,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from analytics.messages import STATISTICS, TRENDS, AnalyticsAnswer, AnalyticsRequest, StatisticsAnswer, TrendAnswer
-    from eventstore.temporal_errors import workflow_failure
+    from eventstore.temporal.errors import workflow_failure
 
 ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=120),

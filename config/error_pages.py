@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from eventstore.api.errors import error_body
+from eventstore.web.errors import error_body
 
 PAGES = {
     400: ("bad_request", "400 Bad request", "The request could not be understood (check the address and the host name)."),

@@ -3,7 +3,7 @@
 
 WEB_PROCESSES processes of WEB_THREADS threads each (gthread); each process holds at most
 DATABASE_POOL_SIZE database connections. Before the first process starts, the connection budget of
-the whole deployment is checked against PostgreSQL's max_connections (eventstore/connection_budget.py).
+the whole deployment is checked against PostgreSQL's max_connections (eventstore/web/connection_budget.py).
 """
 
 import logging
@@ -37,7 +37,7 @@ def on_starting(server):
 
     use_embedded_database(os.environ["DJANGO_SETTINGS_MODULE"])
     django.setup()
-    from eventstore.connection_budget import check_connection_budget
+    from eventstore.web.connection_budget import check_connection_budget
 
     try:
         budget = check_connection_budget()
@@ -47,7 +47,7 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
-    from eventstore.metrics import mark_process_dead
+    from eventstore.web.metrics import mark_process_dead
 
     mark_process_dead(worker.pid)
 

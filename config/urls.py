@@ -4,9 +4,9 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from eventstore.api.fallback import UnknownEndpointView
-from eventstore.health import healthz, readyz
-from eventstore.metrics import metrics_view
+from eventstore.web.fallback import UnknownEndpointView
+from eventstore.web.health import healthz, readyz
+from eventstore.web.metrics import metrics_view
 
 api = [
     path("", include("payments.api.urls")),

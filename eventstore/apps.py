@@ -1,5 +1,9 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+
+MODEL_PACKAGES = ("ledger", "integrity", "projections", "delivery")
 
 
 def _after_migrate(sender, using: str, plan=None, **kwargs) -> None:
@@ -7,10 +11,11 @@ def _after_migrate(sender, using: str, plan=None, **kwargs) -> None:
     every `migrate`. A flush (Django's test teardown) empties tables and keeps both: it is skipped."""
     if plan is None:  # sent by flush, which passes no migration plan
         return
-    from eventstore import privileges, projection_rebuild
+    from eventstore import privileges
+    from eventstore.projections import rebuild
 
-    projection_rebuild.provision_rebuild_tables(using=using)
-    privileges.grant_application_privileges(using=using)
+    rebuild.provision_rebuild_tables(using=using)
+    privileges.grant_application_privileges(work_schema=rebuild.REBUILD_SCHEMA, using=using)
 
 
 class EventStoreConfig(AppConfig):
@@ -18,10 +23,18 @@ class EventStoreConfig(AppConfig):
     verbose_name = "Event store"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def import_models(self) -> None:
+        """The log's models, then each package's own tables (they belong to this app all the same)."""
+        super().import_models()
+        for package in MODEL_PACKAGES:
+            import_module(f"eventstore.{package}.models")
+
     def ready(self) -> None:
-        from eventstore import activities, registry, workflows
-        from eventstore.admin import LEDGER_PROOF_PAGE, TIMELINE_PAGE
-        from eventstore.messages import ScheduledRunRequest
+        from eventstore.temporal import activities, workflows
+        from eventstore import registry
+        from eventstore.admin.ledger import LEDGER_PROOF_PAGE
+        from eventstore.admin.events import TIMELINE_PAGE
+        from eventstore.temporal.messages import ScheduledRunRequest
 
         registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE, LEDGER_PROOF_PAGE],
                          schedules=[

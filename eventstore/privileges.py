@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import connections
 from psycopg import sql
 
-from eventstore import projection_rebuild
 
 # Tables where the application role gets less than READ_WRITE: history, and the migration record.
 RESTRICTED = {
@@ -46,8 +45,9 @@ HISTORY_WRITERS = (
 HISTORY_SEQUENCES = (("eventstore_event", "position"), ("eventstore_seal", "id"), ("eventstore_chainverification", "id"))
 
 
-def grant_application_privileges(*, using: str = "default") -> None:
-    """Give the application role exactly its privileges on every table (a no-op without one)."""
+def grant_application_privileges(*, work_schema: str, using: str = "default") -> None:
+    """Give the application role exactly its privileges on every table (a no-op without one), and on
+    `work_schema` (the projection rebuild's copies) truncation as well."""
     role = settings.DATABASE_APP_ROLE
     if not role:
         return
@@ -56,7 +56,7 @@ def grant_application_privileges(*, using: str = "default") -> None:
         tables = connection.introspection.table_names(cursor)
         grantee = sql.Identifier(role)
         cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA public, {} TO {}").format(
-            sql.Identifier(projection_rebuild.REBUILD_SCHEMA), grantee))
+            sql.Identifier(work_schema), grantee))
         for table in tables:
             cursor.execute(sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(sql.Identifier(table), grantee))
             cursor.execute(sql.SQL("GRANT {} ON TABLE {} TO {}").format(
@@ -73,4 +73,4 @@ def grant_application_privileges(*, using: str = "default") -> None:
             if cursor.fetchone()[0]:  # absent while migrations stop short of 0012
                 cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(function), grantee))
         cursor.execute(sql.SQL("GRANT {}, TRUNCATE ON ALL TABLES IN SCHEMA {} TO {}").format(
-            sql.SQL(READ_WRITE), sql.Identifier(projection_rebuild.REBUILD_SCHEMA), grantee))
+            sql.SQL(READ_WRITE), sql.Identifier(work_schema), grantee))

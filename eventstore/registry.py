@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Mapping, Protocol
 
 
 class Projection(Protocol):
-    """What the registry needs of a projection (see `eventstore.projections.Projection`)."""
+    """What the registry needs of a projection (see `eventstore.projections.engine.Projection`)."""
 
     name: str
 

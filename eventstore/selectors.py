@@ -21,7 +21,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 
 from eventstore.events import START, Checkpoint, RecordedEvent
-from eventstore.models import Event, LedgerEntry, Stream
+from eventstore.models import Event, Stream
 from eventstore.upcasting import upcast
 
 DEFAULT_PAGE_SIZE = 1000
@@ -294,13 +294,6 @@ def search_events(search: EventSearch, *, after_position: int = 0, limit: int = 
     events = _fetch(sql, [*params, limit + 1])
     more = len(events) > limit
     return SearchPage(events[:limit], events[limit - 1].position if more else None)
-
-
-
-def ledger_indexes(positions: list[int]) -> dict[int, int | None]:
-    """Each position's ledger index, None for an event not yet in the ledger."""
-    found = dict(LedgerEntry.objects.filter(position__in=positions).values_list("position", "ledger_index"))
-    return {position: found.get(position) for position in positions}
 
 
 def event_by_id(event_id) -> RecordedEvent | None:

@@ -10,9 +10,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from eventstore import selectors as store
-from eventstore.activities import to_message
-from eventstore.temporal import django_activity
-from eventstore.temporal_errors import errors_are_final, parse_instant
+from eventstore.temporal.activities import to_message
+from eventstore.temporal.worker import django_activity
+from eventstore.temporal.errors import errors_are_final
+from eventstore.temporal.inputs import parse_instant
 from payments import selectors
 from payments.domain import CommandRejected
 from payments.messages import (

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 
-from eventstore import ledger
-from eventstore.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
+from eventstore.ledger import service as ledger
+from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
 from payments import selectors
 from payments.models import Membership, Organization, PaymentSummary, money_text, status_label
 from payments.search_attributes import temporal_ui_link

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from eventstore.temporal import shared_client, shared_loop
+from eventstore.temporal.connection import shared_client, shared_loop
 from payments import search_attributes
 from payments.messages import PaymentCommandRequest, PaymentCommandResult, request_fingerprint
 from payments.workflows import PaymentEventSourcingWorkflow

@@ -1,6 +1,6 @@
 """Whole-system consistency checks: what an operator runs after an incident (and the chaos run does).
 
-The store's own checks (`eventstore.integrity`) plus the payments' ones:
+The store's own checks (`eventstore.integrity.verification`) plus the payments' ones:
 - every command the API accepted has exactly the events it answered with, none twice; every refused
   one has none; no event exists that no accepted command explains (`check_commands`, from a ledger);
 - every stream's versions run 1..n without a gap (`check_streams`);
@@ -11,7 +11,7 @@ The store's own checks (`eventstore.integrity`) plus the payments' ones:
 
 from collections import defaultdict
 
-from eventstore.integrity import Check, check_chain, check_projections_caught_up, check_streams
+from eventstore.integrity.verification import Check, check_chain, check_projections_caught_up, check_streams
 from eventstore.models import Event
 from eventstore.upcasting import upcast_data
 from payments.domain import AGGREGATE_TYPE, PaymentAggregate

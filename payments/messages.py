@@ -2,7 +2,7 @@
 no Django.
 
 Money travels as decimal strings: Temporal's default converter has no Decimal. Recorded events
-travel as the store's one wire type, `eventstore.messages.StoredEvent`.
+travel as the store's one wire type, `eventstore.temporal.messages.StoredEvent`.
 
 The activity names are defined here, once: `payments/activities.py` registers each function under
 its name and the workflows (which may not import Django, hence not the activities) call it by it.
@@ -12,8 +12,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-from eventstore.messages import StoredEvent
-from eventstore.temporal_inputs import at_least, instant, text_or_number
+from eventstore.temporal.messages import StoredEvent
+from eventstore.temporal.inputs import at_least, instant, text_or_number
 from payments.domain import CommandRejected, canonical_payment_id
 
 LOAD_PAYMENT = "payments.load_payment"  # activities.load_payment

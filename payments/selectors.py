@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from eventstore import selectors as store
 from eventstore.events import RecordedEvent
-from eventstore.snapshots import latest_snapshot
+from eventstore.projections.snapshots import latest_snapshot
 from payments.domain import (
     SNAPSHOT_SCHEMA_VERSION,
     CommandRejected,

@@ -21,16 +21,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from eventstore.messages import (
-        APPEND_EVENTS,
-        APPLY_PROMPT_PROJECTIONS,
-        AppendOutcome,
-        AppendRequest,
-        EventInput,
-        PromptProjectionsOutcome,
-        PromptProjectionsRequest,
-    )
-    from eventstore.temporal_errors import cause_of, caused_by, workflow_failure
+    from eventstore.temporal.messages import APPEND_EVENTS, APPLY_PROMPT_PROJECTIONS, AppendOutcome, AppendRequest, EventInput, PromptProjectionsOutcome, PromptProjectionsRequest
+    from eventstore.temporal.errors import cause_of, caused_by, workflow_failure
     from payments.domain import (
         AGGREGATE_TYPE,
         SCHEMA_VERSION,

@@ -14,7 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from config.devstack.embedded import temporal_binary
-from eventstore.temporal import BackgroundLoop, data_converter, worker_options
+from eventstore.temporal.connection import BackgroundLoop, data_converter
+from eventstore.temporal.worker import worker_options
 from payments import search_attributes
 
 

@@ -13,7 +13,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from eventstore import tracking
+    from eventstore.projections import tracking
 
     def write_rows(events) -> None:
         with connection.cursor() as cursor:

@@ -16,10 +16,10 @@ from rest_framework.views import APIView
 from analytics.selectors import INTERVALS, MAX_BUCKETS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
 from analytics.statements import FIGURES, Statement, period_statement, statement_csv, statement_file_name
 from analytics.workflow_metrics import workflow_metrics
-from eventstore.api.errors import ServiceUnavailable
+from eventstore.web.errors import ServiceUnavailable
 from eventstore.selectors import BUSINESS, TIME_AXES
-from eventstore.api.queries import RangeBound, TextFilter, TimeRangeQuery
-from eventstore.temporal import TemporalUnavailable
+from eventstore.web.query_fields import RangeBound, TextFilter, TimeRangeQuery
+from eventstore.temporal.connection import TemporalUnavailable
 from payments.domain import ID_PATTERN
 from payments.selectors import organizations_to_search, visible_organizations
 

@@ -38,11 +38,11 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
-    "eventstore.metrics.RequestMetricsMiddleware",
+    "eventstore.web.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "eventstore.api.middleware.BodySizeLimitMiddleware",
-    "eventstore.api.middleware.UnauthenticatedThrottleMiddleware",
+    "eventstore.web.middleware.BodySizeLimitMiddleware",
+    "eventstore.web.middleware.UnauthenticatedThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -190,15 +190,15 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "eventstore.api.authentication.TokenAuthentication",  # names the Token scheme to other schemes
+        "eventstore.web.authentication.TokenAuthentication",  # names the Token scheme to other schemes
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["eventstore.api.parsers.DecimalJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["eventstore.web.parsers.DecimalJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "eventstore.api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "eventstore.api.exception_handler.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "eventstore.web.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "eventstore.web.exception_handler.api_exception_handler",
     # Throttles count in the Django cache: give several web processes a shared CACHE_URL.
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
@@ -220,7 +220,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "eventstore.api.schema.publish_event_schemas",  # the event schemas the apps declare
+        "eventstore.web.schema.publish_event_schemas",  # the event schemas the apps declare
     ],
 }
 API_COMMAND_TIMEOUT_SECONDS = env.float("API_COMMAND_TIMEOUT_SECONDS", default=20.0)
@@ -248,7 +248,7 @@ WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=1)
 DATABASE_SPARE_CONNECTIONS = env.int("DATABASE_SPARE_CONNECTIONS", default=5)  # commands, migrations, psql
 # A worker's activity threads (commands, the catch-up loop, webhook deliveries) share a pool of their own size.
 WORKER_DATABASE_POOL_SIZE = env.int("WORKER_DATABASE_POOL_SIZE", default=10)
-# What these add up to, checked when a web server or worker starts: eventstore/connection_budget.py.
+# What these add up to, checked when a web server or worker starts: eventstore/web/connection_budget.py.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -12,9 +12,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventstore import ledger
-from eventstore.api.pagination import limit_field, next_link, position_cursor, position_cursor_field, position_of
-from eventstore.models import TreeHead
+from eventstore.ledger import service as ledger
+from eventstore.web.pagination import limit_field, next_link, position_cursor, position_cursor_field, position_of
+from eventstore.ledger.models import TreeHead
 
 MAX_TREE_SIZE = 2**62
 

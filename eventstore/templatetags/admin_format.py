@@ -8,7 +8,7 @@ from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.utils import quote
 from django.utils.safestring import mark_safe
 
-from eventstore.admin_base import when
+from eventstore.web.admin_base import when
 
 register = template.Library()
 

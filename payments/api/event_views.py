@@ -12,14 +12,8 @@ from rest_framework.views import APIView
 
 from eventstore import selectors
 from eventstore.api.ledger_views import InclusionProofSerializer, TreeSizeQuery, event_proof
-from eventstore.api.pagination import (
-    limit_field,
-    next_link,
-    position_cursor,
-    position_cursor_field,
-    position_of,
-)
-from eventstore.api.queries import TextFilter, TimeRangeQuery
+from eventstore.web.pagination import limit_field, next_link, position_cursor, position_cursor_field, position_of
+from eventstore.web.query_fields import TextFilter, TimeRangeQuery
 from payments.api.serializers import EventSerializer
 from payments.selectors import organizations_to_search, visible_organizations
 

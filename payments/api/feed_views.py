@@ -10,8 +10,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventstore import selectors, subscriptions
-from eventstore.api.pagination import commit_cursor, commit_cursor_field, commit_place, limit_field
+from eventstore import selectors
+from eventstore.delivery import subscriptions
+from eventstore.delivery.cursors import commit_cursor, commit_place
+from eventstore.web.pagination import commit_cursor_field, limit_field
 from payments.api.serializers import EventSerializer
 from payments.selectors import visible_organizations
 

@@ -9,7 +9,7 @@ written by hand.
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 
-from eventstore.api.queries import NO_NUL_PATTERN
+from eventstore.web.query_fields import NO_NUL_PATTERN
 from payments.domain import CommandType, currencies_by_minor_units
 
 # Greater than zero, at most 11 integer digits (the domain allows up to MAX_AMOUNT, 12 digits: the

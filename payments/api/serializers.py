@@ -15,7 +15,7 @@ from payments.domain import (
     parse_positive_amount,
 )
 from payments.api import schema  # noqa: F401  (registers the command's OpenAPI rules)
-from eventstore.selectors import ledger_indexes
+from eventstore.ledger.selectors import ledger_indexes
 from payments.models import PaymentSummary
 
 ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")

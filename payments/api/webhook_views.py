@@ -11,12 +11,13 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventstore import client as delivery_client
-from eventstore import subscription_lag, subscriptions, webhooks
-from eventstore.api.pagination import commit_cursor_field, commit_place
-from eventstore.api.queries import RangeBound
+from eventstore.temporal import client as delivery_client
+from eventstore.delivery import lag as subscription_lag, subscriptions, webhooks
+from eventstore.web.pagination import commit_cursor_field
+from eventstore.delivery.cursors import commit_place
+from eventstore.web.query_fields import RangeBound
 from eventstore.events import START
-from eventstore.models import WebhookEndpoint
+from eventstore.delivery.models import WebhookEndpoint
 from payments.selectors import visible_organizations
 
 DELIVERY_LOG_LENGTH = 100

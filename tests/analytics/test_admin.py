@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from eventstore import subscriptions, webhooks
+from eventstore.delivery import subscriptions, webhooks
 from eventstore.events import ANY
-from eventstore.integrity import verify_event_chain
+from eventstore.integrity.verification import verify_event_chain
 from eventstore.store import append_events
 from tests.admin_users import finance_user as other_finance_user
 from tests.analytics_data import random_history

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from analytics.selectors import EventQuery, event_statistics, event_trend
-from eventstore.projection_rebuild import rebuild
+from eventstore.projections.rebuild import rebuild
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
 from payments.selectors import history_with_states

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from analytics.percentiles import percentile
 from eventstore import selectors
-from eventstore.projection_rebuild import rebuild
+from eventstore.projections.rebuild import rebuild
 from payments.projections import PaymentSummaryProjection
 from payments.selectors import payment_history
 from tests.benchmarks.history import LONG_PAYMENT, year_of_history

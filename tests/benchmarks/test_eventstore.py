@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from eventstore import selectors
 from eventstore.events import ANY, Checkpoint, NewEvent
-from eventstore.integrity import verify_event_chain
+from eventstore.integrity.verification import verify_event_chain
 from eventstore.store import append_events
 from tests.benchmarks.measure import Comparison, alternate, cpu_comparisons, psycopg_settings, timed
 from tests.threads import in_threads

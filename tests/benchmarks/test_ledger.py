@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from eventstore import ledger, ledger_verifier
-from eventstore.audit_bundle import export_audit_bundle
+from eventstore.ledger import service as ledger, verifier as ledger_verifier
+from eventstore.ledger.bundle import export_audit_bundle
 from eventstore.events import ANY, NewEvent
 from eventstore.store import append_events
 from tests.benchmarks.measure import Comparison, timed

@@ -21,9 +21,9 @@ import pytest
 from temporalio.worker import Worker
 
 from analytics.percentiles import percentile
-from eventstore.activities import append_events_activity, apply_prompt_projections_activity
-from eventstore.messages import AppendRequest, EventInput, PromptProjectionsRequest
-from eventstore.temporal import ACTIVITY_THREADS, worker_options
+from eventstore.temporal.activities import append_events_activity, apply_prompt_projections_activity
+from eventstore.temporal.messages import AppendRequest, EventInput, PromptProjectionsRequest
+from eventstore.temporal.worker import ACTIVITY_THREADS, worker_options
 from payments.activities import load_payment
 from payments.client import start_options, submit_command
 from payments.domain import AGGREGATE_TYPE, SCHEMA_VERSION, CommandType, PaymentAggregate, PaymentCommand

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.utils import timezone
 
-from eventstore.projections import apply_all_pending
+from eventstore.projections.engine import apply_all_pending
 from payments.models import Membership, Organization
 from tests.admin_users import finance_user
 from tests.browser.conftest import SCREENSHOTS

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from eventstore.integrity import verify_event_chain
+from eventstore.integrity.verification import verify_event_chain
 from eventstore.models import Event
-from eventstore.projections import apply_all_pending
+from eventstore.projections.engine import apply_all_pending
 from payments.models import PaymentSummary
 from tests.admin_users import finance_user
 from tests.browser.conftest import SCREENSHOTS

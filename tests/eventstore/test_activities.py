@@ -15,16 +15,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
 
-from eventstore.activities import apply_prompt_projections_activity, append_events_activity, get_events_by_type_activity
-from eventstore.messages import (
-    APPEND_EVENTS,
-    AppendOutcome,
-    AppendRequest,
-    EventInput,
-    EventsByTypeRequest,
-    PromptProjectionsRequest,
-)
-from eventstore.models import Event, ProjectionCheckpoint
+from eventstore.temporal.activities import apply_prompt_projections_activity, append_events_activity, get_events_by_type_activity
+from eventstore.temporal.messages import APPEND_EVENTS, AppendOutcome, AppendRequest, EventInput, EventsByTypeRequest, PromptProjectionsRequest
+from eventstore.models import Event
+from eventstore.projections.models import ProjectionCheckpoint
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
 from tests.eventstore.helpers import payment_data

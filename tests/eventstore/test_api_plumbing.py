@@ -6,7 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from eventstore.api import pagination
+from eventstore.web import pagination
 
 pytestmark = pytest.mark.django_db
 

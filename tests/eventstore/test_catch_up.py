@@ -6,12 +6,13 @@ import time
 
 import pytest
 
-from eventstore import catch_up, registry
+from eventstore.projections import catch_up
+from eventstore import registry
 from eventstore.events import RecordedEvent
-from eventstore.ledger import ledger_size
+from eventstore.ledger.service import ledger_size
 from eventstore.models import Event
-from eventstore.projection_lag import lag
-from eventstore.projections import Projection
+from eventstore.projections.lag import lag
+from eventstore.projections.engine import Projection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

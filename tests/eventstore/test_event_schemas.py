@@ -1,5 +1,5 @@
 """The store checks events of an aggregate type that declares schemas before writing them
-(eventstore/event_schemas.py), with a schema declared here for the purpose."""
+(eventstore/schemas.py), with a schema declared here for the purpose."""
 
 import pytest
 

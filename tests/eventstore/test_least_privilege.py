@@ -11,7 +11,8 @@ from django.db import connection
 
 from eventstore.encoding import canonical_json, event_hash
 from eventstore.events import ANY
-from eventstore.models import ChainVerification, Event, Seal, Stream
+from eventstore.integrity.models import ChainVerification, Seal
+from eventstore.models import Event, Stream
 from eventstore.privileges import HISTORY_WRITERS
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events

@@ -12,9 +12,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
-from eventstore import ledger, ledger_verifier
+from eventstore.ledger import service as ledger, verifier as ledger_verifier
 from eventstore.models import Event
-from eventstore.projections import apply_all_pending
+from eventstore.projections.engine import apply_all_pending
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from eventstore import ledger_verifier, merkle
+from eventstore.ledger import verifier as ledger_verifier, merkle
 from tests.eventstore import merkle_reference as reference
 
 LEAVES = [f"leaf {index}".encode() for index in range(40)]

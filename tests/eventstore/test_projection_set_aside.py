@@ -1,4 +1,4 @@
-"""Setting aside an event a projection cannot apply (eventstore/projection_set_aside.py), with the
+"""Setting aside an event a projection cannot apply (eventstore/projections/set_aside.py), with the
 management command and the admin action, shown by projection_status and the dashboard. The poison
 event is inserted as a superuser through the append function itself, with the store's checks off,
 since the store refuses such an event."""
@@ -12,10 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
 from eventstore.events import ANY, NewEvent
-from eventstore.models import Event, ProjectionCheckpoint, ProjectionError, SetAsideEvent
-from eventstore.projection_rebuild import rebuild
-from eventstore.projection_set_aside import SetAsideRefused, set_aside
-from eventstore.projections import apply_pending, registered
+from eventstore.models import Event
+from eventstore.projections.models import ProjectionCheckpoint, ProjectionError, SetAsideEvent
+from eventstore.projections.rebuild import rebuild
+from eventstore.projections.set_aside import SetAsideRefused, set_aside
+from eventstore.projections.engine import apply_pending, registered
 from eventstore.store import append_events
 from payments.models import PaymentSummary
 from tests.eventstore.helpers import payment_data

@@ -8,12 +8,13 @@ import pytest
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from eventstore import projection_rebuild, projections
+from eventstore.projections import rebuild as projection_rebuild, engine as projections
 from eventstore.events import RecordedEvent
-from eventstore.models import Event, ProjectionCheckpoint, ProjectionError
-from eventstore.projection_lag import lag
-from eventstore.projection_rebuild import rebuild
-from eventstore.projections import Projection, apply_pending
+from eventstore.models import Event
+from eventstore.projections.models import ProjectionCheckpoint, ProjectionError
+from eventstore.projections.lag import lag
+from eventstore.projections.rebuild import rebuild
+from eventstore.projections.engine import Projection, apply_pending
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
 from tests.processes import command_env, manage

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
 
-from eventstore.temporal import worker_options
+from eventstore.temporal.worker import worker_options
 from tests.eventstore.sandbox_workflows import MODULE_MARKER, ClockReadingWorkflow, ModuleIdentityWorkflow
 
 PROBES = (ModuleIdentityWorkflow, ClockReadingWorkflow)

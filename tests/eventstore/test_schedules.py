@@ -8,9 +8,10 @@ import pytest
 
 from eventstore import registry
 from eventstore.events import ANY
-from eventstore.models import ChainVerification, TreeHead
+from eventstore.integrity.models import ChainVerification
+from eventstore.ledger.models import TreeHead
 from eventstore.store import append_events
-from eventstore.temporal import ensure_schedules
+from eventstore.temporal.worker import ensure_schedules
 from tests.eventstore.helpers import payment_events
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ from eventstore.errors import (
     WrongExpectedVersion,
 )
 from eventstore.events import ANY, NO_STREAM, STREAM_EXISTS, NewEvent
-from eventstore.integrity import verify_event_chain
+from eventstore.integrity.verification import verify_event_chain
 from eventstore.models import Event, Stream
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events

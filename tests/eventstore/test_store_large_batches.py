@@ -8,7 +8,7 @@ import pytest
 from eventstore import store
 from eventstore.errors import IdempotencyConflict, InvalidEvent, WrongExpectedVersion
 from eventstore.events import ANY, NO_STREAM
-from eventstore.integrity import verify_event_chain
+from eventstore.integrity.verification import verify_event_chain
 from eventstore.models import Event, Stream
 from tests.eventstore.helpers import payment_events
 

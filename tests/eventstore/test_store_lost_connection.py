@@ -8,9 +8,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from temporalio.testing import ActivityEnvironment
 
-from eventstore.activities import append_events_activity
+from eventstore.temporal.activities import append_events_activity
 from eventstore.events import NO_STREAM
-from eventstore.messages import AppendRequest, EventInput
+from eventstore.temporal.messages import AppendRequest, EventInput
 from eventstore.models import Event
 from eventstore.store import append_events
 from payments.models import PaymentSummary

@@ -1,5 +1,5 @@
 """Connecting to a real Temporal cluster: TLS (server CA, client certificate and key, server name)
-and API keys from the settings, for the web server, the worker and every command (eventstore.temporal.connect).
+and API keys from the settings, for the web server, the worker and every command (eventstore.temporal.connection.connect).
 
 The dev server speaks plain TCP only, so what it can show is that the settings reach the connection:
 a client configured for TLS is refused by it with a clear error."""
@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from temporalio.service import TLSConfig
 
-from eventstore.temporal import TemporalUnavailable, connect, tls_config
+from eventstore.temporal.connection import TemporalUnavailable, connect, tls_config
 
 TLS_SETTINGS = ("TEMPORAL_TLS", "TEMPORAL_TLS_SERVER_CA", "TEMPORAL_TLS_CLIENT_CERT", "TEMPORAL_TLS_CLIENT_KEY",
                 "TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY")

@@ -1,4 +1,4 @@
-"""Decoding workflow inputs strictly (eventstore/temporal_inputs.py): what is accepted, and that
+"""Decoding workflow inputs strictly (eventstore/temporal/inputs.py): what is accepted, and that
 every refusal names the field. The workflows' own behaviour with plain clients is tested beside
 each workflow (tests/*/test_workflows.py)."""
 
@@ -10,8 +10,8 @@ from temporalio.exceptions import ApplicationError
 
 from analytics.messages import AnalyticsRequest
 from eventstore import registry
-from eventstore.messages import AppendRequest, EventInput, EventStoreRequest, RebuildRequest
-from eventstore.temporal_inputs import INVALID_INPUT, MAX_INPUT_DEPTH, InputError, data_converter, decode_input
+from eventstore.temporal.messages import AppendRequest, EventInput, EventStoreRequest, RebuildRequest
+from eventstore.temporal.inputs import INVALID_INPUT, MAX_INPUT_DEPTH, InputError, data_converter, decode_input
 from payments.messages import HistoryQuery, PaymentCommandRequest
 
 SEED_COMMAND = {"type": "CREATE", "payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",

@@ -10,21 +10,12 @@ from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
-from eventstore.messages import (
-    AppendRequest,
-    CatchUpRequest,
-    EventInput,
-    EventsByTypeRequest,
-    EventStoreRequest,
-    EventStoreResponse,
-    ReadStreamRequest,
-    RebuildRequest,
-)
-from eventstore.ledger import ledger_size
+from eventstore.temporal.messages import AppendRequest, CatchUpRequest, EventInput, EventsByTypeRequest, EventStoreRequest, EventStoreResponse, ReadStreamRequest, RebuildRequest
+from eventstore.ledger.service import ledger_size
 from eventstore.models import Event
-from eventstore.projection_lag import lag
-from eventstore.projections import apply_all_pending
-from eventstore.workflows import EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow
+from eventstore.projections.lag import lag
+from eventstore.projections.engine import apply_all_pending
+from eventstore.temporal.workflows import EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow
 from tests.eventstore.helpers import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)

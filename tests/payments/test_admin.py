@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache.backends.base import CacheKeyWarning
 
 from eventstore.models import Event
-from eventstore.projections import apply_all_pending
+from eventstore.projections.engine import apply_all_pending
 from payments.models import PaymentSummary
 
 pytestmark = pytest.mark.django_db(transaction=True)

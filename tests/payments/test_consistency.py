@@ -5,7 +5,8 @@ import uuid
 import pytest
 from django.core.management import call_command
 
-from eventstore import integrity, projections
+from eventstore.integrity import verification as integrity
+from eventstore.projections import engine as projections
 from eventstore.events import NewEvent
 from eventstore.store import append_events
 from payments import consistency

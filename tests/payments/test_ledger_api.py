@@ -4,7 +4,7 @@ Proofs are checked with the auditors' verifier and an independent reading of RFC
 
 import pytest
 
-from eventstore import ledger, ledger_verifier
+from eventstore.ledger import service as ledger, verifier as ledger_verifier
 from eventstore.encoding import timestamp_text
 from eventstore.events import ANY, NewEvent
 from eventstore.store import append_events

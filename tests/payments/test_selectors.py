@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from eventstore.models import Snapshot
-from eventstore.projections import apply_pending
-from eventstore.snapshots import drop_snapshots
+from eventstore.projections.models import Snapshot
+from eventstore.projections.engine import apply_pending
+from eventstore.projections.snapshots import drop_snapshots
 from payments.domain import CommandType, PaymentAggregate, PaymentCommand
 from payments.projections import PaymentSnapshotProjection
 from payments.selectors import load_payment, payment_state_as_of

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from eventstore.events import ANY, NewEvent
-from eventstore.models import Subscription, WebhookDelivery, WebhookEndpoint
+from eventstore.delivery.models import Subscription, WebhookDelivery, WebhookEndpoint
 from eventstore.store import append_events
-from eventstore.workflows import delivery_workflow_id
+from eventstore.temporal.workflows import delivery_workflow_id
 from tests.eventstore.helpers import payment_data
 from tests.webhook_receiver import Receiver
 

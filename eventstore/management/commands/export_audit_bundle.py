@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from eventstore.audit_bundle import NothingToExport, Selection, export_audit_bundle
-from eventstore.ledger import latest_head
+from eventstore.ledger.bundle import NothingToExport, Selection, export_audit_bundle
+from eventstore.ledger.service import latest_head
 
 
 def aware(text: str) -> datetime:

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand
 
-from eventstore import projection_lag, projections
-from eventstore.models import ProjectionError
-from eventstore.projection_set_aside import set_aside_events
+from eventstore.projections import lag as projection_lag, engine as projections
+from eventstore.projections.models import ProjectionError
+from eventstore.projections.set_aside import set_aside_events
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore.ledger import PublishFailed, publish_latest_head
+from eventstore.ledger.service import PublishFailed, publish_latest_head
 
 
 class Command(BaseCommand):

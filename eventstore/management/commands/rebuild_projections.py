@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from eventstore import projection_rebuild, projections
+from eventstore.projections import rebuild as projection_rebuild, engine as projections
 
 
 class Command(BaseCommand):

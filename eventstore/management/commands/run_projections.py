@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from eventstore import projections, wakeups
+from eventstore.projections import engine as projections
+from eventstore import wakeups
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore.projection_set_aside import PERMISSION, SetAsideRefused, set_aside
+from eventstore.projections.set_aside import PERMISSION, SetAsideRefused, set_aside
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore.ledger import sign_tree_head
-from eventstore.signing import SigningKeyMissing
+from eventstore.ledger.service import sign_tree_head
+from eventstore.ledger.signing import SigningKeyMissing
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from eventstore import subscription_lag
+from eventstore.delivery import lag as subscription_lag
 
 
 class Command(BaseCommand):

@@ -17,13 +17,14 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
-from eventstore.activities import deliver_webhooks_activity
-from eventstore.client import start_all_deliveries
-from eventstore.connection_budget import check_connection_budget, use_worker_pool
-from eventstore.messages import CatchUpRequest
-from eventstore.metrics import serve_worker_metrics
-from eventstore.temporal import ACTIVITY_THREADS, TemporalUnavailable, connect, ensure_schedules, worker_options
-from eventstore.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow
+from eventstore.temporal.activities import deliver_webhooks_activity
+from eventstore.temporal.client import start_all_deliveries
+from eventstore.web.connection_budget import check_connection_budget, use_worker_pool
+from eventstore.temporal.messages import CatchUpRequest
+from eventstore.web.metrics import serve_worker_metrics
+from eventstore.temporal.worker import ACTIVITY_THREADS, ensure_schedules, worker_options
+from eventstore.temporal.connection import TemporalUnavailable, connect
+from eventstore.temporal.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow
 
 logger = logging.getLogger("temporal_worker")
 

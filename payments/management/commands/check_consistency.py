@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore.integrity import Check
+from eventstore.integrity.verification import Check
 from payments import consistency
 
 

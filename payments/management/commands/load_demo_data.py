@@ -5,7 +5,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from eventstore.models import Stream
-from eventstore.temporal import TemporalUnavailable, shared_client, shared_loop
+from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
 from payments import demo
 from payments.models import Organization
 

@@ -5,7 +5,7 @@ from dataclasses import asdict
 
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore.temporal import TemporalUnavailable
+from eventstore.temporal.connection import TemporalUnavailable
 from payments.client import CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, run_command
 from payments.domain import CommandType
 from payments.messages import PaymentCommandRequest

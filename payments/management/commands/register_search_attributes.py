@@ -11,7 +11,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.service import RPCError
 
-from eventstore.temporal import TemporalUnavailable, connect, shared_loop
+from eventstore.temporal.connection import TemporalUnavailable, connect, shared_loop
 from payments.search_attributes import KEYS
 
 

@@ -1,0 +1,170 @@
+"""The events and streams in the admin, read-only like every table of the store, and the store's
+own page: a correlation timeline, every event sharing a correlation id across streams on a time axis.
+
+Events link to the page of the stream they belong to when its app declared one
+(`eventstore.registry`); every list shows only the organizations the user may see.
+"""
+
+import json
+import uuid
+from datetime import datetime
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models.fields.json import KT
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from eventstore import registry, selectors
+from eventstore.events import RecordedEvent
+from eventstore.models import Event, Stream
+from eventstore.upcasting import stored_schema_version, upcast_data
+from eventstore.web.admin_base import ReadOnlyAdmin
+
+
+def pretty_json(value) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def timeline_link(correlation_id: str):
+    if not correlation_id:
+        return ""
+    return format_html('<a href="{}">{}</a>', reverse("admin:timeline", args=[correlation_id]), correlation_id)
+
+
+def visible_events(request, events):
+    """Only the events of organizations the user may see (`registry.visible_organizations`)."""
+    organizations = registry.visible_organizations(request.user)
+    if organizations is None:
+        return events
+    return events.alias(organization=KT("metadata__organization_id")).filter(organization__in=organizations)
+
+
+def of_visible_streams(request, rows):
+    """Only the rows (with a stream_id) of streams whose events the user may see."""
+    if registry.visible_organizations(request.user) is None:
+        return rows
+    return rows.filter(stream_id__in=visible_events(request, Event.objects.all()).values("stream_id"))
+
+
+def stream_url(event: Event | RecordedEvent) -> str | None:
+    """The admin page of the event's stream, when the app of its aggregate type declared one."""
+    url_name = registry.stream_admin_url(event.aggregate_type)
+    return reverse(url_name, args=[event.stream_id]) if url_name else None
+
+
+def stream_link(event: Event):
+    url = stream_url(event)
+    return format_html('<a href="{}">{}</a>', url, event.stream_id) if url else event.stream_id
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ("position", "recorded_at", "stream", "version", "event_type", "aggregate_type", "correlation")
+    list_filter = ("event_type", "aggregate_type", ("recorded_at", admin.DateFieldListFilter))
+    search_fields = ("stream_id",)
+    search_help_text = "An exact stream id, event id or correlation id."
+    ordering = ("-position",)
+    csv_fields = ("position", "event_id", "stream_id", "aggregate_type", "version", "event_type", "recorded_at",
+                  "data", "metadata", "hash")
+
+    def csv_header(self) -> list[str]:
+        header = super().csv_header()
+        after = header.index("recorded_at") + 1
+        return [*header[:after], "occurred_at", *header[after:]]
+
+    def csv_row(self, row: dict) -> list[str]:
+        """Both times: recorded_at (the store's clock) and occurred_at (business time); the data as it is
+        read everywhere (upcast), beside `hash`, which is that of the event as stored."""
+        row = {**row, "data": upcast_data(row["event_type"], row["metadata"], row["data"], row["recorded_at"])}
+        cells = super().csv_row(row)
+        after = self.csv_fields.index("recorded_at") + 1
+        return [*cells[:after], str(row["data"].get("occurred_at", "")), *cells[after:]]
+
+    fields = (
+        "position", "event_id", "stream", "aggregate_type", "version", "event_type", "recorded_at",
+        "correlation", "formatted_data", "formatted_metadata", "transaction_id", "prev_hash", "hash",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return visible_events(request, super().get_queryset(request))
+
+    @admin.display(description="stream", ordering="stream_id")
+    def stream(self, event):
+        return stream_link(event)
+
+    @admin.display(description="correlation id")
+    def correlation(self, event):
+        return timeline_link(event.metadata.get("correlation_id", ""))
+
+    @admin.display(description="data")
+    def formatted_data(self, event):
+        """The data as read (upcast to the newest schema version), and as stored when that differs:
+        the hash covers the stored data."""
+        data = upcast_data(event.event_type, event.metadata, event.data, event.recorded_at)
+        if data is event.data:
+            return pretty_json(data)
+        return format_html("{}<p>As stored (schema version {}, which the hash covers):</p>{}", pretty_json(data),
+                           stored_schema_version(event.metadata), pretty_json(event.data))
+
+    @admin.display(description="metadata")
+    def formatted_metadata(self, event):
+        return pretty_json(event.metadata)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            return queryset.filter(event_id=uuid.UUID(term)), False
+        except ValueError:
+            pass
+        by_stream = queryset.filter(stream_id=term)
+        by_correlation = queryset.alias(correlation=KT("metadata__correlation_id")).filter(correlation=term)
+        return by_stream | by_correlation, False
+
+
+@admin.register(Stream)
+class StreamAdmin(ReadOnlyAdmin):
+    list_display = ("stream_id", "aggregate_type", "version", "updated_at", "head_position")
+    list_filter = ("aggregate_type",)
+    search_fields = ("=stream_id",)
+    ordering = ("stream_id",)
+    csv_fields = ("stream_id", "aggregate_type", "version", "updated_at", "head_position", "head_hash")
+
+    def get_queryset(self, request):
+        return of_visible_streams(request, super().get_queryset(request))
+
+
+def timeline_view(request, correlation_id: str):
+    """Every event sharing a correlation id, across streams, on a time axis."""
+    if not request.user.has_perm("eventstore.view_event"):
+        raise PermissionDenied
+    organizations = registry.visible_organizations(request.user)
+    events = [event for event in selectors.events_by_correlation(correlation_id)
+              if organizations is None or event.metadata.get("organization_id") in organizations]
+    if not events:
+        raise Http404("No event carries this correlation id.")
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Timeline of {correlation_id}",
+        "correlation_id": correlation_id,
+        "events": events,
+        "rows": [(event, stream_url(event)) for event in events],
+        "marks": list(zip(events, time_axis([event.recorded_at for event in events]))),
+    }
+    return TemplateResponse(request, "admin/eventstore/timeline.html", context)
+
+
+def time_axis(moments: list[datetime]) -> list[float]:
+    """Each moment's place on the axis, 0 to 100 percent of the span from the first to the last."""
+    first, last = min(moments), max(moments)
+    span = (last - first).total_seconds() or 1
+    return [100 * (moment - first).total_seconds() / span for moment in moments]
+
+
+TIMELINE_PAGE = registry.AdminPage("timeline/<str:correlation_id>/", timeline_view, "timeline")
+

@@ -1,0 +1,46 @@
+"""What verify_event_chain leaves behind: seals over everything verified, and a record of each run."""
+
+from django.db import models
+
+
+class Seal(models.Model):
+    """A record, made by a successful verify_event_chain, of everything committed before it.
+
+    It covers every event whose transaction id is below `transaction_horizon` (no such event can be
+    added later) by their count and an order-independent digest of their hashes. Removing a whole
+    stream together with its head still changes what an earlier seal covered. Seals chain to each
+    other; the newest seal's hash, kept outside the database, also exposes a full rewrite.
+    """
+
+    sealed_at = models.DateTimeField()
+    transaction_horizon = models.BigIntegerField()
+    event_count = models.BigIntegerField()
+    events_digest = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["transaction_horizon", "id"]
+
+    def __str__(self):
+        return f"seal of {self.event_count} events at {self.sealed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ChainVerification(models.Model):
+    """The outcome of each verify_event_chain run, for the dashboard and operators."""
+
+    ran_at = models.DateTimeField(auto_now_add=True)
+    ok = models.BooleanField()
+    events_checked = models.BigIntegerField()
+    streams_checked = models.BigIntegerField()
+    problem_count = models.BigIntegerField()
+    problems = models.TextField(blank=True, help_text="The first problems found, one per line.")
+    seal_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-ran_at"]
+        get_latest_by = "ran_at"
+
+    def __str__(self):
+        verdict = "intact" if self.ok else f"{self.problem_count} problems"
+        return f"{self.ran_at:%Y-%m-%d %H:%M} {verdict}"

@@ -1,0 +1,74 @@
+"""The verifiable ledger's tables: each event's leaf, the Merkle tree's perfect subtrees, signed
+tree heads and where they were published."""
+
+from django.db import models
+
+
+class LedgerEntry(models.Model):
+    """An event's place in the verifiable ledger: its leaf, in the order `read_all` delivers events.
+
+    Written only by `eventstore_ledger_extend` (migration 0013), which runs as its owner, one caller at
+    a time, and never updated or deleted: indexes are dense and never change.
+    """
+
+    ledger_index = models.BigIntegerField(primary_key=True)
+    position = models.BigIntegerField(unique=True)
+    transaction_id = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["ledger_index"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self):
+        return f"leaf {self.ledger_index}: event at position {self.position}"
+
+
+class LedgerNode(models.Model):
+    """The hash of one perfect subtree of the ledger's Merkle tree: leaves [index * 2**level,
+    (index + 1) * 2**level). Level 0 holds the leaf hashes. Any root or proof combines O(log n) of
+    them, so no request rebuilds the tree."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.SmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField()
+
+    class Meta:
+        ordering = ["level", "index"]
+
+
+class TreeHead(models.Model):
+    """A signed tree head (RFC 9162 section 4.10 in spirit): the ledger's root at a size, signed with
+    Ed25519. Recorded only through `eventstore_record_tree_head`, which checks the root against the
+    stored tree; never updated or deleted."""
+
+    tree_size = models.BigIntegerField(primary_key=True)
+    timestamp = models.DateTimeField()
+    root_hash = models.CharField(max_length=64)
+    streams_root = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+    public_key = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-tree_size"]
+        get_latest_by = "tree_size"
+
+    def __str__(self):
+        return f"tree head of {self.tree_size} events at {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+
+class PublishedHead(models.Model):
+    """A signed head that `publish_tree_head` put outside the database, and where: the dashboard
+    checks that today's log still extends the last one."""
+
+    tree_size = models.BigIntegerField()
+    document = models.JSONField(help_text="The head as published.")
+    destination = models.CharField(max_length=500)
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        get_latest_by = "published_at"
+
+    def __str__(self):
+        return f"head of {self.tree_size} events published to {self.destination}"

@@ -1,0 +1,272 @@
+"""The verifiable ledger: every event a leaf of one Merkle tree, in commit order, and signed heads.
+
+`extend_ledger` gives indexes to the events `read_all` has made visible, through
+`eventstore_ledger_extend` (migration 0013), which stores the leaves and perfect subtrees; roots and
+proofs (`eventstore.ledger.merkle`) read O(log n) stored nodes. `sign_tree_head` signs the ledger's root at
+its size with the streams' root beside it and records the head through `eventstore_record_tree_head`,
+which checks the root against the stored tree.
+
+`streams_root` is the root of a second tree of the same hashing over every stream's newest entry at
+the head's size, (stream id, version, head hash), sorted by stream id: a leaf's data is the compact,
+key-sorted JSON `{"head_hash":…,"stream_id":…,"version":…}` (UTF-8). A stream's newest events, or a
+whole stream, cannot vanish without changing it.
+"""
+
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from django.db import connection, transaction
+
+from eventstore.ledger import verifier as ledger_verifier, merkle
+from eventstore.encoding import canonical_json, timestamp_text
+from eventstore.ledger.models import LedgerEntry, PublishedHead, TreeHead
+from eventstore.ledger.signing import head_message, public_key_hex, signing_key
+
+EXTEND_BATCH = 5000
+PUBLISHED_FILE = "heads.jsonl"
+
+
+class LedgerError(Exception):
+    """A request the ledger cannot answer (a size beyond it, first > second, an unknown event)."""
+
+
+def extend_ledger(*, batch: int = EXTEND_BATCH) -> int:
+    """Give ledger indexes to every event visible to `read_all` that has none yet; the new size.
+    One transaction per batch, so a large backlog never holds the sequencer's lock for long."""
+    size = ledger_size()
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT eventstore_ledger_extend(%s)", [batch])
+            new_size = cursor.fetchone()[0]
+        if new_size - size < batch:
+            return new_size
+        size = new_size
+
+
+def ledger_size() -> int:
+    last = LedgerEntry.objects.order_by("-ledger_index").values_list("ledger_index", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+def root_at(tree_size: int) -> bytes:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT eventstore_ledger_root(%s)", [tree_size])
+        return bytes(cursor.fetchone()[0])
+
+
+def fetch_nodes(keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    """Stored perfect subtrees, in one query."""
+    if not keys:
+        return {}
+    levels, indexes = zip(*keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT node.level, node.index, node.hash FROM eventstore_ledgernode AS node"
+            " JOIN unnest(%s::smallint[], %s::bigint[]) AS wanted(level, index)"
+            " ON node.level = wanted.level AND node.index = wanted.index",
+            [list(levels), list(indexes)],
+        )
+        return {(level, index): bytes(hash_) for level, index, hash_ in cursor.fetchall()}
+
+
+def inclusion_proofs(indexes: Iterable[int], tree_size: int) -> dict[int, list[bytes]]:
+    """Audit paths (leaf up) of many leaves in a tree of `tree_size`, with one read of the nodes."""
+    ranges = {index: merkle.inclusion_ranges(index, tree_size) for index in indexes}
+    nodes = fetch_nodes(merkle.needed_nodes(r for path in ranges.values() for r in path))
+    return {index: [merkle.range_hash(start, end, nodes) for start, end in path] for index, path in ranges.items()}
+
+
+def consistency_proof(first: int, second: int) -> list[bytes]:
+    return merkle.resolve(merkle.consistency_ranges(first, second), fetch_nodes)
+
+
+def roots_from_events(sizes: list[int], *, on_missing: Callable[[str], None]) -> dict[int, bytes]:
+    """The ledger's roots at `sizes`, recomputed from today's events (not the stored nodes), reporting
+    each leaf whose event is gone and each event that is not where its commit order puts it."""
+    wanted, roots, compact = set(sizes), {}, merkle.CompactRange()
+    if not wanted:
+        return roots
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            "SELECT entry.ledger_index, entry.position, event.hash FROM eventstore_ledgerentry AS entry"
+            " LEFT JOIN eventstore_event AS event ON event.position = entry.position"
+            " WHERE entry.ledger_index < %s ORDER BY entry.ledger_index", [max(wanted)],
+        )
+        for index, position, event_hash in cursor:
+            if event_hash is None:
+                on_missing(f"ledger leaf {index}: its event at position {position} is gone")
+            compact.append(merkle.leaf_hash(bytes.fromhex(event_hash or "00" * 32)))
+            if compact.size in wanted:
+                roots[compact.size] = compact.root()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM eventstore_event AS event WHERE NOT EXISTS (SELECT FROM eventstore_ledgerentry"
+            " AS entry WHERE entry.position = event.position) AND (event.transaction_id, event.position) < (SELECT"
+            " last.transaction_id, last.position FROM eventstore_ledgerentry AS last ORDER BY last.ledger_index DESC"
+            " LIMIT 1)")
+        unledgered = cursor.fetchone()[0]
+    if unledgered:
+        on_missing(f"{unledgered} events precede the ledger's newest leaf in commit order but are not in the "
+                   "ledger (inserted behind its back)")
+    return roots
+
+
+# Streams -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StreamEntry:
+    stream_id: str
+    version: int
+    head_hash: str
+
+    def leaf_data(self) -> bytes:
+        return canonical_json({"head_hash": self.head_hash, "stream_id": self.stream_id,
+                               "version": self.version}).encode()
+
+
+def streams_at(tree_size: int) -> Iterator[StreamEntry]:
+    """Each stream's newest event among the first `tree_size` leaves, in stream id order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT ON (event.stream_id) event.stream_id, event.version, event.hash"
+            " FROM eventstore_ledgerentry AS entry JOIN eventstore_event AS event ON event.position = entry.position"
+            " WHERE entry.ledger_index < %s ORDER BY event.stream_id, event.version DESC",
+            [tree_size],
+        )
+        for row in cursor.fetchall():
+            yield StreamEntry(*row)
+
+
+def streams_tree(entries: Iterable[StreamEntry]) -> merkle.MemoryTree:
+    return merkle.MemoryTree([merkle.leaf_hash(entry.leaf_data()) for entry in entries])
+
+
+# Heads ---------------------------------------------------------------------------------------------
+
+def latest_head() -> TreeHead | None:
+    return TreeHead.objects.order_by("-tree_size").first()
+
+
+def head_covering(ledger_index: int) -> TreeHead | None:
+    """The first signed head that includes leaf `ledger_index`."""
+    return TreeHead.objects.filter(tree_size__gt=ledger_index).order_by("tree_size").first()
+
+
+def sign_tree_head() -> TreeHead | None:
+    """Extend the ledger and sign its root at the new size; None when no event is new since the newest
+    head (or another signer recorded a newer head meanwhile)."""
+    key = signing_key()
+    size = extend_ledger()
+    latest = latest_head()
+    if size == 0 or (latest is not None and latest.tree_size >= size):
+        return None
+    timestamp = datetime.now(UTC)
+    root_hash = root_at(size).hex()
+    streams_root = streams_tree(streams_at(size)).root().hex()
+    signature = key.sign(head_message(tree_size=size, timestamp=timestamp, root_hash=root_hash,
+                                      streams_root=streams_root)).hex()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT eventstore_record_tree_head(%s, %s, %s, %s, %s, %s)",
+            [size, timestamp, root_hash, streams_root, signature, public_key_hex(key)],
+        )
+        recorded = cursor.fetchone()[0]
+    return None if recorded is None else TreeHead.objects.get(tree_size=recorded)
+
+
+def head_document(head: TreeHead) -> dict:
+    """A head as the API, the published files and the audit bundle carry it."""
+    return {
+        "tree_size": head.tree_size,
+        "timestamp": timestamp_text(head.timestamp),
+        "root_hash": head.root_hash,
+        "streams_root": head.streams_root,
+        "signature": head.signature,
+        "public_key": head.public_key,
+    }
+
+
+# Keeping heads outside -----------------------------------------------------------------------------
+
+class PublishFailed(Exception):
+    """No head to publish, or the destination refused it."""
+
+
+def publish_latest_head(destination: str, *, timeout: float = 10) -> dict:
+    """Append the newest head to DIR/heads.jsonl, or POST it as JSON to a URL; record that it was."""
+    head = latest_head()
+    if head is None:
+        raise PublishFailed("no tree head is signed yet: run `manage.py sign_tree_head` first")
+    document = head_document(head)
+    line = canonical_json(document)
+    if destination.startswith(("http://", "https://")):
+        request = urllib.request.Request(destination, data=line.encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout):
+                pass
+        except (OSError, ValueError) as error:
+            raise PublishFailed(f"the witness at {destination} did not take the head: {error}") from None
+    else:
+        directory = Path(destination)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            with open(directory / PUBLISHED_FILE, "a", encoding="utf-8") as kept:
+                kept.write(line + "\n")
+        except OSError as error:
+            raise PublishFailed(f"cannot write to {directory}: {error}") from None
+    PublishedHead.objects.create(tree_size=head.tree_size, document=document, destination=destination)
+    return document
+
+
+def check_extends(kept: dict) -> list[str]:
+    """What is wrong with today's ledger as an extension of a head kept outside the database: its
+    signature, and the consistency proof from it to the newest signed head (empty: all is well)."""
+    latest = latest_head()
+    try:
+        size, root = int(kept["tree_size"]), bytes.fromhex(kept["root_hash"])
+        signed = ledger_verifier.signature_ok(kept, kept["public_key"])
+    except (KeyError, TypeError, ValueError):
+        return ["the kept head is not a head document"]
+    where = f"the kept head of {size} events"
+    if not signed:
+        return [f"{where}: its signature does not verify"]
+    if latest is None or latest.public_key != kept["public_key"]:
+        return [f"{where}: it is not signed by the key of the newest head"]
+    if size > latest.tree_size:
+        return [f"{where}: the log's newest head has only {latest.tree_size} (the log lost events)"]
+    if root_at(size) != root:
+        return [f"{where}: the ledger's tree no longer has its root at that size (history rewritten)"]
+    proof = consistency_proof(size, latest.tree_size)
+    if not ledger_verifier.verify_consistency(size, latest.tree_size, root, bytes.fromhex(latest.root_hash), proof):
+        return [f"{where}: the newest head of {latest.tree_size} does not extend it (history rewritten)"]
+    return []
+
+
+@dataclass(frozen=True)
+class LedgerPlace:
+    ledger_index: int
+    head: TreeHead | None  # the first signed head that holds the event
+
+
+def ledger_places(positions: list[int]) -> dict[int, LedgerPlace]:
+    """Where events stand in the ledger: their index and the first signed head that includes them."""
+    entries = LedgerEntry.objects.filter(position__in=positions).values_list("position", "ledger_index")
+    return {position: LedgerPlace(index, head_covering(index)) for position, index in entries}
+
+
+@dataclass(frozen=True)
+class LedgerStatus:
+    head: TreeHead | None
+    published: PublishedHead | None
+    published_problems: list[str]  # empty: today's log extends the last published head
+
+
+def ledger_status() -> LedgerStatus:
+    """The newest head, and whether today's log extends the head last published outside the database."""
+    published = PublishedHead.objects.order_by("-published_at", "-id").first()
+    problems = [] if published is None else check_extends(published.document)
+    return LedgerStatus(latest_head(), published, problems)

@@ -1,0 +1,232 @@
+"""The event store's Temporal activities: sync functions over the Django ORM, run in a thread pool.
+
+Store errors become non-retryable application errors carrying their type name, so a conflict or
+bad input fails fast with a clear message instead of being retried. Each activity is registered
+under its name from `eventstore.temporal.messages`, which is what workflows call.
+"""
+
+import logging
+import time
+from itertools import islice
+
+from django.conf import settings
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from eventstore.projections import catch_up, rebuild as projection_rebuild, engine as projections
+from eventstore.integrity import verification as integrity
+from eventstore.ledger import service as ledger
+from eventstore import selectors, wakeups
+from eventstore.delivery import webhooks
+from eventstore.errors import EventStoreError, InvalidEvent
+from eventstore.events import Checkpoint, ExpectedVersion, NewEvent, RecordedEvent
+from eventstore.temporal.messages import APPEND_EVENTS, APPLY_PROMPT_PROJECTIONS, CATCH_UP_PROJECTIONS, DELIVER_WEBHOOKS, GET_EVENTS, GET_EVENTS_BY_TYPE, REBUILD_PROJECTION, SIGN_TREE_HEAD, VERIFY_CHAIN, AppendOutcome, AppendRequest, CatchUpOutcome, CatchUpRequest, DeliveryOutcome, DeliveryRequest, EventPage, EventsByTypeRequest, PromptProjectionsOutcome, PromptProjectionsRequest, ReadStreamRequest, RebuildOutcome, RebuildRequest, ScheduledRunRequest, StoredEvent, TreeHeadOutcome, VerificationOutcome
+from eventstore.delivery.models import WebhookEndpoint
+from eventstore.store import append_events
+from eventstore.temporal.worker import django_activity
+from eventstore.temporal.errors import errors_are_final
+from eventstore.temporal.inputs import parse_instant
+
+logger = logging.getLogger(__name__)
+
+store_errors_are_final = errors_are_final(EventStoreError)
+
+
+def to_message(event: RecordedEvent) -> StoredEvent:
+    return StoredEvent(
+        position=event.position,
+        event_id=str(event.event_id),
+        stream_id=event.stream_id,
+        aggregate_type=event.aggregate_type,
+        version=event.version,
+        event_type=event.event_type,
+        data=event.data,
+        metadata=event.metadata,
+        recorded_at=event.recorded_at.isoformat(),
+        hash=event.hash,
+        transaction_id=event.transaction_id,
+    )
+
+
+def parse_expected_version(text: str) -> int | ExpectedVersion:
+    try:
+        return ExpectedVersion(text)
+    except ValueError:
+        pass
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidEvent(f"expected_version {text!r} is not any, no_stream, stream_exists or a number.") from None
+
+
+@activity.defn(name=APPEND_EVENTS)
+@django_activity
+@store_errors_are_final
+def append_events_activity(request: AppendRequest) -> AppendOutcome:
+    """Append; asked to, apply the prompt projections in the same transaction where they allow it. A
+    batch stored by an earlier attempt reports every prompt projection pending: which of them that
+    attempt applied is not known here, and applying them again is the caller's cheap next step."""
+    pending = []
+
+    def apply_projections(result):
+        pending.extend(projections.apply_with_append(list(result.events)))
+
+    result = append_events(
+        stream_id=request.stream_id,
+        aggregate_type=request.aggregate_type,
+        events=[NewEvent(e.event_type, e.data, e.metadata, e.event_id) for e in request.events],
+        expected_version=parse_expected_version(request.expected_version),
+        with_append=apply_projections if request.apply_prompt_projections else None,
+    )
+    if request.apply_prompt_projections and result.already_stored:
+        pending = projections.prompt_projection_names()
+    return AppendOutcome(
+        stream_id=result.stream_id,
+        version=result.version,
+        events=[to_message(event) for event in result.events],
+        already_stored=result.already_stored,
+        prompt_projections_pending=pending,
+    )
+
+
+def _page(events, limit: int) -> EventPage:
+    taken = list(islice(events, limit + 1))
+    return EventPage(events=[to_message(event) for event in taken[:limit]], has_more=len(taken) > limit)
+
+
+@activity.defn(name=GET_EVENTS)
+@django_activity
+@store_errors_are_final
+def get_events_activity(request: ReadStreamRequest) -> EventPage:
+    events = selectors.read_stream(
+        request.stream_id, from_version=request.from_version, to_version=request.to_version,
+        page_size=request.limit + 1,
+    )
+    return _page(events, request.limit)
+
+
+@activity.defn(name=GET_EVENTS_BY_TYPE)
+@django_activity
+@store_errors_are_final
+def get_events_by_type_activity(request: EventsByTypeRequest) -> EventPage:
+    if request.time not in selectors.TIME_AXES:
+        raise InvalidEvent(f"Input field 'time' is {request.time!r}; use business or recorded.")
+    events = selectors.events_by_type(
+        request.event_type,
+        since=parse_instant(request.since, "since", error_type=InvalidEvent.__name__),
+        until=parse_instant(request.until, "until", error_type=InvalidEvent.__name__),
+        time=request.time,
+        after_position=request.after_position,
+        page_size=request.limit + 1,
+    )
+    return _page(events, request.limit)
+
+
+@activity.defn(name=APPLY_PROMPT_PROJECTIONS)
+@django_activity
+def apply_prompt_projections_activity(request: PromptProjectionsRequest) -> PromptProjectionsOutcome:
+    """Apply freshly appended events to the projections readers expect right away (the ones
+    declared `prompt`), rather than at the catch-up loop's next turn, and say which of them are not
+    past the events yet: a projection busy in another runner is skipped, and that runner or the
+    catch-up loop applies them."""
+    appended = Checkpoint(request.transaction_id, request.position)
+    outcomes = projections.apply_all_pending(max_batches=5, prompt_only=True)
+    behind = sorted(name for name, outcome in outcomes.items() if not outcome.has_applied(appended))
+    if behind:
+        logger.debug("Events of %s up to position %s wait for %s", request.stream_id, request.position, behind)
+    return PromptProjectionsOutcome(applied=sum(outcome.applied for outcome in outcomes.values()), behind=behind)
+
+
+@activity.defn(name=CATCH_UP_PROJECTIONS)
+@django_activity
+def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
+    """Keep every projection current for a while, each on its own thread, and extend the ledger
+    beside them, heartbeating; events whose prompt application failed, or that were appended while
+    projections were down, are applied here without anyone acting."""
+    progress = catch_up.follow_all(
+        seconds=request.seconds, idle_pause=request.idle_pause,
+        keep_going=lambda: not activity.is_cancelled() and not activity.is_worker_shutdown(),
+        on_progress=lambda progress: activity.heartbeat(progress.total),
+    )
+    return CatchUpOutcome(applied=progress.total, failing=sorted(progress.failing))
+
+
+@activity.defn(name=REBUILD_PROJECTION)
+@django_activity
+@store_errors_are_final
+def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
+    """Rebuild one projection, heartbeating its progress. After a worker crash the retry resumes
+    from the rebuild's own checkpoint, which the last heartbeat reported."""
+    projection = projections.registered().get(request.projection)
+    if projection is None:
+        raise ApplicationError(f"Unknown projection {request.projection!r}.", type="UnknownProjection",
+                               non_retryable=True)
+    restart = request.restart and activity.info().attempt == 1
+    progress = projection_rebuild.rebuild(
+        projection, batch_size=request.batch_size, restart=restart,
+        on_progress=lambda p: activity.heartbeat({"applied": p.applied, "total": p.total}),
+    )
+    return RebuildOutcome(projection=progress.name, applied=progress.applied, swapped=progress.swapped)
+
+
+@activity.defn(name=SIGN_TREE_HEAD)
+@django_activity
+def sign_tree_head_activity(request: ScheduledRunRequest) -> TreeHeadOutcome:
+    """Sign a head of the ledger when events are new since the newest one."""
+    head = ledger.sign_tree_head()
+    return TreeHeadOutcome(tree_size=None if head is None else head.tree_size)
+
+
+@activity.defn(name=VERIFY_CHAIN)
+@django_activity
+def verify_chain_activity(request: ScheduledRunRequest) -> VerificationOutcome:
+    """verify_event_chain, recording its result (and a seal when all is intact) as the command does."""
+    report = integrity.verify_event_chain(on_progress=lambda checked: activity.heartbeat())
+    return VerificationOutcome(ok=report.ok, events_checked=report.events_checked, problem_count=report.problem_count)
+
+
+class Heartbeat:
+    """Heartbeats at most every `every` seconds: a call per POST would cost more than the POST."""
+
+    def __init__(self, every: float = 1.0):
+        self.every, self.last = every, 0.0
+
+    def beat(self, details) -> None:
+        if time.monotonic() - self.last >= self.every:
+            activity.heartbeat(details)
+            self.last = time.monotonic()
+
+
+@activity.defn(name=DELIVER_WEBHOOKS)
+@django_activity
+def deliver_webhooks_activity(request: DeliveryRequest) -> DeliveryOutcome:
+    """Deliver one endpoint's events for about `request.seconds`, woken by commits when idle and
+    heartbeating after every attempt. A failed attempt fails the activity (retried by Temporal with
+    backoff, from the same event); a removed endpoint ends it for good."""
+    deadline = time.monotonic() + request.seconds
+    delivered, heartbeat = 0, Heartbeat()
+    with webhooks.http_client(request.http_timeout) as client:
+        while time.monotonic() < deadline and not activity.is_cancelled() and not activity.is_worker_shutdown():
+            seen = wakeups.notifications_seen()
+            endpoint = WebhookEndpoint.objects.filter(pk=request.endpoint_id).first()
+            if endpoint is None:
+                return DeliveryOutcome(delivered=delivered, gone=True)
+            try:
+                batch = webhooks.deliver_pending(endpoint, client, limit=request.batch_size,
+                                                 on_attempt=lambda attempt: heartbeat.beat(delivered))
+            except webhooks.DeliveryFailed as error:
+                raise ApplicationError(str(error), type="DeliveryFailed") from None
+            except webhooks.RefusedEndpoint as error:
+                raise ApplicationError(str(error), type="RefusedEndpoint") from None
+            delivered += batch.count
+            activity.heartbeat(delivered)
+            if not batch.more:
+                wakeups.wait_for_events(seen, min(settings.SUBSCRIPTION_POLL_SECONDS, deadline - time.monotonic()))
+    return DeliveryOutcome(delivered=delivered)
+
+
+ACTIVITIES = [
+    append_events_activity, get_events_activity, get_events_by_type_activity, apply_prompt_projections_activity,
+    catch_up_projections_activity, rebuild_projection_activity, sign_tree_head_activity, verify_chain_activity,
+    deliver_webhooks_activity,
+]

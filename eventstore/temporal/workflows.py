@@ -1,0 +1,159 @@
+"""EventStoreWorkflow: the store's operations for any Temporal client, no Django needed.
+
+Workflow code is deterministic and imports no Django: activities are called by the names
+`eventstore.temporal.messages` defines for them, and event ids missing from an append are drawn from
+workflow.uuid4(), so a retried append is a no-op.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from eventstore.temporal.messages import APPEND_EVENTS, CATCH_UP_PROJECTIONS, DELIVER_WEBHOOKS, GET_EVENTS, GET_EVENTS_BY_TYPE, REBUILD_PROJECTION, SIGN_TREE_HEAD, VERIFY_CHAIN, AppendOutcome, CatchUpOutcome, CatchUpRequest, DeliveryOutcome, DeliveryRequest, EventPage, EventStoreRequest, EventStoreResponse, RebuildOutcome, RebuildRequest, ScheduledRunRequest, TreeHeadOutcome, VerificationOutcome
+    from eventstore.temporal.errors import workflow_failure
+
+STORE_ACTIVITY_OPTIONS = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=10),
+)
+
+
+@workflow.defn(name="EventStoreWorkflow")
+class EventStoreWorkflow:
+    @workflow.run
+    async def run(self, request: EventStoreRequest) -> EventStoreResponse:
+        try:
+            return await self._dispatch(request)
+        except ActivityError as error:
+            raise workflow_failure(error) from error
+
+    async def _dispatch(self, request: EventStoreRequest) -> EventStoreResponse:
+        if request.operation == "append" and request.append is not None:
+            for event in request.append.events:
+                event.event_id = event.event_id or str(workflow.uuid4())
+            appended = await workflow.execute_activity(
+                APPEND_EVENTS, request.append, result_type=AppendOutcome, **STORE_ACTIVITY_OPTIONS
+            )
+            return EventStoreResponse(operation=request.operation, appended=appended)
+        if request.operation == "get_events" and request.get_events is not None:
+            page = await workflow.execute_activity(
+                GET_EVENTS, request.get_events, result_type=EventPage, **STORE_ACTIVITY_OPTIONS
+            )
+            return EventStoreResponse(operation=request.operation, page=page)
+        if request.operation == "get_events_by_type" and request.get_events_by_type is not None:
+            page = await workflow.execute_activity(
+                GET_EVENTS_BY_TYPE, request.get_events_by_type,
+                result_type=EventPage, **STORE_ACTIVITY_OPTIONS,
+            )
+            return EventStoreResponse(operation=request.operation, page=page)
+        raise ApplicationError(
+            f"Unknown or incomplete operation {request.operation!r}: use append, get_events or "
+            "get_events_by_type with its request.",
+            type="InvalidRequest",
+            non_retryable=True,
+        )
+
+
+CATCH_UP_WORKFLOW_ID = "projection-catch-up"
+CATCH_UP_ROUNDS_PER_RUN = 100
+
+
+@workflow.defn(name="ProjectionCatchUpWorkflow")
+class ProjectionCatchUpWorkflow:
+    """The catch-up loop: forever, an activity that keeps the projections current for a while.
+
+    One instance (id "projection-catch-up") runs per namespace; `temporal_worker` starts it. If a
+    worker dies, the heartbeat timeout hands the activity to another worker within seconds.
+    History stays small: the workflow continues as new every CATCH_UP_ROUNDS_PER_RUN rounds.
+    """
+
+    @workflow.run
+    async def run(self, request: CatchUpRequest) -> None:
+        for _ in range(CATCH_UP_ROUNDS_PER_RUN):
+            await workflow.execute_activity(
+                CATCH_UP_PROJECTIONS, request, result_type=CatchUpOutcome,
+                start_to_close_timeout=timedelta(seconds=request.seconds + 60),
+                heartbeat_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
+            )
+        workflow.continue_as_new(request)
+
+
+@workflow.defn(name="ProjectionReplayWorkflow")
+class ProjectionReplayWorkflow:
+    """Rebuild projections from history, one after another, each swapped in when it has caught up."""
+
+    @workflow.run
+    async def run(self, requests: list[RebuildRequest]) -> list[RebuildOutcome]:
+        outcomes = []
+        for request in requests:
+            outcomes.append(await workflow.execute_activity(
+                REBUILD_PROJECTION, request, result_type=RebuildOutcome,
+                start_to_close_timeout=timedelta(hours=6), heartbeat_timeout=timedelta(seconds=60),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                                         non_retryable_error_types=["UnknownProjection"]),
+            ))
+        return outcomes
+
+
+@workflow.defn(name="SignTreeHeadWorkflow")
+class SignTreeHeadWorkflow:
+    """Sign a head of the ledger when events are new (started by the "sign-tree-head" schedule)."""
+
+    @workflow.run
+    async def run(self, request: ScheduledRunRequest) -> TreeHeadOutcome:
+        return await workflow.execute_activity(
+            SIGN_TREE_HEAD, request, result_type=TreeHeadOutcome, start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+        )
+
+
+@workflow.defn(name="VerifyChainWorkflow")
+class VerifyChainWorkflow:
+    """Run verify_event_chain and record its result (started by the "verify-event-chain" schedule)."""
+
+    @workflow.run
+    async def run(self, request: ScheduledRunRequest) -> VerificationOutcome:
+        return await workflow.execute_activity(
+            VERIFY_CHAIN, request, result_type=VerificationOutcome, start_to_close_timeout=timedelta(hours=2),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=3),
+        )
+
+
+DELIVERY_ROUNDS_PER_RUN = 100
+
+
+def delivery_workflow_id(endpoint_id: int) -> str:
+    return f"webhook-delivery-{endpoint_id}"
+
+
+@workflow.defn(name="WebhookDeliveryWorkflow")
+class WebhookDeliveryWorkflow:
+    """One webhook endpoint's deliveries, for as long as the endpoint exists: an activity that posts
+    its events in order for a while, again and again, continuing as new every
+    DELIVERY_ROUNDS_PER_RUN rounds. A failed POST fails the activity, which Temporal retries with
+    exponential backoff; each endpoint has its own workflow, so one that is down or slow holds up
+    nobody else."""
+
+    @workflow.run
+    async def run(self, request: DeliveryRequest) -> None:
+        for _ in range(DELIVERY_ROUNDS_PER_RUN):
+            outcome = await workflow.execute_activity(
+                DELIVER_WEBHOOKS, request, result_type=DeliveryOutcome,
+                start_to_close_timeout=timedelta(seconds=request.seconds + request.http_timeout * request.batch_size + 60),
+                heartbeat_timeout=timedelta(seconds=request.http_timeout + 10),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=request.retry_initial), backoff_coefficient=2.0,
+                                         maximum_interval=timedelta(seconds=max(request.retry_max, request.retry_initial)),
+                                         non_retryable_error_types=["RefusedEndpoint"]),
+            )
+            if outcome.gone:
+                return
+        workflow.continue_as_new(request)
+
+
+WORKFLOWS = [EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow, SignTreeHeadWorkflow,
+             VerifyChainWorkflow, WebhookDeliveryWorkflow]

@@ -1,0 +1,66 @@
+"""DRF's exception handler, reshaped into the one error format; unexpected errors become a logged 500 JSON."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DataError, InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from eventstore.web.errors import PayloadTooLarge, ServiceUnavailable, error_body
+
+logger = logging.getLogger(__name__)
+
+
+def api_exception_handler(exc, context):
+    exc = _as_api_exception(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(error_body(500, "server_error", "Something went wrong on our side; it has been logged."),
+                        status=500)
+    detail = response.data
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = "1"
+    if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict):
+        fields = {key: _flatten(value) for key, value in detail.items()}
+        message = "Invalid input: " + "; ".join(f"{key}: {text}" for key, text in fields.items())
+        response.data = error_body(response.status_code, "invalid", message, fields)
+    else:
+        code = getattr(exc, "default_code", "error")
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        # The exception's own text: DRF's response wraps it as {"detail": ...}, which is no message.
+        message = _flatten(exc.detail if isinstance(exc, exceptions.APIException) else detail)
+        response.data = error_body(response.status_code, codes if isinstance(codes, str) else code, message)
+    return response
+
+
+def _as_api_exception(exc):
+    """Django's and the database's errors as the API errors a client should see."""
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, exceptions.NotAuthenticated) and exc.detail == exceptions.NotAuthenticated.default_detail:
+        return exceptions.NotAuthenticated(
+            "No credentials were provided: send 'Authorization: Token <key>' (manage.py create_api_token prints "
+            "a key), or use a session."
+        )
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, (OperationalError, InterfaceError)):  # PostgreSQL restarting or unreachable
+        logger.warning("Database unavailable during an API request: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        return ServiceUnavailable("The database is unavailable; retry shortly.")
+    if isinstance(exc, DataError):  # PostgreSQL refused a value the client sent (out of range, ...)
+        return exceptions.ValidationError({"query": f"A value is out of range: {str(exc).splitlines()[0]}"})
+    return exc
+
+
+def _flatten(detail) -> str:
+    if isinstance(detail, list):
+        return " ".join(_flatten(item) for item in detail)
+    if isinstance(detail, dict):
+        return " ".join(f"{key}: {_flatten(value)}" for key, value in detail.items())
+    return str(detail)
