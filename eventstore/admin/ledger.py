@@ -9,10 +9,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 
-from eventstore import registry, selectors
+from eventstore import registry
 from eventstore.ledger import service as ledger
 from eventstore.ledger.bundle import NothingToExport, export_audit_bundle
 from eventstore.ledger.models import TreeHead
+from eventstore.ledger.selectors import ledger_indexes
 from eventstore.models import Event
 from eventstore.web.admin_base import ReadOnlyAdmin
 
@@ -62,7 +63,7 @@ def ledger_proof_view(request, position: int):
     visible = registry.visible_organizations(request.user)
     if event is not None and visible is not None and event["metadata"].get("organization_id") not in visible:
         event = None  # another organization's event: as if there were none
-    index = selectors.ledger_indexes([position])[position]
+    index = ledger_indexes([position])[position]
     head = None if index is None else ledger.head_covering(index)
     if event is None or head is None:
         raise Http404("No signed head holds this event yet.")

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from eventstore import selectors
 from eventstore.api.ledger_views import InclusionProofSerializer, TreeSizeQuery, event_proof
+from eventstore.ledger.selectors import ledger_indexes
 from eventstore.web.pagination import limit_field, next_link, position_cursor, position_cursor_field, position_of
 from eventstore.web.query_fields import TextFilter, TimeRangeQuery
 from payments.api.serializers import EventSerializer
@@ -101,5 +102,5 @@ class EventProofView(APIView):
         visible = visible_organizations(request.user)
         if event is None or (visible is not None and event.metadata.get("organization_id") not in visible):
             raise Http404("No such event.")
-        index = selectors.ledger_indexes([event.position])[event.position]
+        index = ledger_indexes([event.position])[event.position]
         return Response(event_proof(index, query.validated_data.get("tree_size")))

@@ -149,7 +149,7 @@ def test_a_head_signed_by_another_key_fails(signed_history, tmp_path):
 
 
 def test_the_verifier_needs_only_the_standard_library_and_cryptography():
-    source = Path(ledger.__file__).with_name("ledger_verifier.py").read_text()
+    source = Path(ledger.__file__).with_name("verifier.py").read_text()
     imported = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
