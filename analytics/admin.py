@@ -1,5 +1,5 @@
-"""The analytics dashboard, an admin page: statistics, trend charts, workflow metrics, projection lag,
-errors and set-aside events, and the last verify_event_chain result."""
+"""The analytics pages of the admin: the dashboard (statistics, trend charts and workflow metrics,
+beside the store's operations panel from `eventstore.admin.operations`) and the period statement."""
 
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -23,13 +23,8 @@ from analytics.selectors import (
 )
 from analytics.statements import FIGURES, period_statement, statement_csv, statement_file_name
 from analytics.workflow_metrics import workflow_metrics
-from eventstore.ledger import service as ledger
 from eventstore import registry
-from eventstore.delivery import lag as subscription_lag
-from eventstore.admin.events import of_visible_streams
-from eventstore.integrity.models import ChainVerification, Seal
-from eventstore.projections.models import ProjectionError, SetAsideEvent
-from eventstore.projections.lag import lag
+from eventstore.admin.operations import operations
 from eventstore.selectors import BUSINESS, RECORDED
 from payments.models import Organization
 from payments.selectors import organizations_to_search, visible_organizations
@@ -60,7 +55,9 @@ def dashboard_view(request):
     context = {**admin.site.each_context(request), "title": "Analytics dashboard", "form": form}
     if form.is_valid():
         context.update(_figures(form, organizations_to_search(request.user, None)))
-    context.update(_operations(request))
+    context.update(operations(request))
+    if context["every_organization"]:  # like the API's workflow metrics: for users who see every organization
+        context.update(_workflow_metrics())
     return TemplateResponse(request, "admin/analytics/dashboard.html", context)
 
 
@@ -94,38 +91,6 @@ def _figures(form: DashboardForm, organization_ids: tuple[str, ...] | None) -> d
 
 
 LABEL_FORMATS = {"hour": "%d %b %H:%M", "day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%b %Y"}
-
-
-def _trust(request) -> dict:
-    """How far the figures can be trusted, and how fresh they are: the last verification and seal,
-    how far projections are behind, and how many events they passed over (of the user's streams)."""
-    lags = lag()
-    return {
-        "verification": ChainVerification.objects.first(),
-        "ledger": ledger.ledger_status(),
-        "seal": Seal.objects.order_by("-id").first(),
-        "lags": lags,
-        "events_behind": sum(each.events_behind for each in lags),
-        "seconds_behind": max((each.seconds_behind for each in lags), default=0.0),
-        "set_aside_count": of_visible_streams(request, SetAsideEvent.objects.all()).count(),
-    }
-
-
-def _operations(request) -> dict:
-    """Workflows, projections and tamper evidence. Members of organizations get what concerns their
-    streams and the health of the whole, without figures about other organizations (workflow counts,
-    events checked): like the API's workflow metrics, those are for users who see every organization."""
-    every_organization = visible_organizations(request.user) is None
-    context = {
-        "every_organization": every_organization,
-        "projection_errors": of_visible_streams(request, ProjectionError.objects.filter(resolved_at__isnull=True))[:20],
-        "set_aside": list(of_visible_streams(request, SetAsideEvent.objects.all())[:20]),
-        "subscriptions": subscription_lag.lag(organizations=visible_organizations(request.user)),
-        **_trust(request),
-    }
-    if every_organization:
-        context.update(_workflow_metrics())
-    return context
 
 
 def _workflow_metrics() -> dict:

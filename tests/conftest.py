@@ -20,7 +20,7 @@ from temporalio.converter import DataConverter
 
 from eventstore import wakeups
 from eventstore.encoding import canonical_json
-from payments import consistency
+from payments import system_checks
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest, PaymentCommandResult
 from payments.models import Membership, Organization, PaymentSummary
@@ -214,7 +214,7 @@ def assert_summaries_match_a_fold_of_the_events():
     """Asserts that there are payment summaries and that each equals a fold of its payment's events."""
 
     def assert_summaries_match_a_fold_of_the_events() -> None:
-        check = consistency.check_summaries()
+        check = system_checks.check_summaries()
         assert check.figures["payments"] > 0
         assert check.ok, check.problems
 

@@ -1,0 +1,2 @@
+"""Tamper evidence inside the database: `verify_event_chain` walks every stream's hash chain and
+stream head, checks positions and seals, and records each run and a new seal."""

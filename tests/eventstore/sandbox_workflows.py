@@ -1,4 +1,4 @@
-"""Workflows that probe the worker's sandbox (tests/eventstore/test_sandbox.py)."""
+"""Workflows that probe the worker's sandbox (tests/eventstore/temporal/test_sandbox.py)."""
 
 from datetime import datetime
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from eventstore.integrity.verification import Check
-from payments import consistency
+from payments import system_checks
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, ledger, projection_timeout, as_json: bool, **options):
         entries = _read_ledger(ledger) if ledger else None
-        checks = consistency.run_all(entries, projection_timeout=projection_timeout)
+        checks = system_checks.run_all(entries, projection_timeout=projection_timeout)
         if as_json:
             self.stdout.write(_as_json(checks))
         else:

@@ -1,4 +1,5 @@
-"""Whole-system consistency checks: what an operator runs after an incident (and the chaos run does).
+"""Whole-system consistency checks (`manage.py check_consistency`): what an operator runs after an
+incident (and the chaos run does).
 
 The store's own checks (`eventstore.integrity.verification`) plus the payments' ones:
 - every command the API accepted has exactly the events it answered with, none twice; every refused

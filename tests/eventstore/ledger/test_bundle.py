@@ -24,7 +24,7 @@ from eventstore.integrity.models import Seal
 from eventstore.ledger.signing import head_message
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_data
-from tests.eventstore.test_integrity import TAMPERING, write_history
+from tests.eventstore.integrity.test_verification import TAMPERING, write_history
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from eventstore.integrity import verification as integrity
 from eventstore.projections import engine as projections
 from eventstore.events import NewEvent
 from eventstore.store import append_events
-from payments import consistency
+from payments import system_checks
 from payments.domain import AGGREGATE_TYPE
 from payments.models import PaymentSummary
 
@@ -35,7 +35,7 @@ def caught_up() -> None:
 def test_a_clean_history_passes_every_check():
     first = command("payment-a", "key-1")
     caught_up()
-    checks = consistency.run_all([{"key": "key-1", "outcome": "accepted", "event_ids": first}], projection_timeout=5)
+    checks = system_checks.run_all([{"key": "key-1", "outcome": "accepted", "event_ids": first}], projection_timeout=5)
     assert [check.problems for check in checks] == [[]] * len(checks)
 
 
@@ -47,7 +47,7 @@ def test_events_other_than_those_answered_are_caught():
         {"key": "key-1", "outcome": "accepted", "event_ids": [*first, str(uuid.uuid4())]},  # one event missing
         {"key": "key-2", "outcome": "refused"},
     ]
-    problems = consistency.check_commands(ledger).problems
+    problems = system_checks.check_commands(ledger).problems
     assert len(problems) == 3
     assert "key-1" in problems[0] and "key-2" in problems[1] and "key-3" in problems[2]
 
@@ -66,7 +66,7 @@ def test_a_projection_left_behind_and_a_wrong_summary_are_caught():
     caught_up()
     assert integrity.check_projections_caught_up(timeout=0.5).ok
     PaymentSummary.objects.filter(payment_id="payment-a").update(refunded="5.00")
-    assert "payment-a" in consistency.check_summaries().problems[0]
+    assert "payment-a" in system_checks.check_summaries().problems[0]
 
 
 def test_the_command_exits_1_on_a_problem(tmp_path):

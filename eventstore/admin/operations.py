@@ -1,0 +1,43 @@
+"""The store's operations at a glance, for any admin page that shows figures: how far they can be
+trusted (the last verification, seal and signed head, how far projections are behind, how many events
+they passed over) and what needs an operator (unresolved projection errors, events set aside,
+subscriptions behind). Limited to the streams and organizations the user may see
+(`registry.visible_organizations`): nothing here counts another organization's events."""
+
+from eventstore import registry
+from eventstore.admin.events import of_visible_streams
+from eventstore.delivery import lag as subscription_lag
+from eventstore.integrity.models import ChainVerification, Seal
+from eventstore.ledger import service as ledger
+from eventstore.projections.lag import lag
+from eventstore.projections.models import ProjectionError, SetAsideEvent
+
+LISTED = 20  # rows of errors and set-aside events shown; the counts cover them all
+
+
+def trust(request) -> dict:
+    """The last verification and seal, the ledger's state, and how far projections are behind."""
+    lags = lag()
+    return {
+        "verification": ChainVerification.objects.first(),
+        "ledger": ledger.ledger_status(),
+        "seal": Seal.objects.order_by("-id").first(),
+        "lags": lags,
+        "events_behind": sum(each.events_behind for each in lags),
+        "seconds_behind": max((each.seconds_behind for each in lags), default=0.0),
+        "set_aside_count": of_visible_streams(request, SetAsideEvent.objects.all()).count(),
+    }
+
+
+def operations(request) -> dict:
+    """`trust`, with the projection errors, set-aside events and subscriptions of the user's streams.
+    `every_organization` tells whether the user sees the whole store, and so may see figures about
+    it (workflow counts, events checked)."""
+    visible = registry.visible_organizations(request.user)
+    return {
+        "every_organization": visible is None,
+        "projection_errors": of_visible_streams(request, ProjectionError.objects.filter(resolved_at__isnull=True))[:LISTED],
+        "set_aside": list(of_visible_streams(request, SetAsideEvent.objects.all())[:LISTED]),
+        "subscriptions": subscription_lag.lag(organizations=visible),
+        **trust(request),
+    }
