@@ -1,9 +1,11 @@
+"""The ASGI application (`config.asgi`), for an ASGI server.
+
+It starts nothing: the settings read DATABASE_URL and refuse to load without it.
+"""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
-from config.devstack.database import use_embedded_database
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-use_embedded_database(os.environ["DJANGO_SETTINGS_MODULE"])  # development checkout without DATABASE_URL
 application = get_asgi_application()

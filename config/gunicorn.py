@@ -4,6 +4,8 @@
 WEB_PROCESSES processes of WEB_THREADS threads each (gthread); each process holds at most
 DATABASE_POOL_SIZE database connections. Before the first process starts, the connection budget of
 the whole deployment is checked against PostgreSQL's max_connections (eventstore/web/connection_budget.py).
+Nothing is started: without DATABASE_URL (and the rest the settings require) it refuses to start.
+On a development checkout `make run` exports the embedded server's URL first (config/devstack/).
 """
 
 import logging
@@ -33,13 +35,10 @@ def on_starting(server):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     _empty_multiprocess_directory()  # before any metric is created
-    from config.devstack.database import use_embedded_database
-
-    use_embedded_database(os.environ["DJANGO_SETTINGS_MODULE"])
-    django.setup()
-    from eventstore.web.connection_budget import check_connection_budget
-
     try:
+        django.setup()  # the settings refuse to load without DATABASE_URL
+        from eventstore.web.connection_budget import check_connection_budget
+
         budget = check_connection_budget()
     except ImproperlyConfigured as error:
         raise SystemExit(f"Refusing to start: {error}") from None

@@ -1,5 +1,6 @@
 """On a development checkout with nothing configured, manage.py finds the embedded PostgreSQL by
-itself (config/devstack/database.py), with the same roles as before; the settings start nothing."""
+itself (config/devstack/database.py), with the same roles as before; the settings and the production
+entry points (WSGI, ASGI, gunicorn) start nothing and say what is missing."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import sys
 import pytest
 
 from config.devstack import embedded
+from config.devstack.stack import spawn, web_server_command
 from tests.processes import BASE_DIR, manage
 
 SHOW = ("import json; from django.conf import settings; from django.db import connection; "
@@ -47,3 +49,19 @@ def test_reading_the_settings_starts_nothing(development_checkout):
                           env=development_checkout, capture_output=True, text=True, timeout=120)
     assert bare.returncode != 0
     assert "ImproperlyConfigured: DATABASE_URL is not set" in bare.stderr
+
+
+@pytest.mark.parametrize("entry_point", ["config.wsgi", "config.asgi"])
+def test_the_applications_start_nothing_without_database_url(development_checkout, entry_point):
+    bare = subprocess.run([sys.executable, "-c", f"import {entry_point}"], cwd=BASE_DIR,
+                          env=development_checkout, capture_output=True, text=True, timeout=120)
+    assert bare.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL is not set" in bare.stderr
+
+
+def test_gunicorn_refuses_to_start_without_database_url(development_checkout):
+    server = spawn(web_server_command(development=False, address=f"127.0.0.1:{embedded.free_port()}"),
+                   env=development_checkout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output, _ = server.communicate(timeout=120)
+    assert server.returncode != 0
+    assert "Refusing to start: DATABASE_URL is not set" in output

@@ -1,12 +1,15 @@
 """DATABASE_URL on a development checkout: the embedded PostgreSQL, when nothing else is configured.
 
 The settings read DATABASE_URL (with DATABASE_OWNER_URL and DATABASE_APP_ROLE) and start nothing.
-What runs Django on a development checkout calls `use_embedded_database()` first: `manage.py`,
-`config/wsgi.py` and `config/asgi.py`, the pytest plugin (`config/devstack/pytest_plugin.py`) and
-`python -m config.devstack`. When DATABASE_URL is set neither in the environment nor in `.env`, and
-the settings are a development module (DEVELOPMENT_SETTINGS), it starts the embedded server in
-.data/postgres or attaches to the one running there, creates the roles and the database if missing,
-and exports, for the settings (and every process started from this one) to read:
+What runs Django on a development checkout calls `use_embedded_database()` first: `manage.py`, the
+pytest plugin (`config/devstack/pytest_plugin.py`) and `python -m config.devstack`. The production
+entry points (`config/wsgi.py`, `config/asgi.py`, `config/gunicorn.py`) never do: under `make run`
+they inherit the URLs the stack exported.
+
+When DATABASE_URL is set neither in the environment nor in `.env`, and the settings are a
+development module (DEVELOPMENT_SETTINGS), it starts the embedded server in .data/postgres or
+attaches to the one running there, creates the roles and the database if missing, and exports, for
+the settings (and every process started from this one) to read:
 
 - with EMBEDDED_DATABASE_ROLE=app, the default: DATABASE_URL as the application role
   (`payments_app`) and DATABASE_OWNER_URL as the owner role (`payments_owner`), which only

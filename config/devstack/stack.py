@@ -1,4 +1,4 @@
-"""Bring up the local stack around a command: `python -m config.devstack run|dev|test|bench [args]`.
+"""Bring up the local stack around a command: `python -m config.devstack run|dev|test|bench|demo [args]`.
 
 `run`   (make run):   PostgreSQL and Temporal (embedded unless DATABASE_URL / TEMPORAL_ADDRESS are
                       set), migrations, an admin account on first run, the worker and the web server.
@@ -9,6 +9,9 @@
                       (the suite starts its own Temporal dev server).
 `bench` (make bench): PostgreSQL, then `pytest tests/benchmarks -m bench` with the rest of the
                       command line (the benchmarks use the suite's own Temporal dev server).
+`demo`  (run does it on first run): demo payments through the running worker and Temporal
+                      (config/devstack/demo.py; `demo --help` lists its options), with Django set up
+                      as manage.py sets it up.
 
 The embedded PostgreSQL's URLs are exported as DATABASE_URL (and DATABASE_OWNER_URL,
 DATABASE_APP_ROLE) for every process started here (config/devstack/database.py): against it the web
@@ -27,11 +30,15 @@ import sys
 import time
 from pathlib import Path
 
+import django
+from django.core.exceptions import ImproperlyConfigured
+
 from config.devstack import embedded
 from config.devstack.database import DEFAULT_SETTINGS, use_embedded_database
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
+DEMO = [sys.executable, "-m", "config.devstack", "demo"]
 ADMIN_USERNAME = "admin"
 LOG_DIR = embedded.DATA_DIR / "logs"
 TEST_SETTINGS = "config.settings.test"  # pytest.ini
@@ -207,7 +214,7 @@ def run(*, development: bool = False) -> int:
 
 def _load_demo_data(worker: subprocess.Popen) -> None:
     """First run only: demo payments through the real pipeline, so the admin has history to show."""
-    loader = subprocess.run([*MANAGE, "load_demo_data", "--if-empty"], cwd=BASE_DIR)
+    loader = subprocess.run([*DEMO, "--if-empty"], cwd=BASE_DIR)
     if loader.returncode != 0 and worker.poll() is None:
         say("demo data could not be loaded (see above); the stack keeps running without it")
 
@@ -239,8 +246,27 @@ def bench(pytest_arguments: list[str]) -> int:
                                cwd=BASE_DIR)
 
 
+def demo(arguments: list[str]) -> int:
+    setup_django()
+    from config.devstack import demo as demo_data  # it imports models, which need Django set up
+
+    return demo_data.main(arguments)
+
+
+def setup_django() -> None:
+    """Django as manage.py sets it up: on a development checkout without DATABASE_URL, the embedded
+    PostgreSQL first; settings that cannot be read end the process with their one-line message."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    use_embedded_database(os.environ["DJANGO_SETTINGS_MODULE"])
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        raise SystemExit(f"ImproperlyConfigured: {error}") from None
+
+
 def main(argv: list[str]) -> int:
-    commands = {"run": lambda rest: run(), "dev": lambda rest: run(development=True), "test": test, "bench": bench}
+    commands = {"run": lambda rest: run(), "dev": lambda rest: run(development=True), "test": test, "bench": bench,
+                "demo": demo}
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2

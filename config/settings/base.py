@@ -86,7 +86,7 @@ TEMPLATES = [
 # Least privilege: DATABASE_URL is the application role (INSERT and SELECT on history, owns nothing);
 # `manage.py migrate` switches to DATABASE_OWNER_URL, the role that owns the tables, when it is set.
 # Reading settings starts nothing: on a development checkout without DATABASE_URL, manage.py (and
-# wsgi/asgi, pytest, make) start the embedded server and set these first (config/devstack/database.py).
+# pytest, make) start the embedded server and set these first (config/devstack/database.py).
 if not env("DATABASE_URL", default=""):
     raise ImproperlyConfigured(
         "DATABASE_URL is not set: give the PostgreSQL URL (postgres://user:password@host:5432/name), or, on a "

@@ -1,5 +1,8 @@
 """Demo data through the real pipeline: every payment is a command run by PaymentEventSourcingWorkflow.
 
+`python -m config.devstack demo [--payments 300] [--concurrency 20] [--if-empty]` loads it (make run
+does this once, with --if-empty). It is development tooling: no operator command ships it.
+
 A year of business up to today (UTC midnight): payments on weekdays more than at weekends, more in
 the autumn and before Christmas than in August, growing over the year; refunds days after their
 payment, cancellations within hours; a few refused commands; and, recorded after everything else,
@@ -8,17 +11,25 @@ ids) group up to three payments of one organization. Everything follows from the
 the day it is loaded, so a rerun the same day sends the same commands under the same keys.
 """
 
+import argparse
 import asyncio
 import calendar
 import random
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.management.color import color_style
+from django.utils import timezone
 from temporalio.client import Client
+from tqdm import tqdm
 
+from eventstore.models import Stream
+from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest, PaymentCommandResult
+from payments.models import Organization
 
 ORGANIZATIONS = {"org-acme": "Acme Corporation", "org-globex": "Globex", "org-initech": "Initech",
                  "org-umbrella": "Umbrella Finance", "org-stark": "Stark Industries"}
@@ -149,3 +160,46 @@ async def load(client: Client, plan: DemoPlan, *, concurrency: int, task_queue: 
     await asyncio.gather(*(in_order(commands) for commands in plan.payments))
     await asyncio.gather(*(in_order([fix]) for fix in plan.corrections))
     return results
+
+
+def load_demo_data(*, payments: int = 300, concurrency: int = 20, if_empty: bool = False) -> None:
+    """Create the demo organizations and load `payments` demo payments through Temporal, with a
+    progress bar on stderr and a summary on stdout; with `if_empty`, nothing when some are loaded.
+    TemporalUnavailable when nobody answers."""
+    if if_empty and Stream.objects.filter(stream_id__startswith=DEMO_PREFIX).exists():
+        print("Demo payments are already loaded.", flush=True)
+        return
+    for organization_id, name in ORGANIZATIONS.items():
+        Organization.objects.get_or_create(id=organization_id, defaults={"name": name})
+    plan = demo_plan(payments, timezone.now().date())
+    client = shared_client()
+    with tqdm(total=len(plan.payments) + len(plan.corrections), unit="payment", desc="demo payments",
+              file=sys.stderr) as bar:
+        results = shared_loop().run(load(client, plan, concurrency=concurrency, on_done=bar.update))
+    accepted = sum(result.success for result in results)
+    print(color_style().SUCCESS(
+        f"Loaded {payments} demo payments over the last twelve months: {len(results)} commands, {accepted} "
+        f"accepted, {len(results) - accepted} refused by the business rules, {len(plan.corrections)} of them "
+        "backdated corrections recorded last."
+    ), flush=True)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m config.devstack demo [options]`, once Django is set up: the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m config.devstack demo",
+        description="Load demo payments over the last twelve months of business time (several organizations "
+                    "and currencies, refunds days later, cancellations, refused commands and a few backdated "
+                    "corrections) by running real commands through Temporal. Safe to rerun the same day: "
+                    "commands carry idempotency keys.",
+    )
+    parser.add_argument("--payments", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--if-empty", action="store_true", help="Do nothing when demo payments exist.")
+    options = parser.parse_args(argv)
+    try:
+        load_demo_data(payments=options.payments, concurrency=options.concurrency, if_empty=options.if_empty)
+    except TemporalUnavailable as error:
+        print(color_style().ERROR(str(error)), file=sys.stderr)
+        return 1
+    return 0

@@ -1,16 +1,22 @@
 """The demo data: a year of business with its rhythm, orders inside one organization, corrections
-recorded after everything else; loaded through the real pipeline into organizations that exist."""
+recorded after everything else; loaded through the real pipeline into organizations that exist, and
+by the stack's own command only while none is loaded."""
 
+import subprocess
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
+from config.devstack import demo
+from config.devstack.stack import BASE_DIR, DEMO
+from eventstore.events import ExpectedVersion
 from eventstore.models import Event
-from payments import demo
+from eventstore.store import append_events
 from payments.models import Organization
+from tests.eventstore.helpers import payment_events
+from tests.processes import command_env
 
 TODAY = date(2026, 11, 26)
 
@@ -58,7 +64,7 @@ def test_corrections_are_dated_at_a_closed_month_end():
 @pytest.mark.django_db(transaction=True)
 def test_load_demo_data_runs_through_temporal_into_existing_organizations(temporal, settings, capsys):
     settings.TEMPORAL_TASK_QUEUE = temporal.task_queue
-    call_command("load_demo_data", "--payments", "40", "--concurrency", "8")
+    demo.load_demo_data(payments=40, concurrency=8)
 
     assert set(Organization.objects.values_list("id", flat=True)) >= set(demo.ORGANIZATIONS)
     processed = Event.objects.filter(stream_id__startswith=demo.DEMO_PREFIX, event_type="PaymentProcessed")
@@ -73,3 +79,19 @@ def test_load_demo_data_runs_through_temporal_into_existing_organizations(tempor
         last_recorded = Event.objects.filter(stream_id__startswith=demo.DEMO_PREFIX).latest("position")
         assert corrections.latest("position") == last_recorded
     assert "Loaded 40 demo payments" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)  # the command, another process, sees what is committed
+def test_the_stacks_own_command_loads_nothing_when_demo_payments_exist():
+    """What `make run` runs on every start: after the first, it leaves the demo data alone (and
+    needs no Temporal to say so)."""
+    payment_id = demo.demo_payment_id(1)
+    append_events(stream_id=payment_id, aggregate_type="Payment", events=payment_events(1, payment_id=payment_id),
+                  expected_version=ExpectedVersion.NO_STREAM)
+
+    loader = subprocess.run([*DEMO, "--if-empty"], cwd=BASE_DIR, env=command_env(), capture_output=True, text=True,
+                            timeout=120)
+
+    assert loader.returncode == 0, loader.stdout + loader.stderr
+    assert loader.stdout.strip() == "Demo payments are already loaded."
+    assert not Organization.objects.filter(id__in=demo.ORGANIZATIONS).exists()
