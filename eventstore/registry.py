@@ -17,7 +17,7 @@ references to what it contributes:
   of such an event into the data of the next version; applied to every event read (see
   `eventstore.upcasting`), never to a stored row;
 - `visible_organizations`: a function of a user giving the organization ids whose events the user may
-  see in the store's admin (None: every organization); without it the admin shows every event.
+  see in the store's admin and API (None: every organization); without it they show every event.
 
 Declaring is additive and idempotent per object, so a second `ready()` (tests) changes nothing.
 """
@@ -154,3 +154,12 @@ def visible_organizations(user) -> list[str] | None:
     """The organization ids whose events `user` may see; None means every organization."""
     scope = _declared.visible_organizations
     return None if scope is None else scope(user)
+
+
+def organizations_to_search(user, wanted: str | None) -> tuple[str, ...] | None:
+    """The organizations a search of `user` covers, narrowed to `wanted` if given. None means every
+    organization; an organization the user cannot see yields nothing."""
+    visible = visible_organizations(user)
+    if wanted is not None:
+        return (wanted,) if visible is None or wanted in visible else ()
+    return None if visible is None else tuple(visible)

@@ -299,3 +299,9 @@ def search_events(search: EventSearch, *, after_position: int = 0, limit: int = 
 def event_by_id(event_id) -> RecordedEvent | None:
     found = events_by_ids([event_id])
     return found[0] if found else None
+
+
+def event_at(position: int) -> RecordedEvent | None:
+    """The event at `position`, if there is one."""
+    found = _fetch(f"SELECT {_COLUMNS} FROM eventstore_event WHERE position = %s", [position])
+    return found[0] if found else None

@@ -1,6 +1,7 @@
 import asyncio
 import contextlib
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
@@ -144,6 +145,22 @@ def api_client_for():
         return client
 
     return api_client_for
+
+
+@dataclass
+class Tenants:
+    acme: APIClient
+    globex: APIClient
+    operator: APIClient
+    anonymous: APIClient
+
+
+@pytest.fixture
+def tenants(api_client_for) -> Tenants:
+    """Two organizations' API clients (alice of org-acme, bob of org-globex), an operator who sees
+    every organization (olga) and a client without credentials."""
+    return Tenants(api_client_for("alice", "org-acme"), api_client_for("bob", "org-globex"),
+                   api_client_for("olga", operator=True), APIClient())
 
 
 def _operator_permission() -> Permission:

@@ -9,12 +9,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 
-from eventstore import registry
-from eventstore.ledger import service as ledger
+from eventstore import registry, selectors
+from eventstore.ledger import proofs
 from eventstore.ledger.bundle import NothingToExport, export_audit_bundle
 from eventstore.ledger.models import TreeHead
-from eventstore.ledger.selectors import ledger_indexes
-from eventstore.models import Event
 from eventstore.web.admin_base import ReadOnlyAdmin
 
 AUDITOR_GROUP = "Auditor"
@@ -56,26 +54,29 @@ class TreeHeadAdmin(ReadOnlyAdmin):
 
 
 def ledger_proof_view(request, position: int):
-    """The inclusion proof of one event in the first signed head that holds it, as a JSON download."""
+    """The inclusion proof of one event as a JSON download, in the head `?tree_size=` names (the
+    payment page links the first signed head that holds the event), else the newest."""
     if not request.user.has_perm("eventstore.view_event"):
         raise PermissionDenied
-    event = Event.objects.filter(position=position).values("event_id", "stream_id", "version", "hash", "metadata").first()
-    visible = registry.visible_organizations(request.user)
-    if event is not None and visible is not None and event["metadata"].get("organization_id") not in visible:
-        event = None  # another organization's event: as if there were none
-    index = ledger_indexes([position])[position]
-    head = None if index is None else ledger.head_covering(index)
-    if event is None or head is None:
-        raise Http404("No signed head holds this event yet.")
-    document = {
-        "event_id": str(event["event_id"]), "stream_id": event["stream_id"], "version": event["version"],
-        "hash": event["hash"], "leaf_index": index, "tree_size": head.tree_size,
-        "audit_path": [node.hex() for node in ledger.inclusion_proofs([index], head.tree_size)[index]],
-        "head": ledger.head_document(head),
-    }
-    response = HttpResponse(json.dumps(document, indent=2) + "\n", content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="proof-{event["stream_id"]}-v{event["version"]}.json"'
+    try:
+        proof = proofs.inclusion_proof(selectors.event_at(position),
+                                       organization_ids=registry.visible_organizations(request.user),
+                                       tree_size=_requested_tree_size(request))
+    except proofs.ProofRefused:
+        raise Http404("No signed head holds this event yet.") from None
+    event = proof.event
+    response = HttpResponse(json.dumps(proof.document_with_event(), indent=2) + "\n", content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="proof-{event.stream_id}-v{event.version}.json"'
     return response
+
+
+def _requested_tree_size(request) -> int | None:
+    text = request.GET.get("tree_size", "")
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit():
+        raise Http404("No signed head has this size.")
+    return int(text)
 
 
 LEDGER_PROOF_PAGE = registry.AdminPage("ledger/proof/<int:position>/", ledger_proof_view, "ledger_proof")

@@ -1,4 +1,4 @@
-"""API plumbing for every app's views: parsing (`parsers`), the size limit (`middleware`), the one
-error format (`errors`, `exception_handler`, and `fallback` for paths that name no endpoint),
-authentication (`authentication`), pagination (`pagination`), shared query serializers (`queries`)
-and the OpenAPI schema class (`schema`). Each module imports only those below it; settings name them."""
+"""The store's JSON API: events (search, timelines, inclusion proofs) in `events`, the feed in `feed`,
+webhook endpoints in `webhooks`, signed tree heads and consistency proofs in `ledger`; how an event
+is shown in `serializers` and how lists of events page in `pages` (which apps' views of events reuse).
+Routed by `urls`, under /api/."""

@@ -21,9 +21,9 @@ from typing import Callable, Iterator
 
 from django.db import connection
 
-from eventstore.ledger import service as ledger
 from eventstore.encoding import canonical_json, canonical_json_of_texts, event_document, timestamp_text
-from eventstore.ledger.models import TreeHead
+from eventstore.ledger import proofs, service as ledger
+from eventstore.ledger.selectors import signed_sizes_below
 
 BUNDLE_FORMAT = "payments-audit-bundle/1"
 VERIFIER = Path(__file__).with_name("verifier.py")
@@ -116,10 +116,12 @@ def _documents(rows: list[tuple]) -> list[tuple[int | None, str]]:
 
 def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
                         on_progress: Callable[[int], None] | None = None) -> dict:
-    """Write the bundle to `out` (a .zip) against the newest signed head; its manifest."""
-    head = ledger.latest_head()
-    if head is None:
-        raise NothingToExport("no tree head is signed yet: run `manage.py sign_tree_head` first")
+    """Write the bundle to `out` (a .zip) against the head proofs refer to by default (the newest
+    signed head); its manifest."""
+    try:
+        head = proofs.proof_head()
+    except proofs.NoSignedHead:
+        raise NothingToExport("no tree head is signed yet: run `manage.py sign_tree_head` first") from None
     size = head.tree_size
     stream_ids = None if selection.whole_ledger else selected_streams(selection, size)
     if stream_ids == []:
@@ -167,7 +169,7 @@ def _write_event_lines(events_file, proofs_file, size: int, stream_ids: list[str
         batch = _documents(rows)
         if newest is not None:  # rows in position order: a stream's later row is a later version
             newest.update((row[4], (row[6], row[11])) for row in rows if row[0] is not None)
-        paths = {} if stream_ids is None else ledger.inclusion_proofs([i for i, _ in batch if i is not None], size)
+        paths = {} if stream_ids is None else proofs.audit_paths([i for i, _ in batch if i is not None], size)
         events_file.write("".join([document + "\n" for _, document in batch]).encode())
         proofs_file.write("".join([_proof_line(index, paths) for index, _ in batch]).encode())
         count += len(batch)
@@ -176,10 +178,10 @@ def _write_event_lines(events_file, proofs_file, size: int, stream_ids: list[str
     return count, newest
 
 
-def _proof_line(index: int | None, paths: dict[int, list[bytes]]) -> str:
+def _proof_line(index: int | None, paths: dict[int, list[str]]) -> str:
     if index not in paths:
         return f'{{"ledger_index":{"null" if index is None else index}}}\n'
-    return canonical_json({"audit_path": [node.hex() for node in paths[index]], "ledger_index": index}) + "\n"
+    return canonical_json({"audit_path": paths[index], "ledger_index": index}) + "\n"
 
 
 def _streams_lines(entries: list[ledger.StreamEntry], tree, stream_ids: list[str] | None) -> str:
@@ -198,11 +200,9 @@ def _streams_lines(entries: list[ledger.StreamEntry], tree, stream_ids: list[str
 def _consistency_lines(size: int) -> str:
     """A consistency proof from every earlier signed head to this one, so any head an auditor kept
     can be checked against the bundle."""
-    earlier = TreeHead.objects.filter(tree_size__lt=size).order_by("tree_size").values_list("tree_size", flat=True)
     return "".join(
-        canonical_json({"first": first, "second": size,
-                        "consistency_path": [node.hex() for node in ledger.consistency_proof(first, size)]}) + "\n"
-        for first in earlier.iterator()
+        canonical_json({"first": first, "second": size, "consistency_path": proofs.consistency_path(first, size)})
+        + "\n" for first in signed_sizes_below(size)
     )
 
 

@@ -1,10 +1,30 @@
-"""Reads of the ledger's leaves that other read paths join to events."""
+"""Reads of the ledger's tables: the leaves other read paths join to events, and signed tree heads."""
 
+from typing import Iterator
 
-from eventstore.ledger.models import LedgerEntry
+from eventstore.ledger.models import LedgerEntry, TreeHead
 
 
 def ledger_indexes(positions: list[int]) -> dict[int, int | None]:
     """Each position's ledger index, None for an event not yet in the ledger."""
     found = dict(LedgerEntry.objects.filter(position__in=positions).values_list("position", "ledger_index"))
     return {position: found.get(position) for position in positions}
+
+
+def head_of_size(tree_size: int) -> TreeHead | None:
+    """The signed head of exactly `tree_size` leaves, if one was signed."""
+    return TreeHead.objects.filter(tree_size=tree_size).first()
+
+
+def heads_newest_first(*, smaller_than: int | None = None, limit: int) -> list[TreeHead]:
+    """Up to `limit` signed heads, newest first, each smaller than `smaller_than` if given."""
+    heads = TreeHead.objects.order_by("-tree_size")
+    if smaller_than is not None:
+        heads = heads.filter(tree_size__lt=smaller_than)
+    return list(heads[:limit])
+
+
+def signed_sizes_below(tree_size: int) -> Iterator[int]:
+    """The size of every signed head smaller than `tree_size`, smallest first."""
+    sizes = TreeHead.objects.filter(tree_size__lt=tree_size).order_by("tree_size").values_list("tree_size", flat=True)
+    return sizes.iterator()

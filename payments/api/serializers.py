@@ -7,7 +7,6 @@ from payments.domain import (
     MAX_DESCRIPTION_LENGTH,
     CommandRejected,
     CommandType,
-    EventType,
     business_time_text,
     minor_units,
     parse_amount,
@@ -15,7 +14,6 @@ from payments.domain import (
     parse_positive_amount,
 )
 from payments.api import schema  # noqa: F401  (registers the command's OpenAPI rules)
-from eventstore.ledger.selectors import ledger_indexes
 from payments.models import PaymentSummary
 
 ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")
@@ -114,42 +112,6 @@ class PaymentSummarySerializer(serializers.ModelSerializer):
         model = PaymentSummary
         fields = ["payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
                   "description", "correlation_id", "created_at", "updated_at", "occurred_at", "version", "incomplete"]
-
-
-class EventListSerializer(serializers.ListSerializer):
-    """Reads the ledger indexes of a whole page of events with one query."""
-
-    def to_representation(self, data):
-        events = list(data)
-        self.context["ledger_indexes"] = ledger_indexes([event.position for event in events])
-        return super().to_representation(events)
-
-
-class EventSerializer(serializers.Serializer):
-    event_id = serializers.UUIDField()
-    stream_id = serializers.CharField()
-    event_type = serializers.CharField()
-    version = serializers.IntegerField()
-    position = serializers.IntegerField()
-    timestamp = serializers.DateTimeField(source="recorded_at")
-    data = serializers.JSONField(help_text=(
-        "The event's data. Payment events follow the schema of their event type, published as the components "
-        + ", ".join(f"`{event_type}Data`" for event_type in EventType) + "."))
-    metadata = serializers.JSONField(help_text="Who and what caused the event; for Payment events as the component "
-                                               "`PaymentEventMetadata`.")
-    hash = serializers.CharField(help_text="SHA-256 (hex) of the event's canonical encoding, prev_hash included.")
-    prev_hash = serializers.CharField(help_text="The hash of the stream's previous event; 64 zeros for the first.")
-    ledger_index = serializers.SerializerMethodField(
-        help_text="The event's leaf in the verifiable ledger (0-based); null until it is given one.")
-
-    class Meta:
-        list_serializer_class = EventListSerializer
-
-    def get_ledger_index(self, event) -> int | None:
-        indexes = self.context.get("ledger_indexes")
-        if indexes is None or event.position not in indexes:
-            indexes = ledger_indexes([event.position])
-        return indexes.get(event.position)
 
 
 class PaymentStateSerializer(serializers.Serializer):

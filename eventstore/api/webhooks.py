@@ -1,7 +1,7 @@
-"""Webhook endpoints through the API, per organization (tenancy lives in this app): a member of an
-organization registers, lists, pauses, resumes, replays and removes its endpoints and reads their
-delivery log; only users who see every organization may register one for all of them. The secret
-is shown when an endpoint is registered, and to those who may see the endpoint."""
+"""Webhook endpoints through the API, per organization (`registry.visible_organizations`): a member
+of an organization registers, lists, pauses, resumes, replays and removes its endpoints and reads
+their delivery log; only users who see every organization may register one for all of them. The
+secret is shown when an endpoint is registered, and to those who may see the endpoint."""
 
 from django.db import transaction
 from django.http import Http404
@@ -11,14 +11,14 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventstore.temporal import client as delivery_client
+from eventstore import registry
 from eventstore.delivery import lag as subscription_lag, subscriptions, webhooks
-from eventstore.web.pagination import commit_cursor_field
 from eventstore.delivery.cursors import commit_place
-from eventstore.web.query_fields import RangeBound
-from eventstore.events import START
 from eventstore.delivery.models import WebhookEndpoint
-from payments.selectors import visible_organizations
+from eventstore.events import START
+from eventstore.temporal import client as delivery_client
+from eventstore.web.pagination import commit_cursor_field
+from eventstore.web.query_fields import RangeBound
 
 DELIVERY_LOG_LENGTH = 100
 
@@ -87,7 +87,7 @@ class ReplaySerializer(serializers.Serializer):
 
 
 def visible_endpoints(user):
-    visible = visible_organizations(user)
+    visible = registry.visible_organizations(user)
     endpoints = WebhookEndpoint.objects.select_related("subscription")
     return endpoints if visible is None else endpoints.filter(subscription__organization_id__in=visible)
 
@@ -111,7 +111,7 @@ class WebhookListView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         organization = data.get("subscription", {}).get("organization_id", "")
-        visible = visible_organizations(request.user)
+        visible = registry.visible_organizations(request.user)
         if visible is not None and organization not in visible:
             raise PermissionDenied("Register endpoints for one of your organizations (only operators for all of them).")
         with transaction.atomic():

@@ -1,22 +1,21 @@
-"""Event search and correlation timelines over the store, scoped to the caller's organizations
-(tenancy lives in this app). Every list of events pages the same way: `limit` and an opaque `cursor`,
-answered as {"results": [...], "next": URL or null}."""
+"""Events over the API, scoped to the caller's organizations (`registry.visible_organizations`):
+search, correlation timelines and one event's inclusion proof in a signed tree head. Lists of
+events page as `eventstore.api.pages` describes."""
 
-from itertools import chain, islice
+from itertools import chain
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventstore import selectors
-from eventstore.api.ledger_views import InclusionProofSerializer, TreeSizeQuery, event_proof
-from eventstore.ledger.selectors import ledger_indexes
+from eventstore import registry, selectors
+from eventstore.api.ledger import InclusionProofSerializer, TreeSizeQuery, as_not_found
+from eventstore.api.pages import EventPageQuery, EventPageSerializer, event_page, page_query
+from eventstore.api.serializers import EventSerializer
+from eventstore.ledger import proofs
 from eventstore.web.pagination import limit_field, next_link, position_cursor, position_cursor_field, position_of
 from eventstore.web.query_fields import TextFilter, TimeRangeQuery
-from payments.api.serializers import EventSerializer
-from payments.selectors import organizations_to_search, visible_organizations
 
 
 class EventSearchQuery(TimeRangeQuery):
@@ -26,32 +25,6 @@ class EventSearchQuery(TimeRangeQuery):
     currency = TextFilter(max_length=3, help_text="ISO 4217 code, e.g. EUR; any case.")
     cursor = position_cursor_field()
     limit = limit_field()
-
-
-class EventPageQuery(serializers.Serializer):
-    cursor = position_cursor_field()
-    limit = limit_field()
-
-
-def event_page(request, events, limit: int, place_of) -> Response:
-    """One page of `events` (an iterator in list order) after the caller's cursor: `limit` of them
-    and the link to the next page, whose cursor is `place_of` the last event shown."""
-    taken = list(islice(events, limit + 1))
-    shown = taken[:limit]
-    cursor = position_cursor(place_of(shown[-1])) if len(taken) > limit else None
-    return Response({"results": EventSerializer(shown, many=True).data, "next": next_link(request, cursor)})
-
-
-def page_query(request) -> dict:
-    query = EventPageQuery(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data
-
-
-EventPageSerializer = inline_serializer("EventPage", {
-    "results": EventSerializer(many=True),
-    "next": serializers.URLField(allow_null=True, help_text="URL of the next page, or null at the end."),
-})
 
 
 class EventSearchView(APIView):
@@ -67,7 +40,7 @@ class EventSearchView(APIView):
         return Response({"results": EventSerializer(page.events, many=True).data, "next": next_link(request, cursor)})
 
     def _search(self, params) -> selectors.EventSearch:
-        organizations = organizations_to_search(self.request.user, params.get("organization_id") or None)
+        organizations = registry.organizations_to_search(self.request.user, params.get("organization_id") or None)
         return selectors.EventSearch(
             event_type=params.get("event_type"), aggregate_type=params.get("aggregate_type"),
             organization_ids=organizations, currency=(params.get("currency") or "").upper() or None,
@@ -80,7 +53,7 @@ class TimelineView(APIView):
                    summary="Every event sharing a correlation id, across payments, in order; cursor-paginated")
     def get(self, request, correlation_id):
         params = page_query(request)
-        visible = visible_organizations(request.user)
+        visible = registry.visible_organizations(request.user)
         events = (event for event in selectors.events_by_correlation(correlation_id,
                                                                       after_position=position_of(params.get("cursor")))
                   if visible is None or event.metadata.get("organization_id") in visible)
@@ -91,16 +64,16 @@ class TimelineView(APIView):
         return event_page(request, remaining, params["limit"], lambda event: event.position)
 
 
-
 class EventProofView(APIView):
     @extend_schema(parameters=[TreeSizeQuery], responses=InclusionProofSerializer,
                    summary="RFC 9162 inclusion proof of one of your events in a signed tree head")
     def get(self, request, event_id):
         query = TreeSizeQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        event = selectors.event_by_id(event_id)
-        visible = visible_organizations(request.user)
-        if event is None or (visible is not None and event.metadata.get("organization_id") not in visible):
-            raise Http404("No such event.")
-        index = ledger_indexes([event.position])[event.position]
-        return Response(event_proof(index, query.validated_data.get("tree_size")))
+        try:
+            proof = proofs.inclusion_proof(selectors.event_by_id(event_id),
+                                           organization_ids=registry.visible_organizations(request.user),
+                                           tree_size=query.validated_data.get("tree_size"))
+        except proofs.ProofRefused as refusal:
+            raise as_not_found(refusal) from None
+        return Response(proof.document())

@@ -10,12 +10,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventstore import selectors
+from eventstore import registry, selectors
+from eventstore.api.serializers import EventSerializer
 from eventstore.delivery import subscriptions
 from eventstore.delivery.cursors import commit_cursor, commit_place
 from eventstore.web.pagination import commit_cursor_field, limit_field
-from payments.api.serializers import EventSerializer
-from payments.selectors import visible_organizations
 
 
 class FeedQuery(serializers.Serializer):
@@ -41,7 +40,7 @@ class FeedView(APIView):
         query = FeedQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        visible = visible_organizations(request.user)
+        visible = registry.visible_organizations(request.user)
         matching = selectors.EventFilter(organization_ids=None if visible is None else tuple(visible))
         page = subscriptions.wait_for_page(commit_place(params.get("after")), matching, limit=params["limit"],
                                            wait=params["wait"])

@@ -1,8 +1,8 @@
 """The ledger's JSON API: signed tree heads, consistency proofs and the public key.
 
 Heads and consistency proofs are hashes of the whole log and say nothing of any one event, so
-every authenticated client may read them; an event's inclusion proof is answered by the app that
-knows who may see the event (`event_proof` below builds its body).
+every authenticated client may read them. An event's inclusion proof is served with the event
+(`eventstore.api.events`), to those who may see it; its schema is here with the head's.
 """
 
 from django.http import Http404
@@ -12,9 +12,11 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventstore.ledger import service as ledger
-from eventstore.web.pagination import limit_field, next_link, position_cursor, position_cursor_field, position_of
+from eventstore.ledger import proofs
 from eventstore.ledger.models import TreeHead
+from eventstore.ledger.selectors import head_of_size, heads_newest_first
+from eventstore.ledger.service import head_document
+from eventstore.web.pagination import limit_field, next_link, position_cursor, position_cursor_field, position_of
 
 MAX_TREE_SIZE = 2**62
 
@@ -24,12 +26,9 @@ class TreeHeadSerializer(serializers.Serializer):
     timestamp = serializers.CharField(help_text="When it was signed: ISO 8601, UTC, microseconds, as signed.")
     root_hash = serializers.CharField(help_text="RFC 9162 Merkle tree root, lowercase hex.")
     streams_root = serializers.CharField(help_text="Root of the tree of every stream's newest entry, lowercase hex.")
-    signature = serializers.CharField(help_text="Ed25519 over the compact key-sorted JSON of the four fields above, hex.")
+    signature = serializers.CharField(
+        help_text="Ed25519 over the compact key-sorted JSON of the four fields above, hex.")
     public_key = serializers.CharField(help_text="The raw Ed25519 public key, hex.")
-
-
-def head_body(head: TreeHead) -> dict:
-    return ledger.head_document(head)
 
 
 class HeadPageQuery(serializers.Serializer):
@@ -53,43 +52,27 @@ class ConsistencyQuery(serializers.Serializer):
         return attrs
 
 
-def signed_head_at_least(tree_size: int | None) -> TreeHead:
-    """The newest head, which must hold `tree_size` leaves; a clear 404 otherwise."""
-    head = ledger.latest_head()
-    if head is None:
-        raise Http404("No tree head is signed yet.")
-    if tree_size is not None and tree_size > head.tree_size:
-        raise NotFound(f"No signed head holds {tree_size} events yet: the newest holds {head.tree_size}.")
-    return head
-
-
-def proof_head(tree_size: int | None) -> TreeHead:
-    """The signed head of exactly `tree_size` (default: the newest), which a proof refers to."""
-    newest = signed_head_at_least(tree_size)
-    if tree_size is None:
-        return newest
-    head = TreeHead.objects.filter(tree_size=tree_size).first()
-    if head is None:
-        raise NotFound("No head of this size was signed; ask for one of GET ledger/heads/.")
-    return head
-
-
-def event_proof(ledger_index: int | None, tree_size: int | None) -> dict:
-    """The inclusion proof body of the event at `ledger_index` against the signed head of `tree_size`."""
-    head = proof_head(tree_size)
-    if ledger_index is None or ledger_index >= head.tree_size:
-        raise NotFound("The event is not in this head yet: ask again after the next head is signed.")
-    path = ledger.inclusion_proofs([ledger_index], head.tree_size)[ledger_index]
-    return {"leaf_index": ledger_index, "tree_size": head.tree_size, "audit_path": [node.hex() for node in path],
-            "head": head_body(head)}
-
-
 InclusionProofSerializer = inline_serializer("InclusionProof", {
     "leaf_index": serializers.IntegerField(),
     "tree_size": serializers.IntegerField(),
     "audit_path": serializers.ListField(child=serializers.CharField(), help_text="Hex, from the leaf up."),
     "head": TreeHeadSerializer(),
 })
+
+
+def as_not_found(refusal: proofs.ProofRefused) -> Exception:
+    """A proof refused, as the API answers it: a 404 that says why, except that it says nothing of
+    an event the caller may not see, nor of a ledger with no head yet."""
+    if isinstance(refusal, (proofs.NoSuchEvent, proofs.NoSignedHead)):
+        return Http404()
+    return NotFound(str(refusal))
+
+
+def newest_head() -> TreeHead:
+    try:
+        return proofs.newest_head_holding()
+    except proofs.ProofRefused as refusal:
+        raise as_not_found(refusal) from None
 
 
 class TreeHeadListView(APIView):
@@ -101,28 +84,26 @@ class TreeHeadListView(APIView):
         query = HeadPageQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        heads = TreeHead.objects.order_by("-tree_size")
-        if params.get("cursor"):
-            heads = heads.filter(tree_size__lt=position_of(params["cursor"]))
-        taken = list(heads[: params["limit"] + 1])
+        cursor = params.get("cursor")
+        taken = heads_newest_first(smaller_than=position_of(cursor) if cursor else None, limit=params["limit"] + 1)
         shown = taken[: params["limit"]]
-        cursor = position_cursor(shown[-1].tree_size) if len(taken) > params["limit"] else None
-        return Response({"results": [head_body(head) for head in shown], "next": next_link(request, cursor)})
+        next_cursor = position_cursor(shown[-1].tree_size) if len(taken) > params["limit"] else None
+        return Response({"results": [head_document(head) for head in shown], "next": next_link(request, next_cursor)})
 
 
 class LatestTreeHeadView(APIView):
     @extend_schema(responses=TreeHeadSerializer, summary="The newest signed tree head")
     def get(self, request):
-        return Response(head_body(signed_head_at_least(None)))
+        return Response(head_document(newest_head()))
 
 
 class TreeHeadView(APIView):
     @extend_schema(responses=TreeHeadSerializer, summary="The signed tree head of one size")
     def get(self, request, tree_size: int):
-        head = TreeHead.objects.filter(tree_size=tree_size).first()
+        head = head_of_size(tree_size)
         if head is None:
             raise Http404("No head of this size was signed.")
-        return Response(head_body(head))
+        return Response(head_document(head))
 
 
 class ConsistencyProofView(APIView):
@@ -134,16 +115,14 @@ class ConsistencyProofView(APIView):
     def get(self, request):
         query = ConsistencyQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        first, second = query.validated_data["first"], query.validated_data["second"]
-        head = signed_head_at_least(second)
-        path = ledger.consistency_proof(first, second)
-        return Response({"first": first, "second": second, "consistency_path": [node.hex() for node in path],
-                         "head": head_body(head)})
+        try:
+            return Response(proofs.consistency_proof(query.validated_data["first"], query.validated_data["second"]))
+        except proofs.ProofRefused as refusal:
+            raise as_not_found(refusal) from None
 
 
 class PublicKeyView(APIView):
     @extend_schema(summary="The Ed25519 public key that signs tree heads",
                    responses=inline_serializer("LedgerPublicKey", {"public_key": serializers.CharField()}))
     def get(self, request):
-        head = signed_head_at_least(None)
-        return Response({"public_key": head.public_key, "algorithm": "Ed25519"})
+        return Response({"public_key": newest_head().public_key, "algorithm": "Ed25519"})

@@ -1,0 +1,58 @@
+"""How the API shows an event: its identity, place, payload, hashes and leaf in the ledger."""
+
+from django.utils.functional import lazy
+from rest_framework import serializers
+
+from eventstore import registry
+from eventstore.ledger.selectors import ledger_indexes
+
+
+def data_help_text() -> str:
+    """Names the published schema of each declared event type's data (see `eventstore.web.schema`)."""
+    text = "The event's data."
+    for aggregate_type, schemas in sorted(registry.event_schemas().items()):
+        components = ", ".join(f"`{event_type}Data`" for event_type in schemas.data)
+        text += (f" {aggregate_type} events follow the schema of their event type, published as the components "
+                 f"{components}.")
+    return text
+
+
+def metadata_help_text() -> str:
+    """Names the published schema of each declared aggregate type's metadata."""
+    schemas = "".join(f"; for {aggregate_type} events as the component `{aggregate_type}EventMetadata`"
+                      for aggregate_type in sorted(registry.event_schemas()))
+    return f"Who and what caused the event{schemas}."
+
+
+class EventListSerializer(serializers.ListSerializer):
+    """Reads the ledger indexes of a whole page of events with one query."""
+
+    def to_representation(self, data):
+        events = list(data)
+        self.context["ledger_indexes"] = ledger_indexes([event.position for event in events])
+        return super().to_representation(events)
+
+
+class EventSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    stream_id = serializers.CharField()
+    event_type = serializers.CharField()
+    version = serializers.IntegerField()
+    position = serializers.IntegerField()
+    timestamp = serializers.DateTimeField(source="recorded_at")
+    # Lazy: the apps declare their event schemas when Django is ready, after this module may be imported.
+    data = serializers.JSONField(help_text=lazy(data_help_text, str)())
+    metadata = serializers.JSONField(help_text=lazy(metadata_help_text, str)())
+    hash = serializers.CharField(help_text="SHA-256 (hex) of the event's canonical encoding, prev_hash included.")
+    prev_hash = serializers.CharField(help_text="The hash of the stream's previous event; 64 zeros for the first.")
+    ledger_index = serializers.SerializerMethodField(
+        help_text="The event's leaf in the verifiable ledger (0-based); null until it is given one.")
+
+    class Meta:
+        list_serializer_class = EventListSerializer
+
+    def get_ledger_index(self, event) -> int | None:
+        indexes = self.context.get("ledger_indexes")
+        if indexes is None or event.position not in indexes:
+            indexes = ledger_indexes([event.position])
+        return indexes.get(event.position)
