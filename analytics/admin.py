@@ -27,7 +27,7 @@ from eventstore import registry
 from eventstore.admin.operations import operations
 from eventstore.selectors import BUSINESS, RECORDED
 from payments.models import Organization
-from payments.selectors import organizations_to_search, visible_organizations
+from payments.selectors import visible_organizations
 
 REQUIRED_PERMISSIONS = ("payments.view_paymentsummary", "eventstore.view_event")
 
@@ -54,7 +54,7 @@ def dashboard_view(request):
     form = DashboardForm(request.GET or _defaults())
     context = {**admin.site.each_context(request), "title": "Analytics dashboard", "form": form}
     if form.is_valid():
-        context.update(_figures(form, organizations_to_search(request.user, None)))
+        context.update(_figures(form, registry.organizations_to_search(request.user, None)))
     context.update(operations(request))
     if context["every_organization"]:  # like the API's workflow metrics: for users who see every organization
         context.update(_workflow_metrics())

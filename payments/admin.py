@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 
-from eventstore.ledger import service as ledger
+from eventstore.ledger.selectors import ledger_places
 from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
 from payments import selectors
 from payments.models import Membership, Organization, PaymentSummary, money_text, status_label
@@ -162,7 +162,7 @@ _SHOWN_ZONE = re.compile(r"\s+UTC$", re.IGNORECASE)
 
 def ledger_rows(history) -> list[tuple]:
     """Each event of the history with its place in the verifiable ledger (None until it has one)."""
-    places = ledger.ledger_places([entry.event.position for entry in history])
+    places = ledger_places([entry.event.position for entry in history])
     return [(entry.event, places.get(entry.event.position)) for entry in history]
 
 

@@ -115,15 +115,6 @@ def visible_organizations(user) -> list[str] | None:
     return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
 
 
-def organizations_to_search(user, wanted: str | None) -> tuple[str, ...] | None:
-    """The organizations a search or aggregate of `user` covers, narrowed to `wanted` if given.
-    None means every organization; an organization the user cannot see yields nothing."""
-    visible = visible_organizations(user)
-    if wanted is not None:
-        return (wanted,) if visible is None or wanted in visible else ()
-    return None if visible is None else tuple(visible)
-
-
 def payment_summaries(organization_ids: list[str] | None) -> QuerySet:
     summaries = PaymentSummary.objects.all()
     return summaries if organization_ids is None else summaries.filter(organization_id__in=organization_ids)

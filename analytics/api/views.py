@@ -21,7 +21,8 @@ from eventstore.selectors import BUSINESS, TIME_AXES
 from eventstore.web.query_fields import RangeBound, TextFilter, TimeRangeQuery
 from eventstore.temporal.connection import TemporalUnavailable
 from payments.domain import ID_PATTERN
-from payments.selectors import organizations_to_search, visible_organizations
+from eventstore import registry
+from payments.selectors import visible_organizations
 
 
 # IANA names (Area/Location, and UTC) that both Python and PostgreSQL know.
@@ -60,7 +61,7 @@ class MetricsQuery(serializers.Serializer):
 
 
 def _scoped_query(request, params) -> EventQuery:
-    organizations = organizations_to_search(request.user, params.get("organization_id") or None)
+    organizations = registry.organizations_to_search(request.user, params.get("organization_id") or None)
     return EventQuery(params["event_type"], params["from"], params["to"], organizations, params["time"])
 
 

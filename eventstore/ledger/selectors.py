@@ -1,5 +1,6 @@
 """Reads of the ledger's tables: the leaves other read paths join to events, and signed tree heads."""
 
+from dataclasses import dataclass
 from typing import Iterator
 
 from eventstore.ledger.models import LedgerEntry, TreeHead
@@ -28,3 +29,20 @@ def signed_sizes_below(tree_size: int) -> Iterator[int]:
     """The size of every signed head smaller than `tree_size`, smallest first."""
     sizes = TreeHead.objects.filter(tree_size__lt=tree_size).order_by("tree_size").values_list("tree_size", flat=True)
     return sizes.iterator()
+
+
+def head_covering(ledger_index: int) -> TreeHead | None:
+    """The first signed head that includes leaf `ledger_index`."""
+    return TreeHead.objects.filter(tree_size__gt=ledger_index).order_by("tree_size").first()
+
+
+@dataclass(frozen=True)
+class LedgerPlace:
+    ledger_index: int
+    head: TreeHead | None  # the first signed head that holds the event
+
+
+def ledger_places(positions: list[int]) -> dict[int, LedgerPlace]:
+    """Where events stand in the ledger: their index and the first signed head that includes them."""
+    entries = LedgerEntry.objects.filter(position__in=positions).values_list("position", "ledger_index")
+    return {position: LedgerPlace(index, head_covering(index)) for position, index in entries}

@@ -150,11 +150,6 @@ def latest_head() -> TreeHead | None:
     return TreeHead.objects.order_by("-tree_size").first()
 
 
-def head_covering(ledger_index: int) -> TreeHead | None:
-    """The first signed head that includes leaf `ledger_index`."""
-    return TreeHead.objects.filter(tree_size__gt=ledger_index).order_by("tree_size").first()
-
-
 def sign_tree_head() -> TreeHead | None:
     """Extend the ledger and sign its root at the new size; None when no event is new since the newest
     head (or another signer recorded a newer head meanwhile)."""
@@ -244,18 +239,6 @@ def check_extends(kept: dict) -> list[str]:
     if not ledger_verifier.verify_consistency(size, latest.tree_size, root, bytes.fromhex(latest.root_hash), proof):
         return [f"{where}: the newest head of {latest.tree_size} does not extend it (history rewritten)"]
     return []
-
-
-@dataclass(frozen=True)
-class LedgerPlace:
-    ledger_index: int
-    head: TreeHead | None  # the first signed head that holds the event
-
-
-def ledger_places(positions: list[int]) -> dict[int, LedgerPlace]:
-    """Where events stand in the ledger: their index and the first signed head that includes them."""
-    entries = LedgerEntry.objects.filter(position__in=positions).values_list("position", "ledger_index")
-    return {position: LedgerPlace(index, head_covering(index)) for position, index in entries}
 
 
 @dataclass(frozen=True)
