@@ -1,8 +1,6 @@
 """Admin users for finance: staff of the "Finance staff" group who see the payments of their
 organizations (memberships), and operators who also hold `payments.view_all_organizations`."""
 
-import importlib
-
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
@@ -12,8 +10,17 @@ from django.db import transaction
 
 from payments.models import Membership, Organization
 
-_group_migration = importlib.import_module("payments.migrations.0003_finance_staff_group")
-FINANCE_GROUP = _group_migration.GROUP
+# The group and its view permissions as migration payments/0003_finance_staff_group creates them.
+FINANCE_GROUP = "Finance staff"
+FINANCE_VIEW_PERMISSIONS = (
+    ("payments", "paymentsummary"),
+    ("eventstore", "event"),
+    ("eventstore", "stream"),
+    ("eventstore", "seal"),
+    ("eventstore", "chainverification"),
+    ("eventstore", "projectioncheckpoint"),
+    ("eventstore", "projectionerror"),
+)
 ALL_ORGANIZATIONS = ("payments", "view_all_organizations")
 
 
@@ -24,7 +31,7 @@ def finance_staff_group() -> Group:
         ContentType.objects.clear_cache()
         for app_config in apps.get_app_configs():
             create_permissions(app_config, verbosity=0)
-        for app_label, model in _group_migration.VIEW_PERMISSIONS:
+        for app_label, model in FINANCE_VIEW_PERMISSIONS:
             group.permissions.add(_permission(app_label, f"view_{model}"))
     return group
 
