@@ -5,7 +5,7 @@ tables belong to the owner role that runs migrations. The application role owns 
 cannot ALTER or DROP a table or disable a trigger, and as no superuser it cannot switch
 `session_replication_role`. History may be read, never written or changed by hand: events, seals,
 verification records, stream heads, the ledger and its signed heads get SELECT only. New history goes through the SECURITY DEFINER
-functions of migration 0012 (the append, a seal, a verification record), which run as their owner
+functions of `eventstore/sql/` (the append, a seal, a verification record), which run as their owner
 and alone set positions, times, transaction ids and hashes; the application role may execute them,
 and may read the store's sequences but not draw from them. Set-aside events get SELECT and INSERT
 only. Read models, checkpoints and Django's own tables get ordinary reads and writes; the copies a
@@ -30,12 +30,12 @@ RESTRICTED = {
     "django_migrations": "SELECT",
 }
 READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"
-# The only way the application role writes history (migration 0012).
+# The only way the application role writes history (eventstore/sql/).
 HISTORY_WRITERS = (
     "eventstore_append(text, text, bigint, uuid[], text[], text[], text[])",
     "eventstore_record_seal(bigint, bigint, text)",
     "eventstore_record_verification(boolean, bigint, bigint, bigint, text)",
-    # The ledger (migration 0013): extended, rooted and signed only through these.
+    # The ledger: extended, rooted and signed only through these.
     "eventstore_ledger_extend(integer)",
     "eventstore_ledger_root(bigint)",
     "eventstore_record_tree_head(bigint, timestamptz, text, text, text, text)",

@@ -2,7 +2,7 @@
 
 A notification on the channel `CHANNEL` follows every commit that inserted events: `store.append_events`
 asks for one once its transaction has committed (`wake_readers`), and a trigger on the events table
-(migrations 0014 and 0016) sends one for any other insert. One notifier thread per process sends the
+(`eventstore/sql/eventstore_notify_events.sql`) sends one for any other insert. One notifier thread per process sends the
 appends' notifications on a connection of its own, so that no append waits for one: appends that
 commit while it is sending share the next. One listener thread per process LISTENs on its own
 connection and counts notifications; a reader notes the count, reads, and if it found nothing waits

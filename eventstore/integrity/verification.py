@@ -5,7 +5,7 @@ that each stream's positions and times go forward with its versions, from positi
 handed out. The scan walks events in (stream id, version) order through a server-side cursor, so
 memory stays constant whatever the store's size, inside one read-only REPEATABLE READ transaction,
 so appends made meanwhile cannot look like tampering. A clean scan records a new seal (see `Seal`),
-and every scan a verification record, through the SECURITY DEFINER functions of migration 0012:
+and every scan a verification record, through SECURITY DEFINER functions (`eventstore/sql/`):
 the database, not this code, stamps their times and chains the seals.
 
 The `check_*` functions are what an operator runs after an incident (`manage.py check_consistency`,

@@ -7,7 +7,7 @@ from django.db import models
 class LedgerEntry(models.Model):
     """An event's place in the verifiable ledger: its leaf, in the order `read_all` delivers events.
 
-    Written only by `eventstore_ledger_extend` (migration 0013), which runs as its owner, one caller at
+    Written only by `eventstore_ledger_extend` (eventstore/sql/), which runs as its owner, one caller at
     a time, and never updated or deleted: indexes are dense and never change.
     """
 

@@ -1,7 +1,7 @@
 """The verifiable ledger: every event a leaf of one Merkle tree, in commit order, and signed heads.
 
 `extend_ledger` gives indexes to the events `read_all` has made visible, through
-`eventstore_ledger_extend` (migration 0013), which stores the leaves and perfect subtrees; roots and
+`eventstore_ledger_extend` (eventstore/sql/), which stores the leaves and perfect subtrees; roots and
 proofs (`eventstore.ledger.merkle`) read O(log n) stored nodes. `sign_tree_head` signs the ledger's root at
 its size with the streams' root beside it and records the head through `eventstore_record_tree_head`,
 which checks the root against the stored tree.
