@@ -4,8 +4,9 @@ Validation (exact JSON within the configured limits, and the schemas an app decl
 aggregate type: `eventstore.schemas`) and canonical JSON happen here; locking, numbering, hashing
 and inserting happen in one statement, the database function `eventstore_append`
 (`eventstore/sql/eventstore_append.sql`, with a shorter path for one event): one round trip, and in
-autocommit mode its own transaction. A batch of more than PIPELINED_CHUNK_EVENTS events, outside a caller's transaction,
-calls it once per chunk in one transaction, each chunk sent while the next is validated.
+autocommit mode its own transaction. A batch of more than PIPELINED_CHUNK_EVENTS events, outside a
+caller's transaction, calls it once per chunk in one transaction, each chunk sent while the next is
+validated.
 
 Concurrency: a transaction-scoped advisory lock per stream serializes writers of one stream
 (and only of that stream). The lock takes no transaction id, so the inserting transaction gets its
