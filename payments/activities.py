@@ -1,25 +1,22 @@
 """Payment activities: sync functions over the Django ORM, run by the worker in a thread pool.
 
-Each is registered under its name from `payments.messages`. Appending and applying the prompt
-projections go through the event store's own activities.
+Each implements a signature of `payments.activity_signatures`, which is what workflows call.
+Appending and applying the prompt projections go through the event store's own activities.
 """
 
 from itertools import islice
 
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from eventstore import selectors as store
 from eventstore.temporal.activities import to_message
-from eventstore.temporal.worker import django_activity
+from eventstore.temporal.worker import django_activity, implements
 from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
-from payments import selectors
+from payments import activity_signatures as signatures, selectors
 from payments.domain import CommandRejected
 from payments.messages import (
-    LOAD_PAYMENT,
     PAYMENT_UNREADABLE,
-    QUERY_HISTORY,
     HistoryAnswer,
     HistoryQuery,
     LoadedPayment,
@@ -31,7 +28,7 @@ INVALID_QUERY = "InvalidQuery"
 UNFOLDABLE = (KeyError, TypeError, ValueError, ArithmeticError, CommandRejected)
 
 
-@activity.defn(name=LOAD_PAYMENT)
+@implements(signatures.load_payment)
 @django_activity
 def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
     """The payment now, and this command's own events if an earlier run appended them. A history the
@@ -55,7 +52,7 @@ def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
     )
 
 
-@activity.defn(name=QUERY_HISTORY)
+@implements(signatures.query_history)
 @django_activity
 @errors_are_final(CommandRejected, type_name=INVALID_QUERY)  # a malformed payment id
 def query_history(query: HistoryQuery) -> HistoryAnswer:

@@ -2,10 +2,8 @@
 no Django.
 
 Money travels as decimal strings: Temporal's default converter has no Decimal. Recorded events
-travel as the store's one wire type, `eventstore.temporal.messages.StoredEvent`.
-
-The activity names are defined here, once: `payments/activities.py` registers each function under
-its name and the workflows (which may not import Django, hence not the activities) call it by it.
+travel as the store's one wire type, `eventstore.temporal.messages.StoredEvent`. The activities'
+signatures, names included, are in `payments/activity_signatures.py`.
 """
 
 import hashlib
@@ -16,8 +14,6 @@ from eventstore.temporal.messages import StoredEvent
 from eventstore.temporal.inputs import at_least, instant, text_or_number
 from payments.domain import CommandRejected, canonical_payment_id
 
-LOAD_PAYMENT = "payments.load_payment"  # activities.load_payment
-QUERY_HISTORY = "payments.query_history"  # activities.query_history
 PAYMENT_UNREADABLE = "PaymentUnreadable"  # the error type load_payment fails with; details: the owner's id
 
 
