@@ -14,7 +14,7 @@ from eventstore.temporal.worker import django_activity, implements
 from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
 from payments import activity_signatures as signatures, selectors
-from payments.domain import CommandRejected
+from payments.domain import CommandRejected, require_canonical_payment_id
 from payments.messages import (
     PAYMENT_UNREADABLE,
     HistoryAnswer,
@@ -59,7 +59,8 @@ def query_history(query: HistoryQuery) -> HistoryAnswer:
     """History of a payment, an event search or a correlation timeline, one page at a time."""
     limit = max(1, min(query.limit, 1000))
     if query.operation == "history" and query.payment_id:
-        events = list(islice(selectors.payment_history(query.payment_id, after_version=query.after_position), limit + 1))
+        payment_id = require_canonical_payment_id(query.payment_id)
+        events = list(islice(selectors.payment_history(payment_id, after_version=query.after_position), limit + 1))
         more = len(events) > limit  # a history pages by version: the cursor is the last version seen
         return HistoryAnswer([to_message(e) for e in events[:limit]], events[limit - 1].version if more else None)
     if query.operation == "timeline" and query.correlation_id:

@@ -33,9 +33,9 @@ with workflow.unsafe.imports_passed_through():
         PaymentCommand,
         PaymentIdTaken,
         PaymentNotFound,
-        canonical_payment_id,
         parse_occurred_at,
         refusal_of_unreadable,
+        require_canonical_payment_id,
         time_ordered_payment_id,
     )
     from payments.activity_signatures import load_payment, query_history
@@ -192,7 +192,7 @@ def _to_command(request: PaymentCommandRequest) -> PaymentCommand:
         payment_id = time_ordered_payment_id(int(workflow.now().timestamp() * 1000), workflow.random().getrandbits(74))
     return PaymentCommand(
         type=command_type,
-        payment_id=canonical_payment_id(payment_id),
+        payment_id=require_canonical_payment_id(payment_id),
         organization_id=request.organization_id,
         user_id=request.user_id,
         amount=request.amount,
