@@ -98,8 +98,8 @@ def canonical_payment_id(payment_id: str) -> str:
     """Payment ids name their stream: "123" and "payment-123" are both the payment "payment-123".
 
     A canonical id is its own canonical id, the longest ("payment-" and 100 characters) included.
-    Ids are made canonical once, where they enter (`canonical_payment_id_if_valid`); the code past
-    that point takes them as they are."""
+    Ids are made canonical once, where they enter the system (the messages of payments.messages, the
+    API's paths, the admin's URLs); the code past that point takes them as they are."""
     if is_canonical_payment_id(payment_id):
         return payment_id
     _check_id("payment id", payment_id)
