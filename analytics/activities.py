@@ -1,23 +1,19 @@
 """Analytics activities: the same selectors as the API and the admin, over the Django ORM.
 
-Each is registered under its name from `analytics.messages`.
+Each implements a signature of `analytics.activity_signatures`, which is what the workflow calls.
 """
 
 from dataclasses import asdict
 
-from temporalio import activity
-
-from analytics import selectors
+from analytics import activity_signatures as signatures, selectors
 from analytics.messages import (
-    STATISTICS,
-    TRENDS,
     AnalyticsRequest,
     BucketFigures,
     CurrencyFigures,
     StatisticsAnswer,
     TrendAnswer,
 )
-from eventstore.temporal.worker import django_activity
+from eventstore.temporal.worker import django_activity, implements
 from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
 
@@ -39,7 +35,7 @@ def _iso(moment) -> str | None:
     return moment.isoformat() if moment else None
 
 
-@activity.defn(name=STATISTICS)
+@implements(signatures.statistics)
 @django_activity
 @invalid_queries_are_final
 def statistics(request: AnalyticsRequest) -> StatisticsAnswer:
@@ -52,7 +48,7 @@ def statistics(request: AnalyticsRequest) -> StatisticsAnswer:
     )
 
 
-@activity.defn(name=TRENDS)
+@implements(signatures.trends)
 @django_activity
 @invalid_queries_are_final
 def trends(request: AnalyticsRequest) -> TrendAnswer:

@@ -1,15 +1,10 @@
-"""What crosses the Temporal boundary for analytics. Pure Python; money as decimal strings.
-
-The activity names are defined here, once: `analytics/activities.py` registers each function under
-its name and the workflow calls it by it.
+"""What crosses the Temporal boundary for analytics. Pure Python; money as decimal strings. The
+activities' signatures, names included, are in `analytics/activity_signatures.py`.
 """
 
 from dataclasses import dataclass, field
 
 from eventstore.temporal.inputs import instant
-
-STATISTICS = "analytics.statistics"  # activities.statistics
-TRENDS = "analytics.trends"  # activities.trends
 
 
 @dataclass

@@ -7,14 +7,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from analytics.messages import STATISTICS, TRENDS, AnalyticsAnswer, AnalyticsRequest, StatisticsAnswer, TrendAnswer
+    from analytics.activity_signatures import statistics, trends
+    from analytics.messages import AnalyticsAnswer, AnalyticsRequest
     from eventstore.temporal.errors import workflow_failure
 
 ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=120),
     retry_policy=RetryPolicy(maximum_attempts=5, non_retryable_error_types=["InvalidQuery"]),
 )
-OPERATIONS = {"statistics": (STATISTICS, StatisticsAnswer), "trends": (TRENDS, TrendAnswer)}
+OPERATIONS = {"statistics": statistics, "trends": trends}
 
 
 @workflow.defn(name="EventAnalyticsWorkflow")
@@ -24,10 +25,8 @@ class EventAnalyticsWorkflow:
         if request.operation not in OPERATIONS:
             raise ApplicationError(f"Unknown operation {request.operation!r}; use statistics or trends.",
                                    type="InvalidQuery", non_retryable=True)
-        activity_name, answer_type = OPERATIONS[request.operation]
         try:
-            answer = await workflow.execute_activity(activity_name, request, result_type=answer_type,
-                                                     **ACTIVITY_OPTIONS)
+            answer = await workflow.execute_activity(OPERATIONS[request.operation], request, **ACTIVITY_OPTIONS)
         except ActivityError as error:
             raise workflow_failure(error) from error
         if request.operation == "statistics":

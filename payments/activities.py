@@ -1,25 +1,22 @@
 """Payment activities: sync functions over the Django ORM, run by the worker in a thread pool.
 
-Each is registered under its name from `payments.messages`. Appending and applying the prompt
-projections go through the event store's own activities.
+Each implements a signature of `payments.activity_signatures`, which is what workflows call.
+Appending and applying the prompt projections go through the event store's own activities.
 """
 
 from itertools import islice
 
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from eventstore import selectors as store
 from eventstore.temporal.activities import to_message
-from eventstore.temporal.worker import django_activity
+from eventstore.temporal.worker import django_activity, implements
 from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
-from payments import selectors
-from payments.domain import CommandRejected
+from payments import activity_signatures as signatures, selectors
+from payments.domain import CommandRejected, require_canonical_payment_id
 from payments.messages import (
-    LOAD_PAYMENT,
     PAYMENT_UNREADABLE,
-    QUERY_HISTORY,
     HistoryAnswer,
     HistoryQuery,
     LoadedPayment,
@@ -31,7 +28,7 @@ INVALID_QUERY = "InvalidQuery"
 UNFOLDABLE = (KeyError, TypeError, ValueError, ArithmeticError, CommandRejected)
 
 
-@activity.defn(name=LOAD_PAYMENT)
+@implements(signatures.load_payment)
 @django_activity
 def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
     """The payment now, and this command's own events if an earlier run appended them. A history the
@@ -55,14 +52,15 @@ def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
     )
 
 
-@activity.defn(name=QUERY_HISTORY)
+@implements(signatures.query_history)
 @django_activity
 @errors_are_final(CommandRejected, type_name=INVALID_QUERY)  # a malformed payment id
 def query_history(query: HistoryQuery) -> HistoryAnswer:
     """History of a payment, an event search or a correlation timeline, one page at a time."""
     limit = max(1, min(query.limit, 1000))
     if query.operation == "history" and query.payment_id:
-        events = list(islice(selectors.payment_history(query.payment_id, after_version=query.after_position), limit + 1))
+        payment_id = require_canonical_payment_id(query.payment_id)
+        events = list(islice(selectors.payment_history(payment_id, after_version=query.after_position), limit + 1))
         more = len(events) > limit  # a history pages by version: the cursor is the last version seen
         return HistoryAnswer([to_message(e) for e in events[:limit]], events[limit - 1].version if more else None)
     if query.operation == "timeline" and query.correlation_id:

@@ -18,6 +18,7 @@ from django.utils.html import escape
 from eventstore.ledger.selectors import ledger_places
 from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
 from payments import selectors
+from payments.domain import canonical_payment_id_if_valid
 from payments.models import Membership, Organization, PaymentSummary, money_text, status_label
 from payments.search_attributes import temporal_ui_link
 
@@ -96,7 +97,9 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         return super().csv_row(shaped)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        payment = self.get_object(request, object_id)
+        # The URL may name the payment in either form of its id; quoted for the admin's URLs, the
+        # id's "payment-" prefix reads the same.
+        payment = self.get_object(request, canonical_payment_id_if_valid(object_id))
         if payment is None or not self.has_view_permission(request, payment):
             raise Http404
         history = selectors.history_with_states(payment.payment_id)

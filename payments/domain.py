@@ -97,12 +97,36 @@ STREAM_PREFIX = "payment-"
 def canonical_payment_id(payment_id: str) -> str:
     """Payment ids name their stream: "123" and "payment-123" are both the payment "payment-123".
 
-    A canonical id is its own canonical id, the longest ("payment-" and 100 characters) included."""
-    if isinstance(payment_id, str) and payment_id.startswith(STREAM_PREFIX) and (
-            ID_PATTERN.fullmatch(payment_id) or ID_PATTERN.fullmatch(payment_id[len(STREAM_PREFIX):])):
+    A canonical id is its own canonical id, the longest ("payment-" and 100 characters) included.
+    Ids are made canonical once, where they enter the system (the messages of payments.messages, the
+    API's paths, the admin's URLs); the code past that point takes them as they are."""
+    if is_canonical_payment_id(payment_id):
         return payment_id
     _check_id("payment id", payment_id)
     return STREAM_PREFIX + payment_id
+
+
+def is_canonical_payment_id(payment_id: str) -> bool:
+    return isinstance(payment_id, str) and payment_id.startswith(STREAM_PREFIX) and bool(
+        ID_PATTERN.fullmatch(payment_id) or ID_PATTERN.fullmatch(payment_id[len(STREAM_PREFIX):]))
+
+
+def canonical_payment_id_if_valid(payment_id: str | None) -> str | None:
+    """What a payment id entering the system becomes: its canonical form; or, when it is no id at all
+    (empty, None, bad characters), what was sent, for the check further in to refuse with its reason
+    (`require_canonical_payment_id`)."""
+    try:
+        return canonical_payment_id(payment_id)
+    except CommandRejected:
+        return payment_id
+
+
+def require_canonical_payment_id(payment_id: str) -> str:
+    """`payment_id`, which its entry point made canonical if it is an id at all; CommandRejected if not."""
+    if is_canonical_payment_id(payment_id):
+        return payment_id
+    _check_id("payment id", payment_id)
+    raise CommandRejected(f"The payment id {payment_id!r} is not in its canonical form, {STREAM_PREFIX}{payment_id}.")
 
 
 def time_ordered_payment_id(unix_ms: int, random_bits: int) -> str:

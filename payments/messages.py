@@ -2,10 +2,8 @@
 no Django.
 
 Money travels as decimal strings: Temporal's default converter has no Decimal. Recorded events
-travel as the store's one wire type, `eventstore.temporal.messages.StoredEvent`.
-
-The activity names are defined here, once: `payments/activities.py` registers each function under
-its name and the workflows (which may not import Django, hence not the activities) call it by it.
+travel as the store's one wire type, `eventstore.temporal.messages.StoredEvent`. The activities'
+signatures, names included, are in `payments/activity_signatures.py`.
 """
 
 import hashlib
@@ -14,15 +12,16 @@ from dataclasses import asdict, dataclass, field
 
 from eventstore.temporal.messages import StoredEvent
 from eventstore.temporal.inputs import at_least, instant, text_or_number
-from payments.domain import CommandRejected, canonical_payment_id
+from payments.domain import canonical_payment_id_if_valid
 
-LOAD_PAYMENT = "payments.load_payment"  # activities.load_payment
-QUERY_HISTORY = "payments.query_history"  # activities.query_history
 PAYMENT_UNREADABLE = "PaymentUnreadable"  # the error type load_payment fails with; details: the owner's id
 
 
 @dataclass
 class PaymentCommandRequest:
+    """A command, from whichever client: its payment id is made canonical here, where it enters
+    (decoded from a Temporal payload, built by the API or a management command)."""
+
     type: str  # CREATE, REFUND or CANCEL
     payment_id: str  # empty on CREATE: the workflow generates a time-ordered one (see the result's)
     organization_id: str
@@ -33,6 +32,9 @@ class PaymentCommandRequest:
     correlation_id: str | None = None
     idempotency_key: str | None = None
     occurred_at: str | None = instant(default=None)  # business time, ISO 8601 with offset; default: now
+
+    def __post_init__(self):
+        self.payment_id = canonical_payment_id_if_valid(self.payment_id)
 
 
 @dataclass
@@ -74,18 +76,16 @@ class LoadedPayment:
 
 def request_fingerprint(request: PaymentCommandRequest) -> str:
     """What makes two requests "the same" for an idempotency key: every field but the key itself,
-    the payment id in its canonical form ("walk-1" and "payment-walk-1" are one payment)."""
+    the payment id in the canonical form the request holds ("walk-1" and "payment-walk-1" are one
+    payment)."""
     fields = {name: value for name, value in asdict(request).items() if name != "idempotency_key"}
-    try:
-        fields["payment_id"] = canonical_payment_id(request.payment_id)
-    except CommandRejected:  # not an id at all (empty: generated); the workflow refuses the rest
-        pass
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
 class HistoryQuery:
-    """operation: "history" (payment_id), "search" (filters) or "timeline" (correlation_id)."""
+    """operation: "history" (payment_id, made canonical here), "search" (filters) or "timeline"
+    (correlation_id)."""
 
     operation: str
     payment_id: str | None = None
@@ -98,6 +98,9 @@ class HistoryQuery:
     until: str | None = instant(default=None)
     after_position: int = at_least(0, default=0)
     limit: int = 100
+
+    def __post_init__(self):
+        self.payment_id = canonical_payment_id_if_valid(self.payment_id)
 
 
 @dataclass

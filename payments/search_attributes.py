@@ -10,8 +10,6 @@ from urllib.parse import quote
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
-from payments.domain import CommandRejected, canonical_payment_id
-
 PAYMENT_ID = SearchAttributeKey.for_keyword("PaymentId")
 ORGANIZATION_ID = SearchAttributeKey.for_keyword("OrganizationId")
 COMMAND_TYPE = SearchAttributeKey.for_keyword("CommandType")
@@ -24,13 +22,11 @@ def dev_server_flags() -> list[str]:
 
 
 def for_command(*, payment_id: str | None, organization_id: str, command_type: str) -> TypedSearchAttributes:
-    """The values of one command; a CREATE without a payment id yet carries none."""
+    """The values of one command, its payment id as the request holds it: canonical, or as sent when
+    it is no id (the workflow refuses it; the operator finds the refusal under that text). A CREATE
+    without a payment id yet carries none."""
     pairs = [SearchAttributePair(ORGANIZATION_ID, organization_id), SearchAttributePair(COMMAND_TYPE, command_type)]
     if payment_id:
-        try:
-            payment_id = canonical_payment_id(payment_id)
-        except CommandRejected:
-            pass  # the workflow refuses it; the operator still finds the refusal under the id sent
         pairs.insert(0, SearchAttributePair(PAYMENT_ID, payment_id[:200]))
     return TypedSearchAttributes(pairs)
 

@@ -1,4 +1,8 @@
-"""Reading payments: aggregates rebuilt from events (with snapshots), state as of a version or time."""
+"""Reading payments: aggregates rebuilt from events (with snapshots), state as of a version or time.
+
+Payment ids here are canonical ("payment-123"): they are made so where they enter (the messages of
+`payments.messages`, the API's paths, the admin's URLs), and a payment's id is its stream's.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +19,6 @@ from payments.domain import (
     SNAPSHOT_SCHEMA_VERSION,
     CommandRejected,
     PaymentAggregate,
-    canonical_payment_id,
     parse_occurred_at,
 )
 from payments.models import Membership, PaymentSummary
@@ -32,13 +35,12 @@ def load_payment(
     those that occurred after `at` left out. A payment that did not exist then has version 0 and no
     status; otherwise its version is that of the last event folded in.
     """
-    stream_id = canonical_payment_id(payment_id)
     snapshot = (
-        latest_snapshot(stream_id, schema_version=SNAPSHOT_SCHEMA_VERSION, at_or_below=version, recorded_by=known_at)
+        latest_snapshot(payment_id, schema_version=SNAPSHOT_SCHEMA_VERSION, at_or_below=version, recorded_by=known_at)
         if use_snapshots and at is None else None
     )
-    aggregate = PaymentAggregate.from_snapshot(snapshot.state) if snapshot else PaymentAggregate(stream_id)
-    events = store.read_stream(stream_id, from_version=aggregate.version + 1, to_version=version, recorded_by=known_at)
+    aggregate = PaymentAggregate.from_snapshot(snapshot.state) if snapshot else PaymentAggregate(payment_id)
+    events = store.read_stream(payment_id, from_version=aggregate.version + 1, to_version=version, recorded_by=known_at)
     if at is None:
         return aggregate.fold((event.event_type, event.data) for event in events)
     for event in events:
@@ -65,7 +67,7 @@ def latest_occurred_at() -> datetime:
 
 def payment_owner(payment_id: str) -> str:
     """The organization that created the payment, read from its first event ("" if none says)."""
-    first = next(store.read_stream(canonical_payment_id(payment_id), to_version=1), None)
+    first = next(store.read_stream(payment_id, to_version=1), None)
     if first is None:
         return ""
     owner = first.data.get("organization_id") or first.metadata.get("organization_id") or ""
@@ -74,13 +76,13 @@ def payment_owner(payment_id: str) -> str:
 
 def payment_history(payment_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
     """A payment's events in version order, after `after_version`."""
-    return store.read_stream(canonical_payment_id(payment_id), from_version=after_version + 1)
+    return store.read_stream(payment_id, from_version=after_version + 1)
 
 
 def events_of_command(payment_id: str, command_id: str) -> list[RecordedEvent]:
     """The events a command (by its causation id) has already appended to a payment: filtered by the
     database, so a long history is not sent to be searched here."""
-    return list(store.read_stream(canonical_payment_id(payment_id), caused_by=command_id))
+    return list(store.read_stream(payment_id, caused_by=command_id))
 
 
 @dataclass(frozen=True)
@@ -122,11 +124,7 @@ def payment_summaries(organization_ids: list[str] | None) -> QuerySet:
 
 def visible_payment(payment_id: str, organization_ids: list[str] | None) -> PaymentSummary | None:
     """The payment's summary if it exists and its organization is visible."""
-    try:
-        stream_id = canonical_payment_id(payment_id)
-    except CommandRejected:
-        return None
-    return payment_summaries(organization_ids).filter(payment_id=stream_id).first()
+    return payment_summaries(organization_ids).filter(payment_id=payment_id).first()
 
 
 @dataclass(frozen=True)
@@ -144,7 +142,7 @@ class HistoryEntry:
 def history_with_states(payment_id: str) -> list[HistoryEntry]:
     """Each event of a payment with the state it left and what it changed, for people to read. An
     event the domain cannot apply (one set aside) is shown with why, and leaves the state as it was."""
-    payment, before, entries = PaymentAggregate(canonical_payment_id(payment_id)), None, []
+    payment, before, entries = PaymentAggregate(payment_id), None, []
     for event in payment_history(payment_id):
         try:
             payment.fold([(event.event_type, event.data)])

@@ -21,7 +21,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from eventstore.temporal.messages import APPEND_EVENTS, APPLY_PROMPT_PROJECTIONS, AppendOutcome, AppendRequest, EventInput, PromptProjectionsOutcome, PromptProjectionsRequest
+    from eventstore.temporal.activity_signatures import append_events, apply_prompt_projections
+    from eventstore.temporal.messages import AppendRequest, EventInput, PromptProjectionsRequest
     from eventstore.temporal.errors import cause_of, caused_by, workflow_failure
     from payments.domain import (
         AGGREGATE_TYPE,
@@ -32,15 +33,14 @@ with workflow.unsafe.imports_passed_through():
         PaymentCommand,
         PaymentIdTaken,
         PaymentNotFound,
-        canonical_payment_id,
         parse_occurred_at,
         refusal_of_unreadable,
+        require_canonical_payment_id,
         time_ordered_payment_id,
     )
+    from payments.activity_signatures import load_payment, query_history
     from payments.messages import (
-        LOAD_PAYMENT,
         PAYMENT_UNREADABLE,
-        QUERY_HISTORY,
         HistoryAnswer,
         HistoryQuery,
         LoadedPayment,
@@ -93,9 +93,7 @@ class PaymentEventSourcingWorkflow:
         """Decide and append once; None when another writer got there first."""
         try:
             loaded = await workflow.execute_local_activity(
-                LOAD_PAYMENT, LoadPaymentRequest(command.payment_id, command_id),
-                result_type=LoadedPayment, **ACTIVITY_OPTIONS,
-            )
+                load_payment, LoadPaymentRequest(command.payment_id, command_id), **ACTIVITY_OPTIONS)
         except (ActivityError, ApplicationError) as error:
             unreadable = cause_of(error, PAYMENT_UNREADABLE)
             if unreadable is None:
@@ -115,7 +113,7 @@ class PaymentEventSourcingWorkflow:
         projections_with_append = loaded.projections_with_append
         try:
             appended = await workflow.execute_local_activity(
-                APPEND_EVENTS,
+                append_events,
                 AppendRequest(
                     stream_id=command.payment_id,
                     aggregate_type=AGGREGATE_TYPE,
@@ -124,7 +122,6 @@ class PaymentEventSourcingWorkflow:
                     expected_version=str(aggregate.version),
                     apply_prompt_projections=projections_with_append,
                 ),
-                result_type=AppendOutcome,
                 **ACTIVITY_OPTIONS,
             )
         except (ActivityError, ApplicationError) as error:
@@ -134,9 +131,8 @@ class PaymentEventSourcingWorkflow:
         if appended.prompt_projections_pending or not projections_with_append:
             newest = appended.events[-1]
             await workflow.execute_local_activity(
-                APPLY_PROMPT_PROJECTIONS,
+                apply_prompt_projections,
                 PromptProjectionsRequest(appended.stream_id, newest.transaction_id, newest.position),
-                result_type=PromptProjectionsOutcome,
                 **ACTIVITY_OPTIONS,
             )
         self.result.version = appended.version
@@ -196,7 +192,7 @@ def _to_command(request: PaymentCommandRequest) -> PaymentCommand:
         payment_id = time_ordered_payment_id(int(workflow.now().timestamp() * 1000), workflow.random().getrandbits(74))
     return PaymentCommand(
         type=command_type,
-        payment_id=canonical_payment_id(payment_id),
+        payment_id=require_canonical_payment_id(payment_id),
         organization_id=request.organization_id,
         user_id=request.user_id,
         amount=request.amount,
@@ -240,8 +236,7 @@ class PaymentHistoryQueryWorkflow:
     @workflow.run
     async def run(self, query: HistoryQuery) -> HistoryAnswer:
         try:
-            return await workflow.execute_activity(QUERY_HISTORY, query, result_type=HistoryAnswer,
-                                                   **QUERY_ACTIVITY_OPTIONS)
+            return await workflow.execute_activity(query_history, query, **QUERY_ACTIVITY_OPTIONS)
         except ActivityError as error:
             raise workflow_failure(error) from error
 

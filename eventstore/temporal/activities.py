@@ -1,8 +1,8 @@
 """The event store's Temporal activities: sync functions over the Django ORM, run in a thread pool.
 
 Store errors become non-retryable application errors carrying their type name, so a conflict or
-bad input fails fast with a clear message instead of being retried. Each activity is registered
-under its name from `eventstore.temporal.messages`, which is what workflows call.
+bad input fails fast with a clear message instead of being retried. Each activity implements a
+signature of `eventstore.temporal.activity_signatures`, which is what workflows call.
 """
 
 import logging
@@ -20,10 +20,11 @@ from eventstore import selectors, wakeups
 from eventstore.delivery import webhooks
 from eventstore.errors import EventStoreError, InvalidEvent
 from eventstore.events import Checkpoint, ExpectedVersion, NewEvent, RecordedEvent
-from eventstore.temporal.messages import APPEND_EVENTS, APPLY_PROMPT_PROJECTIONS, CATCH_UP_PROJECTIONS, DELIVER_WEBHOOKS, GET_EVENTS, GET_EVENTS_BY_TYPE, REBUILD_PROJECTION, SIGN_TREE_HEAD, VERIFY_CHAIN, AppendOutcome, AppendRequest, CatchUpOutcome, CatchUpRequest, DeliveryOutcome, DeliveryRequest, EventPage, EventsByTypeRequest, PromptProjectionsOutcome, PromptProjectionsRequest, ReadStreamRequest, RebuildOutcome, RebuildRequest, ScheduledRunRequest, StoredEvent, TreeHeadOutcome, VerificationOutcome
+from eventstore.temporal import activity_signatures as signatures
+from eventstore.temporal.messages import AppendOutcome, AppendRequest, CatchUpOutcome, CatchUpRequest, DeliveryOutcome, DeliveryRequest, EventPage, EventsByTypeRequest, PromptProjectionsOutcome, PromptProjectionsRequest, ReadStreamRequest, RebuildOutcome, RebuildRequest, ScheduledRunRequest, StoredEvent, TreeHeadOutcome, VerificationOutcome
 from eventstore.delivery.models import WebhookEndpoint
 from eventstore.store import append_events
-from eventstore.temporal.worker import django_activity
+from eventstore.temporal.worker import django_activity, implements
 from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
 
@@ -59,7 +60,7 @@ def parse_expected_version(text: str) -> int | ExpectedVersion:
         raise InvalidEvent(f"expected_version {text!r} is not any, no_stream, stream_exists or a number.") from None
 
 
-@activity.defn(name=APPEND_EVENTS)
+@implements(signatures.append_events)
 @django_activity
 @store_errors_are_final
 def append_events_activity(request: AppendRequest) -> AppendOutcome:
@@ -94,7 +95,7 @@ def _page(events, limit: int) -> EventPage:
     return EventPage(events=[to_message(event) for event in taken[:limit]], has_more=len(taken) > limit)
 
 
-@activity.defn(name=GET_EVENTS)
+@implements(signatures.get_events)
 @django_activity
 @store_errors_are_final
 def get_events_activity(request: ReadStreamRequest) -> EventPage:
@@ -105,7 +106,7 @@ def get_events_activity(request: ReadStreamRequest) -> EventPage:
     return _page(events, request.limit)
 
 
-@activity.defn(name=GET_EVENTS_BY_TYPE)
+@implements(signatures.get_events_by_type)
 @django_activity
 @store_errors_are_final
 def get_events_by_type_activity(request: EventsByTypeRequest) -> EventPage:
@@ -122,7 +123,7 @@ def get_events_by_type_activity(request: EventsByTypeRequest) -> EventPage:
     return _page(events, request.limit)
 
 
-@activity.defn(name=APPLY_PROMPT_PROJECTIONS)
+@implements(signatures.apply_prompt_projections)
 @django_activity
 def apply_prompt_projections_activity(request: PromptProjectionsRequest) -> PromptProjectionsOutcome:
     """Apply freshly appended events to the projections readers expect right away (the ones
@@ -137,7 +138,7 @@ def apply_prompt_projections_activity(request: PromptProjectionsRequest) -> Prom
     return PromptProjectionsOutcome(applied=sum(outcome.applied for outcome in outcomes.values()), behind=behind)
 
 
-@activity.defn(name=CATCH_UP_PROJECTIONS)
+@implements(signatures.catch_up_projections)
 @django_activity
 def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
     """Keep every projection current for a while, each on its own thread, and extend the ledger
@@ -151,7 +152,7 @@ def catch_up_projections_activity(request: CatchUpRequest) -> CatchUpOutcome:
     return CatchUpOutcome(applied=progress.total, failing=sorted(progress.failing))
 
 
-@activity.defn(name=REBUILD_PROJECTION)
+@implements(signatures.rebuild_projection)
 @django_activity
 @store_errors_are_final
 def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
@@ -169,7 +170,7 @@ def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
     return RebuildOutcome(projection=progress.name, applied=progress.applied, swapped=progress.swapped)
 
 
-@activity.defn(name=SIGN_TREE_HEAD)
+@implements(signatures.sign_tree_head)
 @django_activity
 def sign_tree_head_activity(request: ScheduledRunRequest) -> TreeHeadOutcome:
     """Sign a head of the ledger when events are new since the newest one."""
@@ -177,7 +178,7 @@ def sign_tree_head_activity(request: ScheduledRunRequest) -> TreeHeadOutcome:
     return TreeHeadOutcome(tree_size=None if head is None else head.tree_size)
 
 
-@activity.defn(name=VERIFY_CHAIN)
+@implements(signatures.verify_chain)
 @django_activity
 def verify_chain_activity(request: ScheduledRunRequest) -> VerificationOutcome:
     """verify_event_chain, recording its result (and a seal when all is intact) as the command does."""
@@ -197,7 +198,7 @@ class Heartbeat:
             self.last = time.monotonic()
 
 
-@activity.defn(name=DELIVER_WEBHOOKS)
+@implements(signatures.deliver_webhooks)
 @django_activity
 def deliver_webhooks_activity(request: DeliveryRequest) -> DeliveryOutcome:
     """Deliver one endpoint's events for about `request.seconds`, woken by commits when idle and

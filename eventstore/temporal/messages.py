@@ -1,25 +1,13 @@
 """What crosses the Temporal boundary for the event store. Pure Python, no Django.
 
 Timestamps travel as ISO 8601 strings and ids as strings; money inside `data` is already a string.
-`StoredEvent` is the one wire form of a recorded event, whichever app sends it.
-
-The activity names are defined here, once: `eventstore/temporal/activities.py` registers each function
-under its name and workflows (which may not import Django, hence not the activities) call it by it.
+`StoredEvent` is the one wire form of a recorded event, whichever app sends it. The activities'
+signatures, names included, are in `eventstore/temporal/activity_signatures.py`.
 """
 
 from dataclasses import dataclass, field
 
 from eventstore.temporal.inputs import at_least, instant, text_or_number
-
-APPEND_EVENTS = "eventstore.append_events"  # activities.append_events_activity
-GET_EVENTS = "eventstore.get_events"  # activities.get_events_activity
-GET_EVENTS_BY_TYPE = "eventstore.get_events_by_type"  # activities.get_events_by_type_activity
-APPLY_PROMPT_PROJECTIONS = "eventstore.apply_prompt_projections"  # activities.apply_prompt_projections_activity
-CATCH_UP_PROJECTIONS = "eventstore.catch_up_projections"  # activities.catch_up_projections_activity
-REBUILD_PROJECTION = "eventstore.rebuild_projection"  # activities.rebuild_projection_activity
-SIGN_TREE_HEAD = "eventstore.sign_tree_head"  # activities.sign_tree_head_activity
-VERIFY_CHAIN = "eventstore.verify_chain"  # activities.verify_chain_activity
-DELIVER_WEBHOOKS = "eventstore.deliver_webhooks"  # activities.deliver_webhooks_activity
 
 
 @dataclass
@@ -52,7 +40,7 @@ class AppendRequest:
     events: list[EventInput]
     expected_version: str = text_or_number(default="any")  # "any", "no_stream", "stream_exists" or a version number
     # Apply the prompt projections that allow it in the append's own transaction (one round trip
-    # and one activity fewer than APPLY_PROMPT_PROJECTIONS afterwards).
+    # and one activity fewer than the apply_prompt_projections activity afterwards).
     apply_prompt_projections: bool = False
 
 

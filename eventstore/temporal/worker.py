@@ -1,15 +1,18 @@
 """What every worker of the project runs: the declared workflows and activities
-(`eventstore.registry`), the sandbox, the wrapper every Django activity needs, and the schedules.
+(`eventstore.registry`), the sandbox, the wrapper every Django activity needs, how an activity
+declares the signature it implements, and the schedules.
 
 `manage.py temporal_worker` and the test suite register exactly what `worker_options` returns.
 """
 
 import functools
+import inspect
 from datetime import timedelta
-from typing import Callable
+from typing import Any, Callable
 
 from django.conf import settings
 from django.db import close_old_connections
+from temporalio import activity
 from temporalio.client import (
     Client,
     Schedule,
@@ -69,6 +72,36 @@ def django_activity(function: Callable) -> Callable:
             close_old_connections()
 
     return wrapper
+
+
+def implements(signature: Callable) -> Callable[[Callable], Callable]:
+    """Register the decorated function as the activity `signature` declares (a function of an
+    `activity_signatures` module, which workflows call in its place): under the signature's name.
+    Fails at import when the function's parameter or return types differ from the signature's."""
+    name = activity._Definition.must_from_callable(signature).name  # the SDK has no public reader of it
+
+    def register(function: Callable) -> Callable:
+        if _types(function) != _types(signature):
+            raise TypeError(f"{function.__module__}.{function.__qualname__} {_shown(_types(function))} does not "
+                            f"match the signature it implements, {signature.__module__}.{signature.__qualname__} "
+                            f"{_shown(_types(signature))}.")
+        return activity.defn(name=name)(function)
+
+    return register
+
+
+def _types(function: Callable) -> tuple[list[Any], Any]:
+    """The parameter and return annotations of `function` (of what it wraps, for a decorated one)."""
+    signature = inspect.signature(function, eval_str=True)
+    return [parameter.annotation for parameter in signature.parameters.values()], signature.return_annotation
+
+
+def _shown(types: tuple[list[Any], Any]) -> str:
+    def shown(annotation: Any) -> str:
+        return "(no annotation)" if annotation is inspect.Parameter.empty else inspect.formatannotation(annotation)
+
+    parameters, returned = types
+    return f"({', '.join(shown(each) for each in parameters)}) -> {shown(returned)}"
 
 
 async def ensure_schedules(client: Client, task_queue: str) -> list[str]:

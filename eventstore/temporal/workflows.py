@@ -1,8 +1,8 @@
 """EventStoreWorkflow: the store's operations for any Temporal client, no Django needed.
 
-Workflow code is deterministic and imports no Django: activities are called by the names
-`eventstore.temporal.messages` defines for them, and event ids missing from an append are drawn from
-workflow.uuid4(), so a retried append is a no-op.
+Workflow code is deterministic and imports no Django: activities are called through their
+signatures (`eventstore.temporal.activity_signatures`), and event ids missing from an append are drawn
+from workflow.uuid4(), so a retried append is a no-op.
 """
 
 from datetime import timedelta
@@ -12,7 +12,17 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from eventstore.temporal.messages import APPEND_EVENTS, CATCH_UP_PROJECTIONS, DELIVER_WEBHOOKS, GET_EVENTS, GET_EVENTS_BY_TYPE, REBUILD_PROJECTION, SIGN_TREE_HEAD, VERIFY_CHAIN, AppendOutcome, CatchUpOutcome, CatchUpRequest, DeliveryOutcome, DeliveryRequest, EventPage, EventStoreRequest, EventStoreResponse, RebuildOutcome, RebuildRequest, ScheduledRunRequest, TreeHeadOutcome, VerificationOutcome
+    from eventstore.temporal.activity_signatures import (
+        append_events,
+        catch_up_projections,
+        deliver_webhooks,
+        get_events,
+        get_events_by_type,
+        rebuild_projection,
+        sign_tree_head,
+        verify_chain,
+    )
+    from eventstore.temporal.messages import CatchUpRequest, DeliveryRequest, EventStoreRequest, EventStoreResponse, RebuildOutcome, RebuildRequest, ScheduledRunRequest, TreeHeadOutcome, VerificationOutcome
     from eventstore.temporal.errors import workflow_failure
 
 STORE_ACTIVITY_OPTIONS = dict(
@@ -34,20 +44,14 @@ class EventStoreWorkflow:
         if request.operation == "append" and request.append is not None:
             for event in request.append.events:
                 event.event_id = event.event_id or str(workflow.uuid4())
-            appended = await workflow.execute_activity(
-                APPEND_EVENTS, request.append, result_type=AppendOutcome, **STORE_ACTIVITY_OPTIONS
-            )
+            appended = await workflow.execute_activity(append_events, request.append, **STORE_ACTIVITY_OPTIONS)
             return EventStoreResponse(operation=request.operation, appended=appended)
         if request.operation == "get_events" and request.get_events is not None:
-            page = await workflow.execute_activity(
-                GET_EVENTS, request.get_events, result_type=EventPage, **STORE_ACTIVITY_OPTIONS
-            )
+            page = await workflow.execute_activity(get_events, request.get_events, **STORE_ACTIVITY_OPTIONS)
             return EventStoreResponse(operation=request.operation, page=page)
         if request.operation == "get_events_by_type" and request.get_events_by_type is not None:
-            page = await workflow.execute_activity(
-                GET_EVENTS_BY_TYPE, request.get_events_by_type,
-                result_type=EventPage, **STORE_ACTIVITY_OPTIONS,
-            )
+            page = await workflow.execute_activity(get_events_by_type, request.get_events_by_type,
+                                                   **STORE_ACTIVITY_OPTIONS)
             return EventStoreResponse(operation=request.operation, page=page)
         raise ApplicationError(
             f"Unknown or incomplete operation {request.operation!r}: use append, get_events or "
@@ -74,7 +78,7 @@ class ProjectionCatchUpWorkflow:
     async def run(self, request: CatchUpRequest) -> None:
         for _ in range(CATCH_UP_ROUNDS_PER_RUN):
             await workflow.execute_activity(
-                CATCH_UP_PROJECTIONS, request, result_type=CatchUpOutcome,
+                catch_up_projections, request,
                 start_to_close_timeout=timedelta(seconds=request.seconds + 60),
                 heartbeat_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
@@ -91,7 +95,7 @@ class ProjectionReplayWorkflow:
         outcomes = []
         for request in requests:
             outcomes.append(await workflow.execute_activity(
-                REBUILD_PROJECTION, request, result_type=RebuildOutcome,
+                rebuild_projection, request,
                 start_to_close_timeout=timedelta(hours=6), heartbeat_timeout=timedelta(seconds=60),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
                                          non_retryable_error_types=["UnknownProjection"]),
@@ -106,7 +110,7 @@ class SignTreeHeadWorkflow:
     @workflow.run
     async def run(self, request: ScheduledRunRequest) -> TreeHeadOutcome:
         return await workflow.execute_activity(
-            SIGN_TREE_HEAD, request, result_type=TreeHeadOutcome, start_to_close_timeout=timedelta(minutes=10),
+            sign_tree_head, request, start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
         )
 
@@ -118,7 +122,7 @@ class VerifyChainWorkflow:
     @workflow.run
     async def run(self, request: ScheduledRunRequest) -> VerificationOutcome:
         return await workflow.execute_activity(
-            VERIFY_CHAIN, request, result_type=VerificationOutcome, start_to_close_timeout=timedelta(hours=2),
+            verify_chain, request, start_to_close_timeout=timedelta(hours=2),
             heartbeat_timeout=timedelta(minutes=2),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=3),
         )
@@ -143,7 +147,7 @@ class WebhookDeliveryWorkflow:
     async def run(self, request: DeliveryRequest) -> None:
         for _ in range(DELIVERY_ROUNDS_PER_RUN):
             outcome = await workflow.execute_activity(
-                DELIVER_WEBHOOKS, request, result_type=DeliveryOutcome,
+                deliver_webhooks, request,
                 start_to_close_timeout=timedelta(seconds=request.seconds + request.http_timeout * request.batch_size + 60),
                 heartbeat_timeout=timedelta(seconds=request.http_timeout + 10),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=request.retry_initial), backoff_coefficient=2.0,

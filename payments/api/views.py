@@ -26,6 +26,7 @@ from payments.api.serializers import (
     StateQuerySerializer,
 )
 from payments.client import CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, run_command
+from payments.domain import CommandRejected, canonical_payment_id
 from payments.messages import PaymentCommandRequest
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -174,7 +175,12 @@ class VisiblePaymentMixin:
         return selectors.visible_organizations(self.request.user)
 
     def get_payment(self):
-        payment = selectors.visible_payment(self.kwargs["payment_id"], self.visible_organizations())
+        """The payment the path names, in either form of its id ("123" or "payment-123")."""
+        try:
+            payment_id = canonical_payment_id(self.kwargs["payment_id"])
+        except CommandRejected:
+            raise Http404 from None
+        payment = selectors.visible_payment(payment_id, self.visible_organizations())
         if payment is None:
             raise Http404
         return payment

@@ -16,7 +16,8 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
 
 from eventstore.temporal.activities import apply_prompt_projections_activity, append_events_activity, get_events_by_type_activity
-from eventstore.temporal.messages import APPEND_EVENTS, AppendOutcome, AppendRequest, EventInput, EventsByTypeRequest, PromptProjectionsRequest
+from eventstore.temporal.activity_signatures import append_events
+from eventstore.temporal.messages import AppendOutcome, AppendRequest, EventInput, EventsByTypeRequest, PromptProjectionsRequest
 from eventstore.models import Event
 from eventstore.projections.models import ProjectionCheckpoint
 from payments.models import PaymentSummary
@@ -39,7 +40,7 @@ class AppendWithShortTimeout:
     @workflow.run
     async def run(self, request: AppendRequest) -> AppendOutcome:
         return await workflow.execute_activity(
-            APPEND_EVENTS, request, result_type=AppendOutcome,
+            append_events, request,
             start_to_close_timeout=timedelta(seconds=1),
             retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=20),
         )
