@@ -5,7 +5,8 @@ Each implements a signature of `analytics.activity_signatures`, which is what th
 
 from dataclasses import asdict
 
-from analytics import activity_signatures as signatures, selectors
+from analytics import activity_signatures as signatures
+from analytics import selectors
 from analytics.messages import (
     AnalyticsRequest,
     BucketFigures,
@@ -13,9 +14,9 @@ from analytics.messages import (
     StatisticsAnswer,
     TrendAnswer,
 )
-from eventstore.temporal.worker import django_activity, implements
 from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
+from eventstore.temporal.worker import django_activity, implements
 
 INVALID_QUERY = "InvalidQuery"
 invalid_queries_are_final = errors_are_final(selectors.InvalidQuery, details=lambda error: (error.field,))

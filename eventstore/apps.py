@@ -30,10 +30,10 @@ class EventStoreConfig(AppConfig):
             import_module(f"eventstore.{package}.models")
 
     def ready(self) -> None:
-        from eventstore.temporal import activities, workflows
         from eventstore import registry
-        from eventstore.admin.ledger import LEDGER_PROOF_PAGE
         from eventstore.admin.events import TIMELINE_PAGE
+        from eventstore.admin.ledger import LEDGER_PROOF_PAGE
+        from eventstore.temporal import activities, workflows
         from eventstore.temporal.messages import ScheduledRunRequest
 
         registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE, LEDGER_PROOF_PAGE],

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import connections
 from psycopg import sql
 
-
 # Tables where the application role gets less than READ_WRITE: history, and the migration record.
 RESTRICTED = {
     "eventstore_event": "SELECT",

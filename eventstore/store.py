@@ -28,11 +28,11 @@ from django.db.transaction import TransactionManagementError
 
 from eventstore import selectors, wakeups
 from eventstore.encoding import canonical_json, canonical_json_of_tree, normalize_json
-from eventstore.schemas import check_event
 from eventstore.errors import BatchTooLarge, EventTooLarge, IdempotencyConflict, InvalidEvent, WrongExpectedVersion
 from eventstore.events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent
-from eventstore.store_metrics import timed_append
 from eventstore.models import NAME_MAX_LENGTH, STREAM_ID_MAX_LENGTH
+from eventstore.schemas import check_event
+from eventstore.store_metrics import timed_append
 
 EVENT_ID_CONSTRAINT = "eventstore_event_event_id_key"
 STREAM_VERSION_CONSTRAINT = "eventstore_event_stream_version"

@@ -9,11 +9,12 @@ from itertools import islice
 from temporalio.exceptions import ApplicationError
 
 from eventstore import selectors as store
-from eventstore.temporal.activities import to_message
-from eventstore.temporal.worker import django_activity, implements
 from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
-from payments import activity_signatures as signatures, selectors
+from eventstore.temporal.messages import stored_event
+from eventstore.temporal.worker import django_activity, implements
+from payments import activity_signatures as signatures
+from payments import selectors
 from payments.domain import CommandRejected, require_canonical_payment_id
 from payments.messages import (
     PAYMENT_UNREADABLE,
@@ -45,7 +46,7 @@ def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
         ) from error
     return LoadedPayment(
         state=payment.to_snapshot(),
-        applied=[to_message(event) for event in applied],
+        applied=[stored_event(event) for event in applied],
         state_after_applied=state_after.to_snapshot() if state_after else None,
         latest_occurred_at=selectors.latest_occurred_at().isoformat(),
         projections_with_append=True,
@@ -62,15 +63,15 @@ def query_history(query: HistoryQuery) -> HistoryAnswer:
         payment_id = require_canonical_payment_id(query.payment_id)
         events = list(islice(selectors.payment_history(payment_id, after_version=query.after_position), limit + 1))
         more = len(events) > limit  # a history pages by version: the cursor is the last version seen
-        return HistoryAnswer([to_message(e) for e in events[:limit]], events[limit - 1].version if more else None)
+        return HistoryAnswer([stored_event(e) for e in events[:limit]], events[limit - 1].version if more else None)
     if query.operation == "timeline" and query.correlation_id:
         events = list(islice(store.events_by_correlation(query.correlation_id, after_position=query.after_position),
                              limit + 1))
         more = len(events) > limit
-        return HistoryAnswer([to_message(e) for e in events[:limit]], events[limit - 1].position if more else None)
+        return HistoryAnswer([stored_event(e) for e in events[:limit]], events[limit - 1].position if more else None)
     if query.operation == "search":
         page = store.search_events(_search(query), after_position=query.after_position, limit=limit)
-        return HistoryAnswer([to_message(e) for e in page.events], page.next_after_position)
+        return HistoryAnswer([stored_event(e) for e in page.events], page.next_after_position)
     raise ApplicationError(
         f"Unknown or incomplete query {query.operation!r}: use history (payment_id), search or timeline "
         "(correlation_id).", type=INVALID_QUERY, non_retryable=True)

@@ -10,8 +10,8 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-from eventstore.temporal.messages import StoredEvent
 from eventstore.temporal.inputs import at_least, instant, text_or_number
+from eventstore.temporal.messages import StoredEvent
 from payments.domain import canonical_payment_id_if_valid
 
 PAYMENT_UNREADABLE = "PaymentUnreadable"  # the error type load_payment fails with; details: the owner's id

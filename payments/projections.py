@@ -7,8 +7,8 @@ from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
 from eventstore.events import RecordedEvent
-from eventstore.projections.models import Snapshot
 from eventstore.projections.engine import Projection, upsert
+from eventstore.projections.models import Snapshot
 from eventstore.projections.snapshots import save_snapshot
 from payments.domain import AGGREGATE_TYPE, SNAPSHOT_SCHEMA_VERSION, PaymentAggregate, PaymentStatus
 from payments.models import PaymentSummary

@@ -22,8 +22,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from eventstore.temporal.activity_signatures import append_events, apply_prompt_projections
-    from eventstore.temporal.messages import AppendRequest, EventInput, PromptProjectionsRequest
     from eventstore.temporal.errors import cause_of, caused_by, workflow_failure
+    from eventstore.temporal.messages import AppendRequest, EventInput, PromptProjectionsRequest
+    from payments.activity_signatures import load_payment, query_history
     from payments.domain import (
         AGGREGATE_TYPE,
         SCHEMA_VERSION,
@@ -38,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         require_canonical_payment_id,
         time_ordered_payment_id,
     )
-    from payments.activity_signatures import load_payment, query_history
     from payments.messages import (
         PAYMENT_UNREADABLE,
         HistoryAnswer,

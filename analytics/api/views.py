@@ -4,26 +4,33 @@ from datetime import UTC, timedelta
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
-from django.http import HttpResponse
-from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.selectors import INTERVALS, MAX_BUCKETS, EventQuery, InvalidQuery, event_statistics, event_trend, known_event_types
+from analytics.selectors import (
+    INTERVALS,
+    MAX_BUCKETS,
+    EventQuery,
+    InvalidQuery,
+    event_statistics,
+    event_trend,
+    known_event_types,
+)
 from analytics.statements import FIGURES, Statement, period_statement, statement_csv, statement_file_name
 from analytics.workflow_metrics import workflow_metrics
-from eventstore.web.errors import ServiceUnavailable
-from eventstore.selectors import BUSINESS, TIME_AXES
-from eventstore.web.query_fields import RangeBound, TextFilter, TimeRangeQuery
-from eventstore.temporal.connection import TemporalUnavailable
-from payments.domain import ID_PATTERN
 from eventstore import registry
+from eventstore.selectors import BUSINESS, TIME_AXES
+from eventstore.temporal.connection import TemporalUnavailable
+from eventstore.web.errors import ServiceUnavailable
+from eventstore.web.query_fields import RangeBound, TextFilter, TimeRangeQuery
+from payments.domain import ID_PATTERN
 from payments.selectors import visible_organizations
-
 
 # IANA names (Area/Location, and UTC) that both Python and PostgreSQL know.
 TIME_ZONES = sorted(name for name in available_timezones() if "/" in name or name == "UTC")

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventstore import registry
-from eventstore.delivery import lag as subscription_lag, subscriptions, webhooks
+from eventstore.delivery import lag as subscription_lag
+from eventstore.delivery import subscriptions, webhooks
 from eventstore.delivery.cursors import commit_place
 from eventstore.delivery.models import WebhookEndpoint
 from eventstore.events import START

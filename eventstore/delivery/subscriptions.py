@@ -21,9 +21,9 @@ from django.utils.dateparse import parse_datetime
 
 from eventstore import selectors, wakeups
 from eventstore.delivery.cursors import COMMIT_CURSOR_PATTERN, commit_place
+from eventstore.delivery.models import Subscription
 from eventstore.events import START, Checkpoint, RecordedEvent
 from eventstore.models import Event
-from eventstore.delivery.models import Subscription
 
 
 def event_filter(subscription: Subscription) -> selectors.EventFilter:

@@ -30,9 +30,9 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from eventstore.delivery import subscriptions
+from eventstore.delivery.models import Subscription, WebhookDelivery, WebhookEndpoint
 from eventstore.errors import EventStoreError
 from eventstore.events import Checkpoint, RecordedEvent
-from eventstore.delivery.models import Subscription, WebhookDelivery, WebhookEndpoint
 
 WEBHOOK_ID_NAMESPACE = uuid.UUID("6f1c2a52-1c43-4d59-9a57-2b8e0c1f6a10")
 

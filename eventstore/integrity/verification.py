@@ -30,8 +30,8 @@ from eventstore.encoding import (
     event_hash,
     seal_hash,
 )
-from eventstore.ledger import service as ledger
 from eventstore.integrity.models import ChainVerification, Seal
+from eventstore.ledger import service as ledger
 from eventstore.models import Event, Stream
 from eventstore.projections.lag import wait_until_caught_up
 

@@ -22,7 +22,8 @@ from typing import Callable, Iterator
 from django.db import connection
 
 from eventstore.encoding import canonical_json, canonical_json_of_texts, event_document, timestamp_text
-from eventstore.ledger import proofs, service as ledger
+from eventstore.ledger import proofs
+from eventstore.ledger import service as ledger
 from eventstore.ledger.selectors import signed_sizes_below
 
 BUNDLE_FORMAT = "payments-audit-bundle/1"

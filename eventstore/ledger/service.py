@@ -20,8 +20,9 @@ from typing import Callable, Iterable, Iterator
 
 from django.db import connection, transaction
 
-from eventstore.ledger import verifier as ledger_verifier, merkle
 from eventstore.encoding import canonical_json, timestamp_text
+from eventstore.ledger import merkle
+from eventstore.ledger import verifier as ledger_verifier
 from eventstore.ledger.models import LedgerEntry, PublishedHead, TreeHead
 from eventstore.ledger.signing import head_message, public_key_hex, signing_key
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
+from eventstore import wakeups
 from eventstore.ledger import service as ledger
 from eventstore.projections import engine as projections
-from eventstore import wakeups
 
 LEDGER = "ledger"  # the follower that extends the ledger, beside one per projection
 

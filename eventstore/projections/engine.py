@@ -28,8 +28,8 @@ from django.db.models import Model
 from django.utils import timezone
 
 from eventstore import registry, selectors
-from eventstore.projections import tracking
 from eventstore.events import Checkpoint, RecordedEvent
+from eventstore.projections import tracking
 from eventstore.projections.models import ProjectionCheckpoint, ProjectionError, SetAsideEvent
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from django.utils import timezone
 from eventstore import selectors
 from eventstore.events import Checkpoint
 from eventstore.models import Event
-from eventstore.projections.models import ProjectionCheckpoint, SetAsideEvent
 from eventstore.projections.engine import registered
+from eventstore.projections.models import ProjectionCheckpoint, SetAsideEvent
 
 LAG_COUNT_LIMIT = 100_000  # lag() counts events behind up to this many
 

@@ -15,8 +15,15 @@ from django.db import ProgrammingError, connection, connections, transaction
 from eventstore import selectors
 from eventstore.events import Checkpoint
 from eventstore.models import Event
+from eventstore.projections.engine import (
+    Projection,
+    advance,
+    apply_or_pass_over,
+    checkpoint_row,
+    registered,
+    resolve_errors,
+)
 from eventstore.projections.models import ProjectionCheckpoint
-from eventstore.projections.engine import Projection, advance, apply_or_pass_over, checkpoint_row, registered, resolve_errors
 
 logger = logging.getLogger(__name__)
 

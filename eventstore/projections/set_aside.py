@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventstore.models import Event
-from eventstore.projections.models import ProjectionError, SetAsideEvent
 from eventstore.projections.engine import RunOutcome, apply_pending, checkpoint_row, registered
+from eventstore.projections.models import ProjectionError, SetAsideEvent
 
 PERMISSION = "eventstore.set_aside_event"
 

@@ -13,40 +13,44 @@ from django.conf import settings
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eventstore.projections import catch_up, rebuild as projection_rebuild, engine as projections
-from eventstore.integrity import verification as integrity
-from eventstore.ledger import service as ledger
 from eventstore import selectors, wakeups
 from eventstore.delivery import webhooks
-from eventstore.errors import EventStoreError, InvalidEvent
-from eventstore.events import Checkpoint, ExpectedVersion, NewEvent, RecordedEvent
-from eventstore.temporal import activity_signatures as signatures
-from eventstore.temporal.messages import AppendOutcome, AppendRequest, CatchUpOutcome, CatchUpRequest, DeliveryOutcome, DeliveryRequest, EventPage, EventsByTypeRequest, PromptProjectionsOutcome, PromptProjectionsRequest, ReadStreamRequest, RebuildOutcome, RebuildRequest, ScheduledRunRequest, StoredEvent, TreeHeadOutcome, VerificationOutcome
 from eventstore.delivery.models import WebhookEndpoint
+from eventstore.errors import EventStoreError, InvalidEvent
+from eventstore.events import Checkpoint, ExpectedVersion, NewEvent
+from eventstore.integrity import verification as integrity
+from eventstore.ledger import service as ledger
+from eventstore.projections import catch_up
+from eventstore.projections import engine as projections
+from eventstore.projections import rebuild as projection_rebuild
 from eventstore.store import append_events
-from eventstore.temporal.worker import django_activity, implements
+from eventstore.temporal import activity_signatures as signatures
 from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
+from eventstore.temporal.messages import (
+    AppendOutcome,
+    AppendRequest,
+    CatchUpOutcome,
+    CatchUpRequest,
+    DeliveryOutcome,
+    DeliveryRequest,
+    EventPage,
+    EventsByTypeRequest,
+    PromptProjectionsOutcome,
+    PromptProjectionsRequest,
+    ReadStreamRequest,
+    RebuildOutcome,
+    RebuildRequest,
+    ScheduledRunRequest,
+    TreeHeadOutcome,
+    VerificationOutcome,
+    stored_event,
+)
+from eventstore.temporal.worker import django_activity, implements
 
 logger = logging.getLogger(__name__)
 
 store_errors_are_final = errors_are_final(EventStoreError)
-
-
-def to_message(event: RecordedEvent) -> StoredEvent:
-    return StoredEvent(
-        position=event.position,
-        event_id=str(event.event_id),
-        stream_id=event.stream_id,
-        aggregate_type=event.aggregate_type,
-        version=event.version,
-        event_type=event.event_type,
-        data=event.data,
-        metadata=event.metadata,
-        recorded_at=event.recorded_at.isoformat(),
-        hash=event.hash,
-        transaction_id=event.transaction_id,
-    )
 
 
 def parse_expected_version(text: str) -> int | ExpectedVersion:
@@ -84,7 +88,7 @@ def append_events_activity(request: AppendRequest) -> AppendOutcome:
     return AppendOutcome(
         stream_id=result.stream_id,
         version=result.version,
-        events=[to_message(event) for event in result.events],
+        events=[stored_event(event) for event in result.events],
         already_stored=result.already_stored,
         prompt_projections_pending=pending,
     )
@@ -92,7 +96,7 @@ def append_events_activity(request: AppendRequest) -> AppendOutcome:
 
 def _page(events, limit: int) -> EventPage:
     taken = list(islice(events, limit + 1))
-    return EventPage(events=[to_message(event) for event in taken[:limit]], has_more=len(taken) > limit)
+    return EventPage(events=[stored_event(event) for event in taken[:limit]], has_more=len(taken) > limit)
 
 
 @implements(signatures.get_events)

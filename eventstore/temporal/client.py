@@ -8,9 +8,9 @@ from django.db import connection
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
-from eventstore.temporal.messages import DeliveryRequest
 from eventstore.delivery.models import WebhookEndpoint
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
+from eventstore.temporal.messages import DeliveryRequest
 from eventstore.temporal.workflows import WebhookDeliveryWorkflow, delivery_workflow_id
 
 logger = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ signatures, names included, are in `eventstore/temporal/activity_signatures.py`.
 
 from dataclasses import dataclass, field
 
+from eventstore.events import RecordedEvent
 from eventstore.temporal.inputs import at_least, instant, text_or_number
 
 
@@ -31,6 +32,23 @@ class StoredEvent:
     recorded_at: str
     hash: str
     transaction_id: int = 0  # with `position`, the event's place in commit order
+
+
+def stored_event(event: RecordedEvent) -> StoredEvent:
+    """The wire form of a recorded event."""
+    return StoredEvent(
+        position=event.position,
+        event_id=str(event.event_id),
+        stream_id=event.stream_id,
+        aggregate_type=event.aggregate_type,
+        version=event.version,
+        event_type=event.event_type,
+        data=event.data,
+        metadata=event.metadata,
+        recorded_at=event.recorded_at.isoformat(),
+        hash=event.hash,
+        transaction_id=event.transaction_id,
+    )
 
 
 @dataclass

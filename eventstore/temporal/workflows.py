@@ -22,8 +22,18 @@ with workflow.unsafe.imports_passed_through():
         sign_tree_head,
         verify_chain,
     )
-    from eventstore.temporal.messages import CatchUpRequest, DeliveryRequest, EventStoreRequest, EventStoreResponse, RebuildOutcome, RebuildRequest, ScheduledRunRequest, TreeHeadOutcome, VerificationOutcome
     from eventstore.temporal.errors import workflow_failure
+    from eventstore.temporal.messages import (
+        CatchUpRequest,
+        DeliveryRequest,
+        EventStoreRequest,
+        EventStoreResponse,
+        RebuildOutcome,
+        RebuildRequest,
+        ScheduledRunRequest,
+        TreeHeadOutcome,
+        VerificationOutcome,
+    )
 
 STORE_ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=30),

@@ -6,7 +6,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 
 

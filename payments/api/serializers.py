@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from payments.api import schema  # noqa: F401  (registers the command's OpenAPI rules)
 from payments.domain import (
     ID_PATTERN,
     MAX_DESCRIPTION_LENGTH,
@@ -13,7 +14,6 @@ from payments.domain import (
     parse_occurred_at,
     parse_positive_amount,
 )
-from payments.api import schema  # noqa: F401  (registers the command's OpenAPI rules)
 from payments.models import PaymentSummary
 
 ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")

@@ -12,10 +12,10 @@ from rest_framework.views import APIView
 from temporalio.service import RPCError
 
 from eventstore.api.pages import EventPageQuery, EventPageSerializer, event_page, page_query
+from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.web.errors import ErrorSerializer, ServiceUnavailable
 from eventstore.web.pagination import TimeKeyPagination, position_of
 from eventstore.web.query_fields import NO_NUL_PATTERN
-from eventstore.temporal.connection import TemporalUnavailable
 from payments import selectors
 from payments.api.filters import PaymentSummaryFilter
 from payments.api.serializers import (

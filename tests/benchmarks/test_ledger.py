@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from eventstore.ledger import service as ledger, verifier as ledger_verifier
-from eventstore.ledger.bundle import export_audit_bundle
 from eventstore.events import ANY, NewEvent
+from eventstore.ledger import service as ledger
+from eventstore.ledger import verifier as ledger_verifier
+from eventstore.ledger.bundle import export_audit_bundle
 from eventstore.store import append_events
 from tests.benchmarks.measure import Comparison, timed
 from tests.synthetic import SyntheticEvent, load_history

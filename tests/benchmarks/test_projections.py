@@ -8,8 +8,8 @@ from django.conf import settings
 
 from eventstore import selectors
 from eventstore.events import NO_STREAM, NewEvent
-from eventstore.projections.rebuild import rebuild
 from eventstore.projections.engine import apply_pending
+from eventstore.projections.rebuild import rebuild
 from eventstore.store import append_events
 from payments.domain import AGGREGATE_TYPE, CommandType, PaymentAggregate, PaymentCommand
 from payments.projections import PaymentSnapshotProjection, PaymentSummaryProjection

@@ -14,13 +14,13 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from analytics.percentiles import percentile
-from eventstore.temporal import client as delivery_client
 from eventstore import selectors, wakeups
-from eventstore.projections import tracking
 from eventstore.delivery import webhooks
 from eventstore.events import NO_STREAM, START, Checkpoint, NewEvent
 from eventstore.models import Event
+from eventstore.projections import tracking
 from eventstore.store import append_events
+from eventstore.temporal import client as delivery_client
 from eventstore.temporal.workflows import delivery_workflow_id
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest

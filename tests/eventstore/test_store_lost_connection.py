@@ -8,11 +8,11 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from temporalio.testing import ActivityEnvironment
 
-from eventstore.temporal.activities import append_events_activity
 from eventstore.events import NO_STREAM
-from eventstore.temporal.messages import AppendRequest, EventInput
 from eventstore.models import Event
 from eventstore.store import append_events
+from eventstore.temporal.activities import append_events_activity
+from eventstore.temporal.messages import AppendRequest, EventInput
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
 from tests.eventstore.helpers import payment_data, payment_events

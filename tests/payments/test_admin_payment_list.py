@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from eventstore.web.admin_base import EstimatedCountPaginator
 from eventstore.models import Event
 from eventstore.projections.engine import apply_all_pending
+from eventstore.web.admin_base import EstimatedCountPaginator
 from payments.models import PaymentSummary
 from tests.admin_users import finance_user
 

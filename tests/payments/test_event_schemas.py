@@ -8,9 +8,9 @@ from temporalio.client import WorkflowFailureError
 
 from eventstore.errors import InvalidEvent
 from eventstore.events import ANY, NewEvent
-from eventstore.temporal.messages import AppendRequest, EventInput, EventStoreRequest
 from eventstore.models import Event
 from eventstore.store import append_events
+from eventstore.temporal.messages import AppendRequest, EventInput, EventStoreRequest
 from eventstore.temporal.workflows import EventStoreWorkflow
 from payments.domain import AGGREGATE_TYPE, CommandType, PaymentAggregate, PaymentCommand
 from payments.event_schemas import DATA_SCHEMAS, METADATA_SCHEMA

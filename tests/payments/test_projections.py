@@ -4,8 +4,8 @@ import pytest
 
 from eventstore import selectors
 from eventstore.events import START, Checkpoint
-from eventstore.projections.models import ProjectionCheckpoint
 from eventstore.projections.engine import apply_pending
+from eventstore.projections.models import ProjectionCheckpoint
 from payments.domain import EventType
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from eventstore.projections.models import Snapshot
 from eventstore.projections.engine import apply_pending
+from eventstore.projections.models import Snapshot
 from eventstore.projections.snapshots import drop_snapshots
 from payments.domain import CommandType, PaymentAggregate, PaymentCommand
 from payments.projections import PaymentSnapshotProjection

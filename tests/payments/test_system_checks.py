@@ -5,9 +5,9 @@ import uuid
 import pytest
 from django.core.management import call_command
 
+from eventstore.events import NewEvent
 from eventstore.integrity import verification as integrity
 from eventstore.projections import engine as projections
-from eventstore.events import NewEvent
 from eventstore.store import append_events
 from payments import system_checks
 from payments.domain import AGGREGATE_TYPE

@@ -12,8 +12,8 @@ from analytics.statements import period_statement, statement_csv
 from eventstore import selectors as store
 from eventstore.integrity.verification import verify_event_chain
 from eventstore.models import Event
-from eventstore.projections.models import Snapshot
 from eventstore.projections.engine import apply_all_pending
+from eventstore.projections.models import Snapshot
 from payments.domain import SNAPSHOT_SCHEMA_VERSION
 from payments.models import PaymentSummary
 from payments.selectors import load_payment, payment_state_as_of

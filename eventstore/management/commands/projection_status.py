@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from eventstore.projections import lag as projection_lag, engine as projections
+from eventstore.projections import engine as projections
+from eventstore.projections import lag as projection_lag
 from eventstore.projections.models import ProjectionError
 from eventstore.projections.set_aside import set_aside_events
 

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from eventstore.projections import rebuild as projection_rebuild, engine as projections
+from eventstore.projections import engine as projections
+from eventstore.projections import rebuild as projection_rebuild
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from eventstore.projections import engine as projections
 from eventstore import wakeups
+from eventstore.projections import engine as projections
 
 
 class Command(BaseCommand):

@@ -19,12 +19,12 @@ from temporalio.worker import Worker
 
 from eventstore.temporal.activities import deliver_webhooks_activity
 from eventstore.temporal.client import start_all_deliveries
-from eventstore.web.connection_budget import check_connection_budget, use_worker_pool
-from eventstore.temporal.messages import CatchUpRequest
-from eventstore.web.metrics import serve_worker_metrics
-from eventstore.temporal.worker import ACTIVITY_THREADS, ensure_schedules, worker_options
 from eventstore.temporal.connection import TemporalUnavailable, connect
+from eventstore.temporal.messages import CatchUpRequest
+from eventstore.temporal.worker import ACTIVITY_THREADS, ensure_schedules, worker_options
 from eventstore.temporal.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow
+from eventstore.web.connection_budget import check_connection_budget, use_worker_pool
+from eventstore.web.metrics import serve_worker_metrics
 
 logger = logging.getLogger("temporal_worker")
 

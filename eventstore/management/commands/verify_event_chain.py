@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from eventstore.ledger import verifier as ledger_verifier
 from eventstore.integrity.verification import count_events, verify_event_chain
+from eventstore.ledger import verifier as ledger_verifier
 
 
 class Command(BaseCommand):

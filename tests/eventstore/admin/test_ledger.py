@@ -12,7 +12,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
-from eventstore.ledger import service as ledger, verifier as ledger_verifier
+from eventstore.ledger import service as ledger
+from eventstore.ledger import verifier as ledger_verifier
 from eventstore.models import Event
 from eventstore.projections.engine import apply_all_pending
 

@@ -4,9 +4,10 @@ Proofs are checked with the auditors' verifier and an independent reading of RFC
 
 import pytest
 
-from eventstore.ledger import service as ledger, verifier as ledger_verifier
 from eventstore.encoding import timestamp_text
 from eventstore.events import ANY, NewEvent
+from eventstore.ledger import service as ledger
+from eventstore.ledger import verifier as ledger_verifier
 from eventstore.store import append_events
 from tests.eventstore import merkle_reference as reference
 from tests.eventstore.helpers import payment_data

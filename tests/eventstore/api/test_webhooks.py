@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from eventstore.events import ANY, NewEvent
 from eventstore.delivery.models import Subscription, WebhookDelivery, WebhookEndpoint
+from eventstore.events import ANY, NewEvent
 from eventstore.store import append_events
 from eventstore.temporal.workflows import delivery_workflow_id
 from tests.eventstore.helpers import payment_data

@@ -10,10 +10,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from eventstore import selectors
-from eventstore.delivery import lag as subscription_lag, subscriptions, webhooks
+from eventstore.delivery import lag as subscription_lag
+from eventstore.delivery import subscriptions, webhooks
+from eventstore.delivery.models import Subscription
 from eventstore.events import ANY, START, Checkpoint, NewEvent
 from eventstore.models import Event
-from eventstore.delivery.models import Subscription
 from eventstore.store import append_events
 from tests.concurrent_writers import transaction_held_open
 from tests.eventstore.helpers import payment_data

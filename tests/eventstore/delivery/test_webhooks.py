@@ -9,12 +9,12 @@ import uuid
 import pytest
 from django.db import connection
 
-from eventstore.temporal import client as delivery_client
 from eventstore.delivery import subscriptions, webhooks
+from eventstore.delivery.models import Subscription, WebhookDelivery
 from eventstore.events import ANY, NewEvent
 from eventstore.models import Event
-from eventstore.delivery.models import Subscription, WebhookDelivery
 from eventstore.store import append_events
+from eventstore.temporal import client as delivery_client
 from eventstore.temporal.workflows import delivery_workflow_id
 from tests.concurrent_writers import run_writers
 from tests.eventstore.helpers import payment_data

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from eventstore.encoding import GENESIS_HASH, canonical_json, event_hash, seal_hash
 from eventstore.events import ANY, NewEvent
+from eventstore.integrity.models import Seal
 from eventstore.integrity.verification import verify_event_chain
 from eventstore.models import Event
-from eventstore.integrity.models import Seal
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
 

@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from eventstore.events import ANY, NewEvent
+from eventstore.integrity.models import Seal
+from eventstore.integrity.verification import verify_event_chain
 from eventstore.ledger import service as ledger
 from eventstore.ledger.bundle import Selection, export_audit_bundle
-from eventstore.events import ANY, NewEvent
-from eventstore.integrity.verification import verify_event_chain
-from eventstore.integrity.models import Seal
 from eventstore.ledger.signing import head_message
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_data

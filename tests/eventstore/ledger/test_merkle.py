@@ -2,7 +2,8 @@
 
 import pytest
 
-from eventstore.ledger import verifier as ledger_verifier, merkle
+from eventstore.ledger import merkle
+from eventstore.ledger import verifier as ledger_verifier
 from tests.eventstore import merkle_reference as reference
 
 LEAVES = [f"leaf {index}".encode() for index in range(40)]

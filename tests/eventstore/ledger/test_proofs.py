@@ -9,7 +9,9 @@ import pytest
 
 from eventstore import selectors
 from eventstore.events import ANY, NewEvent, RecordedEvent
-from eventstore.ledger import proofs, service as ledger, verifier as ledger_verifier
+from eventstore.ledger import proofs
+from eventstore.ledger import service as ledger
+from eventstore.ledger import verifier as ledger_verifier
 from eventstore.ledger.bundle import Selection, export_audit_bundle
 from eventstore.projections.engine import apply_all_pending
 from eventstore.store import append_events

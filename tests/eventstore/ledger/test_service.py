@@ -8,11 +8,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import IntegrityError, connection
 
-from eventstore.ledger import service as ledger
 from eventstore.events import ANY
+from eventstore.ledger import service as ledger
 from eventstore.ledger.models import LedgerEntry, TreeHead
-from eventstore.selectors import follow_all
 from eventstore.ledger.signing import head_message
+from eventstore.selectors import follow_all
 from eventstore.store import append_events
 from tests.eventstore import merkle_reference as reference
 from tests.eventstore.helpers import payment_events

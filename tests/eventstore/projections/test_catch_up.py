@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from eventstore.projections import catch_up
 from eventstore import registry
 from eventstore.events import RecordedEvent
 from eventstore.ledger.service import ledger_size
 from eventstore.models import Event
-from eventstore.projections.lag import lag
+from eventstore.projections import catch_up
 from eventstore.projections.engine import Projection
+from eventstore.projections.lag import lag
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

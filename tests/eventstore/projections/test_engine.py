@@ -8,13 +8,14 @@ import pytest
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from eventstore.projections import rebuild as projection_rebuild, engine as projections
 from eventstore.events import RecordedEvent
 from eventstore.models import Event
-from eventstore.projections.models import ProjectionCheckpoint, ProjectionError
-from eventstore.projections.lag import lag
-from eventstore.projections.rebuild import rebuild
+from eventstore.projections import engine as projections
+from eventstore.projections import rebuild as projection_rebuild
 from eventstore.projections.engine import Projection, apply_pending
+from eventstore.projections.lag import lag
+from eventstore.projections.models import ProjectionCheckpoint, ProjectionError
+from eventstore.projections.rebuild import rebuild
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
 from tests.processes import command_env, manage

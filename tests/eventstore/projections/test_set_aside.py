@@ -13,10 +13,10 @@ from django.core.management import CommandError, call_command
 
 from eventstore.events import ANY, NewEvent
 from eventstore.models import Event
+from eventstore.projections.engine import apply_pending, registered
 from eventstore.projections.models import ProjectionCheckpoint, ProjectionError, SetAsideEvent
 from eventstore.projections.rebuild import rebuild
 from eventstore.projections.set_aside import SetAsideRefused, set_aside
-from eventstore.projections.engine import apply_pending, registered
 from eventstore.store import append_events
 from payments.models import PaymentSummary
 from tests.eventstore.helpers import payment_data

@@ -10,9 +10,9 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from eventstore.projections import tracking
 from eventstore.events import ANY, START, Checkpoint
 from eventstore.models import Event
+from eventstore.projections import tracking
 from eventstore.projections.models import Tracking
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events

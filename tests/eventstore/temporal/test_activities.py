@@ -15,11 +15,21 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
 
-from eventstore.temporal.activities import apply_prompt_projections_activity, append_events_activity, get_events_by_type_activity
-from eventstore.temporal.activity_signatures import append_events
-from eventstore.temporal.messages import AppendOutcome, AppendRequest, EventInput, EventsByTypeRequest, PromptProjectionsRequest
 from eventstore.models import Event
 from eventstore.projections.models import ProjectionCheckpoint
+from eventstore.temporal.activities import (
+    append_events_activity,
+    apply_prompt_projections_activity,
+    get_events_by_type_activity,
+)
+from eventstore.temporal.activity_signatures import append_events
+from eventstore.temporal.messages import (
+    AppendOutcome,
+    AppendRequest,
+    EventInput,
+    EventsByTypeRequest,
+    PromptProjectionsRequest,
+)
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
 from tests.eventstore.helpers import payment_data

@@ -10,8 +10,8 @@ from temporalio.exceptions import ApplicationError
 
 from analytics.messages import AnalyticsRequest
 from eventstore import registry
-from eventstore.temporal.messages import AppendRequest, EventInput, EventStoreRequest, RebuildRequest
 from eventstore.temporal.inputs import INVALID_INPUT, MAX_INPUT_DEPTH, InputError, data_converter, decode_input
+from eventstore.temporal.messages import AppendRequest, EventInput, EventStoreRequest, RebuildRequest
 from payments.messages import HistoryQuery, PaymentCommandRequest
 
 SEED_COMMAND = {"type": "CREATE", "payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",

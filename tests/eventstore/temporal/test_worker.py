@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from eventstore.temporal.messages import AppendRequest, EventInput, EventStoreRequest
-from tests.eventstore.helpers import payment_data
 from eventstore.models import Event
+from eventstore.temporal.messages import AppendRequest, EventInput, EventStoreRequest
 from eventstore.temporal.workflows import EventStoreWorkflow
+from tests.eventstore.helpers import payment_data
 from tests.processes import command_env, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,11 +10,20 @@ from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
-from eventstore.temporal.messages import AppendRequest, CatchUpRequest, EventInput, EventsByTypeRequest, EventStoreRequest, EventStoreResponse, ReadStreamRequest, RebuildRequest
 from eventstore.ledger.service import ledger_size
 from eventstore.models import Event
-from eventstore.projections.lag import lag
 from eventstore.projections.engine import apply_all_pending
+from eventstore.projections.lag import lag
+from eventstore.temporal.messages import (
+    AppendRequest,
+    CatchUpRequest,
+    EventInput,
+    EventsByTypeRequest,
+    EventStoreRequest,
+    EventStoreResponse,
+    ReadStreamRequest,
+    RebuildRequest,
+)
 from eventstore.temporal.workflows import EventStoreWorkflow, ProjectionCatchUpWorkflow, ProjectionReplayWorkflow
 from tests.eventstore.helpers import payment_data
 
