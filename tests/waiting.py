@@ -15,3 +15,12 @@ def wait_for(condition, timeout: float = 60):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(0.3)
+
+
+def sessions_waiting_behind(session) -> list[int]:
+    """The backend pids of the database sessions waiting for a lock that `session` (a psycopg
+    connection) holds: how a test knows that another thread or process reached the point it holds."""
+    # pg_locks rather than pg_stat_activity, which a session reads once per transaction
+    rows = session.execute("SELECT DISTINCT pid FROM pg_locks"
+                           " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))")
+    return [pid for (pid,) in rows.fetchall()]

@@ -4,6 +4,7 @@ event is inserted as a superuser through the append function itself, with the st
 since the store refuses such an event."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -11,9 +12,10 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
-from eventstore.events import ANY, NewEvent
+from eventstore.events import ANY, NewEvent, RecordedEvent
 from eventstore.models import Event
-from eventstore.projections.engine import apply_pending, registered
+from eventstore.projections import engine
+from eventstore.projections.engine import Projection, apply_pending, registered
 from eventstore.projections.models import ProjectionCheckpoint, ProjectionError, SetAsideEvent
 from eventstore.projections.rebuild import rebuild
 from eventstore.projections.set_aside import SetAsideRefused, set_aside
@@ -109,6 +111,41 @@ def test_a_rebuild_passes_over_the_set_aside_event_too(stopped, summary, summary
 
     assert rebuild(summary, batch_size=2, restart=True).swapped
     assert summary_rows() == before
+
+
+class UnableToApplyYet(Projection):
+    """Another projection, which cannot apply the event at `position` until `fixed`; keeps the positions
+    it applied and those it passed over."""
+
+    name = "unable_to_apply_yet"
+
+    def __init__(self, position: int):
+        self.position, self.fixed, self.applied, self.passed_over = position, False, [], []
+
+    def apply(self, events: list[RecordedEvent]) -> None:
+        if not self.fixed and any(event.position == self.position for event in events):
+            raise ValueError("cannot read this event yet")
+        self.applied.extend(event.position for event in events)
+
+    def set_aside(self, event: RecordedEvent) -> None:
+        self.passed_over.append(event.position)
+
+
+def test_an_event_set_aside_for_one_projection_stops_another_until_it_applies_it(stopped, monkeypatch):
+    other = UnableToApplyYet(stopped)
+    monkeypatch.setattr(engine, "RETRY_FAILED_AFTER", timedelta(0))  # each run retries the event
+    assert apply_pending(other).failed_at == stopped
+    set_aside(projection="payment_summary", position=stopped, user=operator(), reason="hand-written")
+
+    assert apply_pending(other).failed_at == stopped
+    assert ProjectionError.objects.get(projection=other.name).resolved_at is None
+
+    other.fixed = True
+    resumed = apply_pending(other)
+
+    assert resumed.failed_at is None and other.passed_over == []
+    assert other.applied == sorted(Event.objects.values_list("position", flat=True))
+    assert ProjectionError.objects.get(projection=other.name).resolved_at is not None
 
 
 def test_only_the_event_a_projection_is_stopped_at_can_be_set_aside(stopped):

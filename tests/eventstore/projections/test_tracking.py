@@ -17,6 +17,7 @@ from eventstore.projections.models import Tracking
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
 from tests.processes import BASE_DIR, command_env
+from tests.waiting import sessions_waiting_behind, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,3 +134,29 @@ def test_a_consumer_killed_mid_way_resumes_without_doubling_anything(consumer_ro
     committed = list(Event.objects.order_by("transaction_id", "position").values_list("event_id", "position"))
     assert [(str(event_id), position) for event_id, position in committed] == rows
     assert f"applied {100 - done_at_kill}" in output
+
+
+def test_a_consumer_killed_between_its_rows_and_its_record_resumes_without_doubling_anything(
+    consumer_rows, plain_connection
+):
+    """Another session holds the tracking records locked, so the consumer's handler has written its
+    first batch when it waits to record it; the consumer is killed there, and its session with it."""
+    for index in range(5):
+        append(f"payment-{index}", 5)
+    with plain_connection(autocommit=False) as holder:
+        holder.execute(f"LOCK TABLE {Tracking._meta.db_table} IN EXCLUSIVE MODE")  # reading it is still allowed
+        consumer = consumer_process()
+        waiting = wait_for(lambda: sessions_waiting_behind(holder))
+        consumer.send_signal(signal.SIGKILL)
+        consumer.wait(10)
+        assert waiting, "the consumer never reached its tracking record"
+        # the server ends a dead client's session once it notices; here, at once
+        holder.execute("SELECT pg_terminate_backend(pid, 5000) FROM unnest(%s::int[]) AS pid", [waiting])
+
+    resumed = consumer_process()
+    output, _ = resumed.communicate(timeout=120)
+
+    assert resumed.returncode == 0, output
+    committed = list(Event.objects.order_by("transaction_id", "position").values_list("event_id", "position"))
+    assert written_rows() == [(str(event_id), position) for event_id, position in committed]
+    assert "applied 25" in output
