@@ -18,6 +18,7 @@ class Received:
     stream_id: str
     signature_valid: bool
     at: float  # time.time() on receipt
+    data: dict  # the event's data as delivered
 
 
 class Receiver:
@@ -74,7 +75,7 @@ class Receiver:
         event = json.loads(body)["data"]
         with self._lock:
             self.received.append(Received(headers.get("webhook-id", ""), event["event_id"], event["position"],
-                                          event["stream_id"], valid, time.time()))
+                                          event["stream_id"], valid, time.time(), event["data"]))
 
     def snapshot(self) -> list[Received]:
         with self._lock:

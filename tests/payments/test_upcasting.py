@@ -17,28 +17,14 @@ from eventstore.projections.models import Snapshot
 from payments.domain import SNAPSHOT_SCHEMA_VERSION
 from payments.models import PaymentSummary
 from payments.selectors import load_payment, payment_state_as_of
-from tests.synthetic import SyntheticEvent, load_history
+from tests.payments.schema_one import PAYMENT, READ_AS, RECORDED, write_version_one_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PAYMENT = "payment-v1-old"
-RECORDED = datetime(2023, 5, 10, 12, 0, 0, 250000, tzinfo=UTC)
-READ_AS = "2023-05-10T12:00:00.250000+00:00"
-METADATA = {"organization_id": "org-acme", "user_id": "alice", "correlation_id": "order-v1", "schema_version": 1}
 
 
 @pytest.fixture
 def version_one_payment():
-    load_history([
-        SyntheticEvent(PAYMENT, "PaymentProcessed", {"payment_id": PAYMENT, "organization_id": "org-acme",
-                                                     "user_id": "alice", "amount": "80.00", "currency": "EUR",
-                                                     "description": "Written before business time"},
-                       RECORDED, METADATA),
-        SyntheticEvent(PAYMENT, "PaymentRefunded", {"payment_id": PAYMENT, "user_id": "alice", "amount": "20.00",
-                                                    "currency": "EUR", "refunded_total": "20.00"},
-                       datetime(2023, 5, 12, 8, tzinfo=UTC), {k: v for k, v in METADATA.items() if k != "schema_version"}),
-    ])
-    return PAYMENT
+    return write_version_one_payment()
 
 
 def stored_rows():

@@ -11,6 +11,7 @@ from eventstore.models import Event
 from eventstore.store import append_events
 from tests.concurrent_writers import run_writers
 from tests.eventstore.helpers import payment_data
+from tests.payments.schema_one import METADATA, READ_AS, write_version_one_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -134,3 +135,12 @@ def test_bad_parameters_are_refused(api_client_for, params):
 
 def test_the_feed_needs_authentication(client):
     assert client.get("/api/feed/").status_code in (401, 403)
+
+
+def test_an_event_stored_under_an_older_schema_version_is_fed_upcast(api_client_for):
+    """Consumers of the feed see every event in its newest shape, whatever shape it was stored in."""
+    payment = write_version_one_payment()
+    fed = feed(api_client_for("member", METADATA["organization_id"]))["results"]
+    processed = next(event for event in fed if event["stream_id"] == payment and event["version"] == 1)
+    assert processed["metadata"]["schema_version"] == 1
+    assert processed["data"].get("occurred_at") == READ_AS

@@ -18,6 +18,7 @@ from eventstore.temporal import client as delivery_client
 from eventstore.temporal.workflows import delivery_workflow_id
 from tests.concurrent_writers import run_writers
 from tests.eventstore.helpers import payment_data
+from tests.payments.schema_one import METADATA, READ_AS, write_version_one_payment
 from tests.processes import command_env, manage
 from tests.waiting import wait_for
 from tests.webhook_receiver import Receiver
@@ -112,6 +113,18 @@ def test_event_type_filters_select_what_is_delivered(receivers, endpoints):
                .values_list("event_id", flat=True)]
     received = receiver.wait_for(set(refunds), timeout=60)
     assert in_order_once(received) == refunds
+
+
+def test_an_event_stored_under_an_older_schema_version_is_delivered_upcast(receivers, endpoints):
+    """Receivers get every event in its newest shape, whatever shape it was stored in."""
+    payment = write_version_one_payment()
+    receiver = receivers()
+    endpoints(receiver, organization_id=METADATA["organization_id"])
+    processed = str(Event.objects.get(stream_id=payment, version=1).event_id)
+    received = receiver.wait_for({processed}, timeout=60)
+    delivered = [item for item in received if item.event_id == processed]
+    assert delivered, "the event was not delivered"
+    assert delivered[0].data.get("occurred_at") == READ_AS
 
 
 def test_an_outage_loses_nothing_and_holds_up_no_other_endpoint(receivers, endpoints, settings):

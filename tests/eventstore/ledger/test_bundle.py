@@ -2,6 +2,7 @@
 done after its head was signed, a one-byte edit or another key makes the verifier fail."""
 
 import ast
+import hashlib
 import http.server
 import json
 import os
@@ -23,7 +24,9 @@ from eventstore.ledger import service as ledger
 from eventstore.ledger.bundle import Selection, export_audit_bundle
 from eventstore.ledger.signing import head_message
 from eventstore.store import append_events
+from tests.eventstore import merkle_reference as reference
 from tests.eventstore.helpers import payment_data
+from tests.eventstore.ledger.head_format import signed_with
 from tests.eventstore.integrity.test_verification import TAMPERING, write_history
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -257,3 +260,69 @@ def test_events_whose_text_looks_like_an_events_tail_verify_and_a_line_that_is_n
     assert result.returncode == 1
     assert "events.jsonl line 4: not JSON" in result.stderr
     assert "1 of them are missing" in result.stderr
+
+
+def documented_json(value: dict) -> bytes:
+    """Compact, key-sorted JSON, UTF-8 as is: the README's encoding of events and stream entries."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def jsonl(bundle: Path, name: str) -> list[dict]:
+    return [json.loads(line) for line in (bundle / name).read_bytes().splitlines()]
+
+
+def write_jsonl(bundle: Path, name: str, values: list[dict]) -> None:
+    (bundle / name).write_bytes(b"".join(documented_json(value) + b"\n" for value in values))
+
+
+def relink_and_recompute_everything_else(bundle: Path, stream_id: str, version: int, links_to: int) -> None:
+    """In a whole-ledger bundle, make `stream_id` v`version` name the hash of v`links_to` as its prev_hash,
+    then recompute what depends on it as its writer would: the event's hash (the SHA-256 of its new
+    line), the tree's root from every leaf, the stream's entry and the streams_root, and the head,
+    signed again by a key of its own. Only the link is left broken."""
+    events = jsonl(bundle, "events.jsonl")
+    assert documented_json(events[0]) == (bundle / "events.jsonl").read_bytes().splitlines()[0], "lines re-encode as is"
+    place = {(event["stream_id"], event["version"]): number for number, event in enumerate(events)}
+    hashes = [hashlib.sha256(documented_json(event)).hexdigest() for event in events]
+    forged = place[stream_id, version]
+    events[forged]["prev_hash"] = hashes[place[stream_id, links_to]]
+    hashes[forged] = hashlib.sha256(documented_json(events[forged])).hexdigest()
+    write_jsonl(bundle, "events.jsonl", events)
+
+    indexes = [proof["ledger_index"] for proof in jsonl(bundle, "proofs.jsonl")]
+    leaves = [bytes.fromhex(digest) for _, digest in sorted(zip(indexes, hashes))]
+    entries = sorted(jsonl(bundle, "streams.jsonl"), key=lambda entry: entry["index"])
+    for entry in entries:
+        if entry["stream_id"] == stream_id:
+            assert entry["version"] == version, "the forged event is its stream's newest: no later link to mend"
+            entry["head_hash"] = hashes[forged]
+    write_jsonl(bundle, "streams.jsonl", entries)
+    stream_leaves = [documented_json({key: entry[key] for key in ("head_hash", "stream_id", "version")})
+                     for entry in entries]
+
+    head = json.loads((bundle / "head.json").read_text())
+    head.update(root_hash=reference.mth(leaves).hex(), streams_root=reference.mth(stream_leaves).hex())
+    head = signed_with(Ed25519PrivateKey.generate(), head)
+    (bundle / "head.json").write_text(json.dumps(head))
+    (bundle / "public_key.txt").write_text(head["public_key"] + "\n")
+
+
+def test_a_broken_link_is_reported_even_when_the_tree_and_head_were_recomputed_over_it(signed_history, tmp_path):
+    """Editing a bundle cannot break a stream's prev_hash link and keep the tree's root: an event's
+    leaf is its hash, which the verifier recomputes from the event's line, and that line holds its
+    prev_hash, so a changed link changes the leaf and the root (short of a SHA-256 second preimage).
+    The link check stays all the same, as defence in depth: the root proves only that the events are
+    those the head was signed over, not that they were chained when it was signed. History written
+    behind the store's back before the ledger took it, or a signer holding the key who recomputes
+    the tree, leaves a root and head that agree with a broken chain, and only the link check sees it
+    (a kept head would see the second case too; none is given here). This bundle is such a case:
+    its leaves, roots and head are recomputed over one wrong link, and that link is the only problem."""
+    export_audit_bundle(tmp_path / "all.zip")
+    bundle = unpacked(tmp_path / "all.zip")
+    relink_and_recompute_everything_else(bundle, "payment-b", version=4, links_to=2)
+
+    result = run_verifier(bundle)
+
+    assert result.returncode == 1, result.stdout
+    assert "FAILED: 1 problems" in result.stderr, result.stderr
+    assert "payment-b v4: does not link to the event before it" in result.stderr
