@@ -231,6 +231,9 @@ LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", default="")
 LEDGER_SIGNING_KEY_FILE = env("LEDGER_SIGNING_KEY_FILE", default="")
 LEDGER_SIGN_INTERVAL = env.int("LEDGER_SIGN_INTERVAL", default=60)
 VERIFY_INTERVAL = env.int("VERIFY_INTERVAL", default=300)
+# The heads publish_tree_head keeps outside the database (its DIR, or DIR/heads.jsonl): signing and the
+# scheduled verification check that today's ledger extends the last of them (a restore cannot undo them).
+LEDGER_PUBLISHED_HEADS = env("LEDGER_PUBLISHED_HEADS", default="")
 
 # Production serving: bounded database connections, static files, health, metrics, Temporal TLS.
 # Each process (a web process, a worker) holds at most DATABASE_POOL_SIZE connections (psycopg's pool);

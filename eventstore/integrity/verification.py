@@ -127,13 +127,16 @@ def verify_event_chain(
     seal: bool = True,
     expected_seal: str | None = None,
     expected_heads: list[dict] | None = None,
+    against_published: bool = False,
 ) -> ChainReport:
     """Check every event's hash, every link, every stream head and every seal; report each mismatch.
 
     `expected_seal` is a seal hash kept outside the database; it must still be in the chain of seals.
     `expected_heads` are signed tree heads kept outside the database: today's log must extend each
     (a consistency proof to the newest head), and the ledger's leaves, recomputed from today's
-    events, must give each kept head's root and the newest head's.
+    events, must give each kept head's root and the newest head's. `against_published` adds every head
+    published outside the database (`ledger.published_heads`), the last of which today's ledger must
+    extend: a database restored from a backup older than it does not.
     When everything holds and `seal` is true, record a new seal covering what was checked.
     """
     report = ChainReport(max_problems_kept=max_problems)
@@ -152,6 +155,8 @@ def verify_event_chain(
             "seals", None,
             f"the seal {expected_seal} kept outside the database is not in the chain of seals (history rewritten)",
         )
+    if against_published:
+        expected_heads = _with_published_heads(expected_heads, report)
     if expected_heads is not None:
         _verify_kept_heads(expected_heads, report)
     if seal and report.ok:
@@ -326,6 +331,18 @@ def _record_seal(horizon: int, count: int, digest: str, report: ChainReport) -> 
         report.add("seals", None, f"the database refused the new seal: {str(refused).splitlines()[0]}")
         return None
     return None if seal_id is None else Seal.objects.get(pk=seal_id)
+
+
+def _with_published_heads(expected_heads: list[dict] | None, report: ChainReport) -> list[dict] | None:
+    """The kept heads given and the published ones; reports a ledger that does not extend the last
+    published head (a rollback) or published heads that cannot be read."""
+    for problem in ledger.rollback_problems():
+        report.add("ledger", None, problem)
+    try:
+        published = ledger.published_heads()
+    except ledger.PublishedHeadsUnreadable:
+        published = []  # rollback_problems reported it
+    return (expected_heads or []) + published or None
 
 
 def _verify_kept_heads(kept_heads: list[dict], report: ChainReport) -> None:

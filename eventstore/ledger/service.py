@@ -12,12 +12,14 @@ key-sorted JSON `{"head_hash":…,"stream_id":…,"version":…}` (UTF-8). A str
 whole stream, cannot vanish without changing it.
 """
 
+import logging
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from eventstore.encoding import canonical_json, timestamp_text
@@ -28,6 +30,8 @@ from eventstore.ledger.signing import head_message, public_key_hex, signing_key
 
 EXTEND_BATCH = 5000
 PUBLISHED_FILE = "heads.jsonl"
+
+logger = logging.getLogger(__name__)
 
 
 class LedgerError(Exception):
@@ -153,9 +157,11 @@ def latest_head() -> TreeHead | None:
 
 def sign_tree_head() -> TreeHead | None:
     """Extend the ledger and sign its root at the new size; None when no event is new since the newest
-    head (or another signer recorded a newer head meanwhile)."""
+    head (or another signer recorded a newer head meanwhile). Raises RollbackDetected, signing nothing,
+    when the ledger does not extend the last head published outside the database."""
     key = signing_key()
     size = extend_ledger()
+    refuse_to_fork(size)
     latest = latest_head()
     if size == 0 or (latest is not None and latest.tree_size >= size):
         return None
@@ -254,3 +260,89 @@ def ledger_status() -> LedgerStatus:
     published = PublishedHead.objects.order_by("-published_at", "-id").first()
     problems = [] if published is None else check_extends(published.document)
     return LedgerStatus(latest_head(), published, problems)
+
+
+# Rollback: a database behind the heads already handed out -------------------------------------------
+
+class RollbackDetected(Exception):
+    """Today's ledger does not extend the last published head: a head signed now would fork the log."""
+
+
+class PublishedHeadsUnreadable(Exception):
+    """LEDGER_PUBLISHED_HEADS names heads that cannot be read: whether the ledger extends them is unknown."""
+
+
+def published_heads() -> list[dict]:
+    """Every head published outside the database: those kept in LEDGER_PUBLISHED_HEADS, which a restore
+    cannot take back, then those the database recorded publishing (PublishedHead), which survive a
+    restore only if the backup was taken after them. Each head once."""
+    recorded = [published.document for published in PublishedHead.objects.order_by("tree_size", "id")]
+    unique = {canonical_json(head): head for head in kept_published_heads() + recorded}
+    return list(unique.values())
+
+
+def kept_published_heads() -> list[dict]:
+    """The heads in LEDGER_PUBLISHED_HEADS: the directory `publish_tree_head` writes to, or its
+    heads.jsonl. A directory without the file yet holds none; a missing directory is an error, since a
+    volume that is not mounted must not look like a log that never published."""
+    if not settings.LEDGER_PUBLISHED_HEADS:
+        return []
+    path = Path(settings.LEDGER_PUBLISHED_HEADS)
+    kept = path if path.suffix == ".jsonl" else path / PUBLISHED_FILE
+    if not kept.parent.is_dir():
+        raise PublishedHeadsUnreadable(f"LEDGER_PUBLISHED_HEADS names {path}, whose directory does not exist: "
+                                       "the heads kept outside the database cannot be read")
+    if not kept.exists():
+        return []
+    try:
+        return ledger_verifier.read_kept_heads(kept)
+    except (OSError, ValueError) as error:
+        raise PublishedHeadsUnreadable(f"cannot read the published heads in {kept}: {error}") from None
+
+
+def last_published_head() -> dict | None:
+    """The largest published head whose signature verifies (a line nobody signed was never handed out)."""
+    signed = [head for head in published_heads() if isinstance(head, dict)
+              and ledger_verifier.signature_ok(head, head.get("public_key", ""))]
+    return max(signed, key=lambda head: int(head["tree_size"]), default=None)
+
+
+def describe_head(head: dict) -> str:
+    return f"the published head of {head['tree_size']} events signed {head['timestamp']} (root {head['root_hash']})"
+
+
+def extension_problem(head: dict, size: int) -> str | None:
+    """Why a ledger of `size` leaves does not extend the published `head`; None when it does (it holds
+    the head's leaves and its stored tree has the head's root at the head's size)."""
+    head_size = int(head["tree_size"])
+    if size < head_size:
+        return (f"{describe_head(head)} is not extended: the ledger holds only {size} events, so the database "
+                "is behind a head already handed out (restored from an older backup?)")
+    if root_at(head_size).hex() != head["root_hash"]:
+        return (f"{describe_head(head)} is not extended: the ledger's first {head_size} events do not give its "
+                "root, so the database holds another history (restored from another backup, or rewritten)")
+    return None
+
+
+def fork_problem(size: int) -> str | None:
+    """Why a head of `size` leaves would not extend the last published head; None when it would."""
+    try:
+        head = last_published_head()
+    except PublishedHeadsUnreadable as error:
+        return str(error)
+    return None if head is None else extension_problem(head, size)
+
+
+def rollback_problems() -> list[str]:
+    """What an operator's status page shows: how today's ledger fails to extend the last head published
+    outside the database (empty: it extends it, or nothing was published)."""
+    problem = fork_problem(ledger_size())
+    return [] if problem is None else [problem]
+
+
+def refuse_to_fork(size: int) -> None:
+    """Raise RollbackDetected, and log it, unless a head of `size` leaves extends the last published one."""
+    problem = fork_problem(size)
+    if problem is not None:
+        logger.error("Refusing to sign a tree head of %s events: %s", size, problem)
+        raise RollbackDetected(f"refusing to sign a tree head of {size} events: {problem}")

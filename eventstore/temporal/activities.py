@@ -176,8 +176,10 @@ def rebuild_projection_activity(request: RebuildRequest) -> RebuildOutcome:
 
 @implements(signatures.sign_tree_head)
 @django_activity
+@errors_are_final(ledger.RollbackDetected)
 def sign_tree_head_activity(request: ScheduledRunRequest) -> TreeHeadOutcome:
-    """Sign a head of the ledger when events are new since the newest one."""
+    """Sign a head of the ledger when events are new since the newest one; a ledger that does not
+    extend the last published head fails the run at once (RollbackDetected), retried by nobody."""
     head = ledger.sign_tree_head()
     return TreeHeadOutcome(tree_size=None if head is None else head.tree_size)
 
@@ -185,8 +187,9 @@ def sign_tree_head_activity(request: ScheduledRunRequest) -> TreeHeadOutcome:
 @implements(signatures.verify_chain)
 @django_activity
 def verify_chain_activity(request: ScheduledRunRequest) -> VerificationOutcome:
-    """verify_event_chain, recording its result (and a seal when all is intact) as the command does."""
-    report = integrity.verify_event_chain(on_progress=lambda checked: activity.heartbeat())
+    """verify_event_chain against the published heads, recording its result (and a seal when all is
+    intact) as the command does."""
+    report = integrity.verify_event_chain(on_progress=lambda checked: activity.heartbeat(), against_published=True)
     return VerificationOutcome(ok=report.ok, events_checked=report.events_checked, problem_count=report.problem_count)
 
 

@@ -115,14 +115,18 @@ class ProjectionReplayWorkflow:
 
 @workflow.defn(name="SignTreeHeadWorkflow")
 class SignTreeHeadWorkflow:
-    """Sign a head of the ledger when events are new (started by the "sign-tree-head" schedule)."""
+    """Sign a head of the ledger when events are new (started by the "sign-tree-head" schedule); fails
+    with the activity's own error, e.g. RollbackDetected, when it refuses."""
 
     @workflow.run
     async def run(self, request: ScheduledRunRequest) -> TreeHeadOutcome:
-        return await workflow.execute_activity(
-            sign_tree_head, request, start_to_close_timeout=timedelta(minutes=10),
-            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
-        )
+        try:
+            return await workflow.execute_activity(
+                sign_tree_head, request, start_to_close_timeout=timedelta(minutes=10),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+            )
+        except ActivityError as error:
+            raise workflow_failure(error) from error
 
 
 @workflow.defn(name="VerifyChainWorkflow")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore.ledger.service import sign_tree_head
+from eventstore.ledger.service import RollbackDetected, sign_tree_head
 from eventstore.ledger.signing import SigningKeyMissing
 
 
@@ -10,7 +10,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             head = sign_tree_head()
-        except SigningKeyMissing as error:
+        except (SigningKeyMissing, RollbackDetected) as error:
             raise CommandError(str(error)) from None
         if head is None:
             self.stdout.write("No new events since the newest signed head: nothing signed.")

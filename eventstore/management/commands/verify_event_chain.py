@@ -9,8 +9,9 @@ from eventstore.ledger import verifier as ledger_verifier
 
 class Command(BaseCommand):
     help = (
-        "Re-check the SHA-256 chain of every stream and the recorded stream heads. Exits 1 and lists "
-        "the problems when any event was edited, deleted, inserted or reordered."
+        "Re-check the SHA-256 chain of every stream and the recorded stream heads, and that the ledger extends "
+        "every published head (LEDGER_PUBLISHED_HEADS and those recorded). Exits 1 and lists the problems when "
+        "any event was edited, deleted, inserted or reordered, or the database is behind a published head."
     )
 
     def add_arguments(self, parser):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         with tqdm(total=total, unit="event", disable=no_progress, file=self.stderr._out) as bar:
             report = verify_event_chain(
                 on_progress=bar.update, max_problems=max_problems, seal=not no_seal, expected_seal=expect_seal,
-                expected_heads=kept_heads,
+                expected_heads=kept_heads, against_published=True,
             )
         summary = (
             f"{report.events_checked} events in {report.streams_checked} streams and {report.seals_checked} seals checked"
