@@ -256,10 +256,12 @@ class LedgerStatus:
 
 
 def ledger_status() -> LedgerStatus:
-    """The newest head, and whether today's log extends the head last published outside the database."""
+    """The newest head, and whether today's log extends the head last published outside the database
+    (the last `PublishedHead` row, and the heads kept in LEDGER_PUBLISHED_HEADS, which a restore
+    cannot take back)."""
     published = PublishedHead.objects.order_by("-published_at", "-id").first()
     problems = [] if published is None else check_extends(published.document)
-    return LedgerStatus(latest_head(), published, problems)
+    return LedgerStatus(latest_head(), published, [*problems, *rollback_problems()])
 
 
 # Rollback: a database behind the heads already handed out -------------------------------------------
