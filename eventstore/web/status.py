@@ -1,7 +1,7 @@
 """The deployment's status for operators: is a worker polling, is Temporal reachable, are the
 projections keeping up, is the chain verified and the ledger signed. Each check gives ok, a problem
-when not, and the figures behind it; /status serves them as JSON, /metrics as gauges, and the admin's
-operations panel shows them. None of them decides whether a web process can serve (that is /readyz).
+when not, and the figures behind it; /status serves them as JSON and /metrics as gauges. None of them
+decides whether a web process can serve (that is /readyz).
 """
 
 import time
