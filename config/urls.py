@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from eventstore.web.fallback import UnknownEndpointView
-from eventstore.web.health import healthz, readyz
+from eventstore.web.health import healthz, readyz, status_view
 from eventstore.web.metrics import metrics_view
 
 api = [
@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include(api)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("status", status_view, name="status"),
     path("metrics", metrics_view, name="metrics"),
 ]
 

@@ -1,6 +1,6 @@
 """The web server as `make run` serves it: gunicorn with DEBUG off, a bounded number of database
 connections under bursts, unauthenticated floods throttled per address, branded error pages and
-JSON errors under /api/, health and readiness, and metrics only for whoever holds the token."""
+JSON errors under /api/, health, readiness and status, and metrics only for whoever holds the token."""
 
 import json
 import uuid
@@ -84,17 +84,20 @@ def test_health_and_readiness_answer_without_login(server):
 
     assert health[0] == 200 and json.loads(health[1]) == {"status": "ok"}
     assert ready[0] == 200, ready[1]
-    assert json.loads(ready[1])["checks"] == {name: {"ok": True} for name in ("database", "temporal", "projections")}
+    assert json.loads(ready[1])["checks"] == {"database": {"ok": True}}
 
 
-def test_readiness_fails_naming_the_missing_worker(temporal):
-    with production_web_server(TEMPORAL_TASK_QUEUE=f"nobody-polls-{uuid.uuid4()}") as base:
-        status, body, _ = get(f"{base}/readyz")
+def test_without_a_worker_the_server_stays_ready_and_its_status_names_the_worker(temporal):
+    with production_web_server(TEMPORAL_TASK_QUEUE=f"nobody-polls-{uuid.uuid4()}", METRICS_TOKEN=METRICS_TOKEN) as base:
+        ready = get(f"{base}/readyz")
+        anonymous = get(f"{base}/status")
+        status, body, _ = get(f"{base}/status", {"Authorization": f"Bearer {METRICS_TOKEN}"})
 
     answer = json.loads(body)
-    assert status == 503 and answer["status"] == "unavailable"
-    assert answer["checks"]["database"] == {"ok": True}
-    assert "no worker polled the task queue" in answer["checks"]["temporal"]["problem"]
+    assert ready[0] == 200, ready[1]
+    assert anonymous[0] == 401
+    assert status == 503 and answer["ok"] is False and answer["checks"]["temporal"]["ok"] is True
+    assert "no worker polled the task queue" in answer["checks"]["worker"]["problem"]
 
 
 def test_metrics_are_only_for_the_token_holder_and_count_requests_by_view(server, token):

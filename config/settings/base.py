@@ -259,6 +259,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 HEALTH_PROJECTION_MAX_LAG_SECONDS = env.float("HEALTH_PROJECTION_MAX_LAG_SECONDS", default=300.0)
 HEALTH_WORKER_POLL_SECONDS = env.float("HEALTH_WORKER_POLL_SECONDS", default=120.0)
+# /status: the last verification and the oldest event no signed head covers may be this old.
+HEALTH_VERIFICATION_MAX_AGE_SECONDS = env.float("HEALTH_VERIFICATION_MAX_AGE_SECONDS", default=1800.0)
+HEALTH_SIGNING_MAX_AGE_SECONDS = env.float("HEALTH_SIGNING_MAX_AGE_SECONDS", default=900.0)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")  # empty: /metrics answers 404
 WORKER_METRICS_ADDRESS = env("WORKER_METRICS_ADDRESS", default="")  # host:port of the worker's metrics
 TEMPORAL_METRICS_ADDRESS = env("TEMPORAL_METRICS_ADDRESS", default="")  # host:port of the SDK's metrics

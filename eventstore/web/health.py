@@ -1,26 +1,23 @@
-"""/healthz and /readyz for a load balancer or process supervisor: JSON, no login, a few cheap checks.
+"""/healthz and /readyz for a load balancer or process supervisor (JSON, no login, cheap), and
+/status for operators.
 
-/healthz: the process answers. /readyz: PostgreSQL reachable with every migration applied, Temporal
-reachable, a worker polling the task queue within HEALTH_WORKER_POLL_SECONDS, and no projection
-behind by more than HEALTH_PROJECTION_MAX_LAG_SECONDS; 503 naming what failed otherwise.
+/healthz: the process answers. /readyz: this web process can serve: PostgreSQL answers and every
+migration of the code is applied; 503 naming what failed otherwise. Nothing outside the web process
+(the worker, Temporal, the projections) takes part, so a stopped worker never takes the web processes
+out of a load balancer's rotation. /status: those other parts (`eventstore.web.status`), for staff
+users and for whoever holds METRICS_TOKEN; 503 while any check has a problem.
 """
 
-import time
+import functools
 
-from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.service import RPCError
 
-from eventstore.projections.lag import lag
-from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
-
-TEMPORAL_TIMEOUT_SECONDS = 3.0
+from eventstore.web.metrics import holds_metrics_token
+from eventstore.web.status import status
 
 
 @never_cache
@@ -30,51 +27,41 @@ def healthz(request):
 
 @never_cache
 def readyz(request):
-    checks = {"database": _database, "temporal": _temporal_worker, "projections": _projections}
-    results = {}
-    for name, check in checks.items():
-        problem = check() if name == "database" or results["database"]["ok"] else "not checked: no database"
-        results[name] = {"ok": problem is None, **({"problem": problem} if problem else {})}
-    ready = all(result["ok"] for result in results.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": results}, status=200 if ready else 503)
+    problem = _database()
+    checks = {"database": {"ok": problem is None, **({"problem": problem} if problem else {})}}
+    return JsonResponse({"status": "unavailable" if problem else "ok", "checks": checks}, status=503 if problem else 200)
 
 
-_migrated = []  # once every migration is applied, a process only checks that PostgreSQL answers
+@never_cache
+def status_view(request):
+    """GET /status: every check of `eventstore.web.status` with its figures, and `ok` over them all."""
+    if not (holds_metrics_token(request) or (request.user.is_authenticated and request.user.is_staff)):
+        return _refused(request)
+    checks = status()
+    ok = all(check.ok for check in checks)
+    return JsonResponse({"ok": ok, "checks": {check.name: check.as_json() for check in checks}}, status=200 if ok else 503)
+
+
+def _refused(request) -> JsonResponse:
+    if request.user.is_authenticated:
+        return JsonResponse({"error": "staff users only"}, status=403)
+    answer = JsonResponse({"error": "log in as a staff user, or send Authorization: Bearer <METRICS_TOKEN>"}, status=401)
+    answer["WWW-Authenticate"] = "Bearer"
+    return answer
 
 
 def _database() -> str | None:
     try:
-        if _migrated:
-            connection.ensure_connection()
-            return None
-        executor = MigrationExecutor(connection)
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        pending = sorted(_migrations_in_code() - set(MigrationRecorder(connection).applied_migrations()))
     except DatabaseError as error:
         return f"PostgreSQL is unreachable: {str(error).strip().splitlines()[0]}"
     if pending:
-        return f"{len(pending)} migrations are not applied (run manage.py migrate)"
-    _migrated.append(True)
+        names = ", ".join(f"{app}.{name}" for app, name in pending[:5])
+        return f"{len(pending)} migrations are not applied (run manage.py migrate): {names}"
     return None
 
 
-def _temporal_worker() -> str | None:
-    try:
-        client = shared_client()
-        request = DescribeTaskQueueRequest(
-            namespace=settings.TEMPORAL_NAMESPACE, task_queue=TaskQueue(name=settings.TEMPORAL_TASK_QUEUE),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-        answer = shared_loop().run(client.workflow_service.describe_task_queue(request), timeout=TEMPORAL_TIMEOUT_SECONDS)
-    except (TemporalUnavailable, TimeoutError, RuntimeError, RPCError) as error:
-        return f"Temporal is unreachable: {error or 'no answer in time'}"
-    recent = time.time() - settings.HEALTH_WORKER_POLL_SECONDS
-    if not any(poller.last_access_time.seconds >= recent for poller in answer.pollers):
-        return f"no worker polled the task queue {settings.TEMPORAL_TASK_QUEUE!r} in the last {settings.HEALTH_WORKER_POLL_SECONDS:g}s"
-    return None
-
-
-def _projections() -> str | None:
-    stalled = [each.name for each in lag() if each.seconds_behind > settings.HEALTH_PROJECTION_MAX_LAG_SECONDS]
-    if stalled:
-        return f"behind by more than {settings.HEALTH_PROJECTION_MAX_LAG_SECONDS:g}s: {', '.join(stalled)}"
-    return None
+@functools.cache
+def _migrations_in_code() -> frozenset[tuple[str, str]]:
+    """Read from disk once: the code does not change under a running process, the database may."""
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)

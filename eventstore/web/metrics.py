@@ -5,7 +5,8 @@ Web processes expose them at /metrics, which answers only a scraper sending
 `Authorization: Bearer <METRICS_TOKEN>` (404 when METRICS_TOKEN is empty). gunicorn's processes share
 their counts through PROMETHEUS_MULTIPROC_DIR. The worker serves them on WORKER_METRICS_ADDRESS
 (`manage.py temporal_worker`), beside the Temporal SDK's own metrics on TEMPORAL_METRICS_ADDRESS.
-The state gauges (projection lag, seal and verification age) are read from the database at scrape time.
+The state gauges (the figures of /status: worker pollers, projection lag, verification, signing) are
+read at scrape time.
 """
 
 import hmac
@@ -15,7 +16,6 @@ import time
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpResponse
-from django.utils import timezone
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -26,7 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
-from eventstore.integrity.models import ChainVerification, Seal
+from eventstore.web.status import status
 
 REQUESTS = Counter("payments_http_requests", "HTTP requests answered, by view, method and status.",
                    ["view", "method", "status"])
@@ -73,7 +73,8 @@ def _view_name(request) -> str:
 
 
 class StoreStateCollector:
-    """Projection lag, age of the last seal and of the last verification, read when scraped."""
+    """The figures of `eventstore.web.status` (worker pollers, projection lag, verification, signing)
+    and a gauge per check, read when scraped."""
 
     def collect(self):
         try:
@@ -82,26 +83,39 @@ class StoreStateCollector:
             connection.close()  # scrapes run on threads of their own: give the connection back
 
     def _families(self):
-        from eventstore.projections.lag import lag
-
-        events = GaugeMetricFamily("eventstore_projection_lag_events", "Committed events a projection has not applied.",
-                                   labels=["projection"])
-        seconds = GaugeMetricFamily("eventstore_projection_lag_seconds", "Age of the oldest event a projection has not applied.",
-                                    labels=["projection"])
-        for each in lag():
-            events.add_metric([each.name], each.events_behind)
-            seconds.add_metric([each.name], each.seconds_behind)
-        yield events
-        yield seconds
-        now = timezone.now()
-        seal = Seal.objects.order_by("-sealed_at").values_list("sealed_at", flat=True).first()
-        verification = ChainVerification.objects.order_by("-ran_at").values_list("ran_at", "ok").first()
+        checks = {check.name: check for check in status()}
+        yield from _projection_families(checks["projections"].figures["projections"])
+        verification, signing = checks["verification"].figures, checks["signing"].figures
+        yield _gauge("eventstore_worker_pollers", "Workers that polled the task queue within HEALTH_WORKER_POLL_SECONDS "
+                     "(absent: Temporal unreachable).", checks["worker"].figures.get("pollers"))
         yield _gauge("eventstore_last_seal_age_seconds", "Seconds since the last seal (absent: never sealed).",
-                     (now - seal).total_seconds() if seal else None)
+                     verification["last_seal_age_seconds"])
         yield _gauge("eventstore_last_verification_age_seconds", "Seconds since the last verify_event_chain run.",
-                     (now - verification[0]).total_seconds() if verification else None)
+                     verification["age_seconds"])
         yield _gauge("eventstore_last_verification_ok", "1 when the last verify_event_chain run found the chain intact, else 0.",
-                     (1 if verification[1] else 0) if verification else None)
+                     None if verification["intact"] is None else int(verification["intact"]))
+        yield _gauge("eventstore_last_signed_head_age_seconds", "Seconds since the newest signed tree head (absent: none).",
+                     signing["head_age_seconds"])
+        yield _gauge("eventstore_unsigned_event_age_seconds", "Age of the oldest event no signed tree head covers (0: none).",
+                     signing["unsigned_event_age_seconds"])
+        ok = GaugeMetricFamily("eventstore_status_ok", "1 when the check of /status is ok, else 0.", labels=["check"])
+        for check in checks.values():
+            ok.add_metric([check.name], int(check.ok))
+        yield ok
+
+
+def _projection_families(projections: dict):
+    events = GaugeMetricFamily("eventstore_projection_lag_events", "Committed events a projection has not applied.",
+                               labels=["projection"])
+    seconds = GaugeMetricFamily("eventstore_projection_lag_seconds", "Age of the oldest event a projection has not applied.",
+                                labels=["projection"])
+    stopped = GaugeMetricFamily("eventstore_projection_stopped", "1 when a projection is stopped at an error, else 0.",
+                                labels=["projection"])
+    for name, figures in projections.items():
+        events.add_metric([name], figures["events_behind"])
+        seconds.add_metric([name], figures["seconds_behind"])
+        stopped.add_metric([name], int(figures["stopped_at_position"] is not None))
+    return events, seconds, stopped
 
 
 def _gauge(name: str, documentation: str, value: float | None) -> GaugeMetricFamily:
@@ -128,11 +142,16 @@ class _ProcessMetrics:
         yield from REGISTRY.collect()
 
 
-def metrics_view(request):
-    """GET /metrics for Prometheus, with `Authorization: Bearer <METRICS_TOKEN>`; 404 to anyone else."""
+def holds_metrics_token(request) -> bool:
+    """Whether the request sends `Authorization: Bearer <METRICS_TOKEN>` (never, while the token is unset)."""
     token = settings.METRICS_TOKEN
     offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not token or not hmac.compare_digest(offered.encode(), token.encode()):
+    return bool(token) and hmac.compare_digest(offered.encode(), token.encode())
+
+
+def metrics_view(request):
+    """GET /metrics for Prometheus, with `Authorization: Bearer <METRICS_TOKEN>`; 404 to anyone else."""
+    if not holds_metrics_token(request):
         raise Http404("No metrics here.")
     return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST)
 
