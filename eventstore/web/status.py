@@ -1,5 +1,6 @@
 """The deployment's status for operators: is a worker polling, is Temporal reachable, are the
-projections keeping up, is the chain verified and the ledger signed. Each check gives ok, a problem
+projections keeping up, is the chain verified and the ledger signed, does the database still extend
+every head handed out. Each check gives ok, a problem
 when not, and the figures behind it; /status serves them as JSON and /metrics as gauges. None of them
 decides whether a web process can serve (that is /readyz).
 """
@@ -18,7 +19,7 @@ from eventstore import selectors
 from eventstore.events import START, Checkpoint
 from eventstore.integrity.models import ChainVerification, Seal
 from eventstore.ledger.models import LedgerEntry
-from eventstore.ledger.service import latest_head
+from eventstore.ledger.service import latest_head, rollback_problems
 from eventstore.models import Event
 from eventstore.projections.lag import lag
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
@@ -43,7 +44,7 @@ class Check:
 def status() -> list[Check]:
     """Every check, in the order operators read them."""
     temporal, worker = temporal_and_worker()
-    return [worker, temporal, projections(), verification(), signing()]
+    return [worker, temporal, projections(), verification(), signing(), published_heads()]
 
 
 # Temporal and the worker: one DescribeTaskQueue answers both ---------------------------------------
@@ -116,6 +117,13 @@ def signing() -> Check:
                "head_tree_size": head.tree_size if head else None, "unsigned_event_age_seconds": round(unsigned_age, 1)}
     problem = f"events recorded more than {limit:g}s ago are in no signed tree head" if unsigned_age > limit else None
     return Check("signing", problem, figures)
+
+
+def published_heads() -> Check:
+    """Whether the database still extends every head handed out (a restore from an older backup
+    does not): see `eventstore.ledger.service.rollback_problems`."""
+    problems = rollback_problems()
+    return Check("published_heads", "; ".join(problems) or None, {"problem_count": len(problems)})
 
 
 def _oldest_unsigned_event_time(tree_size: int):

@@ -80,7 +80,7 @@ def test_status_is_green_when_every_part_is_well_and_metrics_say_the_same(
 
     assert status == 200 and body["ok"] is True
     checks = body["checks"]
-    assert set(checks) == {"worker", "temporal", "projections", "verification", "signing"}
+    assert set(checks) == {"worker", "temporal", "projections", "verification", "signing", "published_heads"}
     assert all(check["ok"] for check in checks.values()), checks
     assert checks["worker"]["pollers"] >= 1
     assert checks["verification"]["intact"] is True and checks["verification"]["age_seconds"] < 60
