@@ -52,12 +52,19 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Client addresses: how many proxies in front of the web server append to X-Forwarded-For. 0 (no proxy):
+# the header is ignored. Throttles, the flood limit and the login lockout count per this address
+# (eventstore/web/client_address.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Password guessing: after LOGIN_FAILURE_LIMIT failed logins for one username from one address,
-# logins from there are refused (429) for LOGIN_LOCKOUT_MINUTES; attempts are listed in the admin.
+# logins of that username from there are refused (429) for LOGIN_LOCKOUT_MINUTES; other addresses
+# still log in. Attempts are listed in the admin.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the pair, never the username alone
+AXES_CLIENT_IP_CALLABLE = "eventstore.web.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.admin_site.login_locked_out"
 AXES_VERBOSE = False
@@ -200,7 +207,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "eventstore.web.schema.AutoSchema",
     "EXCEPTION_HANDLER": "eventstore.web.exception_handler.api_exception_handler",
     # Throttles count in the Django cache: give several web processes a shared CACHE_URL.
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["eventstore.web.throttling.AnonRateThrottle", "eventstore.web.throttling.UserRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # DRF's own throttle classes, should a view name one, count alike
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_RATE", default="60/min"),
         "user": env("API_USER_RATE", default="6000/min"),

@@ -1,5 +1,5 @@
 """Refuse bodies over API_MAX_BODY_BYTES with 413 before anything reads them, and throttle floods of
-unauthenticated API requests per address."""
+unauthenticated API requests per client address (eventstore.web.client_address)."""
 
 import time
 
@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.http import JsonResponse
 from rest_framework.throttling import AnonRateThrottle
 
+from eventstore.web.client_address import client_address
 from eventstore.web.errors import error_body
 
 
@@ -42,7 +43,7 @@ class UnauthenticatedThrottleMiddleware:
             return self.get_response(request)
         allowed, window = _rate()
         window_index = int(time.time() // window)
-        key = f"throttle_unauthenticated_{AnonRateThrottle().get_ident(request)}_{window_index}"
+        key = f"throttle_unauthenticated_{client_address(request)}_{window_index}"
         if cache.get(key, 0) >= allowed:
             wait = max(1, int((window_index + 1) * window - time.time()) + 1)
             message = f"Too many unauthenticated requests from your address; retry in {wait} seconds."

@@ -7,7 +7,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from temporalio.service import RPCError
 
@@ -16,6 +15,7 @@ from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.web.errors import ErrorSerializer, ServiceUnavailable
 from eventstore.web.pagination import TimeKeyPagination, position_of
 from eventstore.web.query_fields import NO_NUL_PATTERN
+from eventstore.web.throttling import ScopedRateThrottle
 from payments import selectors
 from payments.api.filters import PaymentSummaryFilter
 from payments.api.serializers import (
