@@ -3,8 +3,8 @@
 One zip archive holding the selected streams' events in canonical JSON Lines (each line the exact text
 an event's hash is taken of), each with its ledger index and inclusion proof against one signed head
 (for the whole ledger, every leaf instead), those streams' entries in the
-head's `streams_root` with their proofs, consistency proofs from every earlier signed head, the head
-and its public key, a README for auditors and the standalone verifier (`eventstore/ledger/verifier.py`, run as
+head's `streams_root` with their proofs, every earlier signed head and a consistency proof from each,
+the head and its public key, the chain of signing keys (its first key and every key statement), a README for auditors and the standalone verifier (`eventstore/ledger/verifier.py`, run as
 `python verify.py`), which needs only Python and `cryptography`.
 
 Streams are selected whole (every event up to the head), so each chain can be checked from v1.
@@ -22,11 +22,11 @@ from typing import Callable, Iterator
 from django.db import connection
 
 from eventstore.encoding import canonical_json, canonical_json_of_texts, event_document, timestamp_text
-from eventstore.ledger import proofs
+from eventstore.ledger import keys, proofs
 from eventstore.ledger import service as ledger
-from eventstore.ledger.selectors import signed_sizes_below
+from eventstore.ledger.selectors import heads_smaller_than, signed_sizes_below
 
-BUNDLE_FORMAT = "payments-audit-bundle/1"
+BUNDLE_FORMAT = "payments-audit-bundle/2"
 VERIFIER = Path(__file__).with_name("verifier.py")
 EXPORT_BATCH = 5000
 
@@ -134,6 +134,9 @@ def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
         streams_tree = ledger.streams_tree(all_streams)
         archive.writestr("streams.jsonl", _streams_lines(all_streams, streams_tree, stream_ids))
         archive.writestr("consistency.jsonl", _consistency_lines(size))
+        archive.writestr("heads.jsonl", "".join(canonical_json(ledger.head_document(earlier)) + "\n"
+                                                for earlier in heads_smaller_than(size)))
+        archive.writestr("keys.json", json.dumps(keys.keys_document(), indent=2) + "\n")
         manifest = {
             "format": BUNDLE_FORMAT, "complete": stream_ids is None, "selection": selection.describe(),
             "tree_size": size, "streams_tree_size": len(all_streams), "event_count": event_count,
