@@ -4,7 +4,7 @@ The web server and the worker connect as the application role (settings.DATABASE
 tables belong to the owner role that runs migrations. The application role owns nothing, so it
 cannot ALTER or DROP a table or disable a trigger, and as no superuser it cannot switch
 `session_replication_role`. History may be read, never written or changed by hand: events, seals,
-verification records, stream heads, the ledger and its signed heads get SELECT only. New history goes through the SECURITY DEFINER
+verification records, stream heads, the ledger, its signed heads and key statements get SELECT only. New history goes through the SECURITY DEFINER
 functions of `eventstore/sql/` (the append, a seal, a verification record), which run as their owner
 and alone set positions, times, transaction ids and hashes; the application role may execute them,
 and may read the store's sequences but not draw from them. Set-aside events get SELECT and INSERT
@@ -26,6 +26,7 @@ RESTRICTED = {
     "eventstore_ledgerentry": "SELECT",
     "eventstore_ledgernode": "SELECT",
     "eventstore_treehead": "SELECT",
+    "eventstore_keystatement": "SELECT",
     "django_migrations": "SELECT",
 }
 READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"
@@ -38,6 +39,7 @@ HISTORY_WRITERS = (
     "eventstore_ledger_extend(integer)",
     "eventstore_ledger_root(bigint)",
     "eventstore_record_tree_head(bigint, timestamptz, text, text, text, text)",
+    "eventstore_record_key_statement(bigint, timestamptz, text, text, text)",
 )
 # Sequences that number history: read (verify_event_chain compares positions with the last one
 # handed out), never drawn from.

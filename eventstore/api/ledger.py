@@ -1,4 +1,4 @@
-"""The ledger's JSON API: signed tree heads, consistency proofs and the public key.
+"""The ledger's JSON API: signed tree heads, consistency proofs, the public key and the chain of keys.
 
 Heads and consistency proofs are hashes of the whole log and say nothing of any one event, so
 every authenticated client may read them. An event's inclusion proof is served with the event
@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventstore.ledger import proofs
+from eventstore.ledger import keys, proofs
 from eventstore.ledger.models import TreeHead
 from eventstore.ledger.selectors import head_of_size, heads_newest_first
 from eventstore.ledger.service import head_document
@@ -29,6 +29,29 @@ class TreeHeadSerializer(serializers.Serializer):
     signature = serializers.CharField(
         help_text="Ed25519 over the compact key-sorted JSON of the four fields above, hex.")
     public_key = serializers.CharField(help_text="The raw Ed25519 public key, hex.")
+    key_id = serializers.CharField(help_text="SHA-256 of the raw public key, hex (not signed: derived).")
+
+
+class KeyStatementSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    tree_size = serializers.IntegerField(help_text="The previous key signs heads up to this size, the next one beyond.")
+    timestamp = serializers.CharField(help_text="From this time the next key signs; the previous one no more.")
+    previous_key_id = serializers.CharField()
+    previous_public_key = serializers.CharField()
+    next_key_id = serializers.CharField(allow_null=True, help_text="Null: the previous key retired with no successor.")
+    next_public_key = serializers.CharField(allow_null=True)
+    signature = serializers.CharField(help_text="Ed25519 by the previous key over the documented statement, hex.")
+
+
+class KeyPeriodSerializer(serializers.Serializer):
+    key_id = serializers.CharField()
+    public_key = serializers.CharField()
+    valid_from_tree_size = serializers.IntegerField(help_text="The smallest head it signs.")
+    valid_until_tree_size = serializers.IntegerField(allow_null=True, help_text="The largest; null while current.")
+    valid_from = serializers.CharField(allow_null=True, help_text="Null for the first key.")
+    valid_until = serializers.CharField(allow_null=True, help_text="Null while current.")
+    introduced_by = KeyStatementSerializer(allow_null=True)
+    retired_by = KeyStatementSerializer(allow_null=True)
 
 
 class HeadPageQuery(serializers.Serializer):
@@ -123,6 +146,16 @@ class ConsistencyProofView(APIView):
 
 class PublicKeyView(APIView):
     @extend_schema(summary="The Ed25519 public key that signs tree heads",
-                   responses=inline_serializer("LedgerPublicKey", {"public_key": serializers.CharField()}))
+                   responses=inline_serializer("LedgerPublicKey", {
+                       "public_key": serializers.CharField(), "key_id": serializers.CharField(),
+                       "algorithm": serializers.CharField()}))
     def get(self, request):
-        return Response({"public_key": newest_head().public_key, "algorithm": "Ed25519"})
+        head = newest_head()
+        return Response({"public_key": head.public_key, "key_id": head.key_id, "algorithm": "Ed25519"})
+
+
+class KeyListView(APIView):
+    @extend_schema(summary="Every signing key, the first first, with the head sizes and times it signs",
+                   responses=inline_serializer("LedgerKeys", {"results": KeyPeriodSerializer(many=True)}))
+    def get(self, request):
+        return Response({"results": [keys.period_document(period) for period in keys.key_periods()]})

@@ -18,4 +18,5 @@ urlpatterns = [
     path("ledger/heads/<int:tree_size>/", ledger.TreeHeadView.as_view(), name="ledger-head"),
     path("ledger/consistency/", ledger.ConsistencyProofView.as_view(), name="ledger-consistency"),
     path("ledger/public-key/", ledger.PublicKeyView.as_view(), name="ledger-public-key"),
+    path("ledger/keys/", ledger.KeyListView.as_view(), name="ledger-keys"),
 ]

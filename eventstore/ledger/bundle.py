@@ -3,8 +3,8 @@
 One zip archive holding the selected streams' events in canonical JSON Lines (each line the exact text
 an event's hash is taken of), each with its ledger index and inclusion proof against one signed head
 (for the whole ledger, every leaf instead), those streams' entries in the
-head's `streams_root` with their proofs, consistency proofs from every earlier signed head, the head
-and its public key, a README for auditors and the standalone verifier (`eventstore/ledger/verifier.py`, run as
+head's `streams_root` with their proofs, every earlier signed head and a consistency proof from each,
+the head and its public key, the chain of signing keys (its first key and every key statement), a README for auditors and the standalone verifier (`eventstore/ledger/verifier.py`, run as
 `python verify.py`), which needs only Python and `cryptography`.
 
 Streams are selected whole (every event up to the head), so each chain can be checked from v1.
@@ -22,11 +22,11 @@ from typing import Callable, Iterator
 from django.db import connection
 
 from eventstore.encoding import canonical_json, canonical_json_of_texts, event_document, timestamp_text
-from eventstore.ledger import proofs
+from eventstore.ledger import keys, proofs
 from eventstore.ledger import service as ledger
-from eventstore.ledger.selectors import signed_sizes_below
+from eventstore.ledger.selectors import heads_smaller_than, signed_sizes_below
 
-BUNDLE_FORMAT = "payments-audit-bundle/1"
+BUNDLE_FORMAT = "payments-audit-bundle/2"
 VERIFIER = Path(__file__).with_name("verifier.py")
 EXPORT_BATCH = 5000
 
@@ -134,6 +134,10 @@ def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
         streams_tree = ledger.streams_tree(all_streams)
         archive.writestr("streams.jsonl", _streams_lines(all_streams, streams_tree, stream_ids))
         archive.writestr("consistency.jsonl", _consistency_lines(size))
+        archive.writestr("heads.jsonl", "".join(canonical_json(ledger.head_document(earlier)) + "\n"
+                                                for earlier in heads_smaller_than(size)))
+        chain = keys.keys_document()
+        archive.writestr("keys.json", json.dumps(chain, indent=2) + "\n")
         manifest = {
             "format": BUNDLE_FORMAT, "complete": stream_ids is None, "selection": selection.describe(),
             "tree_size": size, "streams_tree_size": len(all_streams), "event_count": event_count,
@@ -143,7 +147,7 @@ def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
         archive.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")
         archive.writestr("head.json", json.dumps(document, indent=2) + "\n")
         archive.writestr("public_key.txt", head.public_key + "\n")
-        archive.writestr("README.md", auditor_readme(document, manifest))
+        archive.writestr("README.md", auditor_readme(document, manifest, chain["first_public_key"]))
         archive.write(VERIFIER, "verify.py")
     return manifest
 
@@ -207,7 +211,7 @@ def _consistency_lines(size: int) -> str:
     )
 
 
-def auditor_readme(head: dict, manifest: dict) -> str:
+def auditor_readme(head: dict, manifest: dict, first_key: str) -> str:
     scope = ("every event of the ledger" if manifest["complete"]
              else f"every event of {manifest['stream_count']} selected streams ({manifest['selection']})")
     return f"""# Audit bundle
@@ -220,7 +224,7 @@ ledger of {head['tree_size']} events signed at {head['timestamp']} with the Ed25
 
     pip install cryptography
     python verify.py .                      # or: python verify.py bundle.zip
-    python verify.py . --public-key {head['public_key']}
+    python verify.py . --public-key {first_key}   # the first signing key, known from elsewhere
     python verify.py . --expect-head heads.jsonl   # heads you kept earlier
 
 It prints a summary and exits 0, or lists every problem and exits 1. It needs nothing else: no
@@ -229,7 +233,10 @@ database, no network, none of our code but `verify.py`, which is short enough to
 ## What it proves
 
 - The head (`head.json`) was signed by the key above: the signature covers the compact, key-sorted
-  JSON of `root_hash`, `streams_root`, `timestamp` and `tree_size`.
+  JSON of `root_hash`, `streams_root`, `timestamp` and `tree_size`. That key is the one the chain of
+  keys (`keys.json`) gives heads of its size: from the first key, each key statement is signed by the
+  key it retires and names the next one, the size after which and the time from which it signs. So
+  is every earlier head (`heads.jsonl`): a head signed by a retired key after its retirement fails.
 - Every event in `events.jsonl` is exactly as recorded. Each line is an event's canonical JSON (keys
   sorted, no spaces, UTF-8, `recorded_at` in UTC with microseconds), and its hash is the SHA-256 of
   that line; SHA-256(0x00 || hash) is a leaf of the signed tree at the `ledger_index` on the same
@@ -248,6 +255,7 @@ database, no network, none of our code but `verify.py`, which is short enough to
 - That nothing was left out of the selection: events of other streams are not in a partial bundle
   (only a bundle of the whole ledger shows every event).
 - That the events describe what really happened: it proves they were recorded so and not changed.
-- That the key is ours: compare the public key with one obtained from us through another channel, or
-  pass it with `--public-key`. A head signed by another key fails.
+- That the keys are ours: compare the first key with one obtained from us through another channel, or
+  pass it with `--public-key`. A chain from which the newest statements were removed shows a retired
+  key as current: compare the newest key with `GET /api/ledger/keys/`, or keep heads (`--expect-head`).
 """

@@ -1,7 +1,9 @@
 """The verifiable ledger's tables: each event's leaf, the Merkle tree's perfect subtrees, signed
-tree heads and where they were published."""
+tree heads, where they were published and the statements that hand signing from key to key."""
 
 from django.db import models
+
+from eventstore.ledger.signing import key_id
 
 
 class LedgerEntry(models.Model):
@@ -56,6 +58,11 @@ class TreeHead(models.Model):
     def __str__(self):
         return f"tree head of {self.tree_size} events at {self.timestamp:%Y-%m-%d %H:%M:%S}"
 
+    @property
+    def key_id(self) -> str:
+        """Derived from the stored public key, for heads signed before key ids as for new ones."""
+        return key_id(self.public_key)
+
 
 class PublishedHead(models.Model):
     """A signed head that `publish_tree_head` put outside the database, and where: the dashboard
@@ -72,3 +79,33 @@ class PublishedHead(models.Model):
 
     def __str__(self):
         return f"head of {self.tree_size} events published to {self.destination}"
+
+
+class KeyStatement(models.Model):
+    """A hand-over of the signing key, signed by the key it retires: heads larger than `tree_size`
+    (the newest head's size when it was made) and timed from `timestamp` on are signed by the next
+    key, none by the previous one. No next key: the previous one is retired with no successor.
+    Recorded only through `eventstore_record_key_statement`, which keeps the keys one chain; never
+    updated or deleted."""
+
+    sequence = models.PositiveIntegerField(primary_key=True)
+    tree_size = models.BigIntegerField()
+    timestamp = models.DateTimeField()
+    previous_public_key = models.CharField(max_length=64)
+    next_public_key = models.CharField(max_length=64, null=True)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self):
+        successor = f"key {self.next_key_id[:16]}" if self.next_public_key else "no key"
+        return f"key statement {self.sequence}: after {self.tree_size} events, {successor} signs"
+
+    @property
+    def previous_key_id(self) -> str:
+        return key_id(self.previous_public_key)
+
+    @property
+    def next_key_id(self) -> str | None:
+        return self.next_public_key and key_id(self.next_public_key)

@@ -31,6 +31,11 @@ def signed_sizes_below(tree_size: int) -> Iterator[int]:
     return sizes.iterator()
 
 
+def heads_smaller_than(tree_size: int) -> Iterator[TreeHead]:
+    """Every signed head smaller than `tree_size`, smallest first."""
+    return TreeHead.objects.filter(tree_size__lt=tree_size).order_by("tree_size").iterator()
+
+
 def head_covering(ledger_index: int) -> TreeHead | None:
     """The first signed head that includes leaf `ledger_index`."""
     return TreeHead.objects.filter(tree_size__gt=ledger_index).order_by("tree_size").first()

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from eventstore.encoding import canonical_json, timestamp_text
-from eventstore.ledger import merkle
+from eventstore.ledger import keys, merkle
 from eventstore.ledger import verifier as ledger_verifier
 from eventstore.ledger.models import LedgerEntry, PublishedHead, TreeHead
 from eventstore.ledger.signing import head_message, public_key_hex, signing_key
@@ -160,6 +160,7 @@ def sign_tree_head() -> TreeHead | None:
     head (or another signer recorded a newer head meanwhile). Raises RollbackDetected, signing nothing,
     when the ledger does not extend the last head published outside the database."""
     key = signing_key()
+    keys.check_may_sign(key)
     size = extend_ledger()
     refuse_to_fork(size)
     latest = latest_head()
@@ -188,6 +189,7 @@ def head_document(head: TreeHead) -> dict:
         "streams_root": head.streams_root,
         "signature": head.signature,
         "public_key": head.public_key,
+        "key_id": head.key_id,
     }
 
 
@@ -236,8 +238,11 @@ def check_extends(kept: dict) -> list[str]:
     where = f"the kept head of {size} events"
     if not signed:
         return [f"{where}: its signature does not verify"]
-    if latest is None or latest.public_key != kept["public_key"]:
-        return [f"{where}: it is not signed by the key of the newest head"]
+    if latest is None:
+        return [f"{where}: no head is signed today"]
+    period = keys.key_of_size(keys.key_periods(), size)
+    if period is None or period.public_key != kept["public_key"]:
+        return [f"{where}: it is not signed by the key that signs heads of its size"]
     if size > latest.tree_size:
         return [f"{where}: the log's newest head has only {latest.tree_size} (the log lost events)"]
     if root_at(size) != root:

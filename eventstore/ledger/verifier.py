@@ -7,8 +7,13 @@ Needs only Python 3.11+ and the `cryptography` package: no database, no Django, 
 
 BUNDLE is the bundle's directory or its .zip archive (default: the directory of this file). It checks:
 
+- the chain of signing keys (keys.json): from its first key (which must be --public-key, when
+  given), each key statement signed by the key it retires, handing signing to the next key after a
+  tree size and from a time on;
 - the signed tree head's Ed25519 signature, over the compact, key-sorted JSON of its tree_size,
-  timestamp, root_hash and streams_root (and that it is signed by --public-key, when given);
+  timestamp, root_hash and streams_root, by the key of the chain that signs heads of its size, and
+  not timed outside that key's period; the same for every earlier head (heads.jsonl), each
+  extended by the bundle's head (RFC 9162 section 2.1.4 consistency proofs);
 - every event: its hash, the SHA-256 of its line in events.jsonl (its canonical JSON), and its leaf
   SHA-256(0x00 || hash) included in the head's tree (RFC 9162 section 2.1.3) at the ledger index on
   the same line of proofs.jsonl, or, for a bundle of the whole ledger, the tree's root recomputed
@@ -17,8 +22,8 @@ BUNDLE is the bundle's directory or its .zip archive (default: the directory of 
   and the newest event equal to the stream's entry in the head's streams_root, whose inclusion is
   proven (a stream's newest events, or a whole stream, cannot be missing unnoticed);
 - with --expect-head (a file of heads kept outside the database, one JSON object a line, as
-  `manage.py publish_tree_head` writes them): each kept head is signed by the same key and the
-  bundle's head extends it (RFC 9162 section 2.1.4 consistency proofs carried in the bundle).
+  `manage.py publish_tree_head` writes them): each kept head is signed as the bundle's heads are and
+  the bundle's head extends it.
 
 Prints a summary and exits 0, or lists every problem and exits 1.
 """
@@ -29,13 +34,15 @@ import itertools
 import json
 import sys
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 GENESIS_HASH = "0" * 64
-BUNDLE_FORMAT = "payments-audit-bundle/1"
+BUNDLE_FORMAT = "payments-audit-bundle/2"
+KEY_STATEMENT_FORMAT = "payments-ledger-key-statement/1"
 
 
 def sha256(data: bytes) -> bytes:
@@ -138,13 +145,37 @@ def head_message(head: dict) -> bytes:
     return canonical({key: head[key] for key in ("root_hash", "streams_root", "timestamp", "tree_size")}).encode()
 
 
-def signature_ok(head: dict, public_key: str) -> bool:
+def statement_message(statement: dict) -> bytes:
+    """A key statement's signed bytes: its fields that say which key signs from when."""
+    fields = ("next_public_key", "previous_public_key", "sequence", "timestamp", "tree_size")
+    return canonical({"format": KEY_STATEMENT_FORMAT, **{key: statement[key] for key in fields}}).encode()
+
+
+def key_id(public_key: str) -> str:
+    return hashlib.sha256(bytes.fromhex(public_key)).hexdigest()
+
+
+def signed(public_key: str, signature: str, message) -> bool:
+    """Whether `signature` (hex) by `public_key` (raw, hex) verifies over `message()`."""
     try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key)).verify(
-            bytes.fromhex(head["signature"]), head_message(head))
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key)).verify(bytes.fromhex(signature), message())
     except (InvalidSignature, ValueError, KeyError, TypeError):
         return False
     return True
+
+
+def signature_ok(head: dict, public_key: str) -> bool:
+    return signed(public_key, head.get("signature", ""), lambda: head_message(head))
+
+
+def key_of_size(periods: list[dict], size: int) -> dict | None:
+    """The period of the key that signs the head of `size`, if any may."""
+    return next((period for period in periods if period["after"] < size and (
+        period["last"] is None or size <= period["last"])), None)
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 def unhex(values) -> list[bytes]:
@@ -241,19 +272,67 @@ class Verification:
         if manifest.get("format") != BUNDLE_FORMAT:
             self.fail(f"manifest.json: format {manifest.get('format')!r} is not {BUNDLE_FORMAT}")
         head = bundle.json("head.json")
-        self.check_head(head, public_key)
+        periods = self.follow_keys(bundle.json("keys.json"), public_key)
+        self.check_signed_head("head.json", head, periods)
         root, size = bytes.fromhex(head["root_hash"]), head["tree_size"]
         streams = self.check_events(bundle, manifest, root, size)
         self.check_streams(bundle, manifest, head, streams)
-        self.check_kept_heads(bundle, head, kept_heads)
+        earlier = [("heads.jsonl", line) for _, _, line in bundle.lines("heads.jsonl")]
+        self.check_earlier_heads(bundle, head, periods, earlier + [("kept head", kept) for kept in kept_heads])
         return {"head": head, "events": sum(len(events) for events in streams.values()), "streams": len(streams),
-                "complete": manifest.get("complete", False)}
+                "complete": manifest.get("complete", False), "keys": len(periods)}
 
-    def check_head(self, head: dict, public_key: str | None) -> None:
-        if public_key is not None and head.get("public_key") != public_key.lower():
-            self.fail(f"head.json: signed by key {head.get('public_key')}, not by the expected {public_key}")
-        if not signature_ok(head, head.get("public_key", "")):
-            self.fail("head.json: the signature does not verify (the head was altered or signed by another key)")
+    def follow_keys(self, chain: dict, pinned: str | None) -> list[dict]:
+        """Each key's period, from the first key through every statement the current key signed:
+        {"public_key", "after": the size above which it signs, "last": its largest size or None,
+        "since"/"until": its statements' times or None}. The chain stops at the first bad statement."""
+        first = chain["first_public_key"]
+        if pinned is not None and first != pinned.lower():
+            self.fail(f"keys.json: the chain of keys starts at key {first}, not by the expected {pinned}")
+        periods = [{"public_key": first, "after": 0, "last": None, "since": None, "until": None}]
+        for number, statement in enumerate(chain["statements"], 1):
+            current, where = periods[-1], f"keys.json statement {number}"
+            if statement["sequence"] != number or statement["previous_public_key"] != current["public_key"]:
+                self.fail(f"{where}: it does not hand over from the current key {key_id(current['public_key'])}")
+                break
+            if not signed(current["public_key"], statement["signature"], lambda: statement_message(statement)):
+                self.fail(f"{where}: it is not signed by the key it retires, {key_id(current['public_key'])}")
+                break
+            if statement["tree_size"] < current["after"]:
+                self.fail(f"{where}: it retires a key before the size from which it signs")
+                break
+            current["last"], current["until"] = statement["tree_size"], statement["timestamp"]
+            if statement["next_public_key"] is None:
+                break
+            periods.append({"public_key": statement["next_public_key"], "after": statement["tree_size"],
+                            "last": None, "since": statement["timestamp"], "until": None})
+        return periods
+
+    def check_signed_head(self, where: str, head: dict, periods: list[dict]) -> bool:
+        """The head is signed by the key of the chain that signs heads of its size, in that key's time."""
+        size, public_key = head.get("tree_size"), head.get("public_key", "")
+        period = key_of_size(periods, size) if type(size) is int else None
+        retired = next((other for other in periods if other["public_key"] == public_key
+                        and other["last"] is not None and type(size) is int and size > other["last"]), None)
+        problem = None
+        if retired is not None:
+            problem = (f"signed by key {key_id(public_key)} after its retirement at size {retired['last']} "
+                       f"({retired['until']})")
+        elif period is None:
+            problem = f"no key of the chain signs a head of size {size}"
+        elif public_key != period["public_key"]:
+            problem = f"signed by key {public_key}, not by the key of its size, {period['public_key']}"
+        elif not signature_ok(head, public_key):
+            problem = "the signature does not verify (the head was altered or signed by another key)"
+        elif head.get("key_id", key_id(public_key)) != key_id(public_key):
+            problem = "its key_id is not the SHA-256 of its public key"
+        elif period["until"] and moment(head["timestamp"]) > moment(period["until"]):
+            problem = f"signed by key {key_id(public_key)} after its retirement at {period['until']}"
+        elif period["since"] and moment(head["timestamp"]) < moment(period["since"]):
+            problem = f"signed by key {key_id(public_key)} before it was handed signing at {period['since']}"
+        if problem:
+            self.fail(f"{where}: {problem}")
+        return problem is None
 
     def check_events(self, bundle: Bundle, manifest: dict, root: bytes, size: int) -> dict[str, list[tuple]]:
         """Each stream's events as (version, position, recorded_at, prev_hash, hash), in bundle order."""
@@ -346,14 +425,16 @@ class Verification:
             self.fail(f"{stream_id}: the bundle ends at v{newest_version} but streams_root records "
                       f"v{entry['version']} (its newest events are missing or altered)")
 
-    def check_kept_heads(self, bundle: Bundle, head: dict, kept_heads: list[dict]) -> None:
-        if not kept_heads:
+    def check_earlier_heads(self, bundle: Bundle, head: dict, periods: list[dict],
+                            earlier: list[tuple[str, dict]]) -> None:
+        """The bundle's earlier heads and the heads an auditor kept: signed in their key's period,
+        and extended by the bundle's head."""
+        if not earlier:
             return
         proofs = {line["first"]: line for _, _, line in bundle.lines("consistency.jsonl")}
-        for kept in kept_heads:
-            where = f"kept head of size {kept.get('tree_size')}"
-            if kept.get("public_key") != head["public_key"] or not signature_ok(kept, head["public_key"]):
-                self.fail(f"{where}: not signed by the bundle head's key")
+        for source, kept in earlier:
+            where = f"{source}: the head of size {kept.get('tree_size')}"
+            if not self.check_signed_head(where, kept, periods):
                 continue
             if kept["tree_size"] > head["tree_size"]:
                 self.fail(f"{where}: it is newer than the bundle's head of size {head['tree_size']}")
@@ -372,7 +453,7 @@ def read_kept_heads(path: Path) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", nargs="?", default=str(Path(__file__).resolve().parent))
-    parser.add_argument("--public-key", help="The log's Ed25519 public key (hex) as the auditor knows it.")
+    parser.add_argument("--public-key", help="The log's first Ed25519 public key (hex) as the auditor knows it.")
     parser.add_argument("--expect-head", type=Path, help="A file of heads kept outside the database.")
     arguments = parser.parse_args(argv)
     verification = Verification()
@@ -390,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     head = summary["head"]
     scope = "the whole ledger" if summary["complete"] else "a selection of streams"
     print(f"OK: {summary['events']} events in {summary['streams']} streams ({scope}) verified against the head "
-          f"of {head['tree_size']} events signed at {head['timestamp']} by key {head['public_key']}"
+          f"of {head['tree_size']} events signed at {head['timestamp']} by key {head['public_key']} "
+          f"(the chain of keys holds {summary['keys']})"
           + (f"; it extends {len(kept)} kept heads" if kept else "") + ".")
     return 0
 

@@ -99,6 +99,7 @@ NOT_GRANTED = {  # history is written only through the SECURITY DEFINER function
     "eventstore_ledgerentry": {"INSERT", "UPDATE", "DELETE"},
     "eventstore_ledgernode": {"INSERT", "UPDATE", "DELETE"},
     "eventstore_treehead": {"INSERT", "UPDATE", "DELETE"},
+    "eventstore_keystatement": {"INSERT", "UPDATE", "DELETE"},
     "django_migrations": {"INSERT", "UPDATE", "DELETE"},
 }
 NOT_GRANTED_ON_ANY_TABLE = {"TRUNCATE", "REFERENCES", "TRIGGER"}

@@ -3,11 +3,15 @@ only, every event with its hash, prev_hash and ledger index, and a clear 4xx for
 Proofs are checked with the auditors' verifier and an independent reading of RFC 9162."""
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management import call_command
 
 from eventstore.encoding import timestamp_text
 from eventstore.events import ANY, NewEvent
 from eventstore.ledger import service as ledger
 from eventstore.ledger import verifier as ledger_verifier
+from eventstore.ledger.models import KeyStatement
+from eventstore.ledger.signing import key_id
 from eventstore.store import append_events
 from tests.eventstore import merkle_reference as reference
 from tests.eventstore.helpers import payment_data
@@ -46,7 +50,7 @@ def test_heads_newest_first_paged_and_verifiable(two_heads, alice):
     assert [head["tree_size"] for head in rest["results"]] == [3] and rest["next"] is None
     latest = alice.get("/api/ledger/heads/latest/").json()
     assert latest == alice.get("/api/ledger/heads/8/").json()
-    assert set(latest) == {"tree_size", "timestamp", "root_hash", "streams_root", "signature", "public_key"}
+    assert set(latest) == {"tree_size", "timestamp", "root_hash", "streams_root", "signature", "public_key", "key_id"}
     assert latest["timestamp"] == timestamp_text(second.timestamp)
     assert ledger_verifier.signature_ok(latest, alice.get("/api/ledger/public-key/").json()["public_key"])
 
@@ -119,3 +123,31 @@ def test_without_any_head_the_ledger_answers_404(alice):
 
 def test_anonymous_clients_get_nothing(two_heads, client):
     assert client.get("/api/ledger/heads/latest/").status_code in (401, 403)
+
+
+def test_keys_are_listed_with_the_sizes_and_times_they_sign_and_the_statement_between(two_heads, alice, settings,
+                                                                                        tmp_path):
+    first, second = two_heads
+    next_key = Ed25519PrivateKey.generate()
+    (tmp_path / "next.key").write_text(next_key.private_bytes_raw().hex())
+    call_command("rotate_signing_key", "--new-key-file", str(tmp_path / "next.key"))
+    settings.LEDGER_SIGNING_KEY = next_key.private_bytes_raw().hex()
+    append("payment-a-later", "org-a")
+    third = ledger.sign_tree_head()
+
+    listed = alice.get("/api/ledger/keys/").json()["results"]
+    statement = KeyStatement.objects.get()
+    assert [(key["key_id"], key["public_key"]) for key in listed] == [
+        (key_id(first.public_key), first.public_key), (key_id(third.public_key), third.public_key)]
+    assert [(key["valid_from_tree_size"], key["valid_until_tree_size"]) for key in listed] == [(1, 8), (9, None)]
+    rotation = timestamp_text(statement.timestamp)
+    assert [(key["valid_from"], key["valid_until"]) for key in listed] == [(None, rotation), (rotation, None)]
+    assert listed[0]["retired_by"] == listed[1]["introduced_by"] == {
+        "sequence": 1, "tree_size": 8, "timestamp": rotation,
+        "previous_key_id": key_id(first.public_key), "previous_public_key": first.public_key,
+        "next_key_id": key_id(third.public_key), "next_public_key": third.public_key,
+        "signature": statement.signature}
+    assert ledger_verifier.signed(first.public_key, statement.signature,
+                                  lambda: ledger_verifier.statement_message(listed[1]["introduced_by"]))
+    assert alice.get("/api/ledger/heads/8/").json()["key_id"] == key_id(second.public_key)
+    assert alice.get("/api/ledger/heads/latest/").json()["key_id"] == key_id(third.public_key)

@@ -1,6 +1,7 @@
 """A signed tree head's message as README "The verifiable ledger" documents it, built with nothing
 of the project's code: what an auditor writing their own checker would build from the README."""
 
+import hashlib
 import json
 
 from cryptography.exceptions import InvalidSignature
@@ -27,6 +28,8 @@ def signature_covers_documented_message(head: dict, public_key: str) -> bool:
 
 
 def signed_with(key: Ed25519PrivateKey, head: dict) -> dict:
-    """The head signed again by `key`, naming that key."""
-    public_key = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
-    return {**head, "signature": key.sign(documented_message(head)).hex(), "public_key": public_key}
+    """The head signed again by `key`, naming that key by its public key and its key id (the SHA-256
+    of the raw public key)."""
+    public_key = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return {**head, "signature": key.sign(documented_message(head)).hex(), "public_key": public_key.hex(),
+            "key_id": hashlib.sha256(public_key).hexdigest()}

@@ -279,7 +279,7 @@ def relink_and_recompute_everything_else(bundle: Path, stream_id: str, version: 
     """In a whole-ledger bundle, make `stream_id` v`version` name the hash of v`links_to` as its prev_hash,
     then recompute what depends on it as its writer would: the event's hash (the SHA-256 of its new
     line), the tree's root from every leaf, the stream's entry and the streams_root, and the head,
-    signed again by a key of its own. Only the link is left broken."""
+    signed again by a key of its own, which the chain of keys starts at. Only the link is left broken."""
     events = jsonl(bundle, "events.jsonl")
     assert documented_json(events[0]) == (bundle / "events.jsonl").read_bytes().splitlines()[0], "lines re-encode as is"
     place = {(event["stream_id"], event["version"]): number for number, event in enumerate(events)}
@@ -305,6 +305,7 @@ def relink_and_recompute_everything_else(bundle: Path, stream_id: str, version: 
     head = signed_with(Ed25519PrivateKey.generate(), head)
     (bundle / "head.json").write_text(json.dumps(head))
     (bundle / "public_key.txt").write_text(head["public_key"] + "\n")
+    (bundle / "keys.json").write_text(json.dumps({"first_public_key": head["public_key"], "statements": []}))
 
 
 def test_a_broken_link_is_reported_even_when_the_tree_and_head_were_recomputed_over_it(signed_history, tmp_path):

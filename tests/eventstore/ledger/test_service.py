@@ -81,6 +81,7 @@ def test_the_database_refuses_a_head_whose_root_is_not_the_trees(ledger_key):
     "UPDATE eventstore_ledgerentry SET position = position + 1",
     "DELETE FROM eventstore_ledgernode",
     "TRUNCATE eventstore_treehead",
+    "TRUNCATE eventstore_keystatement",
 ])
 def test_ledger_rows_and_heads_are_append_only(ledger_key, statement):
     append("payment-a", 2)
