@@ -25,7 +25,7 @@ class PaymentsAdminSite(admin.AdminSite):
         page a pass over every model's permissions."""
         request.skip_sidebar_apps = True
         try:
-            return super().each_context(request)
+            return {**super().each_context(request), "without_organization": without_organization(request.user)}
         finally:
             del request.skip_sidebar_apps
 
@@ -39,6 +39,12 @@ class PaymentsAdminSite(admin.AdminSite):
     def get_urls(self):
         pages = [path(page.route, self.admin_view(page.view), name=page.name) for page in registry.admin_pages()]
         return pages + super().get_urls()
+
+
+def without_organization(user) -> bool:
+    """A signed-in user who may see no organization yet (staff a superuser has just made): every page
+    says why it is empty (templates/admin/base_site.html)."""
+    return user.is_authenticated and registry.visible_organizations(user) == []
 
 
 class PaymentsAdminConfig(AdminConfig):

@@ -4,8 +4,10 @@
 WEB_PROCESSES processes of WEB_THREADS threads each (gthread); each process holds at most
 DATABASE_POOL_SIZE database connections. Before the first process starts, the connection budget of
 the whole deployment is checked against PostgreSQL's max_connections (eventstore/web/connection_budget.py).
+The production settings are served unless DJANGO_SETTINGS_MODULE names others (config/wsgi.py).
 Nothing is started: without DATABASE_URL (and the rest the settings require) it refuses to start.
-On a development checkout `make run` exports the embedded server's URL first (config/devstack/).
+On a development checkout `make run` exports the embedded server's URL and the development settings
+first (config/devstack/).
 """
 
 import logging
@@ -33,7 +35,7 @@ def on_starting(server):
     import django
     from django.core.exceptions import ImproperlyConfigured
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     _empty_multiprocess_directory()  # before any metric is created
     try:
         django.setup()  # the settings refuse to load without DATABASE_URL

@@ -1,12 +1,14 @@
 """The WSGI application, as gunicorn serves it (`config.wsgi`, config/gunicorn.py).
 
-It starts nothing: the settings read DATABASE_URL and refuse to load without it. On a development
-checkout `make run` exports the embedded server's URL first (config/devstack/).
+It serves the production settings unless DJANGO_SETTINGS_MODULE names others: a deployment that sets
+none gets DEBUG off, HTTPS and secure cookies, or a refusal naming what is missing. It starts nothing:
+the settings read DATABASE_URL and refuse to load without it. On a development checkout `make run`
+exports the embedded server's URL and the development settings first (config/devstack/).
 """
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 application = get_wsgi_application()

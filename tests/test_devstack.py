@@ -1,6 +1,7 @@
 """On a development checkout with nothing configured, manage.py finds the embedded PostgreSQL by
 itself (config/devstack/database.py), with the same roles as before; the settings and the production
-entry points (WSGI, ASGI, gunicorn) start nothing and say what is missing."""
+entry points (WSGI, ASGI, gunicorn) start nothing and say what is missing; DEBUG is on only under
+`make dev`."""
 
 import json
 import os
@@ -10,8 +11,8 @@ import sys
 import pytest
 
 from config.devstack import embedded
-from config.devstack.stack import spawn, web_server_command
-from tests.processes import BASE_DIR, manage
+from config.devstack.stack import served_settings, spawn, web_server_command
+from tests.processes import BASE_DIR, command_env, manage
 
 SHOW = ("import json; from django.conf import settings; from django.db import connection; "
         "user = connection.cursor().execute('SELECT current_user').fetchone()[0]; "
@@ -65,3 +66,32 @@ def test_gunicorn_refuses_to_start_without_database_url(development_checkout):
     output, _ = server.communicate(timeout=120)
     assert server.returncode != 0
     assert "Refusing to start: DATABASE_URL is not set" in output
+
+
+def settings_shown(command: list[str], env: dict) -> str:
+    process = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stdout + process.stderr
+    return process.stdout.strip().splitlines()[-1]
+
+
+SHOW_DEBUG = "from django.conf import settings; print(settings.SETTINGS_MODULE, settings.DEBUG)"
+
+
+@pytest.mark.parametrize("settings_module", ["config.settings.base", "config.settings.test"])
+def test_debug_is_off_unless_asked(settings_module):
+    env = command_env(DJANGO_SETTINGS_MODULE=settings_module)
+    env.pop("DEBUG", None)
+    shown = settings_shown([sys.executable, "manage.py", "shell", "--no-imports", "-c", SHOW_DEBUG], env)
+    assert shown == f"{settings_module} False"
+
+
+@pytest.mark.parametrize(("development", "debug"), [(True, "True"), (False, "False")])
+def test_make_dev_serves_with_debug_on_and_make_run_with_debug_off(development, debug):
+    """What each web server loads with what the stack exports, whatever DEBUG said before: runserver
+    through manage.py, gunicorn through config.wsgi (which would serve the production settings)."""
+    before = {**command_env(), "DEBUG": str(not development)}
+    before.pop("DJANGO_SETTINGS_MODULE")
+    env = {**before, **served_settings(before, development=development)}
+    server = ([sys.executable, "manage.py", "shell", "--no-imports", "-c", SHOW_DEBUG] if development
+              else [sys.executable, "-c", f"import config.wsgi; {SHOW_DEBUG}"])
+    assert settings_shown(server, env) == f"config.settings.base {debug}"

@@ -2,8 +2,11 @@
 connections under bursts, unauthenticated floods throttled per address, branded error pages and
 JSON errors under /api/, health, readiness and status, and metrics only for whoever holds the token."""
 
+import http.client
 import json
+import secrets
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -57,6 +60,32 @@ def test_debug_is_off_and_errors_are_the_admins_pages_or_json_under_the_api(serv
     assert b"/static/admin/css/base" in page  # the admin's look, served by WhiteNoise
     assert api_status == 404 and headers["Content-Type"] == "application/json"
     assert json.loads(api_body)["error"]["code"] == "not_found"
+
+
+def test_gunicorn_serves_the_production_settings_when_no_settings_module_is_named():
+    """As the README's Procfile starts it: DEBUG on in the environment changes nothing, plain HTTP goes
+    to HTTPS, and a request the proxy marks as HTTPS (X-Forwarded-Proto) is served."""
+    with production_web_server(unset=("DJANGO_SETTINGS_MODULE",), DEBUG="True", WEB_PROCESSES="1",
+                               SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1") as base:
+        plain = first_answer(f"{base}/admin/")
+        behind_the_proxy = first_answer(f"{base}/admin/", {"X-Forwarded-Proto": "https"})
+        missing = first_answer(f"{base}/no-such-page/", {"X-Forwarded-Proto": "https"})
+
+    assert plain[0] == 301 and plain[1].startswith("https://127.0.0.1:")
+    assert behind_the_proxy[0] == 302 and behind_the_proxy[1].startswith("/admin/login/")
+    assert missing[0] == 404 and "URLconf" not in missing[2]
+
+
+def first_answer(url: str, headers: dict | None = None) -> tuple[int, str, str]:
+    """Status, Location and body of a GET, redirects not followed."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=60)
+    try:
+        connection.request("GET", parts.path, headers=headers or {})
+        answer = connection.getresponse()
+        return answer.status, answer.getheader("Location", ""), answer.read().decode()
+    finally:
+        connection.close()
 
 
 def test_an_unknown_host_is_a_400_in_json_under_the_api_and_a_page_elsewhere(server):

@@ -1,21 +1,37 @@
-"""The production settings pass Django's deployment checks, and refuse to start half-configured."""
+"""The production settings pass Django's deployment checks, are what the production entry points
+serve unless told otherwise, and refuse to start half-configured."""
 
+import json
 import secrets
+import subprocess
+import sys
 
 import pytest
 
-from tests.processes import command_env, manage
+from tests.processes import BASE_DIR, command_env, manage
 
+# What a production deployment sets (README, "Running in production"); the security settings keep
+# their defaults.
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": secrets.token_urlsafe(50),
               "ALLOWED_HOSTS": "payments.example.com", "DATABASE_URL": "postgres://app@db.example.com:5432/payments",
               "TEMPORAL_ADDRESS": "temporal.example.com:7233"}
+SECURITY = ("SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+            "SECURE_HSTS_PRELOAD")
 
 
 def production_env(*, without: tuple[str, ...] = ()) -> dict:
     env = command_env(**PRODUCTION)
-    for name in without:
+    for name in (*SECURITY, *without):
         env.pop(name, None)
     return env
+
+
+def python(code: str, env: dict) -> str:
+    """What `code`, run by a fresh interpreter in the checkout, prints; it must succeed."""
+    process = subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert process.returncode == 0, process.stdout + process.stderr
+    return process.stdout.strip().splitlines()[-1]
 
 
 def test_check_deploy_passes_with_production_settings():
@@ -23,6 +39,50 @@ def test_check_deploy_passes_with_production_settings():
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 0, output
     assert "no issues" in output
+
+
+@pytest.mark.parametrize("entry_point", ["config.wsgi", "config.asgi"])
+def test_the_applications_serve_the_production_settings_when_no_settings_module_is_named(entry_point):
+    """DEBUG=True in the environment (a .env copied from a laptop) does not turn debug pages on."""
+    env = {**production_env(without=("DJANGO_SETTINGS_MODULE",)), "DEBUG": "True"}
+    shown = python(f"import {entry_point}; from django.conf import settings; "
+                   "print(settings.SETTINGS_MODULE, settings.DEBUG)", env)
+    assert shown == "config.settings.production False"
+
+
+def test_the_wsgi_application_named_no_settings_passes_the_deployment_checks():
+    env = production_env(without=("DJANGO_SETTINGS_MODULE", "DEBUG"))
+    shown = python("import config.wsgi; from django.core.management import call_command; "
+                   "call_command('check', deploy=True, fail_level='WARNING')", env)
+    assert "no issues" in shown
+
+
+def test_the_security_settings_come_from_the_environment():
+    """Behind a proxy that marks HTTPS with another header, that header is trusted and no other."""
+    env = {**production_env(), "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_SSL,on",
+           "SECURE_HSTS_INCLUDE_SUBDOMAINS": "False", "SECURE_HSTS_PRELOAD": "False", "SECURE_HSTS_SECONDS": "600"}
+    probe = ("import json; from django.conf import settings; from django.test import Client; "
+             "c = Client(HTTP_HOST='payments.example.com'); "
+             "print(json.dumps([list(settings.SECURE_PROXY_SSL_HEADER), settings.SECURE_HSTS_SECONDS, "
+             "settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, settings.SECURE_HSTS_PRELOAD, "
+             "c.get('/admin/', HTTP_X_FORWARDED_SSL='on').status_code, "
+             "c.get('/admin/', HTTP_X_FORWARDED_PROTO='https').status_code]))")
+    process = manage("shell", "--no-imports", "-c", probe, env=env)
+    output, _ = process.communicate(timeout=120)
+
+    assert process.returncode == 0, output
+    assert json.loads(output.strip().splitlines()[-1]) == [["HTTP_X_FORWARDED_SSL", "on"], 600, False, False, 302, 301]
+
+
+def test_without_a_proxy_no_header_makes_a_request_secure():
+    probe = ("from django.conf import settings; from django.test import Client; "
+             "c = Client(HTTP_HOST='payments.example.com', HTTP_X_FORWARDED_PROTO='https'); "
+             "print(settings.SECURE_PROXY_SSL_HEADER, c.get('/admin/').status_code)")
+    process = manage("shell", "--no-imports", "-c", probe, env={**production_env(), "SECURE_PROXY_SSL_HEADER": ""})
+    output, _ = process.communicate(timeout=120)
+
+    assert process.returncode == 0, output
+    assert output.strip().splitlines()[-1] == "None 301"
 
 
 def test_production_refuses_to_start_without_a_secret_key():

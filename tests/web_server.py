@@ -17,19 +17,23 @@ from django.conf import settings
 from django.db import connection
 
 from config.devstack.embedded import free_port
-from config.devstack.stack import MANAGE, spawn, stop, web_server_command
+from config.devstack.stack import MANAGE, served_settings, spawn, stop, web_server_command
 from tests.processes import command_env
 
 BURST = 60  # concurrent requests of one burst
 
 
 @contextlib.contextmanager
-def production_web_server(**env_overrides: str):
-    """Yields the base URL; `env_overrides` are environment variables of the server."""
+def production_web_server(*, unset: tuple[str, ...] = (), **env_overrides: str):
+    """Yields the base URL; `env_overrides` are environment variables of the server, `unset` the ones
+    it goes without. The settings module and DEBUG are those `make run` exports."""
     with tempfile.TemporaryDirectory(prefix="web-") as scratch:
-        env = command_env(**{"DEBUG": "False", "LOG_LEVEL": "WARNING", "TEMPORAL_ADDRESS": settings.TEMPORAL_ADDRESS,
+        env = command_env(**{**served_settings({}, development=False), "LOG_LEVEL": "WARNING",
+                             "TEMPORAL_ADDRESS": settings.TEMPORAL_ADDRESS,
                              "TEMPORAL_TASK_QUEUE": settings.TEMPORAL_TASK_QUEUE,
                              "PROMETHEUS_MULTIPROC_DIR": str(Path(scratch) / "metrics"), **env_overrides})
+        for name in unset:
+            env.pop(name, None)
         collect_static_files()
         server, base = _start_on_a_free_port(env, Path(scratch) / "server.log")
         try:

@@ -4,7 +4,8 @@
                       set), migrations, an admin account on first run, the worker and the web server.
                       Ctrl-C stops everything this command started.
 `dev`   (make dev):   the same stack, served by Django's development server (runserver, DEBUG on);
-                      `run` serves through gunicorn with DEBUG off, as in production.
+                      `run` serves through gunicorn with DEBUG off, as in production. Both export
+                      the settings module and DEBUG to what they start (`served_settings`).
 `test`  (make test, make test-quick): PostgreSQL for pytest, which gets the rest of the command line
                       (the suite starts its own Temporal dev server).
 `bench` (make bench): PostgreSQL, then `pytest tests/benchmarks -m bench` with the rest of the
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Mapping
 
 import django
 from django.core.exceptions import ImproperlyConfigured
@@ -178,6 +180,16 @@ def web_server_command(*, development: bool, address: str) -> list[str]:
             "--bind", address, "config.wsgi"]
 
 
+def served_settings(environ: Mapping[str, str], *, development: bool) -> dict[str, str]:
+    """The settings module and DEBUG that `run` and `dev` export to every process they start.
+
+    The development settings unless DJANGO_SETTINGS_MODULE names others: gunicorn (config/wsgi.py)
+    would otherwise serve the production ones, which send plain HTTP on loopback to HTTPS and keep
+    cookies to HTTPS. DEBUG is on only for `dev`, whatever the environment or .env says."""
+    return {"DJANGO_SETTINGS_MODULE": environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS),
+            "DEBUG": "True" if development else "False"}
+
+
 def web_env() -> dict:
     """gunicorn's processes add up their metrics in one directory (emptied when it starts)."""
     return {"PROMETHEUS_MULTIPROC_DIR": str(embedded.DATA_DIR / "prometheus"), **os.environ}
@@ -185,9 +197,9 @@ def web_env() -> dict:
 
 def run(*, development: bool = False) -> int:
     web_address = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
-    os.environ["DEBUG"] = "True" if development else "False"
+    os.environ.update(served_settings(os.environ, development=development))
     os.environ.setdefault("LOG_FILE", str(embedded.DATA_DIR / "commands.log"))  # each command's outcome
-    with postgres(os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)), temporal():
+    with postgres(os.environ["DJANGO_SETTINGS_MODULE"]), temporal():
         manage("migrate", "--noinput")
         if not development:
             manage("collectstatic", "--noinput", "--verbosity", "0")

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.settings.environment import BASE_DIR, env
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-development-key-change-me")
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)  # on only when asked: `make dev` sets it
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 DJANGO_APPS = [

@@ -127,10 +127,17 @@ class CachedValuesFilter(admin.AllValuesFieldListFilter):
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
-        scope = hashlib.sha256(str(self.lookup_choices.query).encode()).hexdigest()[:16]  # whose rows they are
-        key = f"admin:values:{model._meta.label}:{field_path}:{scope}"
+        key = f"admin:values:{model._meta.label}:{field_path}:{query_digest(self.lookup_choices)}"
         values = cache.get(key)
         if values is None:
             values = list(self.lookup_choices)
             cache.set(key, values, timeout=300)
         self.lookup_choices = values
+
+
+def query_digest(queryset) -> str:
+    """A short digest of the SQL a queryset runs: whose rows it reads. Compiled without eliding empty
+    conditions, so that a query that can match no row (`organization_id IN ()` for a user of no
+    organization) has SQL too ("WHERE 0 = 1"), where `str(queryset.query)` raises EmptyResultSet."""
+    sql, params = queryset.query.get_compiler(queryset.db, elide_empty=False).as_sql()
+    return hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:16]
