@@ -15,12 +15,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from eventstore.temporal.activities import deliver_webhooks_activity
 from eventstore.temporal.client import start_all_deliveries
 from eventstore.temporal.connection import TemporalUnavailable, connect
 from eventstore.temporal.messages import CatchUpRequest
+from eventstore.temporal.search_attributes import SearchAttributesMissing, ensure_search_attributes
 from eventstore.temporal.worker import ACTIVITY_THREADS, ensure_schedules, worker_options
 from eventstore.temporal.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow
 from eventstore.web.connection_budget import check_connection_budget, use_worker_pool
@@ -88,6 +90,7 @@ class Command(BaseCommand):
             client = await connect(runtime=sdk_runtime())
         except TemporalUnavailable as error:
             raise CommandError(f"{error} (namespace {settings.TEMPORAL_NAMESPACE}). Check TEMPORAL_ADDRESS.") from None
+        await self._ensure_search_attributes(client)
         executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="activity")
         worker = Worker(
             client,
@@ -126,6 +129,19 @@ class Command(BaseCommand):
         executor.shutdown(wait=False, cancel_futures=True)
         await running  # re-raises a fatal worker error, if any
         logger.info("Worker stopped")
+
+    async def _ensure_search_attributes(self, client) -> None:
+        """Add the search attributes the workflows carry where the namespace lacks them; refuse to
+        start, in one line, when the server refuses to add them: no workflow could start there."""
+        try:
+            added = await ensure_search_attributes(client)
+        except SearchAttributesMissing as error:
+            raise CommandError(str(error)) from None
+        except RPCError as error:  # the server would not list them (a key without the right): starts will tell
+            logger.warning("Could not check the search attributes of namespace %s: %s", client.namespace, error.message)
+            return
+        if added:
+            logger.info("Search attributes added to namespace %s: %s", client.namespace, ", ".join(added))
 
     def _webhook_worker(self, client, graceful_timeout) -> Worker:
         """Deliveries poll a task queue of their own with threads of their own: endpoints that are

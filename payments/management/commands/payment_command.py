@@ -6,6 +6,7 @@ from dataclasses import asdict
 from django.core.management.base import BaseCommand, CommandError
 
 from eventstore.temporal.connection import TemporalUnavailable
+from eventstore.temporal.search_attributes import SearchAttributesMissing
 from payments.client import CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, run_command
 from payments.domain import CommandType
 from payments.messages import PaymentCommandRequest
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         )
         try:
             result = run_command(request, timeout=options["timeout"])
-        except (CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey) as error:
+        except (CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, SearchAttributesMissing) as error:
             raise CommandError(str(error)) from None
         except TemporalUnavailable as error:
             raise CommandError(f"{error}. Is the worker stack running?") from None
