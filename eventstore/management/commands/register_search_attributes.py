@@ -7,15 +7,16 @@ ones, so a second run changes nothing. On Temporal Cloud, add them in the Cloud 
 `tcld namespace search-attributes add` instead: the Cloud API keys of a namespace may not.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from temporalio.service import RPCError
 
 from eventstore import registry
+from eventstore.temporal.command_line import TemporalCommand
 from eventstore.temporal.connection import TemporalUnavailable, connect, shared_loop
 from eventstore.temporal.search_attributes import add_search_attributes, missing_search_attributes
 
 
-class Command(BaseCommand):
+class Command(TemporalCommand):
     help = "Register the search attributes of the apps' workflows in the Temporal namespace (idempotent)."
 
     def handle(self, *args, **options):

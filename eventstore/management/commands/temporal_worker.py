@@ -4,14 +4,13 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -20,6 +19,7 @@ from temporalio.worker import Worker
 
 from eventstore.temporal.activities import deliver_webhooks_activity
 from eventstore.temporal.client import start_all_deliveries
+from eventstore.temporal.command_line import TemporalCommand
 from eventstore.temporal.connection import TemporalUnavailable, connect
 from eventstore.temporal.messages import CatchUpRequest
 from eventstore.temporal.search_attributes import SearchAttributesMissing, ensure_search_attributes
@@ -31,7 +31,7 @@ from eventstore.web.metrics import serve_worker_metrics
 logger = logging.getLogger("temporal_worker")
 
 
-class Command(BaseCommand):
+class Command(TemporalCommand):
     help = (
         "Run the Temporal worker. The first SIGINT/SIGTERM stops polling and lets running activities "
         "finish within --graceful-timeout; a second one stops at once."
@@ -50,17 +50,6 @@ class Command(BaseCommand):
             "--no-catch-up", action="store_true",
             help="Do not start the projections' catch-up loop workflow (it runs once per namespace).",
         )
-
-    def run_from_argv(self, argv):
-        """A worker that could not start (Temporal or PostgreSQL unreachable) says why and exits at once,
-        without finalizing the interpreter: the Temporal SDK's runtime threads, started by the failed
-        connection, can make Python's shutdown abort (SIGABRT) instead of exiting with status 1."""
-        try:
-            super().run_from_argv(argv)
-        except SystemExit as exit:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(exit.code if isinstance(exit.code, int) else 1)
 
     def handle(self, *args, task_queue, concurrency, graceful_timeout, no_catch_up, no_webhooks, **options):
         if concurrency < 1:

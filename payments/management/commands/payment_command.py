@@ -3,8 +3,9 @@
 import json
 from dataclasses import asdict
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from eventstore.temporal.command_line import TemporalCommand
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.temporal.search_attributes import SearchAttributesMissing
 from payments.client import CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, run_command
@@ -12,7 +13,7 @@ from payments.domain import CommandType
 from payments.messages import PaymentCommandRequest
 
 
-class Command(BaseCommand):
+class Command(TemporalCommand):
     help = "Run one payment command through Temporal and print its result. Exits 1 when it is rejected."
 
     def add_arguments(self, parser):
