@@ -2,8 +2,8 @@
 
 A workflow started with a search attribute its namespace lacks is refused by the server. Every
 place that meets that refusal says the same one line (`SearchAttributesMissing`), naming
-`manage.py register_search_attributes`: the worker when it starts (after registering them itself
-where the server lets it), `manage.py payment_command`, and the API.
+`manage.py register_search_attributes`: the worker when it starts (after adding them itself where
+the server lets it), and the apps' commands and API views that start workflows.
 """
 
 from temporalio.api.enums.v1 import IndexedValueType
