@@ -4,17 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: install run dev test test-quick lint-imports bench chaos check-python
+.PHONY: install lock run dev test test-quick lint-imports bench chaos check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
 
-$(INSTALLED): requirements.txt | check-python
+# What production runs (requirements.txt) and the development and test tools (requirements-dev.txt,
+# which holds both), hash-locked: pip installs exactly the files `make lock` recorded.
+$(INSTALLED): requirements.txt requirements-dev.txt | check-python
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --require-hashes -r requirements-dev.txt
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+# Recompile the locked requirements*.txt from requirements*.in after a change there: versions already
+# locked stay unless LOCK_ARGS says otherwise (--upgrade, or --upgrade-package NAME). No index or
+# mirror of the machine that locks is written into the files.
+PIP_TOOLS_VERSION := 7.7.0
+LOCK_ARGS ?=
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
+
+lock: install
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet pip-tools==$(PIP_TOOLS_VERSION)
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
 
 # gunicorn with DEBUG off, as in production; `make dev`: Django's runserver with DEBUG on and reload.
 run: install

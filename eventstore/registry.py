@@ -13,6 +13,10 @@ references to what it contributes:
   or metadata do not match, and the API documentation publishes them;
 - `schedules`: workflows that run on an interval (`Schedule`): `manage.py temporal_worker` creates
   or updates a Temporal Schedule for each when it starts.
+- `search_attributes`: the Temporal search attributes (`temporalio.common.SearchAttributeKey`) the
+  app's workflows carry: `manage.py temporal_worker` adds the missing ones to the namespace when it
+  starts, `manage.py register_search_attributes` adds them for an operator
+  (`eventstore.temporal.search_attributes`);
 - `upcasters`: per event type and the `schema_version` in its metadata, the step that turns the data
   of such an event into the data of the next version; applied to every event read (see
   `eventstore.upcasting`), never to a stored row;
@@ -79,6 +83,7 @@ class _Declarations:
     stream_admin_urls: dict[str, str] = field(default_factory=dict)
     event_schemas: dict[str, EventSchemas] = field(default_factory=dict)
     schedules: list[Schedule] = field(default_factory=list)
+    search_attributes: list = field(default_factory=list)
     upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
     visible_organizations: Callable | None = None
 
@@ -95,6 +100,7 @@ def declare(
     stream_admin_urls: dict[str, str] | None = None,
     event_schemas: dict[str, EventSchemas] | None = None,
     schedules: Iterable[Schedule] = (),
+    search_attributes: Iterable = (),
     upcasters: Iterable[Upcaster] = (),
     visible_organizations: Callable | None = None,
 ) -> None:
@@ -106,6 +112,7 @@ def declare(
     _declared.stream_admin_urls.update(stream_admin_urls or {})
     _declared.event_schemas.update(event_schemas or {})
     _extend(_declared.schedules, schedules)
+    _extend(_declared.search_attributes, search_attributes)
     _declared.upcasters.update({(step.event_type, step.schema_version): step for step in upcasters})
     _declared.visible_organizations = visible_organizations or _declared.visible_organizations
 
@@ -143,6 +150,11 @@ def event_schemas() -> dict[str, EventSchemas]:
 
 def schedules() -> list[Schedule]:
     return list(_declared.schedules)
+
+
+def search_attributes() -> list:
+    """The declared Temporal search attribute keys (`temporalio.common.SearchAttributeKey`)."""
+    return list(_declared.search_attributes)
 
 
 def upcaster(event_type: str, schema_version: int) -> Upcaster | None:

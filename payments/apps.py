@@ -8,7 +8,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from eventstore import registry
-        from payments import activities, projections, selectors, upcasting, workflows
+        from payments import activities, projections, search_attributes, selectors, upcasting, workflows
         from payments.domain import AGGREGATE_TYPE
         from payments.event_schemas import PAYMENT_EVENT_SCHEMAS
 
@@ -18,6 +18,7 @@ class PaymentsConfig(AppConfig):
             projections=projections.PROJECTIONS,
             stream_admin_urls={AGGREGATE_TYPE: "admin:payments_paymentsummary_change"},
             event_schemas={AGGREGATE_TYPE: PAYMENT_EVENT_SCHEMAS},
+            search_attributes=search_attributes.KEYS,
             upcasters=upcasting.UPCASTERS,
             visible_organizations=selectors.visible_organizations,
         )

@@ -14,8 +14,10 @@ from django.conf import settings
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from eventstore.temporal.connection import shared_client, shared_loop
+from eventstore.temporal.search_attributes import explain_refused_start
 from payments import search_attributes
 from payments.messages import PaymentCommandRequest, PaymentCommandResult, request_fingerprint
 from payments.workflows import PaymentEventSourcingWorkflow
@@ -81,6 +83,8 @@ async def submit_command(
             PaymentEventSourcingWorkflow.run, request, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE, **options)
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, options["id"])
+    except RPCError as error:  # SearchAttributesMissing when the namespace is not set up for our workflows
+        raise await explain_refused_start(client, error) from None
     try:
         result = await asyncio.wait_for(handle.result(), timeout)
     except asyncio.TimeoutError:
@@ -95,6 +99,7 @@ async def submit_command(
 def run_command(request: PaymentCommandRequest, *, timeout: float = 30.0) -> PaymentCommandResult:
     """Synchronous `submit_command` for views, admin actions and management commands.
 
-    Raises TemporalUnavailable when Temporal cannot be reached (nothing was run)."""
+    Raises TemporalUnavailable when Temporal cannot be reached, SearchAttributesMissing when its
+    namespace lacks the search attributes of our workflows (nothing was run in either case)."""
     client = shared_client()
     return shared_loop().run(submit_command(client, request, timeout=timeout), timeout=timeout + 30)

@@ -2,7 +2,9 @@
 every workflow of a payment (or an organization, or a command type) in the Temporal UI.
 
 They must exist in the namespace before a workflow uses them: the embedded dev server is started
-with them (`--search-attribute`), a real cluster gets them once from `manage.py register_search_attributes`.
+with them (`--search-attribute`); on a real cluster the worker adds them when it starts, where the
+server lets it, and otherwise `manage.py register_search_attributes` does, once per namespace (the
+app declares them in `eventstore.registry`).
 """
 
 import json

@@ -27,6 +27,7 @@ from payments.messages import PaymentCommandRequest, PaymentCommandResult
 from payments.models import Membership, Organization, PaymentSummary
 from tests import admin_users
 from tests.payments import history
+from tests.redis_server import deselect_redis_tests
 from tests.temporal_harness import TemporalHarness
 
 FLUSHING_BACKEND = "tests.postgres_backend"
@@ -41,6 +42,11 @@ def pytest_configure(config):
     # longest name), without connecting: drop it, so that the first use builds the flushing one.
     with contextlib.suppress(AttributeError):  # none built yet
         del connections[DEFAULT_DB_ALIAS]
+
+
+@pytest.hookimpl(trylast=True)  # after -m: redis tests a marker expression left out need no word
+def pytest_collection_modifyitems(config, items):
+    deselect_redis_tests(config, items)
 
 
 @pytest.fixture(scope="session")

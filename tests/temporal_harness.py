@@ -9,6 +9,8 @@ import concurrent.futures
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -47,6 +49,13 @@ class TemporalHarness:
             dev_server_existing_path=temporal_binary(), data_converter=data_converter(),
             search_attributes=search_attributes.KEYS))
 
+    def new_namespace(self) -> str:
+        """A namespace of its own on the dev server, as on a new cluster: no custom search attribute."""
+        namespace = f"fresh-{uuid.uuid4().hex[:8]}"
+        self.run(self.client.workflow_service.register_namespace(RegisterNamespaceRequest(
+            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400))))
+        return namespace
+
     def worker(self, *, task_queue: str, workflows=(), activities=(), **options) -> Worker:
         async def create():
             return Worker(
@@ -68,3 +77,10 @@ class TemporalHarness:
             self.run(self.environment.shutdown())
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._loop.close()
+
+
+def names_the_missing_search_attributes(text: str, namespace: str) -> bool:
+    """Whether `text` holds the one line every command, the API and the worker give for a namespace
+    that lacks the payments' search attributes, naming the command that adds them."""
+    return (f"Temporal namespace {namespace} lacks the search attributes PaymentId, OrganizationId, CommandType"
+            in text and "run `manage.py register_search_attributes`" in text)

@@ -91,14 +91,16 @@ def shared_loop() -> BackgroundLoop:
 
 
 def shared_client() -> Client:
-    """One connected client per process, living on the shared background loop.
+    """One connected client per process (per address and namespace the settings name), living on the
+    shared background loop.
 
     Raises TemporalUnavailable when the server does not answer.
     """
+    target = ("client", settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE)
     with _shared_lock:
-        client = _shared.get("client")
+        client = _shared.get(target)
     if client is None:
         client = shared_loop().run(connect(), timeout=30)
         with _shared_lock:
-            client = _shared.setdefault("client", client)
+            client = _shared.setdefault(target, client)
     return client

@@ -12,6 +12,7 @@ from temporalio.service import RPCError
 
 from eventstore.api.pages import EventPageQuery, EventPageSerializer, event_page, page_query
 from eventstore.temporal.connection import TemporalUnavailable
+from eventstore.temporal.search_attributes import SearchAttributesMissing
 from eventstore.web.errors import ErrorSerializer, ServiceUnavailable
 from eventstore.web.pagination import TimeKeyPagination, position_of
 from eventstore.web.query_fields import NO_NUL_PATTERN
@@ -119,6 +120,11 @@ class PaymentCommandView(APIView):
                 "Idempotency key reused with another body (`idempotency_key_reused`), or a CREATE of a payment id "
                 "already taken (`payment_id_taken`, whoever holds it); nothing written.",
             ),
+            503: OpenApiResponse(
+                ErrorSerializer,
+                "Temporal or the worker is unreachable or slow, or its namespace lacks the search attributes of "
+                "payment commands (`unavailable`, the message says which); repeat with the same idempotency key.",
+            ),
         },
         summary="Run a payment command (CREATE, REFUND, CANCEL) through Temporal",
     )
@@ -133,7 +139,7 @@ class PaymentCommandView(APIView):
             raise ValidationError({"Idempotency-Key": str(error)}) from None
         except IdempotencyKeyReused as error:
             raise Conflict(str(error)) from None
-        except CommandNotFinished as error:
+        except (CommandNotFinished, SearchAttributesMissing) as error:
             raise ServiceUnavailable(str(error)) from None
         except TemporalUnavailable as error:
             raise ServiceUnavailable(f"The command service is unreachable ({error}); nothing was run.") from None

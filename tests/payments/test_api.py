@@ -9,6 +9,7 @@ import pytest
 
 from eventstore.models import Event
 from payments.models import PaymentSummary
+from tests.temporal_harness import names_the_missing_search_attributes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -306,3 +307,13 @@ def test_reading_payments_commands_is_the_payment_of_that_id_not_a_405(clients):
     """`payments/{id}/` with the id "commands" lands on the commands route: read, it is that payment."""
     answer = clients.acme.get("/api/payments/commands/")
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+
+
+def test_a_namespace_without_the_search_attributes_answers_503_with_the_one_line(temporal, tenants, settings):
+    settings.TEMPORAL_NAMESPACE = namespace = temporal.new_namespace()
+
+    response = create(tenants.acme)
+
+    assert response.status_code == 503, response.content
+    error = response.json()["error"]
+    assert error["code"] == "unavailable" and names_the_missing_search_attributes(error["message"], namespace), error

@@ -4,23 +4,25 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from eventstore.temporal.activities import deliver_webhooks_activity
 from eventstore.temporal.client import start_all_deliveries
+from eventstore.temporal.command_line import TemporalCommand
 from eventstore.temporal.connection import TemporalUnavailable, connect
 from eventstore.temporal.messages import CatchUpRequest
+from eventstore.temporal.search_attributes import SearchAttributesMissing, ensure_search_attributes
 from eventstore.temporal.worker import ACTIVITY_THREADS, ensure_schedules, worker_options
 from eventstore.temporal.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow
 from eventstore.web.connection_budget import check_connection_budget, use_worker_pool
@@ -29,7 +31,7 @@ from eventstore.web.metrics import serve_worker_metrics
 logger = logging.getLogger("temporal_worker")
 
 
-class Command(BaseCommand):
+class Command(TemporalCommand):
     help = (
         "Run the Temporal worker. The first SIGINT/SIGTERM stops polling and lets running activities "
         "finish within --graceful-timeout; a second one stops at once."
@@ -48,17 +50,6 @@ class Command(BaseCommand):
             "--no-catch-up", action="store_true",
             help="Do not start the projections' catch-up loop workflow (it runs once per namespace).",
         )
-
-    def run_from_argv(self, argv):
-        """A worker that could not start (Temporal or PostgreSQL unreachable) says why and exits at once,
-        without finalizing the interpreter: the Temporal SDK's runtime threads, started by the failed
-        connection, can make Python's shutdown abort (SIGABRT) instead of exiting with status 1."""
-        try:
-            super().run_from_argv(argv)
-        except SystemExit as exit:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(exit.code if isinstance(exit.code, int) else 1)
 
     def handle(self, *args, task_queue, concurrency, graceful_timeout, no_catch_up, no_webhooks, **options):
         if concurrency < 1:
@@ -88,6 +79,7 @@ class Command(BaseCommand):
             client = await connect(runtime=sdk_runtime())
         except TemporalUnavailable as error:
             raise CommandError(f"{error} (namespace {settings.TEMPORAL_NAMESPACE}). Check TEMPORAL_ADDRESS.") from None
+        await self._ensure_search_attributes(client)
         executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="activity")
         worker = Worker(
             client,
@@ -126,6 +118,19 @@ class Command(BaseCommand):
         executor.shutdown(wait=False, cancel_futures=True)
         await running  # re-raises a fatal worker error, if any
         logger.info("Worker stopped")
+
+    async def _ensure_search_attributes(self, client) -> None:
+        """Add the search attributes the workflows carry where the namespace lacks them; refuse to
+        start, in one line, when the server refuses to add them: no workflow could start there."""
+        try:
+            added = await ensure_search_attributes(client)
+        except SearchAttributesMissing as error:
+            raise CommandError(str(error)) from None
+        except RPCError as error:  # the server would not list them (a key without the right): starts will tell
+            logger.warning("Could not check the search attributes of namespace %s: %s", client.namespace, error.message)
+            return
+        if added:
+            logger.info("Search attributes added to namespace %s: %s", client.namespace, ", ".join(added))
 
     def _webhook_worker(self, client, graceful_timeout) -> Worker:
         """Deliveries poll a task queue of their own with threads of their own: endpoints that are

@@ -3,15 +3,17 @@
 import json
 from dataclasses import asdict
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from eventstore.temporal.command_line import TemporalCommand
 from eventstore.temporal.connection import TemporalUnavailable
+from eventstore.temporal.search_attributes import SearchAttributesMissing
 from payments.client import CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, run_command
 from payments.domain import CommandType
 from payments.messages import PaymentCommandRequest
 
 
-class Command(BaseCommand):
+class Command(TemporalCommand):
     help = "Run one payment command through Temporal and print its result. Exits 1 when it is rejected."
 
     def add_arguments(self, parser):
@@ -38,7 +40,7 @@ class Command(BaseCommand):
         )
         try:
             result = run_command(request, timeout=options["timeout"])
-        except (CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey) as error:
+        except (CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, SearchAttributesMissing) as error:
             raise CommandError(str(error)) from None
         except TemporalUnavailable as error:
             raise CommandError(f"{error}. Is the worker stack running?") from None
