@@ -1,8 +1,9 @@
 """The store's operations at a glance, for any admin page that shows figures: how far they can be
 trusted (the last verification, seal and signed head, how far projections are behind, how many events
 they passed over) and what needs an operator (unresolved projection errors, events set aside,
-subscriptions behind). Limited to the streams and organizations the user may see
-(`registry.visible_organizations`): nothing here counts another organization's events."""
+subscriptions behind, and for operators the deployment's checks of /status). Limited to the streams
+and organizations the user may see (`registry.visible_organizations`): nothing here counts another
+organization's events."""
 
 from eventstore import registry
 from eventstore.admin.events import of_visible_streams
@@ -11,6 +12,7 @@ from eventstore.integrity.models import ChainVerification, Seal
 from eventstore.ledger import service as ledger
 from eventstore.projections.lag import lag
 from eventstore.projections.models import ProjectionError, SetAsideEvent
+from eventstore.web.status import status
 
 LISTED = 20  # rows of errors and set-aside events shown; the counts cover them all
 
@@ -32,10 +34,12 @@ def trust(request) -> dict:
 def operations(request) -> dict:
     """`trust`, with the projection errors, set-aside events and subscriptions of the user's streams.
     `every_organization` tells whether the user sees the whole store, and so may see figures about
-    it (workflow counts, events checked)."""
+    it (workflow counts, events checked) and the deployment's checks (`deployment_checks`, as
+    /status answers them)."""
     visible = registry.visible_organizations(request.user)
     return {
         "every_organization": visible is None,
+        "deployment_checks": status() if visible is None else [],
         "projection_errors": of_visible_streams(request, ProjectionError.objects.filter(resolved_at__isnull=True))[:LISTED],
         "set_aside": list(of_visible_streams(request, SetAsideEvent.objects.all())[:LISTED]),
         "subscriptions": subscription_lag.lag(organizations=visible),

@@ -31,6 +31,9 @@ def test_dashboard_shows_statistics_charts_metrics_lag_and_verification(client, 
     assert page.content.count(b"<svg") >= 2 and b"<rect" in page.content and b"<polyline" in page.content
     assert b"payment_summary" in page.content and b"intact" in page.content
     assert b"PaymentEventSourcingWorkflow" in page.content
+    checks = {check.name: check for check in page.context["deployment_checks"]}
+    assert {"worker", "temporal", "projections", "verification", "signing", "published_heads"} <= set(checks)
+    assert checks["temporal"].ok and b"Deployment status" in page.content
 
 
 def test_dashboard_reports_bad_input_in_the_form(client, finance_user):
@@ -73,6 +76,7 @@ def test_a_member_sees_the_figures_of_their_organizations_only(client, temporal)
     page = client.get("/admin/analytics/dashboard/")
     assert page.context["statistics"].count == theirs and page.context["statistics"].organizations == 1
     assert "metrics" not in page.context and b"PaymentEventSourcingWorkflow" not in page.content
+    assert page.context["deployment_checks"] == [] and b"Deployment status" not in page.content
 
 
 def test_dashboard_shows_each_subscriptions_lag_and_last_error(client, finance_user):
