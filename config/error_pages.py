@@ -1,12 +1,14 @@
 """Error pages: JSON under /api/ (the API's one error format), the admin's look everywhere else.
 
 Django calls these with DEBUG off (handler400, handler403, handler404, handler500 in config/urls.py). The 400
-and 500 pages build no admin context: the host may be one Django refuses, or the database may be down.
+and 500 pages build no admin context and run no context processor (the user behind a session cookie is a
+database read): the host may be one Django refuses, or the database may be down.
 """
 
 from django.contrib import admin
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from eventstore.web.errors import error_body
 
@@ -24,9 +26,10 @@ def _answer(request, status: int):
         return JsonResponse(error_body(status, code, message), status=status)
     context = {"site_header": admin.site.site_header, "site_title": admin.site.site_title,
                "title": title, "message": message, "status": status}
-    if status in (403, 404):  # a 400 may be a host Django refuses, a 500 a database down: use neither
-        context = {**admin.site.each_context(request), **context}
-    return render(request, "error_page.html", context, status=status)
+    if status in (403, 404):
+        return render(request, "error_page.html", {**admin.site.each_context(request), **context}, status=status)
+    # A 400 may be a host Django refuses, a 500 a database down: the page depends on neither.
+    return HttpResponse(render_to_string("error_page.html", context), status=status)
 
 
 def bad_request(request, exception=None):

@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import OperationalError
 from django.test import RequestFactory
+from django.utils.functional import SimpleLazyObject
 from rest_framework.authtoken.models import Token
 
 from config.error_pages import server_error
@@ -105,6 +107,20 @@ def test_a_server_error_is_json_under_the_api_and_a_page_elsewhere():
 
     assert api.status_code == 500 and json.loads(api.content)["error"]["code"] == "server_error"
     assert page.status_code == 500 and b"Something went wrong" in page.content and b"Back to the admin" in page.content
+
+
+def test_the_server_error_page_reads_nothing_from_the_database():
+    """With the database down, the user behind a session cookie cannot be read: the page must not ask."""
+    request = RequestFactory().get("/admin/payments/")
+    request.user = SimpleLazyObject(_database_down)
+
+    page = server_error(request)
+
+    assert page.status_code == 500 and b"Something went wrong" in page.content and b"Back to the admin" in page.content
+
+
+def _database_down():
+    raise OperationalError("couldn't get a connection")
 
 
 def test_health_and_readiness_answer_without_login(server):

@@ -4,6 +4,7 @@ workflow's commands that fails here needs a `workflow.patched()` marker (README,
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -18,7 +19,11 @@ LONG_LIVED = [ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow]
 
 @pytest.mark.parametrize("path", RECORDED, ids=lambda path: str(path.relative_to(TESTS).with_suffix("")))
 def test_a_recorded_history_replays_on_todays_code(path):
-    asyncio.run(replayer().replay_workflow(load(path)))
+    history = load(path)
+    # On a thread of its own: a browser test earlier in the session leaves an event loop running on
+    # this one, where asyncio.run refuses to start another.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(lambda: asyncio.run(replayer().replay_workflow(history))).result()
 
 
 def test_every_declared_workflow_type_has_a_recorded_history():
