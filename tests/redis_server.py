@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from config.devstack.embedded import free_port
+from tests.missing_programs import deselect_and_say
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -23,12 +24,8 @@ def deselect_redis_tests(config, items) -> None:
     if redis_available():
         return
     redis_tests = [item for item in items if item.get_closest_marker("redis")]
-    if redis_tests:
-        config.hook.pytest_deselected(items=redis_tests)
-        items[:] = [item for item in items if item not in redis_tests]
-        config.pluginmanager.get_plugin("terminalreporter").write_line(
-            f"REDIS TESTS NOT RUN: no redis-server at {REDIS_SERVER} ({len(redis_tests)} deselected). "
-            "Install it with: apt-get install redis-server", yellow=True, bold=True)
+    deselect_and_say(config, items, redis_tests, what="REDIS TESTS", missing=f"no redis-server at {REDIS_SERVER}",
+                     install="apt-get install redis-server")
 
 
 @contextlib.contextmanager

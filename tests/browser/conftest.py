@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.missing_programs import deselect_and_say
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".screenshots"
 BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -22,12 +24,8 @@ def pytest_collection_modifyitems(config, items):
     if browser_available():
         return
     browser_tests = [item for item in items if "tests/browser/" in str(item.fspath)]
-    if browser_tests:
-        config.hook.pytest_deselected(items=browser_tests)
-        items[:] = [item for item in items if item not in browser_tests]
-        config.pluginmanager.get_plugin("terminalreporter").write_line(
-            f"BROWSER TESTS NOT RUN: no Chromium at {CHROMIUM} ({len(browser_tests)} deselected). "
-            "Install it with: apt-get install chromium", yellow=True, bold=True)
+    deselect_and_say(config, items, browser_tests, what="BROWSER TESTS", missing=f"no Chromium at {CHROMIUM}",
+                     install="apt-get install chromium")
 
 
 @pytest.fixture(scope="session")

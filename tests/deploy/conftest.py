@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from tests.missing_programs import deselect_and_say
+
 TOOLS = {
     "promtool": "apt-get install prometheus",
     "systemd-analyze": "apt-get install systemd",
@@ -21,10 +23,5 @@ def pytest_collection_modifyitems(config, items):
     for tool, install in TOOLS.items():
         if shutil.which(tool):
             continue
-        missing = [item for item in items if any(mark.args == (tool,) for mark in item.iter_markers("needs_tool"))]
-        if missing:
-            config.hook.pytest_deselected(items=missing)
-            items[:] = [item for item in items if item not in missing]
-            config.pluginmanager.get_plugin("terminalreporter").write_line(
-                f"DEPLOY TESTS NOT RUN: no {tool} on PATH ({len(missing)} deselected). Install it with: {install}",
-                yellow=True, bold=True)
+        needing = [item for item in items if any(mark.args == (tool,) for mark in item.iter_markers("needs_tool"))]
+        deselect_and_say(config, items, needing, what="DEPLOY TESTS", missing=f"no {tool} on PATH", install=install)
