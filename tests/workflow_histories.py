@@ -63,8 +63,17 @@ def cut_while_running(history: WorkflowHistory) -> WorkflowHistory:
 
 def save(history: WorkflowHistory, path: Path) -> None:
     """Written as `temporal workflow show --output json` prints it, but one event a line: a third
-    smaller, and a diff still shows which events changed."""
-    events = json.loads(history.to_json())["events"]
+    smaller, and a diff still shows which events changed. Failures keep their messages and types but
+    not their stack traces: replay never reads them, and they name the recording machine's paths."""
+    events = [_without_stack_traces(event) for event in json.loads(history.to_json())["events"]]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"events": [\n' + ",\n".join(json.dumps(event, separators=(",", ":")) for event in events)
                     + "\n]}\n")
+
+
+def _without_stack_traces(value):
+    if isinstance(value, dict):
+        return {key: _without_stack_traces(item) for key, item in value.items() if key != "stackTrace"}
+    if isinstance(value, list):
+        return [_without_stack_traces(item) for item in value]
+    return value
