@@ -37,6 +37,10 @@ class Check:
     def ok(self) -> bool:
         return self.problem is None
 
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ").capitalize()
+
     def as_json(self) -> dict:
         return {"ok": self.ok, **({"problem": self.problem} if self.problem else {}), **self.figures}
 
