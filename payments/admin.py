@@ -5,6 +5,7 @@ import functools
 import re
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import _boolean_icon
@@ -17,9 +18,9 @@ from django.utils.html import escape
 
 from eventstore.ledger.selectors import ledger_places
 from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
-from payments import selectors
+from payments import selectors, tokens
 from payments.domain import canonical_payment_id_if_valid
-from payments.models import Membership, Organization, PaymentSummary, money_text, status_label
+from payments.models import ApiToken, Membership, Organization, PaymentSummary, money_text, status_label
 from payments.search_attributes import temporal_ui_link
 
 
@@ -180,3 +181,132 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "organization", "created_at")
     list_filter = ("organization",)
     autocomplete_fields = ("organization",)
+
+
+class ApiTokenForm(forms.ModelForm):
+    """A new token: its user (a superuser picks one; anyone else makes their own), organizations among
+    the user's, roles and expiry. Checked here so that `issue_api_token` finds nothing to refuse."""
+
+    roles = forms.MultipleChoiceField(choices=list(tokens.ROLES.items()), widget=forms.CheckboxSelectMultiple,
+                                      initial=list(tokens.DEFAULT_ROLES))
+    expires_at = forms.DateTimeField(initial=tokens.default_expiry, help_text="UTC; by default "
+                                     "API_TOKEN_DEFAULT_LIFETIME_DAYS days from now.")
+
+    class Meta:
+        model = ApiToken
+        fields = ("user", "name", "organizations", "all_organizations", "roles", "expires_at")
+
+    def __init__(self, *args, maker, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.maker = maker
+        if not maker.is_superuser:
+            del self.fields["user"]
+            open_to = tokens.organizations_open_to(maker)
+            if open_to is not None:
+                self.fields["organizations"].queryset = Organization.objects.filter(id__in=open_to)
+
+    def clean(self):
+        data = super().clean()
+        user = data.get("user") or self.maker
+        organizations = [organization.id for organization in data.get("organizations") or ()]
+        if not organizations and not data.get("all_organizations"):
+            raise forms.ValidationError("Choose organizations, or every organization of the user.")
+        open_to = tokens.organizations_open_to(user)
+        if outside := [org for org in organizations if open_to is not None and org not in open_to]:
+            self.add_error("organizations", f"{user.get_username()} is no member of {', '.join(outside)}.")
+        if data.get("expires_at") and data["expires_at"] <= timezone.now():
+            self.add_error("expires_at", "The expiry must lie in the future.")
+        return data
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff make and revoke their own tokens; superusers anyone's. The key is shown once, on the page
+    that follows its making; tokens are revoked, never deleted (events name them)."""
+
+    list_display = ("name", "prefix", "user", "roles_shown", "scope", "created_at", "expires_at", "last_used_at",
+                    "state")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "expires_at")
+    search_fields = ("name", "prefix", "user__username")
+    actions = ["revoke"]
+    readonly_fields = ("user", "name", "prefix", "organizations", "all_organizations", "roles", "created_at",
+                       "expires_at", "last_used_at", "revoked_at")
+
+    def get_queryset(self, request):
+        tokens_ = super().get_queryset(request).select_related("user").prefetch_related("organizations")
+        return tokens_ if request.user.is_superuser else tokens_.filter(user=request.user)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and (obj is None or self._own(request, obj))
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)  # revoking is the only change
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @staticmethod
+    def _own(request, token) -> bool:
+        return request.user.is_superuser or token.user_id == request.user.pk
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        return functools.partial(ApiTokenForm, maker=request.user)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return [(None, {"fields": self.readonly_fields})]
+        fields = [name for name in ApiTokenForm.Meta.fields if request.user.is_superuser or name != "user"]
+        return [(None, {"fields": fields})]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        issued = tokens.issue_api_token(
+            user=data.get("user") or request.user, name=data["name"], roles=data["roles"],
+            organization_ids=[organization.id for organization in data["organizations"]],
+            all_organizations=data["all_organizations"], expires_at=data["expires_at"])
+        obj.pk, obj.prefix, obj.user = issued.token.pk, issued.token.prefix, issued.token.user
+        request.issued_api_key = issued.key
+
+    def save_related(self, request, form, formsets, change):
+        """The organizations were set by `issue_api_token`."""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The key, this once: it is stored nowhere, so it cannot be shown again."""
+        return TemplateResponse(request, "admin/payments/apitoken/key_created.html", {
+            **self.admin_site.each_context(request), "title": "API token created", "token": obj,
+            "key": request.issued_api_key, "opts": self.opts,
+        })
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        count = tokens.revoke_api_tokens(queryset)
+        self.message_user(request, f"Revoked {count} token(s); they are refused from the next request on.")
+
+    @admin.display(description="roles")
+    def roles_shown(self, token):
+        return ", ".join(token.roles)
+
+    @admin.display(description="organizations")
+    def scope(self, token):
+        if token.all_organizations:
+            return "all of the user's"
+        return ", ".join(organization.id for organization in token.organizations.all())
+
+    @admin.display(description="state")
+    def state(self, token):
+        if token.revoked_at:
+            return "revoked"
+        return "expired" if token.expires_at <= timezone.now() else "live"

@@ -4,6 +4,7 @@
 import functools
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
@@ -115,3 +116,36 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.organization_id}"
+
+
+class ApiToken(models.Model):
+    """A named API credential of one user, limited to some of the user's organizations and to roles
+    (`payments.tokens.ROLES`). Only the SHA-256 of its key is stored; the key is shown once, when made
+    (`payments.tokens.issue_api_token`). Revoked, never deleted: events name it by `credential_id`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. \"billing service\".")
+    prefix = models.CharField(max_length=20, unique=True, editable=False,
+                              help_text="The key's public beginning, e.g. tok_ab12cd34: names the token in events.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    organizations = models.ManyToManyField(Organization, blank=True, related_name="api_tokens",
+                                           help_text="The organizations (of the user's) it may see and command.")
+    all_organizations = models.BooleanField(
+        default=False, help_text="Every organization the user may see, now and later (no narrowing).")
+    roles = ArrayField(models.CharField(max_length=20), help_text="read, submit, approve (see the README).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def credential_id(self) -> str:
+        """The token's public id, as events name the credential that wrote them."""
+        return self.prefix

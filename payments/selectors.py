@@ -21,7 +21,8 @@ from payments.domain import (
     PaymentAggregate,
     parse_occurred_at,
 )
-from payments.models import Membership, PaymentSummary
+from payments.models import ApiToken, Membership, Organization, PaymentSummary
+from payments.tokens import token_of
 
 
 def load_payment(
@@ -109,12 +110,35 @@ def payment_state_as_of(
 
 
 def visible_organizations(user) -> list[str] | None:
-    """The organization ids `user` may see and command; None means every organization."""
+    """The organization ids `user` may see and command; None means every organization. A user
+    authenticated with an API token sees only the organizations the token is limited to (worked out
+    once per request, in one query)."""
     if not user.is_authenticated or not user.is_active:
         return []
+    token = token_of(user)
+    if token is None:
+        return _visible_to(user)
+    if not hasattr(token, "visible_organization_ids"):
+        token.visible_organization_ids = _visible_through(token, user)
+    visible = token.visible_organization_ids
+    return None if visible is None else list(visible)
+
+
+def _visible_to(user) -> list[str] | None:
     if user.has_perm("payments.view_all_organizations"):
         return None
     return list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+
+
+def _visible_through(token: ApiToken, user) -> list[str] | None:
+    """The token's organizations that its user may still see (a membership ended since it was made
+    ends the token's view of that organization too)."""
+    if token.all_organizations:
+        return _visible_to(user)
+    organizations = Organization.objects.filter(api_tokens=token)
+    if not user.has_perm("payments.view_all_organizations"):
+        organizations = organizations.filter(members=user)
+    return list(organizations.values_list("id", flat=True))
 
 
 def payment_summaries(organization_ids: list[str] | None) -> QuerySet:

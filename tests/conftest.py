@@ -14,7 +14,6 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from temporalio.client import Client
 from temporalio.converter import DataConverter
@@ -25,6 +24,7 @@ from payments import system_checks
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest, PaymentCommandResult
 from payments.models import Membership, Organization, PaymentSummary
+from payments.tokens import issue_api_token
 from tests import admin_users
 from tests.payments import history
 from tests.redis_server import deselect_redis_tests
@@ -136,7 +136,8 @@ def run_command(temporal):
 
 @pytest.fixture
 def api_client_for():
-    """Makes a user with an API token and returns a DRF client authenticated as them: a member of
+    """Makes a user with an API token (roles read and submit, every organization of the user; the key
+    is the client's `api_key`) and returns a DRF client authenticated as them: a member of
     `organization`, or an operator who sees every organization."""
 
     def api_client_for(username: str, organization: str | None = None, *, operator: bool = False) -> APIClient:
@@ -147,7 +148,8 @@ def api_client_for():
         if operator:
             user.user_permissions.add(_operator_permission())
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.api_key = issue_api_token(user=user, name="tests", all_organizations=True).key
+        client.credentials(HTTP_AUTHORIZATION=f"Token {client.api_key}")
         return client
 
     return api_client_for

@@ -24,10 +24,7 @@ token: dict[str, str] = {}
 
 @pytest.fixture
 def operator_token(temporal, api_client_for):
-    from rest_framework.authtoken.models import Token
-
-    api_client_for("fuzzer", "org-acme", operator=True)
-    token["value"] = Token.objects.get(user__username="fuzzer").key
+    token["value"] = api_client_for("fuzzer", "org-acme", operator=True).api_key
 
 
 def follow_the_range_rule(query):

@@ -13,9 +13,9 @@ from django.contrib.auth import get_user_model
 from django.db import OperationalError
 from django.test import RequestFactory
 from django.utils.functional import SimpleLazyObject
-from rest_framework.authtoken.models import Token
 
 from config.error_pages import server_error
+from payments.tokens import issue_api_token
 from tests.web_server import ConnectionSampler, burst, get, production_web_server
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
@@ -27,7 +27,7 @@ METRICS_TOKEN = "scrape-" + uuid.uuid4().hex
 @pytest.fixture
 def token():
     user = get_user_model().objects.create_user("burst-reader")
-    return Token.objects.create(user=user).key
+    return issue_api_token(user=user, name="burst", all_organizations=True).key
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "axes",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -197,10 +196,11 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "eventstore.web.authentication.TokenAuthentication",  # names the Token scheme to other schemes
+        "payments.api.authentication.ApiTokenAuthentication",  # named, scoped tokens; names the Token scheme
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "payments.api.permissions.TokenRoleRequired"],  # an API token's roles
     "DEFAULT_PARSER_CLASSES": ["eventstore.web.parsers.DecimalJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 API_COMMAND_TIMEOUT_SECONDS = env.float("API_COMMAND_TIMEOUT_SECONDS", default=20.0)
+# API tokens: how long a new token lives unless its maker says otherwise (days).
+API_TOKEN_DEFAULT_LIFETIME_DAYS = env.int("API_TOKEN_DEFAULT_LIFETIME_DAYS", default=90)
 
 # Verifiable ledger: the Ed25519 key that signs tree heads (PEM or 64 hex digits, or a file holding
 # it), and how often the worker's Temporal Schedules sign a head and verify the chain (seconds).

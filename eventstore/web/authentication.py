@@ -2,7 +2,8 @@
 
 DRF's TokenAuthentication ignores an Authorization header in another scheme, so a client sending
 `Bearer <key>` is told only that no credentials were provided. This one refuses such a header with a
-message that names the scheme the API takes.
+message that names the scheme the API takes. Which keys are valid is the app's to say: it subclasses
+this and answers `authenticate_credentials(key)` (payments.api.authentication).
 """
 
 from rest_framework import authentication, exceptions

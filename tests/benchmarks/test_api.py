@@ -11,13 +11,13 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 
 from analytics.percentiles import percentile
 from eventstore import selectors
 from eventstore.projections.rebuild import rebuild
 from payments.projections import PaymentSummaryProjection
 from payments.selectors import payment_history
+from payments.tokens import issue_api_token
 from tests.benchmarks.history import LONG_PAYMENT, year_of_history
 from tests.benchmarks.measure import Comparison
 from tests.processes import BASE_DIR
@@ -84,7 +84,7 @@ def test_history_and_search_over_http_beside_the_selectors_in_process(bench, siz
 def operator_token() -> str:
     user = get_user_model().objects.create_user(f"bench-{uuid.uuid4().hex[:6]}")
     user.user_permissions.add(Permission.objects.get(codename="view_all_organizations"))
-    return Token.objects.create(user=user).key
+    return issue_api_token(user=user, name="bench", all_organizations=True).key
 
 
 def load(urls, token, threads, seconds) -> dict:

@@ -30,12 +30,7 @@ def test_search_follows_cursors_to_the_end(history, api_client_for):
 
 
 def test_search_is_scoped_to_the_callers_organizations(history, tenants, api_client_for):
-    api_client_for("carol", "org-a")
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
-    carol = APIClient()
-    carol.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user__username='carol').key}")
+    carol = api_client_for("carol", "org-a")
     found = carol.get("/api/events/", {"limit": 500}).json()["results"]
     assert found and {e["metadata"]["organization_id"] for e in found} == {"org-a"}
     assert carol.get("/api/events/", {"organization_id": "org-b"}).json()["results"] == []

@@ -3,7 +3,6 @@ that name no endpoint, messages without DRF's wrapping, the Token scheme named t
 pagination vocabulary, and an OpenAPI schema that states what the server enforces."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from eventstore.web import pagination
@@ -47,8 +46,7 @@ def test_error_messages_are_the_errors_own_text(alice):
 
 
 def test_a_bearer_token_is_told_to_use_the_token_scheme(api_client_for):
-    api_client_for("alice", "org-acme")
-    key = Token.objects.get(user__username="alice").key
+    key = api_client_for("alice", "org-acme").api_key
     bearer, anonymous = APIClient(), APIClient()
     bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
 
