@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from analytics import charts
+from analytics.exports import record_statement_export
 from analytics.selectors import (
     INTERVALS,
     EventQuery,
@@ -135,7 +136,9 @@ def statement_view(request):
             return TemplateResponse(request, "admin/analytics/statement.html", context)
         query = urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
                            "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")})
-        if request.GET.get("download") == "csv":
+        download = request.GET.get("download") == "csv"
+        record_statement_export(request, statement, "csv" if download else "html")
+        if download:
             return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
                 "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})
         context.update({"statement": statement, "query": query, "sections": [

@@ -71,3 +71,23 @@ class Stream(models.Model):
 
     def __str__(self):
         return f"{self.stream_id} at v{self.version}"
+
+
+DATA_EXPORT, DATA_EXPORTED = "DataExport", "DataExported"  # aggregate and event type (eventstore.exports)
+
+
+class DataExportManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(event_type=DATA_EXPORTED, aggregate_type=DATA_EXPORT)
+
+
+class DataExport(Event):
+    """The `DataExported` events (`eventstore.exports`): who took data out. A view of the events table,
+    no table of its own; `view_dataexport` is the auditors' permission to read it."""
+
+    objects = DataExportManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-position"]
+        verbose_name = "data export"

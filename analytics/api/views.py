@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.exports import record_statement_export
 from analytics.selectors import (
     INTERVALS,
     MAX_BUCKETS,
@@ -223,6 +224,7 @@ class StatementView(APIView):
                            "with the events behind each figure, as known at a recorded time")
     def get(self, request):
         statement = _statement(request)
+        record_statement_export(request, statement, "json")
         return Response({
             "organization_id": statement.organization_id, "from": statement.since, "to": statement.until,
             "known_at": statement.known_at,
@@ -240,5 +242,6 @@ class StatementCsvView(APIView):
                    summary="The same period statement as CSV (byte-identical for the same known_at)")
     def get(self, request):
         statement = _statement(request)
+        record_statement_export(request, statement, "csv")
         return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})

@@ -14,6 +14,7 @@ from eventstore.ledger import proofs
 from eventstore.ledger.bundle import NothingToExport, export_audit_bundle
 from eventstore.ledger.models import TreeHead
 from eventstore.web.admin_base import ReadOnlyAdmin
+from eventstore.web.exports import record_request_export
 
 AUDITOR_GROUP = "Auditor"
 
@@ -43,14 +44,21 @@ class TreeHeadAdmin(ReadOnlyAdmin):
         with tempfile.TemporaryDirectory() as directory:
             out = Path(directory) / "audit-bundle.zip"
             try:
-                export_audit_bundle(out)
+                manifest = export_audit_bundle(out)
             except NothingToExport as error:
                 self.message_user(request, str(error), messages.ERROR)
                 return None
             content = out.read_bytes()
+        record_bundle_export(request, manifest)
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="audit-bundle.zip"'
         return response
+
+
+def record_bundle_export(request, manifest: dict) -> None:
+    record_request_export(request, kind="audit_bundle", source="ledger", export_format="zip",
+                          filters={"tree_size": manifest["tree_size"], **manifest["selection"]},
+                          row_count=manifest["event_count"], organization_ids=None)
 
 
 def ledger_proof_view(request, position: int):
