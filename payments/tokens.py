@@ -3,11 +3,11 @@
 A token belongs to one user and may do no more than that user: it is limited to some of the user's
 organizations (`organizations`, or `all_organizations`: every one the user may see) and to roles.
 
-| role      | reads (GET: payments, events, feed, ledger, analytics) | runs commands, uploads, webhooks (POST, DELETE) | approves, rejects |
-|-----------|-----|-----|-----|
-| `read`    | yes | no  | no  |
-| `submit`  | yes | yes | no  |
-| `approve` | yes | no  | yes |
+| role      | GET (every read) | POST, DELETE (commands, uploads, webhooks) | approve, reject |
+|-----------|------------------|--------------------------------------------|-----------------|
+| `read`    | yes              | no                                         | no              |
+| `submit`  | yes              | yes                                        | no              |
+| `approve` | yes              | no                                         | yes             |
 
 Roles add up: a token with `submit` and `approve` does both (a person still never approves their own
 request, whatever the token). Every role reads. A view that changes something names the role it needs

@@ -45,30 +45,38 @@ def carry_over_authtoken_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0006_admin_finish'),
+        ("payments", "0006_admin_finish"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='What it is for, e.g. "billing service".', max_length=100)),
-                ('prefix', models.CharField(editable=False, help_text="The key's public beginning, e.g. tok_ab12cd34: names the token in events.", max_length=20, unique=True)),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('all_organizations', models.BooleanField(default=False, help_text='Every organization the user may see, now and later (no narrowing).')),
-                ('roles', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=20), help_text='read, submit, approve (see the README).', size=None)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('organizations', models.ManyToManyField(blank=True, help_text="The organizations (of the user's) it may see and command.", related_name='api_tokens', to='payments.organization')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(help_text='What it is for, e.g. "billing service".', max_length=100)),
+                ("prefix", models.CharField(
+                    editable=False, max_length=20, unique=True,
+                    help_text="The key's public beginning, e.g. tok_ab12cd34: names the token in events.")),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("all_organizations", models.BooleanField(
+                    default=False, help_text="Every organization the user may see, now and later (no narrowing).")),
+                ("roles", django.contrib.postgres.fields.ArrayField(
+                    base_field=models.CharField(max_length=20), help_text="read, submit, approve (see the README).",
+                    size=None)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("organizations", models.ManyToManyField(
+                    blank=True, help_text="The organizations (of the user's) it may see and command.",
+                    related_name="api_tokens", to="payments.organization")),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="api_tokens",
+                                           to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'verbose_name': 'API token',
-                'ordering': ['-created_at'],
+                "verbose_name": "API token",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.RunPython(carry_over_authtoken_keys, migrations.RunPython.noop),

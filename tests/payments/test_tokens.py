@@ -141,6 +141,8 @@ def test_the_admin_shows_the_key_once_and_staff_see_only_their_own_tokens(client
     erin = member_of("erin", "org-a", is_staff=True)
     other = tokens.issue_api_token(user=member_of("frank", "org-a"), name="frank's", organization_ids=["org-a"]).token
     client.force_login(erin)
+    form = client.get("/admin/payments/apitoken/add/")
+    assert form.status_code == 200 and "user" not in form.context["adminform"].form.fields  # hers, no one else's
     expires = (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")
     page = client.post("/admin/payments/apitoken/add/", {
         "name": "reports", "organizations": ["org-a"], "roles": ["read"], "expires_at": expires})
