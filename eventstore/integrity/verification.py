@@ -67,6 +67,14 @@ class ChainReport:
     max_problems_kept: int = 100
     seals_checked: int = 0
     new_seal: Seal | None = None
+    # Which kind of pass, and the range it covered (see ChainVerification).
+    kind: str = ChainVerification.FULL
+    from_transaction: int | None = None
+    transaction_horizon: int | None = None
+    from_position: int | None = None
+    last_position: int | None = None
+    from_tree_size: int | None = None
+    tree_size: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -141,11 +149,8 @@ def verify_event_chain(
     """
     report = ChainReport(max_problems_kept=max_problems)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            horizon = cursor.fetchone()[0]
-            handed_out = _positions_handed_out(cursor)  # read after the snapshot: covers every event in it
+        horizon, handed_out = snapshot()
+        report.transaction_horizon, report.last_position = horizon, handed_out.last
         seals = list(Seal.objects.order_by("id"))
         coverage = _SealCoverage(seals, horizon)
         _verify_streams(report, coverage, handed_out, on_progress)
@@ -158,12 +163,22 @@ def verify_event_chain(
     if against_published:
         expected_heads = _with_published_heads(expected_heads, report)
     if expected_heads is not None:
-        _verify_kept_heads(expected_heads, report)
+        report.tree_size = _verify_kept_heads(expected_heads, report)
     if seal and report.ok:
         count, digest = coverage.covered(len(seals))
         report.new_seal = _record_seal(horizon, count, digest, report)
-    _record_run(report)
+    record_run(report)
     return report
+
+
+def snapshot() -> tuple[int, "_HandedOut"]:
+    """Start the run's read-only REPEATABLE READ snapshot (inside the caller's transaction): its
+    horizon, below which every transaction had ended, and the positions handed out so far."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        horizon = cursor.fetchone()[0]
+        return horizon, _positions_handed_out(cursor)  # read after the snapshot: covers every event in it
 
 
 def _positions_handed_out(cursor) -> _HandedOut:
@@ -178,14 +193,16 @@ def _positions_handed_out(cursor) -> _HandedOut:
     return _HandedOut(first, last_value if is_called else last_value - increment)
 
 
-def _record_run(report: ChainReport) -> ChainVerification:
-    """The run's outcome, through `eventstore_record_verification`, which stamps the time and the
-    newest seal itself."""
+def record_run(report: ChainReport) -> ChainVerification:
+    """The run's outcome, kind and range, through `eventstore_record_verification`, which stamps the
+    time and the newest seal itself."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT eventstore_record_verification(%s, %s, %s, %s, %s)",
+            "SELECT eventstore_record_verification(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [report.ok, report.events_checked, report.streams_checked, report.problem_count,
-             "\n".join(str(problem) for problem in report.problems)],
+             "\n".join(str(problem) for problem in report.problems), report.kind, report.from_transaction,
+             report.transaction_horizon, report.from_position, report.last_position, report.from_tree_size,
+             report.tree_size],
         )
         return ChainVerification.objects.get(pk=cursor.fetchone()[0])
 
@@ -231,12 +248,12 @@ def _streams() -> Iterator[tuple[str, list[tuple]]]:
         yield current_id, current
 
 
-def _rows() -> Iterator[tuple]:
+def _rows(query: str = _SCAN, params: list | None = None) -> Iterator[tuple]:
     """The scan's rows through a server-side cursor, a chunk at a time, with data and metadata in
     canonical JSON: each chunk's texts parsed and encoded at once (`canonical_json_of_texts`)."""
     with connection.chunked_cursor() as cursor:
         cursor.cursor.adapters.register_loader("timestamptz", _TIMESTAMPTZ_LOADER)
-        cursor.execute(_SCAN)
+        cursor.execute(query, params)
         while chunk := cursor.fetchmany(CHUNK_SIZE):
             payloads = iter(canonical_json_of_texts([text for row in chunk for text in (row[6], row[7])]))
             for row, data_json, metadata_json in zip(chunk, payloads, payloads):
@@ -244,30 +261,38 @@ def _rows() -> Iterator[tuple]:
 
 
 def _verify_stream(
-    stream_id, rows, head: _Head | None, report: ChainReport, coverage: _SealCoverage, handed_out: _HandedOut
+    stream_id, rows, head: _Head | None, report: ChainReport, coverage: _SealCoverage | None, handed_out: _HandedOut,
+    before: tuple | None = None,
 ) -> None:
+    """Check `rows`, a stream's events in version order: from its first event, or (an incremental
+    pass) from `before`, the event verified earlier that the first row links to."""
     report.streams_checked += 1
-    expected_version, expected_prev = 1, GENESIS_HASH
-    before = None  # the previous row
+    expected_version, expected_prev = (1, GENESIS_HASH) if before is None else (before[1] + 1, before[10])
     for row in rows:
-        (_, version, position, event_id, aggregate_type, event_type, data_json, metadata_json, recorded_at, prev_hash,
-         stored_hash, transaction_id) = row
-        coverage.add(transaction_id, stored_hash)
+        version, prev_hash, stored_hash, transaction_id = row[1], row[9], row[10], row[11]
+        if coverage is not None:
+            coverage.add(transaction_id, stored_hash)
         if version != expected_version:
             report.add(stream_id, version, f"expected v{expected_version} here: events are missing or were renumbered")
         if prev_hash != expected_prev:
             report.add(stream_id, version, "does not link to the event before it (inserted, removed or reordered)")
         _check_order(stream_id, row, before, handed_out, report)
-        recomputed = event_hash(
-            prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
-            aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=data_json,
-            metadata_json=metadata_json, recorded_at=recorded_at,
-        )
-        if recomputed != stored_hash:
-            report.add(stream_id, version, "content does not match its hash (edited or moved)")
+        check_hash(stream_id, row, report)
         expected_version, expected_prev, before = version + 1, stored_hash, row
     report.events_checked += len(rows)
     _compare_head(stream_id, rows[-1], head, report)
+
+
+def check_hash(stream_id: str, row: tuple, report: ChainReport) -> None:
+    (_, version, position, event_id, aggregate_type, event_type, data_json, metadata_json, recorded_at, prev_hash,
+     stored_hash, _) = row
+    recomputed = event_hash(
+        prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
+        aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=data_json,
+        metadata_json=metadata_json, recorded_at=recorded_at,
+    )
+    if recomputed != stored_hash:
+        report.add(stream_id, version, "content does not match its hash (edited or moved)")
 
 
 def _check_order(stream_id, row, before, handed_out: _HandedOut, report: ChainReport) -> None:
@@ -345,7 +370,8 @@ def _with_published_heads(expected_heads: list[dict] | None, report: ChainReport
     return (expected_heads or []) + published or None
 
 
-def _verify_kept_heads(kept_heads: list[dict], report: ChainReport) -> None:
+def _verify_kept_heads(kept_heads: list[dict], report: ChainReport) -> int | None:
+    """Returns the size of the newest head, whose root was recomputed from the events (None: no head)."""
     for kept in kept_heads:
         for problem in ledger.check_extends(kept):
             report.add("ledger", None, problem)
@@ -358,6 +384,7 @@ def _verify_kept_heads(kept_heads: list[dict], report: ChainReport) -> None:
         if recomputed.hex() != roots[size]:
             report.add("ledger", None, f"the events of today's first {size} leaves do not give the root of the "
                                        "signed head of that size (events altered, removed or reordered)")
+    return None if latest is None else latest.tree_size
 
 
 # Consistency checks -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Invariant 6: verify_event_chain catches every edit, deletion, insertion and reordering, and takes
-nothing committed while it runs for one."""
+nothing committed while it runs for one: the full pass anywhere, the incremental pass in what was
+appended since the last verified point and in the verified events that the new ones link to."""
 
 import datetime as dt
 import hashlib
@@ -14,7 +15,8 @@ from django.utils import timezone
 
 from eventstore.encoding import GENESIS_HASH, canonical_json, event_hash, seal_hash
 from eventstore.events import ANY, NewEvent
-from eventstore.integrity.models import Seal
+from eventstore.integrity.incremental import verify_new_events
+from eventstore.integrity.models import ChainVerification, Seal
 from eventstore.integrity.verification import verify_event_chain
 from eventstore.models import Event
 from eventstore.store import append_events
@@ -128,9 +130,13 @@ def test_an_untouched_store_verifies_and_seals_only_what_is_new(history, capsys)
 
     append_events(stream_id="payment-d", aggregate_type="Payment", events=payment_events(1), expected_version=ANY)
     call_command("verify_event_chain", "--no-progress")
+    assert "OK: incremental pass: 1 events in 1 streams" in capsys.readouterr().out
+    call_command("verify_event_chain", "--no-progress", "--full")
 
     assert "Sealed 13 events" in capsys.readouterr().out
     assert verify_event_chain().seals_checked == 2
+    assert list(ChainVerification.objects.order_by("id").values_list("kind", "events_checked")) == [
+        ("full", 12), ("full", 12), ("incremental", 1), ("full", 13), ("full", 13)]
 
 
 def test_heads_catch_a_removed_newest_event_without_any_seal(tamper):
@@ -151,7 +157,96 @@ def test_tampering_is_detected(history, tampering, tamper):
     assert not report.ok
     assert report.problems
     with pytest.raises(CommandError, match="TAMPERING DETECTED"):
-        call_command("verify_event_chain", "--no-progress", "--expect-seal", history)
+        call_command("verify_event_chain", "--no-progress", "--full", "--expect-seal", history)
+
+
+@pytest.fixture
+def recent_history():
+    """The same three streams, all appended after the last verified point (a clean full pass over one
+    earlier event): the new range of the next incremental pass. Returns the seal's hash."""
+    append_events(stream_id="payment-0", aggregate_type="Payment", events=payment_events(1), expected_version=ANY)
+    seal = verify_event_chain().new_seal
+    write_history()
+    return seal.hash
+
+
+# What no pass can see in events appended since the last seal, when no signed head covers them:
+# only a seal counts a stream that left with its head, or knows which events a transaction id held.
+UNSEALED_BLIND_SPOTS = {"deleted whole stream and its head", "moved an event out of the seal"}
+
+
+@pytest.mark.parametrize("tampering", TAMPERING.values(), ids=list(TAMPERING))
+def test_tampering_in_the_new_range_is_detected_by_the_incremental_pass_as_by_a_full_one(
+    recent_history, tampering, tamper, request
+):
+    tamper(*tampering)
+
+    report = verify_new_events(expected_seal=recent_history)
+    full = verify_event_chain(expected_seal=recent_history, seal=False)
+
+    assert report.kind == "incremental" and report.from_transaction is not None
+    if request.node.callspec.id in UNSEALED_BLIND_SPOTS:
+        assert report.ok and full.ok
+        return
+    assert not report.ok and not full.ok
+    with pytest.raises(CommandError, match="TAMPERING DETECTED"):
+        call_command("verify_event_chain", "--no-progress", "--expect-seal", recent_history)
+    assert ChainVerification.objects.filter(kind="incremental", ok=False).count() == 2
+
+
+LINKED_TAMPERING = {
+    "edited": (["UPDATE eventstore_event SET data = '{\"amount\": \"999.00\"}' WHERE stream_id = 'payment-a' AND version = 4"],
+               "payment-a v4: content does not match its hash (edited or moved)"),
+    "deleted": (["DELETE FROM eventstore_event WHERE stream_id = 'payment-a' AND version = 4"],
+                "payment-a v4: the verified event the new ones link to is gone"),
+}
+
+
+@pytest.mark.parametrize("statements, problem", LINKED_TAMPERING.values(), ids=list(LINKED_TAMPERING))
+def test_the_incremental_pass_checks_the_verified_event_the_new_ones_link_to(history, statements, problem, tamper):
+    append_events(stream_id="payment-a", aggregate_type="Payment", events=payment_events(1), expected_version=4)
+    tamper(*statements)
+
+    report = verify_new_events()
+
+    assert problem in problems_of(report)
+    assert (report.kind, report.events_checked, report.streams_checked) == ("incremental", 1, 1)
+
+
+def test_the_incremental_pass_links_to_a_verified_event_edited_and_rehashed(history, tamper):
+    append_events(stream_id="payment-a", aggregate_type="Payment", events=payment_events(1), expected_version=4)
+    tamper("UPDATE eventstore_event SET event_type = 'PaymentCancelled' WHERE stream_id = 'payment-a' AND version = 4")
+    tamper(rehashed("payment-a", 4))
+
+    assert problems_of(verify_new_events()) == [
+        "payment-a v5: does not link to the event before it (inserted, removed or reordered)"]
+
+
+def test_tampering_before_the_new_range_is_left_to_the_full_pass(history, tamper):
+    tamper("UPDATE eventstore_event SET data = '{\"amount\": \"999.00\"}' WHERE stream_id = 'payment-b' AND version = 2")
+    append_events(stream_id="payment-a", aggregate_type="Payment", events=payment_events(2), expected_version=4)
+
+    incremental = verify_new_events()
+    full = verify_event_chain()
+
+    assert incremental.ok and (incremental.events_checked, incremental.streams_checked) == (2, 1)
+    assert problems_of(full) == ["payment-b v2: content does not match its hash (edited or moved)"]
+    runs = ChainVerification.objects.order_by("-id")
+    assert [(run.kind, run.ok) for run in runs[:2]] == [("full", False), ("incremental", True)]
+    assert runs[1].from_transaction == runs[2].transaction_horizon <= runs[1].transaction_horizon
+
+
+def test_the_incremental_pass_starts_where_the_last_clean_run_ended(history, tamper):
+    """A run that found problems is no verified point: the next pass checks the same events again."""
+    append_events(stream_id="payment-a", aggregate_type="Payment", events=payment_events(1), expected_version=4)
+    tamper("UPDATE eventstore_event SET data = '{}' WHERE stream_id = 'payment-a' AND version = 5")
+    assert not verify_new_events().ok
+    append_events(stream_id="payment-b", aggregate_type="Payment", events=payment_events(1), expected_version=4)
+
+    again = verify_new_events()
+
+    assert problems_of(again) == ["payment-a v5: content does not match its hash (edited or moved)"]
+    assert again.events_checked == 2
 
 
 def test_an_unknown_expected_seal_is_reported(history):
