@@ -18,6 +18,7 @@ from eventstore.events import ANY, NewEvent
 from eventstore.integrity.incremental import verify_new_events
 from eventstore.integrity.models import ChainVerification, Seal
 from eventstore.integrity.verification import verify_event_chain
+from eventstore.ledger import service as ledger
 from eventstore.models import Event
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
@@ -478,3 +479,28 @@ def test_a_forged_event_with_a_valid_hash_is_reported_by_its_position_and_time(
     for fragment in expected:
         assert any(fragment in problem for problem in problems), (fragment, problems)
     assert len(problems) == len(expected), problems
+
+
+def test_the_incremental_pass_recomputes_the_ledger_leaves_from_the_last_verified_head_to_the_newest(
+    history, ledger_key, tamper
+):
+    ledger.sign_tree_head()
+    first = verify_new_events()
+    append_events(stream_id="payment-d", aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
+    ledger.sign_tree_head()
+    second = verify_new_events()
+    append_events(stream_id="payment-e", aggregate_type="Payment", events=payment_events(1), expected_version=ANY)
+    ledger.sign_tree_head()
+    gone = Event.objects.get(stream_id="payment-e").position
+    tamper("DELETE FROM eventstore_event WHERE stream_id = 'payment-e'",
+           "DELETE FROM eventstore_stream WHERE stream_id = 'payment-e'")
+
+    third = verify_new_events()
+
+    assert first.ok and (first.from_tree_size, first.tree_size) == (None, 12)
+    assert second.ok and (second.from_tree_size, second.tree_size, second.events_checked) == (12, 14, 2)
+    assert problems_of(third) == [
+        f"ledger: ledger leaf 14: its event at position {gone} is gone",
+        "ledger: the events of leaves 14..15 do not give the root of the newest signed head (events altered, "
+        "removed or reordered)",
+    ]
