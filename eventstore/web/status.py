@@ -100,7 +100,8 @@ def verification() -> Check:
     seal = Seal.objects.order_by("-sealed_at").values_list("sealed_at", flat=True).first()
     limit = settings.HEALTH_VERIFICATION_MAX_AGE_SECONDS
     age = _age(last.ran_at) if last else None
-    figures = {"age_seconds": round(age, 1) if last else None, "intact": last.ok if last else None,
+    intact = None if last is None else last.ok and (last_full is None or last_full.ok)
+    figures = {"age_seconds": round(age, 1) if last else None, "intact": intact,
                "problem_count": last.problem_count if last else None, "kind": last.kind if last else None,
                "last_full_age_seconds": round(_age(last_full.ran_at), 1) if last_full else None,
                "last_full_intact": last_full.ok if last_full else None,

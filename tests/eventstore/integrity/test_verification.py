@@ -19,6 +19,7 @@ from eventstore.integrity.incremental import verify_new_events
 from eventstore.integrity.models import ChainVerification, Seal
 from eventstore.integrity.verification import verify_event_chain
 from eventstore.ledger import service as ledger
+from eventstore.web import status
 from eventstore.models import Event
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
@@ -235,6 +236,9 @@ def test_tampering_before_the_new_range_is_left_to_the_full_pass(history, tamper
     runs = ChainVerification.objects.order_by("-id")
     assert [(run.kind, run.ok) for run in runs[:2]] == [("full", False), ("incremental", True)]
     assert runs[1].from_transaction == runs[2].transaction_horizon <= runs[1].transaction_horizon
+    assert verify_new_events().ok  # from the same verified point as before: the full pass found problems
+    check = status.verification()
+    assert check.problem == "the last full verify_event_chain found 1 problems" and check.figures["intact"] is False
 
 
 def test_the_incremental_pass_starts_where_the_last_clean_run_ended(history, tamper):
