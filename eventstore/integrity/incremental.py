@@ -95,11 +95,14 @@ def _verify_new_streams(report: ChainReport, handed_out: _HandedOut, on_progress
     for stream_id, rows in streams.items():
         first_version = rows[0][1]
         linked = before.get(stream_id)
+        start = None
         if first_version > 1 and linked is None:
             report.add(stream_id, first_version - 1, "the verified event the new ones link to is gone")
+            start = (first_version, rows[0][9])  # reported once here, not again as a gap and a broken link
         if linked is not None:
             check_hash(stream_id, linked, report)
-        _verify_stream(stream_id, rows, heads.pop(stream_id, None), report, None, handed_out, before=linked)
+        _verify_stream(stream_id, rows, heads.pop(stream_id, None), report, None, handed_out, before=linked,
+                       start=start)
         if on_progress is not None:
             on_progress(len(rows))
     for head in heads.values():  # beyond the verified point, yet no new event of its stream is left

@@ -262,12 +262,15 @@ def _rows(query: str = _SCAN, params: list | None = None) -> Iterator[tuple]:
 
 def _verify_stream(
     stream_id, rows, head: _Head | None, report: ChainReport, coverage: _SealCoverage | None, handed_out: _HandedOut,
-    before: tuple | None = None,
+    before: tuple | None = None, start: tuple[int, str] | None = None,
 ) -> None:
     """Check `rows`, a stream's events in version order: from its first event, or (an incremental
-    pass) from `before`, the event verified earlier that the first row links to."""
+    pass) from `before`, the event verified earlier that the first row links to, or from `start`, the
+    version and link the first row must have."""
     report.streams_checked += 1
     expected_version, expected_prev = (1, GENESIS_HASH) if before is None else (before[1] + 1, before[10])
+    if start is not None:
+        expected_version, expected_prev = start
     for row in rows:
         version, prev_hash, stored_hash, transaction_id = row[1], row[9], row[10], row[11]
         if coverage is not None:
