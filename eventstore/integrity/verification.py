@@ -1,5 +1,8 @@
 """Tamper evidence and the store's own consistency checks.
 
+This is the full pass; `eventstore.integrity.incremental` checks only what is new since the last
+verified point, with the per-stream checks defined here.
+
 `verify_event_chain` re-checks every stream's SHA-256 chain, the recorded heads and the seals, and
 that each stream's positions and times go forward with its versions, from positions the sequence
 handed out. The scan walks events in (stream id, version) order through a server-side cursor, so

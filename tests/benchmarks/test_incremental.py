@@ -22,7 +22,7 @@ from tests.synthetic import indexes_built_after, load_history
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(7200), pytest.mark.django_db(transaction=True)]
 
-FULL = dict(events=1_000_000, new=1000)
+FULL = dict(events=5_000_000, new=1000)
 QUICK = dict(events=50_000, new=1000)
 VERIFY_TARGET, SIGN_TARGET = 0.01, 0.05
 
