@@ -26,14 +26,14 @@ from eventstore.encoding import seal_hash
 from eventstore.integrity.models import ChainVerification, Seal
 from eventstore.integrity.verification import (
     ChainReport,
-    _Head,
-    _HandedOut,
-    _rows,
-    _verify_stream,
+    HandedOut,
+    Head,
     check_hash,
+    event_rows,
     record_run,
     snapshot,
     verify_event_chain,
+    verify_stream,
 )
 from eventstore.ledger import merkle
 from eventstore.ledger import service as ledger
@@ -88,7 +88,7 @@ def verify_new_events(
     return report
 
 
-def _verify_new_streams(report: ChainReport, handed_out: _HandedOut, on_progress) -> None:
+def _verify_new_streams(report: ChainReport, handed_out: HandedOut, on_progress) -> None:
     streams = _new_streams(report.from_transaction, report.from_position or 0)
     before = _events_before(streams)
     heads = _heads(list(streams), report.from_position or 0)
@@ -101,7 +101,7 @@ def _verify_new_streams(report: ChainReport, handed_out: _HandedOut, on_progress
             start = (first_version, rows[0][9])  # reported once here, not again as a gap and a broken link
         if linked is not None:
             check_hash(stream_id, linked, report)
-        _verify_stream(stream_id, rows, heads.pop(stream_id, None), report, None, handed_out, before=linked,
+        verify_stream(stream_id, rows, heads.pop(stream_id, None), report, None, handed_out, before=linked,
                        start=start)
         if on_progress is not None:
             on_progress(len(rows))
@@ -112,7 +112,7 @@ def _verify_new_streams(report: ChainReport, handed_out: _HandedOut, on_progress
 
 def _new_streams(from_transaction: int, from_position: int) -> dict[str, list[tuple]]:
     streams: dict[str, list[tuple]] = {}
-    for row in _rows(_NEW_EVENTS, [from_transaction, from_position]):
+    for row in event_rows(_NEW_EVENTS, [from_transaction, from_position]):
         streams.setdefault(row[0], []).append(row)
     return streams
 
@@ -122,13 +122,13 @@ def _events_before(streams: dict[str, list[tuple]]) -> dict[str, tuple]:
     wanted = {stream_id: rows[0][1] - 1 for stream_id, rows in streams.items() if rows[0][1] > 1}
     if not wanted:
         return {}
-    return {row[0]: row for row in _rows(_EVENTS_BEFORE, [list(wanted), list(wanted.values())])}
+    return {row[0]: row for row in event_rows(_EVENTS_BEFORE, [list(wanted), list(wanted.values())])}
 
 
-def _heads(stream_ids: list[str], from_position: int) -> dict[str, _Head]:
+def _heads(stream_ids: list[str], from_position: int) -> dict[str, Head]:
     with connection.cursor() as cursor:
         cursor.execute(_HEADS, [stream_ids, from_position])
-        return {row[0]: _Head(*row) for row in cursor.fetchall()}
+        return {row[0]: Head(*row) for row in cursor.fetchall()}
 
 
 def _verify_seals_since(since: ChainVerification, expected_seal: str | None, report: ChainReport) -> None:

@@ -90,7 +90,7 @@ class ChainReport:
 
 
 @dataclass(frozen=True)
-class _HandedOut:
+class HandedOut:
     """The positions the position sequence has handed out so far: first..last."""
 
     first: int
@@ -101,7 +101,7 @@ class _HandedOut:
 
 
 @dataclass(frozen=True)
-class _Head:
+class Head:
     stream_id: str
     version: int
     head_position: int
@@ -174,7 +174,7 @@ def verify_event_chain(
     return report
 
 
-def snapshot() -> tuple[int, "_HandedOut"]:
+def snapshot() -> tuple[int, "HandedOut"]:
     """Start the run's read-only REPEATABLE READ snapshot (inside the caller's transaction): its
     horizon, below which every transaction had ended, and the positions handed out so far."""
     with connection.cursor() as cursor:
@@ -184,7 +184,7 @@ def snapshot() -> tuple[int, "_HandedOut"]:
         return horizon, _positions_handed_out(cursor)  # read after the snapshot: covers every event in it
 
 
-def _positions_handed_out(cursor) -> _HandedOut:
+def _positions_handed_out(cursor) -> HandedOut:
     """Sequence values are never rolled back, so `last_value`, read after the scan's snapshot was
     taken, is at least every position that snapshot holds."""
     cursor.execute(
@@ -193,7 +193,7 @@ def _positions_handed_out(cursor) -> _HandedOut:
         " WHERE seq.seqrelid = 'eventstore_event_position_seq'::regclass"
     )
     first, increment, last_value, is_called = cursor.fetchone()
-    return _HandedOut(first, last_value if is_called else last_value - increment)
+    return HandedOut(first, last_value if is_called else last_value - increment)
 
 
 def record_run(report: ChainReport) -> ChainVerification:
@@ -210,7 +210,7 @@ def record_run(report: ChainReport) -> ChainVerification:
         return ChainVerification.objects.get(pk=cursor.fetchone()[0])
 
 
-def _verify_streams(report: ChainReport, coverage: _SealCoverage, handed_out: _HandedOut, on_progress) -> None:
+def _verify_streams(report: ChainReport, coverage: _SealCoverage, handed_out: HandedOut, on_progress) -> None:
     """Merge the events, grouped by stream, with the recorded heads; both come in stream id order."""
     heads = _heads()
     head = next(heads, None)
@@ -221,7 +221,7 @@ def _verify_streams(report: ChainReport, coverage: _SealCoverage, handed_out: _H
         matching_head = head if head is not None and head.stream_id == stream_id else None
         if matching_head is not None:
             head = next(heads, None)
-        _verify_stream(stream_id, events, matching_head, report, coverage, handed_out)
+        verify_stream(stream_id, events, matching_head, report, coverage, handed_out)
         if on_progress is not None:
             on_progress(len(events))
     while head is not None:
@@ -229,19 +229,19 @@ def _verify_streams(report: ChainReport, coverage: _SealCoverage, handed_out: _H
         head = next(heads, None)
 
 
-def _report_deleted_stream(head: _Head, report: ChainReport) -> None:
+def _report_deleted_stream(head: Head, report: ChainReport) -> None:
     report.add(head.stream_id, None, f"recorded at v{head.version} but none of its events is left (stream deleted)")
 
 
-def _heads() -> Iterator[_Head]:
+def _heads() -> Iterator[Head]:
     rows = Stream.objects.order_by("stream_id").values_list("stream_id", "version", "head_position", "head_hash")
-    return (_Head(*row) for row in rows.iterator(chunk_size=CHUNK_SIZE))
+    return (Head(*row) for row in rows.iterator(chunk_size=CHUNK_SIZE))
 
 
 def _streams() -> Iterator[tuple[str, list[tuple]]]:
     """Events grouped by stream, one stream's rows at a time."""
     current_id, current = None, []
-    for row in _rows():
+    for row in event_rows():
         if row[0] != current_id and current:
             yield current_id, current
             current = []
@@ -251,7 +251,7 @@ def _streams() -> Iterator[tuple[str, list[tuple]]]:
         yield current_id, current
 
 
-def _rows(query: str = _SCAN, params: list | None = None) -> Iterator[tuple]:
+def event_rows(query: str = _SCAN, params: list | None = None) -> Iterator[tuple]:
     """The scan's rows through a server-side cursor, a chunk at a time, with data and metadata in
     canonical JSON: each chunk's texts parsed and encoded at once (`canonical_json_of_texts`)."""
     with connection.chunked_cursor() as cursor:
@@ -263,8 +263,8 @@ def _rows(query: str = _SCAN, params: list | None = None) -> Iterator[tuple]:
                 yield (*row[:6], data_json, metadata_json, *row[8:])
 
 
-def _verify_stream(
-    stream_id, rows, head: _Head | None, report: ChainReport, coverage: _SealCoverage | None, handed_out: _HandedOut,
+def verify_stream(
+    stream_id, rows, head: Head | None, report: ChainReport, coverage: _SealCoverage | None, handed_out: HandedOut,
     before: tuple | None = None, start: tuple[int, str] | None = None,
 ) -> None:
     """Check `rows`, a stream's events in version order: from its first event, or (an incremental
@@ -301,7 +301,7 @@ def check_hash(stream_id: str, row: tuple, report: ChainReport) -> None:
         report.add(stream_id, version, "content does not match its hash (edited or moved)")
 
 
-def _check_order(stream_id, row, before, handed_out: _HandedOut, report: ChainReport) -> None:
+def _check_order(stream_id, row, before, handed_out: HandedOut, report: ChainReport) -> None:
     """The append numbers and stamps each stream's events under its lock, from the position sequence
     and the server's clock: positions grow and times never go back as versions grow."""
     version, position, recorded_at = row[1], row[2], row[8]
@@ -319,7 +319,7 @@ def _check_order(stream_id, row, before, handed_out: _HandedOut, report: ChainRe
                                        f"({before_recorded_at.isoformat()}): times never go back within a stream")
 
 
-def _compare_head(stream_id, last_row, head: _Head | None, report: ChainReport) -> None:
+def _compare_head(stream_id, last_row, head: Head | None, report: ChainReport) -> None:
     last_version, last_position, last_hash = last_row[1], last_row[2], last_row[10]
     if head is None:
         report.add(stream_id, None, "has events but no recorded head (stream inserted behind the store's back)")
