@@ -35,7 +35,7 @@ class EventStoreConfig(AppConfig):
         from eventstore.admin.ledger import LEDGER_PROOF_PAGE
         from eventstore.exports import AGGREGATE_TYPE, DATA_EXPORT_SCHEMAS
         from eventstore.temporal import activities, workflows
-        from eventstore.temporal.messages import ScheduledRunRequest
+        from eventstore.temporal.messages import ScheduledRunRequest, VerificationRequest
 
         registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE, LEDGER_PROOF_PAGE],
                          event_schemas={AGGREGATE_TYPE: DATA_EXPORT_SCHEMAS},
@@ -43,7 +43,9 @@ class EventStoreConfig(AppConfig):
                              registry.Schedule("sign-tree-head", workflows.SignTreeHeadWorkflow.run,
                                                ScheduledRunRequest(), "LEDGER_SIGN_INTERVAL"),
                              registry.Schedule("verify-event-chain", workflows.VerifyChainWorkflow.run,
-                                               ScheduledRunRequest(), "VERIFY_INTERVAL"),
+                                               VerificationRequest(), "VERIFY_INTERVAL"),
+                             registry.Schedule("verify-event-chain-full", workflows.VerifyChainWorkflow.run,
+                                               VerificationRequest(full=True), "VERIFY_FULL_INTERVAL"),
                          ])
         # Sent once per app after a whole migrate run, so every table exists by then.
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="eventstore.after_migrate")

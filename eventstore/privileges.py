@@ -25,6 +25,7 @@ RESTRICTED = {
     "eventstore_setasideevent": "SELECT, INSERT",
     "eventstore_ledgerentry": "SELECT",
     "eventstore_ledgernode": "SELECT",
+    "eventstore_ledgerstream": "SELECT",
     "eventstore_treehead": "SELECT",
     "eventstore_keystatement": "SELECT",
     "django_migrations": "SELECT",
@@ -34,7 +35,8 @@ READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"
 HISTORY_WRITERS = (
     "eventstore_append(text, text, bigint, uuid[], text[], text[], text[])",
     "eventstore_record_seal(bigint, bigint, text)",
-    "eventstore_record_verification(boolean, bigint, bigint, bigint, text)",
+    "eventstore_record_verification(boolean, bigint, bigint, bigint, text, text, bigint, bigint, bigint, bigint, bigint,"
+    " bigint)",
     # The ledger: extended, rooted and signed only through these.
     "eventstore_ledger_extend(integer)",
     "eventstore_ledger_root(bigint)",

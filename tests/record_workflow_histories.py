@@ -34,6 +34,7 @@ from eventstore.temporal.messages import (
     ReadStreamRequest,
     RebuildRequest,
     ScheduledRunRequest,
+    VerificationRequest,
 )
 from eventstore.temporal.workflows import (
     EventStoreWorkflow,
@@ -153,7 +154,7 @@ def test_sign_tree_head(record, ledger_key):
 
 def test_verify_chain(record):
     some_events()
-    record(STORE / "verify-chain.json", VerifyChainWorkflow.run, ScheduledRunRequest())
+    record(STORE / "verify-chain.json", VerifyChainWorkflow.run, VerificationRequest())
 
 
 def test_webhook_delivery_mid_flight(record):

@@ -240,7 +240,8 @@ API_TOKEN_DEFAULT_LIFETIME_DAYS = env.int("API_TOKEN_DEFAULT_LIFETIME_DAYS", def
 LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", default="")
 LEDGER_SIGNING_KEY_FILE = env("LEDGER_SIGNING_KEY_FILE", default="")
 LEDGER_SIGN_INTERVAL = env.int("LEDGER_SIGN_INTERVAL", default=60)
-VERIFY_INTERVAL = env.int("VERIFY_INTERVAL", default=300)
+VERIFY_INTERVAL = env.int("VERIFY_INTERVAL", default=300)  # an incremental pass: what is new since the last
+VERIFY_FULL_INTERVAL = env.int("VERIFY_FULL_INTERVAL", default=7 * 24 * 3600)  # a full pass over every event
 # The heads publish_tree_head keeps outside the database (its DIR, or DIR/heads.jsonl): signing and the
 # scheduled verification check that today's ledger extends the last of them (a restore cannot undo them).
 LEDGER_PUBLISHED_HEADS = env("LEDGER_PUBLISHED_HEADS", default="")

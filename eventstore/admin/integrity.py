@@ -16,6 +16,8 @@ class SealAdmin(ReadOnlyAdmin):
 
 @admin.register(ChainVerification)
 class ChainVerificationAdmin(ReadOnlyAdmin):
-    list_display = ("ran_at", "ok", "events_checked", "streams_checked", "problem_count", "seal_hash")
-    list_filter = ("ok",)
-    csv_fields = ("ran_at", "ok", "events_checked", "streams_checked", "problem_count", "seal_hash")
+    list_display = ("ran_at", "kind", "ok", "events_checked", "streams_checked", "problem_count", "seal_hash")
+    list_filter = ("kind", "ok")
+    csv_fields = ("ran_at", "kind", "ok", "events_checked", "streams_checked", "problem_count", "seal_hash",
+                  "from_transaction", "transaction_horizon", "from_position", "last_position", "from_tree_size",
+                  "tree_size")

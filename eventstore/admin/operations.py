@@ -18,10 +18,13 @@ LISTED = 20  # rows of errors and set-aside events shown; the counts cover them 
 
 
 def trust(request) -> dict:
-    """The last verification and seal, the ledger's state, and how far projections are behind."""
+    """The last verification (and the last of each kind, full and incremental) and seal, the ledger's
+    state, and how far projections are behind."""
     lags = lag()
     return {
         "verification": ChainVerification.objects.first(),
+        "verification_passes": [{"kind": kind, "run": ChainVerification.objects.filter(kind=kind).first()}
+                                for kind, _ in ChainVerification.KINDS],
         "ledger": ledger.ledger_status(),
         "seal": Seal.objects.order_by("-id").first(),
         "lags": lags,

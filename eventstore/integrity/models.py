@@ -27,7 +27,16 @@ class Seal(models.Model):
 
 
 class ChainVerification(models.Model):
-    """The outcome of each verify_event_chain run, for the dashboard and operators."""
+    """The outcome of each verify_event_chain run, for the dashboard and operators: which kind ran and
+    the range it covered.
+
+    A full pass checks every event; an incremental pass the events committed since the last verified
+    point (transaction ids from `from_transaction`, or positions after `from_position`), their links
+    to what was verified before, and the ledger's leaves from `from_tree_size` to `tree_size`.
+    """
+
+    FULL, INCREMENTAL = "full", "incremental"
+    KINDS = [(FULL, "full"), (INCREMENTAL, "incremental")]
 
     ran_at = models.DateTimeField(auto_now_add=True)
     ok = models.BooleanField()
@@ -36,6 +45,14 @@ class ChainVerification(models.Model):
     problem_count = models.BigIntegerField()
     problems = models.TextField(blank=True, help_text="The first problems found, one per line.")
     seal_hash = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=11, choices=KINDS, default=FULL)
+    from_transaction = models.BigIntegerField(null=True, help_text="Incremental: the previous run's horizon.")
+    transaction_horizon = models.BigIntegerField(
+        null=True, help_text="Every transaction below it had committed or aborted when the run took its snapshot.")
+    from_position = models.BigIntegerField(null=True, help_text="Incremental: the previous run's last position.")
+    last_position = models.BigIntegerField(null=True, help_text="The last position handed out at the snapshot.")
+    from_tree_size = models.BigIntegerField(null=True, help_text="Ledger leaves verified before this run.")
+    tree_size = models.BigIntegerField(null=True, help_text="The signed head the ledger was verified up to.")
 
     class Meta:
         ordering = ["-ran_at"]
@@ -43,4 +60,4 @@ class ChainVerification(models.Model):
 
     def __str__(self):
         verdict = "intact" if self.ok else f"{self.problem_count} problems"
-        return f"{self.ran_at:%Y-%m-%d %H:%M} {verdict}"
+        return f"{self.ran_at:%Y-%m-%d %H:%M} {self.kind} {verdict}"

@@ -1,5 +1,8 @@
 """Tamper evidence and the store's own consistency checks.
 
+This is the full pass; `eventstore.integrity.incremental` checks only what is new since the last
+verified point, with the per-stream checks defined here.
+
 `verify_event_chain` re-checks every stream's SHA-256 chain, the recorded heads and the seals, and
 that each stream's positions and times go forward with its versions, from positions the sequence
 handed out. The scan walks events in (stream id, version) order through a server-side cursor, so
@@ -67,6 +70,14 @@ class ChainReport:
     max_problems_kept: int = 100
     seals_checked: int = 0
     new_seal: Seal | None = None
+    # Which kind of pass, and the range it covered (see ChainVerification).
+    kind: str = ChainVerification.FULL
+    from_transaction: int | None = None
+    transaction_horizon: int | None = None
+    from_position: int | None = None
+    last_position: int | None = None
+    from_tree_size: int | None = None
+    tree_size: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -79,7 +90,7 @@ class ChainReport:
 
 
 @dataclass(frozen=True)
-class _HandedOut:
+class HandedOut:
     """The positions the position sequence has handed out so far: first..last."""
 
     first: int
@@ -90,7 +101,7 @@ class _HandedOut:
 
 
 @dataclass(frozen=True)
-class _Head:
+class Head:
     stream_id: str
     version: int
     head_position: int
@@ -141,11 +152,8 @@ def verify_event_chain(
     """
     report = ChainReport(max_problems_kept=max_problems)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            horizon = cursor.fetchone()[0]
-            handed_out = _positions_handed_out(cursor)  # read after the snapshot: covers every event in it
+        horizon, handed_out = snapshot()
+        report.transaction_horizon, report.last_position = horizon, handed_out.last
         seals = list(Seal.objects.order_by("id"))
         coverage = _SealCoverage(seals, horizon)
         _verify_streams(report, coverage, handed_out, on_progress)
@@ -158,15 +166,25 @@ def verify_event_chain(
     if against_published:
         expected_heads = _with_published_heads(expected_heads, report)
     if expected_heads is not None:
-        _verify_kept_heads(expected_heads, report)
+        report.tree_size = _verify_kept_heads(expected_heads, report)
     if seal and report.ok:
         count, digest = coverage.covered(len(seals))
         report.new_seal = _record_seal(horizon, count, digest, report)
-    _record_run(report)
+    record_run(report)
     return report
 
 
-def _positions_handed_out(cursor) -> _HandedOut:
+def snapshot() -> tuple[int, "HandedOut"]:
+    """Start the run's read-only REPEATABLE READ snapshot (inside the caller's transaction): its
+    horizon, below which every transaction had ended, and the positions handed out so far."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        horizon = cursor.fetchone()[0]
+        return horizon, _positions_handed_out(cursor)  # read after the snapshot: covers every event in it
+
+
+def _positions_handed_out(cursor) -> HandedOut:
     """Sequence values are never rolled back, so `last_value`, read after the scan's snapshot was
     taken, is at least every position that snapshot holds."""
     cursor.execute(
@@ -175,22 +193,24 @@ def _positions_handed_out(cursor) -> _HandedOut:
         " WHERE seq.seqrelid = 'eventstore_event_position_seq'::regclass"
     )
     first, increment, last_value, is_called = cursor.fetchone()
-    return _HandedOut(first, last_value if is_called else last_value - increment)
+    return HandedOut(first, last_value if is_called else last_value - increment)
 
 
-def _record_run(report: ChainReport) -> ChainVerification:
-    """The run's outcome, through `eventstore_record_verification`, which stamps the time and the
-    newest seal itself."""
+def record_run(report: ChainReport) -> ChainVerification:
+    """The run's outcome, kind and range, through `eventstore_record_verification`, which stamps the
+    time and the newest seal itself."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT eventstore_record_verification(%s, %s, %s, %s, %s)",
+            "SELECT eventstore_record_verification(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [report.ok, report.events_checked, report.streams_checked, report.problem_count,
-             "\n".join(str(problem) for problem in report.problems)],
+             "\n".join(str(problem) for problem in report.problems), report.kind, report.from_transaction,
+             report.transaction_horizon, report.from_position, report.last_position, report.from_tree_size,
+             report.tree_size],
         )
         return ChainVerification.objects.get(pk=cursor.fetchone()[0])
 
 
-def _verify_streams(report: ChainReport, coverage: _SealCoverage, handed_out: _HandedOut, on_progress) -> None:
+def _verify_streams(report: ChainReport, coverage: _SealCoverage, handed_out: HandedOut, on_progress) -> None:
     """Merge the events, grouped by stream, with the recorded heads; both come in stream id order."""
     heads = _heads()
     head = next(heads, None)
@@ -201,7 +221,7 @@ def _verify_streams(report: ChainReport, coverage: _SealCoverage, handed_out: _H
         matching_head = head if head is not None and head.stream_id == stream_id else None
         if matching_head is not None:
             head = next(heads, None)
-        _verify_stream(stream_id, events, matching_head, report, coverage, handed_out)
+        verify_stream(stream_id, events, matching_head, report, coverage, handed_out)
         if on_progress is not None:
             on_progress(len(events))
     while head is not None:
@@ -209,19 +229,19 @@ def _verify_streams(report: ChainReport, coverage: _SealCoverage, handed_out: _H
         head = next(heads, None)
 
 
-def _report_deleted_stream(head: _Head, report: ChainReport) -> None:
+def _report_deleted_stream(head: Head, report: ChainReport) -> None:
     report.add(head.stream_id, None, f"recorded at v{head.version} but none of its events is left (stream deleted)")
 
 
-def _heads() -> Iterator[_Head]:
+def _heads() -> Iterator[Head]:
     rows = Stream.objects.order_by("stream_id").values_list("stream_id", "version", "head_position", "head_hash")
-    return (_Head(*row) for row in rows.iterator(chunk_size=CHUNK_SIZE))
+    return (Head(*row) for row in rows.iterator(chunk_size=CHUNK_SIZE))
 
 
 def _streams() -> Iterator[tuple[str, list[tuple]]]:
     """Events grouped by stream, one stream's rows at a time."""
     current_id, current = None, []
-    for row in _rows():
+    for row in event_rows():
         if row[0] != current_id and current:
             yield current_id, current
             current = []
@@ -231,46 +251,57 @@ def _streams() -> Iterator[tuple[str, list[tuple]]]:
         yield current_id, current
 
 
-def _rows() -> Iterator[tuple]:
+def event_rows(query: str = _SCAN, params: list | None = None) -> Iterator[tuple]:
     """The scan's rows through a server-side cursor, a chunk at a time, with data and metadata in
     canonical JSON: each chunk's texts parsed and encoded at once (`canonical_json_of_texts`)."""
     with connection.chunked_cursor() as cursor:
         cursor.cursor.adapters.register_loader("timestamptz", _TIMESTAMPTZ_LOADER)
-        cursor.execute(_SCAN)
+        cursor.execute(query, params)
         while chunk := cursor.fetchmany(CHUNK_SIZE):
             payloads = iter(canonical_json_of_texts([text for row in chunk for text in (row[6], row[7])]))
             for row, data_json, metadata_json in zip(chunk, payloads, payloads):
                 yield (*row[:6], data_json, metadata_json, *row[8:])
 
 
-def _verify_stream(
-    stream_id, rows, head: _Head | None, report: ChainReport, coverage: _SealCoverage, handed_out: _HandedOut
+def verify_stream(
+    stream_id, rows, head: Head | None, report: ChainReport, coverage: _SealCoverage | None, handed_out: HandedOut,
+    before: tuple | None = None, start: tuple[int, str] | None = None,
 ) -> None:
+    """Check `rows`, a stream's events in version order: from its first event, or (an incremental
+    pass) from `before`, the event verified earlier that the first row links to, or from `start`, the
+    version and link the first row must have."""
     report.streams_checked += 1
-    expected_version, expected_prev = 1, GENESIS_HASH
-    before = None  # the previous row
+    expected_version, expected_prev = (1, GENESIS_HASH) if before is None else (before[1] + 1, before[10])
+    if start is not None:
+        expected_version, expected_prev = start
     for row in rows:
-        (_, version, position, event_id, aggregate_type, event_type, data_json, metadata_json, recorded_at, prev_hash,
-         stored_hash, transaction_id) = row
-        coverage.add(transaction_id, stored_hash)
+        version, prev_hash, stored_hash, transaction_id = row[1], row[9], row[10], row[11]
+        if coverage is not None:
+            coverage.add(transaction_id, stored_hash)
         if version != expected_version:
             report.add(stream_id, version, f"expected v{expected_version} here: events are missing or were renumbered")
         if prev_hash != expected_prev:
             report.add(stream_id, version, "does not link to the event before it (inserted, removed or reordered)")
         _check_order(stream_id, row, before, handed_out, report)
-        recomputed = event_hash(
-            prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
-            aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=data_json,
-            metadata_json=metadata_json, recorded_at=recorded_at,
-        )
-        if recomputed != stored_hash:
-            report.add(stream_id, version, "content does not match its hash (edited or moved)")
+        check_hash(stream_id, row, report)
         expected_version, expected_prev, before = version + 1, stored_hash, row
     report.events_checked += len(rows)
     _compare_head(stream_id, rows[-1], head, report)
 
 
-def _check_order(stream_id, row, before, handed_out: _HandedOut, report: ChainReport) -> None:
+def check_hash(stream_id: str, row: tuple, report: ChainReport) -> None:
+    (_, version, position, event_id, aggregate_type, event_type, data_json, metadata_json, recorded_at, prev_hash,
+     stored_hash, _) = row
+    recomputed = event_hash(
+        prev_hash=prev_hash, position=position, event_id=event_id, stream_id=stream_id,
+        aggregate_type=aggregate_type, version=version, event_type=event_type, data_json=data_json,
+        metadata_json=metadata_json, recorded_at=recorded_at,
+    )
+    if recomputed != stored_hash:
+        report.add(stream_id, version, "content does not match its hash (edited or moved)")
+
+
+def _check_order(stream_id, row, before, handed_out: HandedOut, report: ChainReport) -> None:
     """The append numbers and stamps each stream's events under its lock, from the position sequence
     and the server's clock: positions grow and times never go back as versions grow."""
     version, position, recorded_at = row[1], row[2], row[8]
@@ -288,7 +319,7 @@ def _check_order(stream_id, row, before, handed_out: _HandedOut, report: ChainRe
                                        f"({before_recorded_at.isoformat()}): times never go back within a stream")
 
 
-def _compare_head(stream_id, last_row, head: _Head | None, report: ChainReport) -> None:
+def _compare_head(stream_id, last_row, head: Head | None, report: ChainReport) -> None:
     last_version, last_position, last_hash = last_row[1], last_row[2], last_row[10]
     if head is None:
         report.add(stream_id, None, "has events but no recorded head (stream inserted behind the store's back)")
@@ -345,7 +376,8 @@ def _with_published_heads(expected_heads: list[dict] | None, report: ChainReport
     return (expected_heads or []) + published or None
 
 
-def _verify_kept_heads(kept_heads: list[dict], report: ChainReport) -> None:
+def _verify_kept_heads(kept_heads: list[dict], report: ChainReport) -> int | None:
+    """Returns the size of the newest head, whose root was recomputed from the events (None: no head)."""
     for kept in kept_heads:
         for problem in ledger.check_extends(kept):
             report.add("ledger", None, problem)
@@ -358,6 +390,7 @@ def _verify_kept_heads(kept_heads: list[dict], report: ChainReport) -> None:
         if recomputed.hex() != roots[size]:
             report.add("ledger", None, f"the events of today's first {size} leaves do not give the root of the "
                                        "signed head of that size (events altered, removed or reordered)")
+    return None if latest is None else latest.tree_size
 
 
 # Consistency checks -------------------------------------------------------------------------------

@@ -127,6 +127,14 @@ class CompactRange:
         self.size = 0
         self._subtrees: list[bytes] = []  # the perfect subtrees of `size`, largest first
 
+    @classmethod
+    def of_subtrees(cls, size: int, subtrees: list[bytes]) -> "CompactRange":
+        """The range of the first `size` leaves, from its perfect subtrees (`perfect_subtrees(0, size)`),
+        to be extended leaf by leaf."""
+        compact = cls()
+        compact.size, compact._subtrees = size, list(subtrees)
+        return compact
+
     def append(self, leaf: bytes) -> None:
         node, size = leaf, self.size
         while size & 1:

@@ -4,6 +4,7 @@ tree heads, where they were published and the statements that hand signing from 
 from django.db import models
 
 from eventstore.ledger.signing import key_id
+from eventstore.models import STREAM_ID_MAX_LENGTH
 
 
 class LedgerEntry(models.Model):
@@ -37,6 +38,23 @@ class LedgerNode(models.Model):
 
     class Meta:
         ordering = ["level", "index"]
+
+
+class LedgerStream(models.Model):
+    """Each stream's newest event in the ledger and its leaf hash in the streams tree (see
+    `eventstore.ledger.service`), moved by `eventstore_ledger_extend` as the ledger grows: a signer
+    folds the streams root from these leaves, in stream id order, without reading any event."""
+
+    stream_id = models.CharField(primary_key=True, max_length=STREAM_ID_MAX_LENGTH, db_collation="C")
+    version = models.PositiveIntegerField()
+    head_hash = models.CharField(max_length=64)
+    leaf_hash = models.BinaryField()
+
+    class Meta:
+        ordering = ["stream_id"]
+
+    def __str__(self):
+        return f"{self.stream_id} at v{self.version} in the ledger"
 
 
 class TreeHead(models.Model):

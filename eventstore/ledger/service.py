@@ -9,7 +9,10 @@ which checks the root against the stored tree.
 `streams_root` is the root of a second tree of the same hashing over every stream's newest entry at
 the head's size, (stream id, version, head hash), sorted by stream id: a leaf's data is the compact,
 key-sorted JSON `{"head_hash":…,"stream_id":…,"version":…}` (UTF-8). A stream's newest events, or a
-whole stream, cannot vanish without changing it.
+whole stream, cannot vanish without changing it. `eventstore_ledger_extend` keeps each stream's leaf
+(`LedgerStream`) as the ledger grows, so signing folds the root from stored leaves and reads no event;
+`streams_at` recomputes the entries from the events themselves (the audit bundle, and the check that
+both agree).
 """
 
 import logging
@@ -149,6 +152,17 @@ def streams_tree(entries: Iterable[StreamEntry]) -> merkle.MemoryTree:
     return merkle.MemoryTree([merkle.leaf_hash(entry.leaf_data()) for entry in entries])
 
 
+def stored_streams_root() -> tuple[int, bytes]:
+    """The ledger's size and the streams root at that size, folded from the leaves the ledger keeps per
+    stream; read under the ledger's lock, so that no extension moves the one without the other."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended('eventstore_ledger', 0))")
+        size = ledger_size()
+        cursor.execute("SELECT string_agg(leaf_hash, ''::bytea ORDER BY stream_id) FROM eventstore_ledgerstream")
+        leaves = bytes(cursor.fetchone()[0] or b"")
+    return size, merkle.MemoryTree([leaves[at:at + 32] for at in range(0, len(leaves), 32)]).root()
+
+
 # Heads ---------------------------------------------------------------------------------------------
 
 def latest_head() -> TreeHead | None:
@@ -161,14 +175,15 @@ def sign_tree_head() -> TreeHead | None:
     when the ledger does not extend the last head published outside the database."""
     key = signing_key()
     keys.check_may_sign(key)
-    size = extend_ledger()
+    extend_ledger()
+    size, streams = stored_streams_root()
     refuse_to_fork(size)
     latest = latest_head()
     if size == 0 or (latest is not None and latest.tree_size >= size):
         return None
     timestamp = datetime.now(UTC)
     root_hash = root_at(size).hex()
-    streams_root = streams_tree(streams_at(size)).root().hex()
+    streams_root = streams.hex()
     signature = key.sign(head_message(tree_size=size, timestamp=timestamp, root_hash=root_hash,
                                       streams_root=streams_root)).hex()
     with transaction.atomic(), connection.cursor() as cursor:

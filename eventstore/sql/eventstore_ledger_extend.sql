@@ -5,6 +5,10 @@
 -- SHA-256(0x00 || event hash), and every perfect subtree it completes, SHA-256(0x01 || left || right).
 -- One caller at a time (an advisory lock), so two signers never interleave.
 --
+-- It also moves `eventstore_ledgerstream`, each stream's newest event in the ledger with the leaf
+-- hash of the streams tree, SHA-256(0x00 || {"head_hash":…,"stream_id":…,"version":…}), so that a
+-- signer folds the streams root from stored leaves instead of rescanning every event.
+--
 -- Runs as its owner with a pinned search_path; PUBLIC may not execute it (eventstore/privileges.py
 -- grants it to the application role).
 CREATE OR REPLACE FUNCTION eventstore_ledger_extend(p_limit integer)
@@ -18,6 +22,7 @@ DECLARE
     node_hash bytea;
     node_level smallint;
     node_index bigint;
+    first_new bigint;
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 THEN
         RAISE EXCEPTION 'extend the ledger by at least one event' USING ERRCODE = 'check_violation';
@@ -31,6 +36,7 @@ BEGIN
         last_transaction := -1;
         last_position := -1;
     END IF;
+    first_new := size;
     FOR event IN
         SELECT e.position, e.transaction_id, e.hash FROM eventstore_event AS e
         WHERE (e.transaction_id, e.position) > (last_transaction, last_position)
@@ -54,6 +60,16 @@ BEGIN
         END LOOP;
         size := size + 1;
     END LOOP;
+    INSERT INTO eventstore_ledgerstream AS stream (stream_id, version, head_hash, leaf_hash)
+    SELECT DISTINCT ON (e.stream_id) e.stream_id, e.version, e.hash,
+           sha256('\x00'::bytea || convert_to('{"head_hash":"' || e.hash || '","stream_id":' || to_json(e.stream_id)::text
+                                              || ',"version":' || e.version || '}', 'UTF8'))
+    FROM eventstore_ledgerentry AS entry JOIN eventstore_event AS e ON e.position = entry.position
+    WHERE entry.ledger_index >= first_new
+    ORDER BY e.stream_id, e.version DESC
+    ON CONFLICT (stream_id) DO UPDATE SET
+        version = EXCLUDED.version, head_hash = EXCLUDED.head_hash, leaf_hash = EXCLUDED.leaf_hash
+    WHERE stream.version < EXCLUDED.version;
     RETURN size;
 END;
 $$;

@@ -18,6 +18,7 @@ from eventstore.delivery import webhooks
 from eventstore.delivery.models import WebhookEndpoint
 from eventstore.errors import EventStoreError, InvalidEvent
 from eventstore.events import Checkpoint, ExpectedVersion, NewEvent
+from eventstore.integrity import incremental
 from eventstore.integrity import verification as integrity
 from eventstore.ledger import service as ledger
 from eventstore.projections import catch_up
@@ -44,6 +45,7 @@ from eventstore.temporal.messages import (
     ScheduledRunRequest,
     TreeHeadOutcome,
     VerificationOutcome,
+    VerificationRequest,
     stored_event,
 )
 from eventstore.temporal.worker import django_activity, implements
@@ -186,10 +188,14 @@ def sign_tree_head_activity(request: ScheduledRunRequest) -> TreeHeadOutcome:
 
 @implements(signatures.verify_chain)
 @django_activity
-def verify_chain_activity(request: ScheduledRunRequest) -> VerificationOutcome:
-    """verify_event_chain against the published heads, recording its result (and a seal when all is
-    intact) as the command does."""
-    report = integrity.verify_event_chain(on_progress=lambda checked: activity.heartbeat(), against_published=True)
+def verify_chain_activity(request: VerificationRequest) -> VerificationOutcome:
+    """verify_event_chain against the published heads, recording its result (and for a full pass, a seal
+    when all is intact) as the command does: a full pass, or what is new since the last verified point."""
+    if request.full:
+        report = integrity.verify_event_chain(on_progress=lambda checked: activity.heartbeat(), against_published=True)
+    else:
+        report = incremental.verify_new_events(on_progress=lambda checked: activity.heartbeat(),
+                                               against_published=True)
     return VerificationOutcome(ok=report.ok, events_checked=report.events_checked, problem_count=report.problem_count)
 
 

@@ -27,6 +27,7 @@ from eventstore.temporal.messages import (
     ScheduledRunRequest,
     TreeHeadOutcome,
     VerificationOutcome,
+    VerificationRequest,
 )
 
 
@@ -73,7 +74,7 @@ def sign_tree_head(request: ScheduledRunRequest) -> TreeHeadOutcome:
 
 
 @activity.defn(name="eventstore.verify_chain")
-def verify_chain(request: ScheduledRunRequest) -> VerificationOutcome:
+def verify_chain(request: VerificationRequest) -> VerificationOutcome:
     """Implemented by `eventstore.temporal.activities.verify_chain_activity`."""
     raise NotImplementedError
 

@@ -163,6 +163,13 @@ class ScheduledRunRequest:
 
 
 @dataclass
+class VerificationRequest:
+    """The input of a scheduled verification: a full pass, or (the default) what is new since the last one."""
+
+    full: bool = False
+
+
+@dataclass
 class TreeHeadOutcome:
     tree_size: int | None  # the new head's size; None when nothing was new
 

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         ScheduledRunRequest,
         TreeHeadOutcome,
         VerificationOutcome,
+        VerificationRequest,
     )
 
 STORE_ACTIVITY_OPTIONS = dict(
@@ -131,10 +132,11 @@ class SignTreeHeadWorkflow:
 
 @workflow.defn(name="VerifyChainWorkflow")
 class VerifyChainWorkflow:
-    """Run verify_event_chain and record its result (started by the "verify-event-chain" schedule)."""
+    """Run verify_event_chain and record its result: what is new since the last verified point (the
+    "verify-event-chain" schedule), or every event (`full`, the "verify-event-chain-full" schedule)."""
 
     @workflow.run
-    async def run(self, request: ScheduledRunRequest) -> VerificationOutcome:
+    async def run(self, request: VerificationRequest) -> VerificationOutcome:
         return await workflow.execute_activity(
             verify_chain, request, start_to_close_timeout=timedelta(hours=2),
             heartbeat_timeout=timedelta(minutes=2),

@@ -92,8 +92,15 @@ class StoreStateCollector:
                      verification["last_seal_age_seconds"])
         yield _gauge("eventstore_last_verification_age_seconds", "Seconds since the last verify_event_chain run.",
                      verification["age_seconds"])
-        yield _gauge("eventstore_last_verification_ok", "1 when the last verify_event_chain run found the chain intact, else 0.",
+        yield _gauge("eventstore_last_verification_ok", "1 when the last verify_event_chain run, and the last full pass, "
+                     "found the chain intact, else 0.",
                      None if verification["intact"] is None else int(verification["intact"]))
+        yield _gauge("eventstore_last_full_verification_age_seconds",
+                     "Seconds since the last full verify_event_chain pass (absent: never).",
+                     verification["last_full_age_seconds"])
+        yield _gauge("eventstore_last_incremental_verification_age_seconds",
+                     "Seconds since the last incremental verify_event_chain pass (absent: never).",
+                     verification["last_incremental_age_seconds"])
         yield _gauge("eventstore_last_signed_head_age_seconds", "Seconds since the newest signed tree head (absent: none).",
                      signing["head_age_seconds"])
         yield _gauge("eventstore_unsigned_event_age_seconds", "Age of the oldest event no signed tree head covers (0: none).",

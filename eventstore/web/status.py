@@ -92,17 +92,28 @@ def projections() -> Check:
 
 
 def verification() -> Check:
+    """The last run of either kind, and when the last full and the last incremental pass ran: a full
+    pass that found problems stays a problem until a full pass finds none."""
     last = ChainVerification.objects.order_by("-ran_at").first()
+    last_full = ChainVerification.objects.filter(kind=ChainVerification.FULL).order_by("-ran_at").first()
+    last_incremental = ChainVerification.objects.filter(kind=ChainVerification.INCREMENTAL).order_by("-ran_at").first()
     seal = Seal.objects.order_by("-sealed_at").values_list("sealed_at", flat=True).first()
     limit = settings.HEALTH_VERIFICATION_MAX_AGE_SECONDS
     age = _age(last.ran_at) if last else None
-    figures = {"age_seconds": round(age, 1) if last else None, "intact": last.ok if last else None,
-               "problem_count": last.problem_count if last else None,
+    intact = None if last is None else last.ok and (last_full is None or last_full.ok)
+    figures = {"age_seconds": round(age, 1) if last else None, "intact": intact,
+               "problem_count": last.problem_count if last else None, "kind": last.kind if last else None,
+               "last_full_age_seconds": round(_age(last_full.ran_at), 1) if last_full else None,
+               "last_full_intact": last_full.ok if last_full else None,
+               "last_incremental_age_seconds": round(_age(last_incremental.ran_at), 1) if last_incremental else None,
+               "last_incremental_intact": last_incremental.ok if last_incremental else None,
                "last_seal_age_seconds": round(_age(seal), 1) if seal else None}
     if last is None:
         problem = "verify_event_chain has never run"
     elif not last.ok:
-        problem = f"the last verify_event_chain found {last.problem_count} problems"
+        problem = f"the last verify_event_chain ({last.kind} pass) found {last.problem_count} problems"
+    elif last_full is not None and not last_full.ok:
+        problem = f"the last full verify_event_chain found {last_full.problem_count} problems"
     elif age > limit:
         problem = f"the last verify_event_chain ran more than {limit:g}s ago"
     else:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from eventstore.delivery import subscriptions, webhooks
 from eventstore.events import ANY
+from eventstore.integrity.incremental import verify_new_events
 from eventstore.integrity.verification import verify_event_chain
 from eventstore.store import append_events
 from tests.admin_users import finance_user as other_finance_user
@@ -55,6 +56,11 @@ def test_dashboard_tells_trust_and_freshness(client, finance_user):
     page = client.get("/admin/analytics/dashboard/")
     trust = page.content.decode().split('id="trust"')[1].split("</div>")[0]
     assert "intact" in trust and " ago)" in trust and " UTC" in trust
+    assert "intact" in trust.split("Last full pass")[1].split("</tr>")[0]
+    assert "none yet" in trust.split("Last incremental pass")[1].split("</tr>")[0]
+    verify_new_events()
+    trust = client.get("/admin/analytics/dashboard/").content.decode().split('id="trust"')[1].split("</div>")[0]
+    assert "intact" in trust.split("Last incremental pass")[1].split("</tr>")[0]
     statistics = page.context["statistics"]
     row = statistics.currencies[0]
     decimals = {"JPY": 0, "KWD": 3}.get(row.currency, 2)

@@ -185,8 +185,13 @@ def test_the_definer_functions_stamp_what_the_caller_cannot_choose(app_role, pla
         with pytest.raises(psycopg.errors.CheckViolation, match="does not match the store"):
             app.execute("SELECT eventstore_record_seal(%s, 1000, %s)", [seal.transaction_horizon, "a" * 64])
         with pytest.raises(psycopg.errors.CheckViolation, match="ok exactly when it reports no problem"):
-            app.execute("SELECT eventstore_record_verification(true, 3, 1, 2, 'payment-sealed v2: edited')")
-        app.execute("SELECT eventstore_record_verification(false, 3, 1, 1, 'payment-sealed v2: edited')")
+            app.execute("SELECT eventstore_record_verification(true, 3, 1, 2, 'payment-sealed v2: edited',"
+                        " 'full', NULL, 10, NULL, 3, NULL, NULL)")
+        with pytest.raises(psycopg.errors.CheckViolation, match="full .from the start. or incremental"):
+            app.execute("SELECT eventstore_record_verification(true, 3, 1, 0, '', 'incremental', NULL, 10, NULL, 3,"
+                        " NULL, NULL)")
+        app.execute("SELECT eventstore_record_verification(false, 3, 1, 1, 'payment-sealed v2: edited',"
+                    " 'full', NULL, 10, NULL, 3, NULL, NULL)")
         stamped = app.execute("SELECT ran_at > now() - interval '1 minute', seal_hash FROM eventstore_chainverification"
                               " ORDER BY id DESC LIMIT 1").fetchone()
     assert stamped == (True, seal.hash)

@@ -1,5 +1,6 @@
 """Invariant 6: verify_event_chain catches every edit, deletion, insertion and reordering, and takes
-nothing committed while it runs for one."""
+nothing committed while it runs for one: the full pass anywhere, the incremental pass in what was
+appended since the last verified point and in the verified events that the new ones link to."""
 
 import datetime as dt
 import hashlib
@@ -14,8 +15,11 @@ from django.utils import timezone
 
 from eventstore.encoding import GENESIS_HASH, canonical_json, event_hash, seal_hash
 from eventstore.events import ANY, NewEvent
-from eventstore.integrity.models import Seal
+from eventstore.integrity.incremental import verify_new_events
+from eventstore.integrity.models import ChainVerification, Seal
 from eventstore.integrity.verification import verify_event_chain
+from eventstore.ledger import service as ledger
+from eventstore.web import status
 from eventstore.models import Event
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
@@ -128,9 +132,13 @@ def test_an_untouched_store_verifies_and_seals_only_what_is_new(history, capsys)
 
     append_events(stream_id="payment-d", aggregate_type="Payment", events=payment_events(1), expected_version=ANY)
     call_command("verify_event_chain", "--no-progress")
+    assert "OK: incremental pass: 1 events in 1 streams" in capsys.readouterr().out
+    call_command("verify_event_chain", "--no-progress", "--full")
 
     assert "Sealed 13 events" in capsys.readouterr().out
     assert verify_event_chain().seals_checked == 2
+    assert list(ChainVerification.objects.order_by("id").values_list("kind", "events_checked")) == [
+        ("full", 12), ("full", 12), ("incremental", 1), ("full", 13), ("full", 13)]
 
 
 def test_heads_catch_a_removed_newest_event_without_any_seal(tamper):
@@ -151,7 +159,95 @@ def test_tampering_is_detected(history, tampering, tamper):
     assert not report.ok
     assert report.problems
     with pytest.raises(CommandError, match="TAMPERING DETECTED"):
-        call_command("verify_event_chain", "--no-progress", "--expect-seal", history)
+        call_command("verify_event_chain", "--no-progress", "--full", "--expect-seal", history)
+
+
+STORE_TABLES = ("eventstore_event", "eventstore_stream", "eventstore_seal", "eventstore_chainverification",
+                "eventstore_ledgerentry", "eventstore_ledgernode", "eventstore_ledgerstream", "eventstore_treehead")
+
+
+def recent_history(tamper) -> str:
+    """An empty store, then the same three streams, all appended after the last verified point (a clean
+    full pass over one earlier event): the new range of the next incremental pass. Returns the seal's hash."""
+    tamper(f"TRUNCATE {', '.join(STORE_TABLES)}")
+    append_events(stream_id="payment-0", aggregate_type="Payment", events=payment_events(1), expected_version=ANY)
+    seal = verify_event_chain().new_seal
+    write_history()
+    return seal.hash
+
+
+# What no pass can see in events appended since the last seal, when no signed head covers them:
+# only a seal counts a stream that left with its head, or knows which events a transaction id held.
+UNSEALED_BLIND_SPOTS = {"deleted whole stream and its head", "moved an event out of the seal"}
+
+
+def test_tampering_in_the_new_range_is_detected_by_the_incremental_pass_as_by_a_full_one(tamper, subtests):
+    """Each case of TAMPERING, as a subtest on a store emptied in between (cheaper than a test each)."""
+    for name, tampering in TAMPERING.items():
+        with subtests.test(name):
+            kept_seal = recent_history(tamper)
+            tamper(*tampering)
+
+            report = verify_new_events(expected_seal=kept_seal)
+            full = verify_event_chain(expected_seal=kept_seal, seal=False)
+
+            assert report.kind == "incremental" and report.from_transaction is not None
+            if name in UNSEALED_BLIND_SPOTS:
+                assert report.ok and full.ok
+                continue
+            assert not report.ok and not full.ok
+            with pytest.raises(CommandError, match="TAMPERING DETECTED"):
+                call_command("verify_event_chain", "--no-progress", "--expect-seal", kept_seal)
+            assert ChainVerification.objects.filter(kind="incremental", ok=False).count() == 2
+
+
+def test_the_incremental_pass_checks_the_verified_events_the_new_ones_link_to(history, tamper):
+    """Edited, deleted, or edited with its hash recomputed: each stream's last verified event."""
+    for stream_id in ("payment-a", "payment-b", "payment-c"):
+        append_events(stream_id=stream_id, aggregate_type="Payment", events=payment_events(1), expected_version=4)
+    tamper("UPDATE eventstore_event SET data = '{\"amount\": \"999.00\"}' WHERE stream_id = 'payment-a' AND version = 4",
+           "DELETE FROM eventstore_event WHERE stream_id = 'payment-b' AND version = 4",
+           "UPDATE eventstore_event SET event_type = 'PaymentCancelled' WHERE stream_id = 'payment-c' AND version = 4")
+    tamper(rehashed("payment-c", 4))
+
+    report = verify_new_events()
+
+    assert problems_of(report) == [
+        "payment-a v4: content does not match its hash (edited or moved)",
+        "payment-b v4: the verified event the new ones link to is gone",
+        "payment-c v5: does not link to the event before it (inserted, removed or reordered)",
+    ]
+    assert (report.kind, report.events_checked, report.streams_checked) == ("incremental", 3, 3)
+
+
+def test_tampering_before_the_new_range_is_left_to_the_full_pass(history, tamper):
+    tamper("UPDATE eventstore_event SET data = '{\"amount\": \"999.00\"}' WHERE stream_id = 'payment-b' AND version = 2")
+    append_events(stream_id="payment-a", aggregate_type="Payment", events=payment_events(2), expected_version=4)
+
+    incremental = verify_new_events()
+    full = verify_event_chain()
+
+    assert incremental.ok and (incremental.events_checked, incremental.streams_checked) == (2, 1)
+    assert problems_of(full) == ["payment-b v2: content does not match its hash (edited or moved)"]
+    runs = ChainVerification.objects.order_by("-id")
+    assert [(run.kind, run.ok) for run in runs[:2]] == [("full", False), ("incremental", True)]
+    assert runs[1].from_transaction == runs[2].transaction_horizon <= runs[1].transaction_horizon
+    assert verify_new_events().ok  # from the same verified point as before: the full pass found problems
+    check = status.verification()
+    assert check.problem == "the last full verify_event_chain found 1 problems" and check.figures["intact"] is False
+
+
+def test_the_incremental_pass_starts_where_the_last_clean_run_ended(history, tamper):
+    """A run that found problems is no verified point: the next pass checks the same events again."""
+    append_events(stream_id="payment-a", aggregate_type="Payment", events=payment_events(1), expected_version=4)
+    tamper("UPDATE eventstore_event SET data = '{}' WHERE stream_id = 'payment-a' AND version = 5")
+    assert not verify_new_events().ok
+    append_events(stream_id="payment-b", aggregate_type="Payment", events=payment_events(1), expected_version=4)
+
+    again = verify_new_events()
+
+    assert problems_of(again) == ["payment-a v5: content does not match its hash (edited or moved)"]
+    assert again.events_checked == 2
 
 
 def test_an_unknown_expected_seal_is_reported(history):
@@ -383,3 +479,28 @@ def test_a_forged_event_with_a_valid_hash_is_reported_by_its_position_and_time(
     for fragment in expected:
         assert any(fragment in problem for problem in problems), (fragment, problems)
     assert len(problems) == len(expected), problems
+
+
+def test_the_incremental_pass_recomputes_the_ledger_leaves_from_the_last_verified_head_to_the_newest(
+    history, ledger_key, tamper
+):
+    ledger.sign_tree_head()
+    first = verify_new_events()
+    append_events(stream_id="payment-d", aggregate_type="Payment", events=payment_events(2), expected_version=ANY)
+    ledger.sign_tree_head()
+    second = verify_new_events()
+    append_events(stream_id="payment-e", aggregate_type="Payment", events=payment_events(1), expected_version=ANY)
+    ledger.sign_tree_head()
+    gone = Event.objects.get(stream_id="payment-e").position
+    tamper("DELETE FROM eventstore_event WHERE stream_id = 'payment-e'",
+           "DELETE FROM eventstore_stream WHERE stream_id = 'payment-e'")
+
+    third = verify_new_events()
+
+    assert first.ok and (first.from_tree_size, first.tree_size) == (None, 12)
+    assert second.ok and (second.from_tree_size, second.tree_size, second.events_checked) == (12, 14, 2)
+    assert problems_of(third) == [
+        f"ledger: ledger leaf 14: its event at position {gone} is gone",
+        "ledger: the events of leaves 14..15 do not give the root of the newest signed head (events altered, "
+        "removed or reordered)",
+    ]

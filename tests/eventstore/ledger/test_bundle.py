@@ -107,8 +107,9 @@ def test_a_rewrite_with_every_hash_head_and_seal_recomputed_fails_against_the_ke
     with the real key: everything inside the database is consistent again; only the kept head knows."""
     _, kept = signed_history
     tamper(*(f"DELETE FROM {table}" for table in (
-        "eventstore_event", "eventstore_stream", "eventstore_seal", "eventstore_ledgerentry",
-        "eventstore_ledgernode", "eventstore_treehead", "eventstore_publishedhead")))  # signing refuses to fork it
+        "eventstore_event", "eventstore_stream", "eventstore_seal", "eventstore_chainverification",
+        "eventstore_ledgerentry", "eventstore_ledgernode", "eventstore_ledgerstream", "eventstore_treehead",
+        "eventstore_publishedhead")))  # signing refuses to fork it
     write_history()
     write_history()
     ledger.sign_tree_head()

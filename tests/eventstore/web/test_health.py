@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from config.devstack.embedded import free_port
+from eventstore.integrity.incremental import verify_new_events
 from eventstore.integrity.verification import verify_event_chain
 from eventstore.ledger.service import sign_tree_head
 from eventstore.projections.engine import apply_all_pending
@@ -72,6 +73,7 @@ def test_status_is_green_when_every_part_is_well_and_metrics_say_the_same(
     apply_all_pending()
     sign_tree_head()
     assert verify_event_chain().ok
+    assert verify_new_events().ok
     # The session's worker may not have polled its task queue yet.
     assert wait_for(lambda: answer(operator, "/status")[0] == 200), answer(operator, "/status")
 
@@ -84,6 +86,8 @@ def test_status_is_green_when_every_part_is_well_and_metrics_say_the_same(
     assert all(check["ok"] for check in checks.values()), checks
     assert checks["worker"]["pollers"] >= 1
     assert checks["verification"]["intact"] is True and checks["verification"]["age_seconds"] < 60
+    assert checks["verification"]["kind"] == "incremental" and checks["verification"]["last_full_intact"] is True
+    assert checks["verification"]["last_full_age_seconds"] < 60 and checks["verification"]["last_incremental_age_seconds"] < 60
     assert checks["signing"]["head_tree_size"] == events and checks["signing"]["unsigned_event_age_seconds"] == 0
     for name in checks:
         assert f'eventstore_status_ok{{check="{name}"}} 1.0' in scraped
