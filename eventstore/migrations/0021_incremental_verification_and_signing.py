@@ -122,7 +122,7 @@ REVOKE ALL ON FUNCTION eventstore_record_verification(boolean, bigint, bigint, b
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eventstore', '0019_key_rotation'),
+        ('eventstore', '0020_data_exports'),
     ]
 
     operations = [
