@@ -2,7 +2,6 @@
 to roles, expiring, revocable at once, kept only as a hash; made in the admin (the key shown once) and
 with `create_api_token`; the keys of the former one-per-user tokens carried over."""
 
-import importlib
 import io
 from datetime import timedelta
 from decimal import Decimal
@@ -10,7 +9,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.apps import apps as django_apps
 from django.db import connection
+from django.db.migrations import RunPython
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -20,6 +21,7 @@ from eventstore.store import append_events
 from payments import tokens
 from payments.models import ApiToken, Membership, Organization, PaymentSummary
 from tests.eventstore.helpers import payment_data
+from tests.migration_operations import migration_operation
 
 
 def member_of(username: str, *organizations: str, **extra):
@@ -192,11 +194,10 @@ def test_keys_of_the_former_one_per_user_tokens_keep_working_and_leave_no_clear_
                        " user_id integer NOT NULL)")
         cursor.executemany("INSERT INTO authtoken_token VALUES (%s, now(), %s)",
                            [(old_keys["hana"], hana.pk), (old_keys["olga"], olga.pk)])
-    migration = importlib.import_module("payments.migrations.0007_api_tokens")
-    from django.apps import apps
+    carry_over = migration_operation("payments", "api_tokens", RunPython).code
 
     with connection.schema_editor() as editor:
-        migration.carry_over_authtoken_keys(apps, editor)
+        carry_over(django_apps, editor)
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM authtoken_token")
