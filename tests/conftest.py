@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,7 @@ from temporalio.converter import DataConverter
 
 from eventstore import wakeups
 from eventstore.encoding import canonical_json
+from eventstore.temporal.payload_codec import payload_codec
 from payments import system_checks
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest, PaymentCommandResult
@@ -88,11 +90,12 @@ def _empty_cache():
 @pytest.fixture
 def plain_temporal(temporal):
     """Runs a workflow as a Temporal client in any language would: by its type name, with inputs as
-    raw JSON values, through a client with the SDK's default converter. Returns the result as JSON
-    values, raises WorkflowFailureError, or TimeoutError when nothing ends within `timeout` seconds
-    (the workflow is left to end by its execution timeout)."""
+    raw JSON values, through a client with the SDK's default converter and the payload encryption every
+    client of the namespace uses. Returns the result as JSON values, raises WorkflowFailureError, or
+    TimeoutError when nothing ends within `timeout` seconds (the workflow is left to end by its
+    execution timeout)."""
     client = Client(temporal.client.service_client, namespace=temporal.client.namespace,
-                    data_converter=DataConverter.default)
+                    data_converter=dataclasses.replace(DataConverter.default, payload_codec=payload_codec()))
 
     def plain_temporal(workflow_type: str, *inputs, timeout: float = 20, workflow_id: str | None = None):
         async def execute():

@@ -37,6 +37,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.devstack import embedded
 from config.devstack.database import DEFAULT_SETTINGS, use_embedded_database
+from config.devstack.payload_keys import use_development_payload_keys
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
@@ -199,6 +200,9 @@ def run(*, development: bool = False) -> int:
     web_address = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
     os.environ.update(served_settings(os.environ, development=development))
     os.environ.setdefault("LOG_FILE", str(embedded.DATA_DIR / "commands.log"))  # each command's outcome
+    if use_development_payload_keys(os.environ["DJANGO_SETTINGS_MODULE"]):
+        say(f"Temporal payloads encrypted with the development key in {os.environ['TEMPORAL_PAYLOAD_KEY_FILE']} "
+            f"(set TEMPORAL_PAYLOAD_KEYS or TEMPORAL_PAYLOAD_KEY_FILE in production)")
     with postgres(os.environ["DJANGO_SETTINGS_MODULE"]), temporal():
         manage("migrate", "--noinput")
         if not development:
@@ -270,6 +274,7 @@ def setup_django() -> None:
     PostgreSQL first; settings that cannot be read end the process with their one-line message."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
     use_embedded_database(os.environ["DJANGO_SETTINGS_MODULE"])
+    use_development_payload_keys(os.environ["DJANGO_SETTINGS_MODULE"])
     try:
         django.setup()
     except ImproperlyConfigured as error:

@@ -19,6 +19,7 @@ from eventstore import selectors
 from eventstore.events import NO_STREAM, NewEvent
 from eventstore.models import Event
 from eventstore.store import append_events
+from eventstore.temporal.connection import data_converter
 from payments.models import PaymentSummary
 from payments.client import IdempotencyKeyReused, workflow_id_for
 from payments.messages import HistoryAnswer, HistoryQuery
@@ -114,7 +115,7 @@ def test_a_create_without_a_payment_id_gets_one_that_survives_a_replay(run_comma
     assert result.success and result.payment_id.startswith("payment-") and uuid.UUID(result.payment_id[8:]).version == 7
     assert (again.payment_id, again.event_ids, again.replayed) == (result.payment_id, result.event_ids, True)
     workflow_history = temporal.run(temporal.client.get_workflow_handle(result.workflow_id).fetch_history())
-    temporal.run(Replayer(workflows=[PaymentEventSourcingWorkflow]).replay_workflow(workflow_history))
+    temporal.run(Replayer(workflows=[PaymentEventSourcingWorkflow], data_converter=data_converter()).replay_workflow(workflow_history))
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -178,7 +179,7 @@ def test_recorded_histories_replay_deterministically(temporal, run_command, comm
                run_command(command_request(kind="NOPE"))]
 
     async def replay_all():
-        replayer = Replayer(workflows=[PaymentEventSourcingWorkflow])
+        replayer = Replayer(workflows=[PaymentEventSourcingWorkflow], data_converter=data_converter())
         for result in results:
             history_ = await temporal.client.get_workflow_handle(result.workflow_id).fetch_history()
             await replayer.replay_workflow(history_)
