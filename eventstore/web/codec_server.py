@@ -5,7 +5,8 @@ plain text to those allowed: POST /codec/decode and POST /codec/encode, each tak
 Who may call it: a user holding `eventstore.decode_temporal_payloads`, by API token (`Authorization:
 Token <key>`, as `temporal workflow show --codec-auth` sends it) or by session (the Temporal UI with
 "include cross-origin credentials", from an origin in TEMPORAL_CODEC_CORS_ORIGINS). The namespace the
-caller names in `X-Namespace` must be one of TEMPORAL_CODEC_NAMESPACES.
+caller names in `X-Namespace` (the UI and the CLI send it) must be one of TEMPORAL_CODEC_NAMESPACES.
+Each answer is logged with the user's name and the number of payloads.
 
 The session needs no CSRF token: the endpoint changes nothing, and a browser sends it a JSON body only
 after a CORS preflight that only the configured origins pass.
@@ -59,7 +60,10 @@ class CodecView(APIView):
 
     def post(self, request):
         namespace = request.headers.get("X-Namespace", "")
-        if namespace and namespace not in settings.TEMPORAL_CODEC_NAMESPACES:
+        if not namespace:
+            raise exceptions.ValidationError({"X-Namespace": "Name the payloads' Temporal namespace in this header, "
+                                                             "as the Temporal UI and CLI do."})
+        if namespace not in settings.TEMPORAL_CODEC_NAMESPACES:
             raise exceptions.PermissionDenied(f"Payloads of namespace {namespace!r} are not served here.")
         payloads = _payloads(request.data)
         codec = payload_codec()
@@ -71,7 +75,7 @@ class CodecView(APIView):
         except PayloadNotDecryptable as error:
             raise exceptions.ValidationError({"payloads": error.message}) from None
         logger.info("%s %sd %d Temporal payload(s) of namespace %s through the codec endpoint",
-                    request.user.get_username(), self.direction, len(payloads.payloads), namespace or "(unnamed)")
+                    request.user.get_username(), self.direction, len(payloads.payloads), namespace)
         return Response(json_format.MessageToDict(answered))
 
     @staticmethod
