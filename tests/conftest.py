@@ -111,6 +111,17 @@ def plain_temporal(temporal):
 
 
 @pytest.fixture
+def codec_reader():
+    """A staff user holding eventstore.decode_temporal_payloads, and their API token's key."""
+    if not Permission.objects.filter(codename="decode_temporal_payloads").exists():  # emptied by transactional tests
+        ContentType.objects.clear_cache()
+        create_permissions(apps.get_app_config("eventstore"), verbosity=0)
+    user = get_user_model().objects.create_user(username=f"codec-{uuid.uuid4().hex[:6]}", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="decode_temporal_payloads"))
+    return user, Token.objects.create(user=user).key
+
+
+@pytest.fixture
 def command_request():
     """Builds a payment command with the seed's defaults (a CREATE of 100.00 EUR for org-456 by
     user-789, of a new payment); keyword arguments override any field."""

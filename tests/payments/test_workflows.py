@@ -24,6 +24,7 @@ from payments.models import PaymentSummary
 from payments.client import IdempotencyKeyReused, workflow_id_for
 from payments.messages import HistoryAnswer, HistoryQuery
 from payments.workflows import PaymentEventSourcingWorkflow, PaymentHistoryQueryWorkflow
+from tests.temporal_cli import cli_env, codec_options
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -241,15 +242,16 @@ SEED_COMMAND = {"type": "CREATE", "payment_id": "payment-123", "organization_id"
                 "amount": 100.00, "currency": "EUR", "description": "Test payment"}
 
 
-def test_the_seed_command_from_the_temporal_cli_with_a_json_number_amount(temporal):
-    """The seed's own request, typed at the `temporal` CLI: the amount 100.00 as a JSON number."""
+def test_the_seed_command_from_the_temporal_cli_with_a_json_number_amount(temporal, live_server, codec_reader):
+    """The seed's own request, typed at the `temporal` CLI: the amount 100.00 as a JSON number. The CLI
+    encrypts and decrypts through the web app's codec endpoint, as every client of the namespace must."""
     completed = subprocess.run(
         [temporal_binary(), "workflow", "execute", "--address", temporal.address, "--namespace", temporal.client.namespace,
          "--task-queue", temporal.task_queue, "--type", "PaymentEventSourcingWorkflow",
-         "--workflow-id", f"cli-{uuid.uuid4()}", "--output", "json", "--input",
-         '{"type": "CREATE", "payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",'
+         "--workflow-id", f"cli-{uuid.uuid4()}", "--output", "json", *codec_options(live_server, codec_reader),
+         "--input", '{"type": "CREATE", "payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",'
          ' "amount": 100.00, "currency": "EUR", "description": "Test payment"}'],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=cli_env(),
     )
 
     assert completed.returncode == 0, completed.stderr

@@ -10,11 +10,7 @@ import subprocess
 import uuid
 
 import pytest
-from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.test import Client as DjangoClient
 from rest_framework.authtoken.models import Token
 from temporalio.api.common.v1 import Payload
@@ -26,6 +22,7 @@ from eventstore.temporal.connection import data_converter
 from eventstore.temporal.payload_codec import EncryptionCodec, payload_codec
 from eventstore.temporal.payload_keys import PayloadKeys
 from payments.workflows import PaymentEventSourcingWorkflow
+from tests.temporal_cli import cli_env, codec_options
 from tests.workflow_histories import payloads_in
 
 UI_ORIGIN = "http://127.0.0.1:8233"  # TEMPORAL_UI_URL's default, hence the default allowed origin
@@ -59,17 +56,6 @@ def shown_payloads(cli_json: str) -> tuple[set[bytes], bytes]:
     return {encoding for encoding, _ in found}, b"\n".join(data for _, data in found)
 
 
-@pytest.fixture
-def codec_reader():
-    """A user holding eventstore.decode_temporal_payloads, and their API token's key."""
-    if not Permission.objects.filter(codename="decode_temporal_payloads").exists():  # emptied by transactional tests
-        ContentType.objects.clear_cache()
-        create_permissions(apps.get_app_config("eventstore"), verbosity=0)
-    user = get_user_model().objects.create_user(username=f"codec-{uuid.uuid4().hex[:6]}", password="pw", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="decode_temporal_payloads"))
-    return user, Token.objects.create(user=user).key
-
-
 def post(path: str, payloads, **headers):
     return DjangoClient().post(path, body(payloads), content_type="application/json",
                                headers={"X-Namespace": "default", **headers})
@@ -97,11 +83,9 @@ def test_a_commands_history_is_ciphertext_on_the_server_and_plain_through_the_co
 
     cli = [temporal_binary(), "workflow", "show", "--workflow-id", result.workflow_id, "--output", "json",
            "--address", temporal.address, "--namespace", temporal.client.namespace]
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("TEMPORAL_")}
-    without_codec = subprocess.run(cli, capture_output=True, text=True, env=environment, check=True).stdout
-    through_codec = subprocess.run([*cli, "--codec-endpoint", f"{live_server.url}/codec",
-                                    "--codec-auth", f"Token {codec_reader[1]}"],
-                                   capture_output=True, text=True, env=environment, check=True).stdout
+    without_codec = subprocess.run(cli, capture_output=True, text=True, env=cli_env(), check=True).stdout
+    through_codec = subprocess.run([*cli, *codec_options(live_server, codec_reader)],
+                                   capture_output=True, text=True, env=cli_env(), check=True).stdout
     encodings, data = shown_payloads(without_codec)
     assert b"binary/encrypted" in encodings and [value for value in secrets.values() if value.encode() in data] == []
     encodings, data = shown_payloads(through_codec)
