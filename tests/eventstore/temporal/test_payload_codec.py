@@ -4,15 +4,17 @@ final error."""
 
 import asyncio
 import base64
+import io
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
 
 from eventstore.temporal.connection import data_converter
 from eventstore.temporal.payload_codec import ENCODING, KEY_ID, EncryptionCodec, PayloadNotDecryptable, payload_codec
-from eventstore.temporal.payload_keys import PayloadKeys, configured_keys, new_key_line
+from eventstore.temporal.payload_keys import PayloadKeys, configured_keys
 
 FIRST, SECOND = (bytes([n]) * 32 for n in (1, 2))
 SECRET = {"amount": "4321.09", "description": "a description nobody else may read", "user_id": "user-secret-7"}
@@ -122,8 +124,10 @@ def test_encryption_off_said_explicitly_leaves_payloads_plain(only_settings_keys
     assert payload_codec() is None and data_converter().payload_codec is None
 
 
-def test_a_new_key_line_is_what_the_settings_read(only_settings_keys):
-    only_settings_keys.TEMPORAL_PAYLOAD_KEYS = [new_key_line("2026-12")]
+def test_a_new_key_from_the_command_is_what_the_settings_read(only_settings_keys):
+    printed = io.StringIO()
+    call_command("new_payload_key", "2026-12", stdout=printed)
+    only_settings_keys.TEMPORAL_PAYLOAD_KEYS = [printed.getvalue().strip()]
     keys = configured_keys()
     assert keys.current == "2026-12" and len(keys.keys["2026-12"]) == 32
 
