@@ -119,7 +119,8 @@ def temporal(*, persistent: bool = True):
     db_file = embedded.TEMPORAL_DB_FILE if persistent else None
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOG_DIR / "temporal.log", "a") as log:  # its warnings would bury the console
-        process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=db_file, ui=persistent),
+        process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=db_file, ui=persistent,
+                                                  codec_endpoint=codec_endpoint()),
                         stdout=log, stderr=subprocess.STDOUT)
     os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{port}"
     try:
@@ -130,6 +131,12 @@ def temporal(*, persistent: bool = True):
         yield
     finally:
         stop(process, "Temporal")
+
+
+def codec_endpoint() -> str:
+    """The web app's codec endpoint, where the embedded Temporal UI decodes payloads (README, "Encrypted
+    Temporal payloads")."""
+    return f"http://{os.environ.get('WEB_ADDRESS', '127.0.0.1:8000')}/codec"
 
 
 def manage(*arguments: str) -> None:

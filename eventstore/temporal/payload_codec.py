@@ -15,6 +15,7 @@ import os
 from typing import Sequence
 
 from cryptography.exceptions import InvalidTag
+from django.conf import settings
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
@@ -26,6 +27,8 @@ from eventstore.temporal.payload_keys import PayloadKeys, configured_keys
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
+SETTINGS = ("TEMPORAL_PAYLOAD_ENCRYPTION", "TEMPORAL_PAYLOAD_KEYS", "TEMPORAL_PAYLOAD_KEY_FILE",
+            "TEMPORAL_PAYLOAD_KEY_SOURCE", "TEMPORAL_PAYLOAD_CURRENT_KEY")
 
 
 class PayloadNotDecryptable(ApplicationError):
@@ -75,7 +78,14 @@ class EncryptionCodec(PayloadCodec):
                 f"is not the one that encrypted it, or the payload was altered.") from None
 
 
+_codecs: dict[tuple, EncryptionCodec | None] = {}
+
+
 def payload_codec() -> EncryptionCodec | None:
-    """The codec the settings configure; None when TEMPORAL_PAYLOAD_ENCRYPTION=off."""
-    keys = configured_keys()
-    return EncryptionCodec(keys) if keys else None
+    """The codec the settings configure; None when TEMPORAL_PAYLOAD_ENCRYPTION=off. The keys are read
+    once per process (a KMS is asked once): a process picks up new keys when it restarts."""
+    configured = tuple(str(getattr(settings, name)) for name in SETTINGS)
+    if configured not in _codecs:
+        keys = configured_keys()
+        _codecs[configured] = EncryptionCodec(keys) if keys else None
+    return _codecs[configured]
