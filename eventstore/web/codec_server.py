@@ -16,6 +16,7 @@ import logging
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from google.protobuf import json_format
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.parsers import JSONParser
@@ -84,7 +85,7 @@ class CodecView(APIView):
         if origin and origin in settings.TEMPORAL_CODEC_CORS_ORIGINS:
             response["Access-Control-Allow-Origin"] = origin
             response["Access-Control-Allow-Credentials"] = "true"
-        response["Vary"] = "Origin"
+        patch_vary_headers(response, ["Origin"])
         response["Cache-Control"] = "no-store"
         return response
 
