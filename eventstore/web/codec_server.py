@@ -69,7 +69,7 @@ class CodecView(APIView):
         payloads = _payloads(request.data)
         codec = payload_codec()
         if codec is None:
-            return Response(json_format.MessageToDict(payloads))  # nothing is encrypted, nothing to do
+            return Response(_json(payloads))  # nothing is encrypted, nothing to do
         try:
             transform = codec.decrypt if self.direction == "decode" else codec.encrypt
             answered = Payloads(payloads=[transform(payload) for payload in payloads.payloads])
@@ -77,7 +77,7 @@ class CodecView(APIView):
             raise exceptions.ValidationError({"payloads": error.message}) from None
         logger.info("%s %sd %d Temporal payload(s) of namespace %s through the codec endpoint",
                     request.user.get_username(), self.direction, len(payloads.payloads), namespace)
-        return Response(json_format.MessageToDict(answered))
+        return Response(_json(answered))
 
     @staticmethod
     def _with_cors(request, response):
@@ -101,6 +101,10 @@ def _preflight(request) -> HttpResponse:
     response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
     response["Access-Control-Max-Age"] = "600"
     return response
+
+
+def _json(payloads: Payloads) -> dict:
+    return json_format.MessageToDict(payloads, always_print_fields_with_no_presence=True)
 
 
 def _payloads(body) -> Payloads:
