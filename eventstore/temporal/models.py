@@ -10,5 +10,7 @@ class TemporalPayloadAccess(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = [("decode_temporal_payloads", "Can read Temporal payloads in plain text through the codec endpoint")]
+        permissions = [
+            ("decode_temporal_payloads", "Can read Temporal payloads in plain text through the codec endpoint"),
+        ]
         verbose_name = "Temporal payload access"

@@ -94,7 +94,8 @@ def _preflight(request) -> HttpResponse:
     """The browser's question before its POST: allowed from the configured origins only."""
     origin = request.headers.get("Origin", "")
     if origin not in settings.TEMPORAL_CODEC_CORS_ORIGINS:
-        message = f"Origin {origin or '(none)'} may not call the codec endpoint: TEMPORAL_CODEC_CORS_ORIGINS names those that may."
+        message = (f"Origin {origin or '(none)'} may not call the codec endpoint: "
+                   "TEMPORAL_CODEC_CORS_ORIGINS names those that may.")
         return JsonResponse(error_body(403, "permission_denied", message), status=403)
     response = HttpResponse(status=204)
     response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
@@ -109,7 +110,8 @@ def _json(payloads: Payloads) -> dict:
 
 def _payloads(body) -> Payloads:
     if not isinstance(body, dict) or not isinstance(body.get("payloads"), list):
-        raise exceptions.ValidationError({"payloads": 'The body is {"payloads": [...]}, as Temporal\'s codec protocol sends it.'})
+        raise exceptions.ValidationError(
+            {"payloads": 'The body is {"payloads": [...]}, as Temporal\'s codec protocol sends it.'})
     try:
         return json_format.ParseDict({"payloads": body["payloads"]}, Payloads())
     except json_format.ParseError as error:

@@ -116,7 +116,8 @@ def test_a_create_without_a_payment_id_gets_one_that_survives_a_replay(run_comma
     assert result.success and result.payment_id.startswith("payment-") and uuid.UUID(result.payment_id[8:]).version == 7
     assert (again.payment_id, again.event_ids, again.replayed) == (result.payment_id, result.event_ids, True)
     workflow_history = temporal.run(temporal.client.get_workflow_handle(result.workflow_id).fetch_history())
-    temporal.run(Replayer(workflows=[PaymentEventSourcingWorkflow], data_converter=data_converter()).replay_workflow(workflow_history))
+    replayer = Replayer(workflows=[PaymentEventSourcingWorkflow], data_converter=data_converter())
+    temporal.run(replayer.replay_workflow(workflow_history))
 
 
 @pytest.mark.parametrize("overrides, message", [
