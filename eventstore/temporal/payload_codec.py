@@ -37,8 +37,10 @@ class PayloadNotDecryptable(ApplicationError):
     Non-retryable: a workflow task that meets one fails its workflow at once with this message
     instead of retrying forever; a client raises it to its caller."""
 
+    TYPE = "PayloadNotDecryptable"
+
     def __init__(self, message: str):
-        super().__init__(message, type="PayloadNotDecryptable", non_retryable=True)
+        super().__init__(message, type=self.TYPE, non_retryable=True)
 
 
 class EncryptionCodec(PayloadCodec):

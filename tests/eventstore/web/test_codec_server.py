@@ -19,8 +19,9 @@ from temporalio.converter import DataConverter
 
 from config.devstack.embedded import temporal_binary
 from eventstore.temporal.connection import data_converter
-from eventstore.temporal.payload_codec import EncryptionCodec, payload_codec
+from eventstore.temporal.payload_codec import EncryptionCodec, PayloadNotDecryptable, payload_codec
 from eventstore.temporal.payload_keys import PayloadKeys
+from eventstore.web.exception_handler import api_exception_handler
 from payments.workflows import PaymentEventSourcingWorkflow
 from tests.temporal_cli import cli_env, codec_options
 from tests.workflow_histories import payloads_in
@@ -171,3 +172,15 @@ def test_the_codec_endpoint_answers_bad_input_and_unknown_keys_with_a_clear_400(
     as_text = DjangoClient().post("/codec/decode", body([under_unknown_key]), content_type="text/plain",
                                   headers={"authorization": token, "X-Namespace": "default"})
     assert as_text.status_code == 415
+
+
+@pytest.mark.parametrize("met_by", ["this process", "the worker"])
+def test_an_api_request_meeting_a_payload_no_key_here_opens_answers_503_not_500(met_by):
+    error = PayloadNotDecryptable("A Temporal payload is encrypted under key 'k9', which this process does not have")
+    if met_by == "the worker":
+        error = WorkflowFailureError(cause=error)
+
+    response = api_exception_handler(error, {})
+
+    assert response.status_code == 503 and response.data["error"]["code"] == "unavailable"
+    assert "a payload key is missing here" in response.data["error"]["message"]
