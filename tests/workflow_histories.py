@@ -82,10 +82,11 @@ def save(history: WorkflowHistory, path: Path) -> None:
 def decrypted(history: WorkflowHistory) -> WorkflowHistory:
     """A copy of `history` with every payload decrypted by the configured keys."""
     codec = payload_codec()
+    if codec is None:
+        return history
     events = [type(event).FromString(event.SerializeToString()) for event in history.events]
-    for payload in (payload for event in events for payload in payloads_in(event)):
-        if codec:
-            payload.CopyFrom(codec.decrypt(payload))
+    for payload in [payload for event in events for payload in payloads_in(event)]:
+        payload.CopyFrom(codec.decrypt(payload))
     return WorkflowHistory(history.workflow_id, events)
 
 
