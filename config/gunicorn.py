@@ -39,9 +39,11 @@ def on_starting(server):
     _empty_multiprocess_directory()  # before any metric is created
     try:
         django.setup()  # the settings refuse to load without DATABASE_URL
+        from eventstore.temporal.payload_codec import payload_codec
         from eventstore.web.connection_budget import check_connection_budget
 
         budget = check_connection_budget()
+        payload_codec()  # the keys of Temporal payloads, read now rather than at the first command
     except ImproperlyConfigured as error:
         raise SystemExit(f"Refusing to start: {error}") from None
     server.log.info("database connection budget %d", budget)

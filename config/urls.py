@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from eventstore.web import codec_server
 from eventstore.web.fallback import UnknownEndpointView
 from eventstore.web.health import healthz, readyz, status_view
 from eventstore.web.metrics import metrics_view
@@ -25,6 +26,9 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("status", status_view, name="status"),
     path("metrics", metrics_view, name="metrics"),
+    # Temporal's codec-server protocol: the Temporal UI and CLI decode payloads here (codec endpoint: /codec)
+    path("codec/encode", codec_server.encode, name="codec-encode"),
+    path("codec/decode", codec_server.decode, name="codec-decode"),
 ]
 
 handler400 = "config.error_pages.bad_request"

@@ -3,7 +3,7 @@ from importlib import import_module
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-MODEL_PACKAGES = ("ledger", "integrity", "projections", "delivery")
+MODEL_PACKAGES = ("ledger", "integrity", "projections", "delivery", "temporal")
 
 
 def _after_migrate(sender, using: str, plan=None, **kwargs) -> None:

@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from temporalio.converter import DataConverter
 
 from eventstore import wakeups
 from eventstore.encoding import canonical_json
+from eventstore.temporal.payload_codec import payload_codec
 from payments import system_checks
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest, PaymentCommandResult
@@ -88,11 +90,12 @@ def _empty_cache():
 @pytest.fixture
 def plain_temporal(temporal):
     """Runs a workflow as a Temporal client in any language would: by its type name, with inputs as
-    raw JSON values, through a client with the SDK's default converter. Returns the result as JSON
-    values, raises WorkflowFailureError, or TimeoutError when nothing ends within `timeout` seconds
-    (the workflow is left to end by its execution timeout)."""
+    raw JSON values, through a client with the SDK's default converter and the payload encryption every
+    client of the namespace uses. Returns the result as JSON values, raises WorkflowFailureError, or
+    TimeoutError when nothing ends within `timeout` seconds (the workflow is left to end by its
+    execution timeout)."""
     client = Client(temporal.client.service_client, namespace=temporal.client.namespace,
-                    data_converter=DataConverter.default)
+                    data_converter=dataclasses.replace(DataConverter.default, payload_codec=payload_codec()))
 
     def plain_temporal(workflow_type: str, *inputs, timeout: float = 20, workflow_id: str | None = None):
         async def execute():
@@ -105,6 +108,17 @@ def plain_temporal(temporal):
         return temporal.run(execute(), timeout=timeout + 10)
 
     return plain_temporal
+
+
+@pytest.fixture
+def codec_reader():
+    """A staff user holding eventstore.decode_temporal_payloads, and their API token's key."""
+    if not Permission.objects.filter(codename="decode_temporal_payloads").exists():  # emptied by transactional tests
+        ContentType.objects.clear_cache()
+        create_permissions(apps.get_app_config("eventstore"), verbosity=0)
+    user = get_user_model().objects.create_user(username=f"codec-{uuid.uuid4().hex[:6]}", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="decode_temporal_payloads"))
+    return user, Token.objects.create(user=user).key
 
 
 @pytest.fixture

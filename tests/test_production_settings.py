@@ -1,6 +1,7 @@
 """The production settings pass Django's deployment checks, are what the production entry points
 serve unless told otherwise, and refuse to start half-configured."""
 
+import base64
 import json
 import secrets
 import subprocess
@@ -14,14 +15,16 @@ from tests.processes import BASE_DIR, command_env, manage
 # their defaults.
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": secrets.token_urlsafe(50),
               "ALLOWED_HOSTS": "payments.example.com", "DATABASE_URL": "postgres://app@db.example.com:5432/payments",
-              "TEMPORAL_ADDRESS": "temporal.example.com:7233"}
+              "TEMPORAL_ADDRESS": "temporal.example.com:7233",
+              "TEMPORAL_PAYLOAD_KEYS": f"2026-12:{base64.b64encode(secrets.token_bytes(32)).decode()}"}
 SECURITY = ("SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
             "SECURE_HSTS_PRELOAD")
+DEVELOPMENT_ONLY = ("TEMPORAL_PAYLOAD_KEY_FILE",)  # the suite's development key
 
 
 def production_env(*, without: tuple[str, ...] = ()) -> dict:
     env = command_env(**PRODUCTION)
-    for name in (*SECURITY, *without):
+    for name in (*SECURITY, *DEVELOPMENT_ONLY, *without):
         env.pop(name, None)
     return env
 
@@ -102,6 +105,14 @@ def test_production_without_database_or_temporal_exits_with_one_clear_line(missi
     assert "Traceback" not in output
     assert all(name in output for name in missing), output
     assert "Production settings need" in output
+
+
+def test_production_without_payload_keys_refuses_unless_plain_payloads_are_asked_for():
+    process = manage("check", env=production_env(without=("TEMPORAL_PAYLOAD_KEYS",)))
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode != 0 and len(output.strip().splitlines()) == 1, output
+    assert "Production settings need the keys that encrypt Temporal payloads" in output
+    assert "TEMPORAL_PAYLOAD_ENCRYPTION=off" in output
 
 
 def test_production_given_on_the_command_line_starts_no_embedded_server():

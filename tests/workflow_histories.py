@@ -4,17 +4,24 @@ Each app keeps the histories of its workflow types in a `histories/` folder besi
 JSON `temporal workflow show --output json` prints. They are frozen: `tests/test_workflow_histories.py`
 replays every one with the options every worker runs with, so a change to a workflow's commands that
 a run in flight could not follow fails the suite until it is behind a `workflow.patched()` marker.
-`tests/record_workflow_histories.py` records them again.
+`tests/record_workflow_histories.py` records them again. They are kept as the workflows' payloads read
+in plain text (`save` decrypts them): a checkout with other payload keys replays them all the same, as
+the codec passes plain payloads through.
 """
 
 import json
 from pathlib import Path
+from typing import Iterator
 
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from eventstore.temporal.connection import data_converter
+from eventstore.temporal.payload_codec import payload_codec
 from eventstore.temporal.worker import worker_options
 
 TESTS = Path(__file__).parent
@@ -65,10 +72,40 @@ def save(history: WorkflowHistory, path: Path) -> None:
     """Written as `temporal workflow show --output json` prints it, but one event a line: a third
     smaller, and a diff still shows which events changed. Failures keep their messages and types but
     not their stack traces: replay never reads them, and they name the recording machine's paths."""
+    history = decrypted(history)
     events = [_without_stack_traces(event) for event in json.loads(history.to_json())["events"]]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"events": [\n' + ",\n".join(json.dumps(event, separators=(",", ":")) for event in events)
                     + "\n]}\n")
+
+
+def decrypted(history: WorkflowHistory) -> WorkflowHistory:
+    """A copy of `history` with every payload decrypted by the configured keys."""
+    codec = payload_codec()
+    if codec is None:
+        return history
+    events = [type(event).FromString(event.SerializeToString()) for event in history.events]
+    for payload in [payload for event in events for payload in payloads_in(event)]:
+        payload.CopyFrom(codec.decrypt(payload))
+    return WorkflowHistory(history.workflow_id, events)
+
+
+def payloads_in(message: Message) -> Iterator[Payload]:
+    """Every Payload inside a protobuf message (a history event, say), wherever it sits."""
+    for field, value in message.ListFields():
+        if field.type != FieldDescriptor.TYPE_MESSAGE:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            values = value.values()
+        elif field.is_repeated:
+            values = value
+        else:
+            values = [value]
+        for item in values:
+            if isinstance(item, Payload):
+                yield item
+            elif isinstance(item, Message):
+                yield from payloads_in(item)
 
 
 def _without_stack_traces(value):

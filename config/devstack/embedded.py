@@ -108,9 +108,11 @@ def temporal_binary() -> str:
     return found
 
 
-def temporal_command(*, port: int, ui_port: int, db_file: Path | None, ui: bool = False) -> list[str]:
+def temporal_command(*, port: int, ui_port: int, db_file: Path | None, ui: bool = False,
+                     codec_endpoint: str | None = None) -> list[str]:
     """`temporal server start-dev` on loopback, with the search attributes the workflows carry; state
-    persists in `db_file`, or in memory when None; the web UI on `ui_port` when `ui`."""
+    persists in `db_file`, or in memory when None; the web UI on `ui_port` when `ui`, decoding payloads
+    through `codec_endpoint` when given."""
     from payments.search_attributes import dev_server_flags
 
     command = [
@@ -120,6 +122,8 @@ def temporal_command(*, port: int, ui_port: int, db_file: Path | None, ui: bool 
     ]
     if db_file is not None:
         command += ["--db-filename", str(db_file)]
+    if ui and codec_endpoint:
+        command += ["--ui-codec-endpoint", codec_endpoint]
     return command
 
 

@@ -37,6 +37,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.devstack import embedded
 from config.devstack.database import DEFAULT_SETTINGS, use_embedded_database
+from config.devstack.payload_keys import use_development_payload_keys
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
@@ -118,7 +119,8 @@ def temporal(*, persistent: bool = True):
     db_file = embedded.TEMPORAL_DB_FILE if persistent else None
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOG_DIR / "temporal.log", "a") as log:  # its warnings would bury the console
-        process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=db_file, ui=persistent),
+        process = spawn(embedded.temporal_command(port=port, ui_port=ui_port, db_file=db_file, ui=persistent,
+                                                  codec_endpoint=codec_endpoint()),
                         stdout=log, stderr=subprocess.STDOUT)
     os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{port}"
     try:
@@ -129,6 +131,12 @@ def temporal(*, persistent: bool = True):
         yield
     finally:
         stop(process, "Temporal")
+
+
+def codec_endpoint() -> str:
+    """The web app's codec endpoint, where the embedded Temporal UI decodes payloads (README, "Encrypted
+    Temporal payloads")."""
+    return f"http://{os.environ.get('WEB_ADDRESS', '127.0.0.1:8000')}/codec"
 
 
 def manage(*arguments: str) -> None:
@@ -199,6 +207,9 @@ def run(*, development: bool = False) -> int:
     web_address = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
     os.environ.update(served_settings(os.environ, development=development))
     os.environ.setdefault("LOG_FILE", str(embedded.DATA_DIR / "commands.log"))  # each command's outcome
+    if use_development_payload_keys(os.environ["DJANGO_SETTINGS_MODULE"]):
+        say(f"Temporal payloads encrypted with the development key in {os.environ['TEMPORAL_PAYLOAD_KEY_FILE']} "
+            f"(set TEMPORAL_PAYLOAD_KEYS or TEMPORAL_PAYLOAD_KEY_FILE in production)")
     with postgres(os.environ["DJANGO_SETTINGS_MODULE"]), temporal():
         manage("migrate", "--noinput")
         if not development:
@@ -270,6 +281,7 @@ def setup_django() -> None:
     PostgreSQL first; settings that cannot be read end the process with their one-line message."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
     use_embedded_database(os.environ["DJANGO_SETTINGS_MODULE"])
+    use_development_payload_keys(os.environ["DJANGO_SETTINGS_MODULE"])
     try:
         django.setup()
     except ImproperlyConfigured as error:

@@ -157,6 +157,18 @@ if LOG_FILE:
 TEMPORAL_ADDRESS = env("TEMPORAL_ADDRESS", default="127.0.0.1:7233")
 TEMPORAL_NAMESPACE = env("TEMPORAL_NAMESPACE", default="default")
 TEMPORAL_TASK_QUEUE = env("TEMPORAL_TASK_QUEUE", default="payments-audit")
+# Payloads (inputs, results, failure details) are encrypted with AES-256-GCM before they reach Temporal
+# (eventstore/temporal/payload_codec.py). Keys: `id:base64key,...`, a file of such lines, and/or the
+# dotted path of a callable returning them (a KMS); new payloads go under the current key, else the last
+# one listed; every key listed decrypts. "off" sends payloads in plain text, and must be said explicitly.
+_payload_encryption = env("TEMPORAL_PAYLOAD_ENCRYPTION", default="on").strip().lower()
+if _payload_encryption not in ("on", "off"):
+    raise ImproperlyConfigured(f"TEMPORAL_PAYLOAD_ENCRYPTION is on or off (got {_payload_encryption!r}).")
+TEMPORAL_PAYLOAD_ENCRYPTION = _payload_encryption == "on"
+TEMPORAL_PAYLOAD_KEYS = env.list("TEMPORAL_PAYLOAD_KEYS", default=[])
+TEMPORAL_PAYLOAD_KEY_FILE = env("TEMPORAL_PAYLOAD_KEY_FILE", default="")
+TEMPORAL_PAYLOAD_KEY_SOURCE = env("TEMPORAL_PAYLOAD_KEY_SOURCE", default="")
+TEMPORAL_PAYLOAD_CURRENT_KEY = env("TEMPORAL_PAYLOAD_CURRENT_KEY", default="")
 
 # Event store limits: bad input beyond these gets a typed error and writes nothing.
 EVENTSTORE_MAX_EVENT_BYTES = env.int("EVENTSTORE_MAX_EVENT_BYTES", default=64 * 1024)
@@ -284,4 +296,8 @@ TEMPORAL_TLS_CLIENT_KEY = env("TEMPORAL_TLS_CLIENT_KEY", default="")
 TEMPORAL_TLS_SERVER_NAME = env("TEMPORAL_TLS_SERVER_NAME", default="")
 TEMPORAL_API_KEY = env("TEMPORAL_API_KEY", default="")
 TEMPORAL_UI_URL = env("TEMPORAL_UI_URL", default="http://127.0.0.1:8233")
+# The codec endpoint (/codec/encode, /codec/decode) the Temporal UI and CLI decode payloads through: the
+# browser origins allowed to call it (the Temporal UI's) and the namespaces whose payloads it serves.
+TEMPORAL_CODEC_CORS_ORIGINS = env.list("TEMPORAL_CODEC_CORS_ORIGINS", default=[TEMPORAL_UI_URL.rstrip("/")])
+TEMPORAL_CODEC_NAMESPACES = env.list("TEMPORAL_CODEC_NAMESPACES", default=[TEMPORAL_NAMESPACE])
 WHITENOISE_MANIFEST_STRICT = False  # a file missing from collectstatic is served unhashed, not a 500

@@ -2,8 +2,9 @@
 
 What the production entry points (config/wsgi.py, config/asgi.py, config/gunicorn.py) serve unless
 DJANGO_SETTINGS_MODULE names other settings. SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
-TEMPORAL_ADDRESS are required: without one of them the settings refuse to load, with a one-line
-message naming what is missing (nothing is started or guessed). `python manage.py check --deploy
+TEMPORAL_ADDRESS are required, and so are keys for Temporal payloads unless TEMPORAL_PAYLOAD_ENCRYPTION=off
+says otherwise: without one of them the settings refuse to load, with a one-line message naming what is
+missing (nothing is started or guessed). `python manage.py check --deploy
 --settings=config.settings.production` passes with them set and the security settings below at their
 defaults.
 """
@@ -25,6 +26,13 @@ DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 TEMPORAL_ADDRESS = env("TEMPORAL_ADDRESS")
+if TEMPORAL_PAYLOAD_ENCRYPTION and not (TEMPORAL_PAYLOAD_KEYS or TEMPORAL_PAYLOAD_KEY_FILE  # noqa: F405
+                                        or TEMPORAL_PAYLOAD_KEY_SOURCE):  # noqa: F405
+    raise ImproperlyConfigured(
+        "Production settings need the keys that encrypt Temporal payloads: TEMPORAL_PAYLOAD_KEYS, "
+        "TEMPORAL_PAYLOAD_KEY_FILE or TEMPORAL_PAYLOAD_KEY_SOURCE, or TEMPORAL_PAYLOAD_ENCRYPTION=off to send "
+        "them in plain text (see Encrypted Temporal payloads in README.md)."
+    )
 
 
 def _proxy_ssl_header(value: list[str]) -> tuple[str, str] | None:

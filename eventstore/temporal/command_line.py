@@ -5,13 +5,21 @@ import logging
 import os
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
 
 class TemporalCommand(BaseCommand):
     """A command that exits with its status without finalizing the interpreter: the Temporal SDK's
     runtime threads, started by its first connection (a failed one included), can make Python's
-    shutdown abort (SIGABRT) instead of exiting with status 0 or 1."""
+    shutdown abort (SIGABRT) instead of exiting with status 0 or 1. A Temporal setting that cannot be
+    read (payload keys, TLS files) ends it with its one-line message."""
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from None
 
     def run_from_argv(self, argv):
         try:

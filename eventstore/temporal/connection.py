@@ -2,10 +2,12 @@
 strict data converter, and the background loop synchronous code awaits Temporal calls on.
 
 Clients and workers use `data_converter()`, which decodes the inputs of the declared workflows
-strictly (`eventstore.temporal.inputs`): any Temporal client's malformed input fails its workflow at once.
+strictly (`eventstore.temporal.inputs`): any Temporal client's malformed input fails its workflow at once;
+and encrypts every payload with the configured keys (`eventstore.temporal.payload_codec`).
 """
 
 import asyncio
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from temporalio.service import RPCError, TLSConfig
 
 from eventstore import registry
 from eventstore.temporal.inputs import data_converter as input_checking_converter
+from eventstore.temporal.payload_codec import payload_codec
 
 
 class TemporalUnavailable(Exception):
@@ -59,8 +62,11 @@ def _pem(setting: str, path: str) -> bytes | None:
 
 
 def data_converter() -> DataConverter:
-    """The SDK's default converter, except that the declared workflows' inputs are decoded strictly."""
-    return input_checking_converter(registry.workflows())
+    """The SDK's default converter, except that the declared workflows' inputs are decoded strictly
+    and payloads are encrypted (unless TEMPORAL_PAYLOAD_ENCRYPTION=off).
+
+    Raises ImproperlyConfigured when encryption is on and its keys cannot be read."""
+    return dataclasses.replace(input_checking_converter(registry.workflows()), payload_codec=payload_codec())
 
 
 class BackgroundLoop:

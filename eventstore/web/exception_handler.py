@@ -9,6 +9,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from eventstore.temporal.payload_codec import PayloadNotDecryptable
 from eventstore.web.errors import PayloadTooLarge, ServiceUnavailable, error_body
 
 logger = logging.getLogger(__name__)
@@ -50,12 +51,24 @@ def _as_api_exception(exc):
         )
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied()
+    if _undecryptable(exc):  # this process lacks a payload key the worker or Temporal client used
+        logger.error("A Temporal payload could not be decrypted during an API request: %s", _undecryptable(exc))
+        return ServiceUnavailable("Temporal's answer cannot be decrypted by this server (a payload key is missing "
+                                  "here); it has been logged.")
     if isinstance(exc, (OperationalError, InterfaceError)):  # PostgreSQL restarting or unreachable
         logger.warning("Database unavailable during an API request: %s", str(exc).splitlines()[0] if str(exc) else exc)
         return ServiceUnavailable("The database is unavailable; retry shortly.")
     if isinstance(exc, DataError):  # PostgreSQL refused a value the client sent (out of range, ...)
         return exceptions.ValidationError({"query": f"A value is out of range: {str(exc).splitlines()[0]}"})
     return exc
+
+
+def _undecryptable(exc) -> str | None:
+    """The message of a PayloadNotDecryptable met here, or by the worker (the cause of a failed workflow)."""
+    for error in (exc, getattr(exc, "cause", None)):
+        if getattr(error, "type", None) == PayloadNotDecryptable.TYPE:
+            return error.message
+    return None
 
 
 def _flatten(detail) -> str:

@@ -39,7 +39,7 @@ class UnauthenticatedThrottleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith(("/api/", "/codec/")):  # the codec endpoint takes API tokens too
             return self.get_response(request)
         allowed, window = _rate()
         window_index = int(time.time() // window)

@@ -33,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from config.devstack import embedded
+from config.devstack.payload_keys import use_development_payload_keys
 from config.devstack.stack import MANAGE, spawn, stop, web_server_command
 from tests.chaos.load import ApiClient, Command, RunClock, Workload
 
@@ -69,6 +70,7 @@ class ChaosStack:
         LOG_DIR.mkdir(parents=True)
         TEMPORAL_DB.unlink(missing_ok=True)
         settings = self._fresh_database()
+        use_development_payload_keys("config.settings.base")  # gunicorn, unlike manage.py, does not look for it
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.base",

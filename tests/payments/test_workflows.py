@@ -19,10 +19,12 @@ from eventstore import selectors
 from eventstore.events import NO_STREAM, NewEvent
 from eventstore.models import Event
 from eventstore.store import append_events
+from eventstore.temporal.connection import data_converter
 from payments.models import PaymentSummary
 from payments.client import IdempotencyKeyReused, workflow_id_for
 from payments.messages import HistoryAnswer, HistoryQuery
 from payments.workflows import PaymentEventSourcingWorkflow, PaymentHistoryQueryWorkflow
+from tests.temporal_cli import cli_env, codec_options
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,7 +116,8 @@ def test_a_create_without_a_payment_id_gets_one_that_survives_a_replay(run_comma
     assert result.success and result.payment_id.startswith("payment-") and uuid.UUID(result.payment_id[8:]).version == 7
     assert (again.payment_id, again.event_ids, again.replayed) == (result.payment_id, result.event_ids, True)
     workflow_history = temporal.run(temporal.client.get_workflow_handle(result.workflow_id).fetch_history())
-    temporal.run(Replayer(workflows=[PaymentEventSourcingWorkflow]).replay_workflow(workflow_history))
+    replayer = Replayer(workflows=[PaymentEventSourcingWorkflow], data_converter=data_converter())
+    temporal.run(replayer.replay_workflow(workflow_history))
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -178,7 +181,7 @@ def test_recorded_histories_replay_deterministically(temporal, run_command, comm
                run_command(command_request(kind="NOPE"))]
 
     async def replay_all():
-        replayer = Replayer(workflows=[PaymentEventSourcingWorkflow])
+        replayer = Replayer(workflows=[PaymentEventSourcingWorkflow], data_converter=data_converter())
         for result in results:
             history_ = await temporal.client.get_workflow_handle(result.workflow_id).fetch_history()
             await replayer.replay_workflow(history_)
@@ -240,15 +243,16 @@ SEED_COMMAND = {"type": "CREATE", "payment_id": "payment-123", "organization_id"
                 "amount": 100.00, "currency": "EUR", "description": "Test payment"}
 
 
-def test_the_seed_command_from_the_temporal_cli_with_a_json_number_amount(temporal):
-    """The seed's own request, typed at the `temporal` CLI: the amount 100.00 as a JSON number."""
+def test_the_seed_command_from_the_temporal_cli_with_a_json_number_amount(temporal, live_server, codec_reader):
+    """The seed's own request, typed at the `temporal` CLI: the amount 100.00 as a JSON number. The CLI
+    encrypts and decrypts through the web app's codec endpoint, as every client of the namespace must."""
     completed = subprocess.run(
         [temporal_binary(), "workflow", "execute", "--address", temporal.address, "--namespace", temporal.client.namespace,
          "--task-queue", temporal.task_queue, "--type", "PaymentEventSourcingWorkflow",
-         "--workflow-id", f"cli-{uuid.uuid4()}", "--output", "json", "--input",
-         '{"type": "CREATE", "payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",'
+         "--workflow-id", f"cli-{uuid.uuid4()}", "--output", "json", *codec_options(live_server, codec_reader),
+         "--input", '{"type": "CREATE", "payment_id": "payment-123", "organization_id": "org-456", "user_id": "user-789",'
          ' "amount": 100.00, "currency": "EUR", "description": "Test payment"}'],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=cli_env(),
     )
 
     assert completed.returncode == 0, completed.stderr

@@ -22,6 +22,7 @@ from eventstore.temporal.client import start_all_deliveries
 from eventstore.temporal.command_line import TemporalCommand
 from eventstore.temporal.connection import TemporalUnavailable, connect
 from eventstore.temporal.messages import CatchUpRequest
+from eventstore.temporal.payload_codec import payload_codec
 from eventstore.temporal.search_attributes import SearchAttributesMissing, ensure_search_attributes
 from eventstore.temporal.worker import ACTIVITY_THREADS, ensure_schedules, worker_options
 from eventstore.temporal.workflows import CATCH_UP_WORKFLOW_ID, ProjectionCatchUpWorkflow, WebhookDeliveryWorkflow
@@ -56,6 +57,7 @@ class Command(TemporalCommand):
             raise CommandError("--concurrency must be at least 1.")
         task_queue = task_queue or settings.TEMPORAL_TASK_QUEUE
         self._check_database()
+        payload_codec()  # the keys of Temporal payloads, read before any task is taken
         if settings.WORKER_METRICS_ADDRESS:
             serve_worker_metrics(settings.WORKER_METRICS_ADDRESS)
         asyncio.run(self._serve(task_queue, concurrency, graceful_timeout, catch_up=not no_catch_up,

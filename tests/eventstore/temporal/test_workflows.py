@@ -14,6 +14,7 @@ from eventstore.ledger.service import ledger_size
 from eventstore.models import Event
 from eventstore.projections.engine import apply_all_pending
 from eventstore.projections.lag import lag
+from eventstore.temporal.connection import data_converter
 from eventstore.temporal.messages import (
     AppendRequest,
     CatchUpRequest,
@@ -85,7 +86,7 @@ def test_recorded_history_replays_deterministically(temporal):
 
     async def replay():
         history = await temporal.client.get_workflow_handle(workflow_id).fetch_history()
-        await Replayer(workflows=[EventStoreWorkflow]).replay_workflow(history)
+        await Replayer(workflows=[EventStoreWorkflow], data_converter=data_converter()).replay_workflow(history)
 
     temporal.run(replay())
 
