@@ -118,7 +118,7 @@ def codec_reader():
         create_permissions(apps.get_app_config("eventstore"), verbosity=0)
     user = get_user_model().objects.create_user(username=f"codec-{uuid.uuid4().hex[:6]}", password="pw", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="decode_temporal_payloads"))
-    return user, Token.objects.create(user=user).key
+    return user, issue_api_token(user=user, name="codec", all_organizations=True).key
 
 
 @pytest.fixture

@@ -22,11 +22,11 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from temporalio.api.common.v1 import Payloads
 
 from eventstore.temporal.payload_codec import PayloadNotDecryptable, payload_codec
-from eventstore.web.authentication import TokenAuthentication
 from eventstore.web.errors import error_body
 
 PERMISSION = "eventstore.decode_temporal_payloads"
@@ -39,6 +39,14 @@ class SessionWithoutCsrf(authentication.SessionAuthentication):
         return  # see the module's docstring
 
 
+def _authentications() -> list:
+    """The API's configured credentials (its token scheme, whichever app provides it), with sessions
+    taken without CSRF."""
+    configured = [each for each in api_settings.DEFAULT_AUTHENTICATION_CLASSES
+                  if not issubclass(each, authentication.SessionAuthentication)]
+    return [*configured, SessionWithoutCsrf]
+
+
 class MayDecodePayloads(permissions.BasePermission):
     message = f"Reading Temporal payloads takes the permission {PERMISSION}."
 
@@ -47,7 +55,7 @@ class MayDecodePayloads(permissions.BasePermission):
 
 
 class CodecView(APIView):
-    authentication_classes = [TokenAuthentication, SessionWithoutCsrf]
+    authentication_classes = _authentications()
     permission_classes = [MayDecodePayloads]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]

@@ -12,7 +12,6 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client as DjangoClient
-from rest_framework.authtoken.models import Token
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.converter import DataConverter
@@ -22,6 +21,7 @@ from eventstore.temporal.connection import data_converter
 from eventstore.temporal.payload_codec import EncryptionCodec, PayloadNotDecryptable, payload_codec
 from eventstore.temporal.payload_keys import PayloadKeys
 from eventstore.web.exception_handler import api_exception_handler
+from payments.tokens import issue_api_token
 from payments.workflows import PaymentEventSourcingWorkflow
 from tests.temporal_cli import cli_env, codec_options
 from tests.workflow_histories import payloads_in
@@ -117,7 +117,7 @@ def test_the_codec_endpoint_refuses_whoever_may_not_read_payloads(codec_reader):
 
     assert post("/codec/decode", [encrypted]).status_code == 401
     assert post("/codec/decode", [encrypted], authorization="Token not-a-token").status_code == 401
-    refused = post("/codec/decode", [encrypted], authorization=f"Token {Token.objects.create(user=nobody).key}")
+    refused = post("/codec/decode", [encrypted], authorization=f"Token {issue_api_token(user=nobody, name='nobody', all_organizations=True).key}")
     assert refused.status_code == 403
     assert refused.json()["error"]["message"] == (
         "Reading Temporal payloads takes the permission eventstore.decode_temporal_payloads.")
