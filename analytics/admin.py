@@ -24,6 +24,7 @@ from analytics.selectors import (
 )
 from analytics.statements import (
     FIGURES,
+    Statement,
     opening_events,
     period_statement,
     statement_csv,
@@ -141,30 +142,37 @@ def statement_view(request):
     context = {**admin.site.each_context(request), "title": "Period statement", "form": form}
     if form.is_valid():
         data = form.cleaned_data
-        organization = Organization.objects.filter(pk=data["organization"]).first()
-        zone = organization.time_zone if organization else "UTC"
-        since, until = local_days(data["start"], data["end"], ZoneInfo(zone))
         try:
-            statement = period_statement(
-                organization_id=data["organization"], since=since, until=until,
-                known_at=data["known_at"] or timezone.now(), time_zone=zone,
-                reporting_currency=organization.reporting_currency if organization else None)
+            statement = _statement(data)
         except InvalidQuery as error:
             form.add_error(None, str(error).replace("'from'", "the first day").replace("'to'", "the last"))
             return TemplateResponse(request, "admin/analytics/statement.html", context)
-        query = urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
-                           "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")})
         download = request.GET.get("download")
         if download in DOWNLOADS:
             render, content_type = DOWNLOADS[download]
             return HttpResponse(render(statement), content_type=content_type, headers={
                 "Content-Disposition": f'attachment; filename="{statement_file_name(statement, download)}"'})
-        context.update({"statement": statement, "query": query, "local_since": statement.since.astimezone(ZoneInfo(zone)),
-                        "local_until": statement.until.astimezone(ZoneInfo(zone)), "sections": [
-            (totals, [(figure, statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
-            for totals in statement.totals]})
-        context.update(_explained(request, statement))
+        zone = ZoneInfo(statement.time_zone)
+        context.update({
+            "statement": statement, "local_since": statement.since.astimezone(zone),
+            "local_until": statement.until.astimezone(zone),
+            "query": urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
+                                "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")}),
+            "sections": [(totals, [(figure, statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
+                         for totals in statement.totals],
+            **_explained(request, statement),
+        })
     return TemplateResponse(request, "admin/analytics/statement.html", context)
+
+
+def _statement(data: dict) -> Statement:
+    """The statement the form asks for, its days cut at the organization's local midnight."""
+    organization = Organization.objects.filter(pk=data["organization"]).first()
+    zone = organization.time_zone if organization else "UTC"
+    since, until = local_days(data["start"], data["end"], ZoneInfo(zone))
+    return period_statement(organization_id=data["organization"], since=since, until=until,
+                            known_at=data["known_at"] or timezone.now(), time_zone=zone,
+                            reporting_currency=organization.reporting_currency if organization else None)
 
 
 DOWNLOADS = {"csv": (statement_csv, "text/csv; charset=utf-8"), "json": (statement_json, "application/json")}
@@ -176,8 +184,12 @@ def _explained(request, statement) -> dict:
     totals = next((t for t in statement.totals if t.currency == currency), None)
     if totals is None or figure not in ("opening", "closing", *FIGURES.values()):
         return {}
-    movements = [line for line in statement.lines if line.currency == currency] if figure == "closing" \
-        else statement.lines_of(currency, figure) if figure != "opening" else []
+    if figure == "opening":
+        movements = []
+    elif figure == "closing":
+        movements = [line for line in statement.lines if line.currency == currency]
+    else:
+        movements = statement.lines_of(currency, figure)
     earlier = opening_events(statement, currency, limit=EXPLAIN_LIMIT) if figure in ("opening", "closing") else []
     return {"explain": {"figure": figure, "currency": currency, "value": getattr(totals, figure),
                         "lines": movements, "opening_lines": earlier, "opening_count": totals.opening_events,

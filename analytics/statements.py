@@ -27,7 +27,7 @@ from decimal import Decimal
 from django.db import connection
 
 from analytics.selectors import AMOUNT, InvalidQuery
-from eventstore.ledger.selectors import head_covering
+from eventstore.ledger.selectors import head_covering, ledger_indexes
 from eventstore.selectors import BUSINESS, time_column
 from payments.domain import CommandRejected, EventType, minor_units
 
@@ -55,24 +55,28 @@ RULES = {
 MOMENT = time_column(BUSINESS, "e")
 SCOPE = f"""(e.metadata->>'organization_id') = %s AND e.event_type = ANY(%s) AND e.recorded_at <= %s
             AND {AMOUNT} IS NOT NULL"""
+# each line's leaf looked up by its position (a join would read every leaf to hash them)
+LINE_COLUMNS = f"""{MOMENT}, e.recorded_at, e.stream_id, e.event_type, e.event_id, e.position, {AMOUNT},
+    e.data->>'currency', (SELECT entry.ledger_index FROM eventstore_ledgerentry AS entry
+                          WHERE entry.position = e.position), e.hash"""
 LINES_SQL = f"""
-    SELECT {MOMENT}, e.recorded_at, e.stream_id, e.event_type, e.event_id, e.position, {AMOUNT}, e.data->>'currency',
-           entry.ledger_index, e.hash
-    FROM eventstore_event AS e LEFT JOIN eventstore_ledgerentry AS entry ON entry.position = e.position
+    SELECT {LINE_COLUMNS}, ARRAY[e.transaction_id, e.position]
+    FROM eventstore_event AS e
     WHERE {SCOPE} AND {MOMENT} >= %s AND {MOMENT} < %s
     ORDER BY 1, e.position
 """
+# The ledger numbers events in commit order, (transaction id, position): the last event used in that
+# order has the largest ledger index of them all, and when it has one, so has every other. Its
+# place is all the head needs, so the opening balance's events are summed without their leaves.
 OPENING_SQL = f"""
-    SELECT e.data->>'currency', e.event_type, sum({AMOUNT}), count(*), max(entry.ledger_index),
-           count(*) FILTER (WHERE entry.ledger_index IS NULL)
-    FROM eventstore_event AS e LEFT JOIN eventstore_ledgerentry AS entry ON entry.position = e.position
+    SELECT e.data->>'currency', e.event_type, sum({AMOUNT}), count(*), max(ARRAY[e.transaction_id, e.position])
+    FROM eventstore_event AS e
     WHERE {SCOPE} AND {MOMENT} < %s
     GROUP BY 1, 2
 """
 OPENING_EVENTS_SQL = f"""
-    SELECT {MOMENT}, e.recorded_at, e.stream_id, e.event_type, e.event_id, e.position, {AMOUNT}, e.data->>'currency',
-           entry.ledger_index, e.hash
-    FROM eventstore_event AS e LEFT JOIN eventstore_ledgerentry AS entry ON entry.position = e.position
+    SELECT {LINE_COLUMNS}
+    FROM eventstore_event AS e
     WHERE {SCOPE} AND {MOMENT} < %s AND e.data->>'currency' = %s
     ORDER BY 1 DESC, e.position DESC LIMIT %s
 """
@@ -121,7 +125,7 @@ class Statement:
     lines: list[StatementLine]
     time_zone: str = "UTC"  # the calendar the period was cut in (for people; the bounds are instants)
     tree_head: dict | None = None  # the first signed head holding every event used; None until one is signed
-    unsigned_events: int = 0  # events used that the ledger does not hold yet
+    in_ledger: bool = True  # whether the ledger holds every event used (then a head can be signed over them)
 
     def lines_of(self, currency: str, figure: str) -> list[StatementLine]:
         return [line for line in self.lines if line.currency == currency and line.figure == figure]
@@ -135,15 +139,16 @@ def period_statement(*, organization_id: str, since: datetime, until: datetime, 
     scope = [organization_id, list(FIGURE_OF), known_at]
     with connection.cursor() as cursor:
         cursor.execute(LINES_SQL, [*scope, since, until])
-        lines = [_line(row) for row in cursor.fetchall()]
+        line_rows = cursor.fetchall()
         cursor.execute(OPENING_SQL, [*scope, since])
         opening_rows = cursor.fetchall()
-    newest = max([line.ledger_index for line in lines if line.ledger_index is not None]
-                 + [row[4] for row in opening_rows if row[4] is not None], default=None)
-    unsigned = sum(line.ledger_index is None for line in lines) + sum(row[5] for row in opening_rows)
-    head = head_covering(newest) if newest is not None and not unsigned else None
+    lines = [_line(row[:-1]) for row in line_rows]
+    last = max([row[-1] for row in line_rows] + [row[4] for row in opening_rows], default=None)
+    index = ledger_indexes([last[1]])[last[1]] if last else None
+    head = head_covering(index) if index is not None else None
     return Statement(organization_id, since.astimezone(UTC), until.astimezone(UTC), known_at.astimezone(UTC),
-                     _totals(lines, opening_rows, reporting_currency), lines, time_zone, _head_document(head), unsigned)
+                     _totals(lines, opening_rows, reporting_currency), lines, time_zone, _head_document(head),
+                     in_ledger=last is None or index is not None)
 
 
 def opening_events(statement: Statement, currency: str, *, limit: int) -> list[StatementLine]:
@@ -178,7 +183,7 @@ def _head_document(head) -> dict | None:
 def _totals(lines: list[StatementLine], opening_rows, reporting_currency: str | None) -> list[CurrencyTotals]:
     sums: dict[str, dict[str, Decimal]] = {}
     counts: dict[str, int] = {}
-    for currency, event_type, amount, count, _, _ in opening_rows:
+    for currency, event_type, amount, count, _ in opening_rows:
         figures = sums.setdefault(currency, {})
         figures["opening"] = figures.get("opening", Decimal(0)) + SIGNS[FIGURE_OF[event_type]] * amount
         counts[currency] = counts.get(currency, 0) + count

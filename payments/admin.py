@@ -1,6 +1,8 @@
-"""Payments in the admin: the read model list, each payment's history with its state after every
-event, and time travel. (Correlation timelines are the event store's page.)"""
+"""Payments in the admin: the read model list, led by the business date in the viewer's time zone,
+each payment's history with its state after every event, and time travel; organizations and their
+calendar, whose changes are recorded as events. (Correlation timelines are the event store's page.)"""
 
+import contextvars
 import functools
 import re
 from datetime import UTC, timedelta
@@ -70,6 +72,9 @@ def viewer_calendar(request) -> calendar.Calendar:
     return request._payments_calendar
 
 
+_LIST_ZONE: contextvars.ContextVar = contextvars.ContextVar("payments_list_zone", default=UTC)
+
+
 def local_when(moment, zone) -> str:
     """2026-03-29 03:30:00 CEST: a business time in the viewer's zone."""
     return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
@@ -93,15 +98,21 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
                   "description", "correlation_id", "occurred_at", "created_at", "updated_at", "version", "incomplete")
 
     def changelist_view(self, request, extra_context=None):
-        zone = viewer_calendar(request)
-        self._zone = zone.zone  # for result_row, which has no request
-        return super().changelist_view(request, {**(extra_context or {}), "calendar": zone, "list_note": (
-            f"Occurred: the business date, in {zone.time_zone}. Recorded: when the trail recorded it (UTC). "
-            + zone.note).strip()})
+        calendar_shown = viewer_calendar(request)
+        # the rows are rendered knowing no request: they read the zone from the context, set for this rendering
+        token = _LIST_ZONE.set(calendar_shown.zone)
+        try:
+            response = super().changelist_view(request, {
+                **(extra_context or {}), "calendar": calendar_shown,
+                "list_note": (f"Occurred: the business date, in {calendar_shown.time_zone}. Recorded: when the trail "
+                              f"recorded it (UTC). {calendar_shown.note}").strip()})
+            return response.render() if hasattr(response, "render") else response
+        finally:
+            _LIST_ZONE.reset(token)
 
     @admin.display(description="occurred", ordering="occurred_at")
     def occurred_shown(self, payment):
-        return local_when(payment.occurred_at, getattr(self, "_zone", UTC))
+        return local_when(payment.occurred_at, _LIST_ZONE.get())
 
     @admin.display(description="recorded", ordering="created_at")
     def recorded_shown(self, payment):

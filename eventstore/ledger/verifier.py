@@ -503,9 +503,10 @@ class StatementCheck:
         self.lines: dict[str, dict] = {}
         self.newest_index = -1
 
-    def add(self, line: bytes, index) -> None:
-        """One event line of the bundle (already verified) and its ledger index."""
-        event = json.loads(line, parse_float=Decimal)
+    def add(self, line: bytes, event, index) -> None:
+        """One event line of the bundle (already verified), its JSON value and its ledger index."""
+        if type(event) is not dict:
+            return
         kind = self.kinds.get(event.get("event_type"))
         amount = decimal_of(field(event, self.rules["amount"]))
         if (kind is None or amount is None or field(event, self.rules["organization"]) != self.statement["organization_id"]
@@ -571,6 +572,18 @@ class StatementCheck:
                               f"{mine.get(figure, Decimal(0))}")
 
 
+def exact_values(numbered_lines: list[tuple[int, bytes]]) -> list[tuple[bytes, object]]:
+    """Each line with its JSON value, numbers as exact decimals, parsed together as `parsed` does."""
+    lines = [line for _, line in numbered_lines]
+    try:
+        values = json.loads(b"[" + b",".join(lines) + b"]", parse_float=Decimal)
+    except ValueError:
+        values = None
+    if values is None or len(values) != len(lines):
+        values = [json_or_not(line) for line in lines]
+    return list(zip(lines, values))
+
+
 def check_statement(verification: "Verification", bundle: Bundle, statement: dict) -> int:
     """Recompute `statement` from the bundle's events; the number of its lines."""
     if statement.get("format") != STATEMENT_FORMAT:
@@ -578,8 +591,9 @@ def check_statement(verification: "Verification", bundle: Bundle, statement: dic
         return 0
     check = StatementCheck(statement, verification.fail)
     proofs = itertools.chain(bundle.lines("proofs.jsonl"), itertools.repeat(NO_PROOF))
-    for (_, line), (_, _, proof) in zip(itertools.chain.from_iterable(bundle.batches("events.jsonl")), proofs):
-        check.add(line, proof.get("ledger_index") if type(proof) is dict else None)
+    events = itertools.chain.from_iterable(map(exact_values, bundle.batches("events.jsonl")))
+    for (line, event), (_, _, proof) in zip(events, proofs):
+        check.add(line, event, proof.get("ledger_index") if type(proof) is dict else None)
     heads = [bundle.json("head.json"), *(line for _, _, line in bundle.lines("heads.jsonl"))]
     return check.compare(heads)
 

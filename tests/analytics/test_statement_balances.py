@@ -117,9 +117,13 @@ def test_one_click_lists_the_events_behind_a_figure(paris):
     assert sum(line.amount for line in processed["lines"]) == processed["value"] == Decimal("133.00")
 
 
-def test_an_auditor_recomputes_the_statement_from_an_audit_bundle_offline(paris, ledger_key, tmp_path):
+def test_an_auditor_recomputes_the_statement_from_an_audit_bundle_offline(paris, ledger_key, tmp_path, api_client_for):
     head = ledger.sign_tree_head()
     march = admin_statement(paris, "2026-03-01", "2026-03-31", "2026-04-02 18:00", download="json")
+    by_api = api_client_for("paula", "org-paris").get("/api/analytics/statement/json/", {
+        "organization_id": "org-paris", "from": "2026-03-01T00:00:00+01:00", "to": "2026-04-01T00:00:00+02:00",
+        "known_at": "2026-04-02T18:00:00Z"})
+    assert by_api.status_code == 200 and by_api.content == march.content  # one export, whichever door
     document = json.loads(march.content)
     assert document["tree_head"] == {"tree_size": head.tree_size, "timestamp": document["tree_head"]["timestamp"],
                                      "root_hash": head.root_hash, "public_key": head.public_key}

@@ -2,7 +2,7 @@
 admin by those allowed, each change recorded as an event naming who made it; the payments list leads
 with the business date in that zone and filters on it from local midnight."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
