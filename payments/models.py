@@ -67,7 +67,7 @@ class PaymentSummary(models.Model):
             models.Index(fields=["created_at"], name="payments_summary_created"),
             # the list leads with the business date, and filters on it
             models.Index(fields=["occurred_at", "payment_id"], name="payments_summary_occurred"),
-            models.Index(fields=["organization_id", "occurred_at"], name="payments_summary_org_occurred"),
+            models.Index(fields=["organization_id", "occurred_at", "payment_id"], name="payments_summary_org_occurred"),
             models.Index(fields=["updated_at"], name="payments_summary_updated"),
             # the admin's search: an exact user id, or part of an id or description (iregex, which trigrams serve)
             models.Index(fields=["user_id"], name="payments_summary_user"),
