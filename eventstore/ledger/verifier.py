@@ -457,7 +457,7 @@ class Verification:
 
 STATEMENT_FORMAT = "payments-statement/1"
 ISO_WITH_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})")
-FIGURES = ("opening", "closing")
+BALANCES = ("opening", "closing")
 
 
 def field(event: dict, path: str):
@@ -561,7 +561,10 @@ class StatementCheck:
             if theirs is None:
                 self.fail(f"statement: {currency} has movements by its rules but no balance")
                 continue
-            figures = {figure: decimal_of(theirs.get(figure)) for figure in (*FIGURES, *movements)}
+            figures = {figure: decimal_of(theirs.get(figure)) for figure in (*BALANCES, *movements)}
+            if None in figures.values():
+                self.fail(f"statement: {currency} lacks a figure, or one is not a decimal")
+                continue
             if figures["closing"] != figures["opening"] + sum(signs[kind] * figures[kind] for kind in movements):
                 self.fail(f"statement: {currency} does not balance (closing is not opening + movements)")
             mine["closing"] = mine.get("opening", Decimal(0)) + sum(
