@@ -248,6 +248,11 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("id", "name", "time_zone", "reporting_currency")
     search_fields = ("id", "name")
 
+    def get_queryset(self, request):
+        organizations = super().get_queryset(request)
+        visible = selectors.visible_organizations(request.user)
+        return organizations if visible is None else organizations.filter(pk__in=visible)
+
     def get_readonly_fields(self, request, obj=None):
         return ("id",) if obj is not None else ()
 

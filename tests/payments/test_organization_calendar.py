@@ -56,6 +56,10 @@ def test_a_calendar_change_in_the_admin_is_recorded_with_its_actor_and_bad_value
     assert Organization.objects.values_list("name", "time_zone", "reporting_currency").get(pk="org-acme") == (
         "Acme SA", "Europe/Paris", "CHF")
 
+    Organization.objects.create(id="org-globex", name="Globex")
+    assert client.get("/admin/payments/organization/org-globex/change/").status_code == 302  # not hers: "not found"
+    assert "/organization/org-globex/change/" not in client.get("/admin/payments/organization/").content.decode()
+
     reader = finance_user("rita", organizations=["org-acme"])  # finance staff without the change permission
     client.force_login(reader)
     assert client.post(url, form(time_zone="Asia/Tokyo")).status_code == 403
