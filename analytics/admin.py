@@ -1,7 +1,8 @@
 """The analytics pages of the admin: the dashboard (statistics, trend charts and workflow metrics,
 beside the store's operations panel from `eventstore.admin.operations`) and the period statement."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from urllib.parse import urlencode
 
 from django import forms
@@ -22,11 +23,20 @@ from analytics.selectors import (
     known_event_types,
     time_zone_named,
 )
-from analytics.statements import FIGURES, period_statement, statement_csv, statement_file_name
+from analytics.statements import (
+    FIGURES,
+    Statement,
+    opening_events,
+    period_statement,
+    statement_csv,
+    statement_file_name,
+    statement_json,
+)
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.admin.operations import operations
 from eventstore.selectors import BUSINESS, RECORDED
+from payments.calendar import calendar_of, local_days
 from payments.models import Organization
 from payments.selectors import visible_organizations
 
@@ -43,17 +53,19 @@ class DashboardForm(forms.Form):
                              initial=BUSINESS, required=False, label="By")
 
 
-def _defaults() -> dict:
-    today = timezone.now().date()
+def _defaults(time_zone: str) -> dict:
+    today = timezone.now().astimezone(ZoneInfo(time_zone)).date()
     return {"event_type": known_event_types()[0], "start": (today - timedelta(days=365)).replace(day=1), "end": today,
-            "interval": "month", "time_zone": "UTC", "time": BUSINESS}
+            "interval": "month", "time_zone": time_zone, "time": BUSINESS}
 
 
 def dashboard_view(request):
     if not all(request.user.has_perm(permission) for permission in REQUIRED_PERMISSIONS):
         raise PermissionDenied
-    form = DashboardForm(request.GET or _defaults())
-    context = {**admin.site.each_context(request), "title": "Analytics dashboard", "form": form}
+    calendar = calendar_of(visible_organizations(request.user))
+    form = DashboardForm(request.GET or _defaults(calendar.time_zone))
+    context = {**admin.site.each_context(request), "title": "Analytics dashboard", "form": form,
+               "calendar": calendar}
     if form.is_valid():
         context.update(_figures(form, registry.organizations_to_search(request.user, None)))
     context.update(operations(request))
@@ -116,8 +128,13 @@ class StatementForm(forms.Form):
         self.fields["organization"].choices = [(organization, organization) for organization in organizations]
 
 
+EXPLAIN_LIMIT = 500  # events listed behind an opening balance (the newest; the count says how many in all)
+
+
 def statement_view(request):
-    """The period statement, printable (its print stylesheet leaves only the statement) and as CSV."""
+    """The period statement, its days cut at the organization's local midnight; printable (its print
+    stylesheet leaves only the statement), as CSV and as JSON (what `verify.py --statement` compares).
+    `explain=<figure>&currency=<code>` lists the events behind one figure."""
     if not request.user.has_perm("payments.view_paymentsummary"):
         raise PermissionDenied
     visible = visible_organizations(request.user)
@@ -127,24 +144,58 @@ def statement_view(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            statement = period_statement(
-                organization_id=data["organization"], since=datetime.combine(data["start"], time(), UTC),
-                until=datetime.combine(data["end"] + timedelta(days=1), time(), UTC),
-                known_at=data["known_at"] or timezone.now())
+            statement = _statement(data)
         except InvalidQuery as error:
             form.add_error(None, str(error).replace("'from'", "the first day").replace("'to'", "the last"))
             return TemplateResponse(request, "admin/analytics/statement.html", context)
-        query = urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
-                           "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")})
-        download = request.GET.get("download") == "csv"
-        record_statement_export(request, statement, "csv" if download else "html")
-        if download:
-            return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
-                "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})
-        context.update({"statement": statement, "query": query, "sections": [
-            (totals, [(figure, statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
-            for totals in statement.totals]})
+        download = request.GET.get("download")
+        record_statement_export(request, statement, download if download in DOWNLOADS else "html")
+        if download in DOWNLOADS:
+            render, content_type = DOWNLOADS[download]
+            return HttpResponse(render(statement), content_type=content_type, headers={
+                "Content-Disposition": f'attachment; filename="{statement_file_name(statement, download)}"'})
+        zone = ZoneInfo(statement.time_zone)
+        context.update({
+            "statement": statement, "local_since": statement.since.astimezone(zone),
+            "local_until": statement.until.astimezone(zone),
+            "query": urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
+                                "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")}),
+            "sections": [(totals, [(figure, statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
+                         for totals in statement.totals],
+            **_explained(request, statement),
+        })
     return TemplateResponse(request, "admin/analytics/statement.html", context)
+
+
+def _statement(data: dict) -> Statement:
+    """The statement the form asks for, its days cut at the organization's local midnight."""
+    organization = Organization.objects.filter(pk=data["organization"]).first()
+    zone = organization.time_zone if organization else "UTC"
+    since, until = local_days(data["start"], data["end"], ZoneInfo(zone))
+    return period_statement(organization_id=data["organization"], since=since, until=until,
+                            known_at=data["known_at"] or timezone.now(), time_zone=zone,
+                            reporting_currency=organization.reporting_currency if organization else None)
+
+
+DOWNLOADS = {"csv": (statement_csv, "text/csv; charset=utf-8"), "json": (statement_json, "application/json")}
+
+
+def _explained(request, statement) -> dict:
+    """The events behind one figure of the statement: ?explain=opening|processed|refunded|cancelled|closing."""
+    figure, currency = request.GET.get("explain"), request.GET.get("currency", "")
+    totals = next((t for t in statement.totals if t.currency == currency), None)
+    if totals is None or figure not in ("opening", "closing", *FIGURES.values()):
+        return {}
+    if figure == "opening":
+        movements = []
+    elif figure == "closing":
+        movements = [line for line in statement.lines if line.currency == currency]
+    else:
+        movements = statement.lines_of(currency, figure)
+    earlier = opening_events(statement, currency, limit=EXPLAIN_LIMIT) if figure in ("opening", "closing") else []
+    return {"explain": {"figure": figure, "currency": currency, "value": getattr(totals, figure),
+                        "lines": movements, "opening_lines": earlier, "opening_count": totals.opening_events,
+                        "opening_shown_all": len(earlier) == totals.opening_events}}
 
 
 STATEMENT_PAGE = registry.AdminPage("analytics/statement/", statement_view, "analytics_statement")

@@ -1,15 +1,25 @@
-"""Period statements: for one organization and a range of business time, as known at a recorded
-time, per currency the amounts processed, refunded and cancelled and the net, with the events behind
-each figure. The same statement asked twice "as known at" the same time is the same, to the byte.
+"""Period statements that balance and prove themselves: for one organization and a range of business
+time, as known at a recorded time, per currency the opening balance, the movements by kind (payments
+processed in, refunds and cancellations out) and the closing balance, opening + movements; every
+movement with its event id, ledger index and hash, and the signed tree head that holds every event
+the statement used. The same statement asked twice "as known at" the same time is the same, to the
+byte.
 
 Events are chosen by business time (`data.occurred_at`, else when recorded: the store's
 `eventstore_business_time`, which reads version 1 payment events as their upcaster does) and only
 those recorded by `known_at` count, so a correction recorded after a month-end close changes the
-statement as known now, never the one as known at the close.
+statement as known now, never the one as known at the close. The opening balance is every movement
+that occurred before the period, as known at the same time.
+
+The JSON export (`statement_json`) states its own rules (which event types move the balance, with
+which sign, where amount, currency, organization and business time are read): the bundle's offline
+verifier (`verify.py --statement`) applies them to the bundle's events and compares, knowing nothing
+of payments.
 """
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,22 +27,58 @@ from decimal import Decimal
 from django.db import connection
 
 from analytics.selectors import AMOUNT, InvalidQuery
+from eventstore.ledger.selectors import head_covering, ledger_indexes
 from eventstore.selectors import BUSINESS, time_column
 from payments.domain import CommandRejected, EventType, minor_units
 
+FORMAT = "payments-statement/1"
 FIGURES = {
     EventType.PAYMENT_PROCESSED: "processed",
     EventType.PAYMENT_REFUNDED: "refunded",
     EventType.PAYMENT_CANCELLED: "cancelled",
 }
 FIGURE_OF = {str(event_type): figure for event_type, figure in FIGURES.items()}
+SIGNS = {"processed": 1, "refunded": -1, "cancelled": -1}  # into the balance, or out of it
+# Where each event's figures are read (dotted paths into the event), and which events move the balance.
+# An event counts when its organization is the statement's, its type a movement's, its amount a decimal
+# and its recorded_at at or before known_at; its business time is `business_time` when that is an ISO
+# 8601 time with an offset, else its recorded_at. Opening: the signed movements that occurred before
+# `from`; closing: opening plus those that occurred in [from, to).
+RULES = {
+    "organization": "metadata.organization_id",
+    "amount": "data.amount",
+    "currency": "data.currency",
+    "business_time": "data.occurred_at",
+    "movements": [{"event_type": str(event_type), "kind": figure, "sign": SIGNS[figure]}
+                  for event_type, figure in FIGURES.items()],
+}
 MOMENT = time_column(BUSINESS, "e")
+SCOPE = f"""(e.metadata->>'organization_id') = %s AND e.event_type = ANY(%s) AND e.recorded_at <= %s
+            AND {AMOUNT} IS NOT NULL"""
+# each line's leaf looked up by its position (a join would read every leaf to hash them)
+LINE_COLUMNS = f"""{MOMENT}, e.recorded_at, e.stream_id, e.event_type, e.event_id, e.position, {AMOUNT},
+    e.data->>'currency', (SELECT entry.ledger_index FROM eventstore_ledgerentry AS entry
+                          WHERE entry.position = e.position), e.hash"""
 LINES_SQL = f"""
-    SELECT {MOMENT}, e.recorded_at, e.stream_id, e.event_type, e.event_id, e.position, {AMOUNT}, e.data->>'currency'
+    SELECT {LINE_COLUMNS}, ARRAY[e.transaction_id, e.position]
     FROM eventstore_event AS e
-    WHERE (e.metadata->>'organization_id') = %s AND e.event_type = ANY(%s)
-      AND {MOMENT} >= %s AND {MOMENT} < %s AND e.recorded_at <= %s AND {AMOUNT} IS NOT NULL
+    WHERE {SCOPE} AND {MOMENT} >= %s AND {MOMENT} < %s
     ORDER BY 1, e.position
+"""
+# The ledger numbers events in commit order, (transaction id, position): the last event used in that
+# order has the largest ledger index of them all, and when it has one, so has every other. Its
+# place is all the head needs, so the opening balance's events are summed without their leaves.
+OPENING_SQL = f"""
+    SELECT e.data->>'currency', e.event_type, sum({AMOUNT}), count(*), max(ARRAY[e.transaction_id, e.position])
+    FROM eventstore_event AS e
+    WHERE {SCOPE} AND {MOMENT} < %s
+    GROUP BY 1, 2
+"""
+OPENING_EVENTS_SQL = f"""
+    SELECT {LINE_COLUMNS}
+    FROM eventstore_event AS e
+    WHERE {SCOPE} AND {MOMENT} < %s AND e.data->>'currency' = %s
+    ORDER BY 1 DESC, e.position DESC LIMIT %s
 """
 
 
@@ -47,18 +93,26 @@ class StatementLine:
     position: int
     amount: Decimal
     currency: str
+    ledger_index: int | None  # None until the ledger holds the event
+    hash: str
 
 
 @dataclass(frozen=True)
 class CurrencyTotals:
     currency: str
+    opening: Decimal
     processed: Decimal
     refunded: Decimal
     cancelled: Decimal
+    opening_events: int = 0
 
     @property
     def net(self) -> Decimal:
         return self.processed - self.refunded - self.cancelled
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.net
 
 
 @dataclass(frozen=True)
@@ -69,33 +123,77 @@ class Statement:
     known_at: datetime
     totals: list[CurrencyTotals]
     lines: list[StatementLine]
+    time_zone: str = "UTC"  # the calendar the period was cut in (for people; the bounds are instants)
+    tree_head: dict | None = None  # the first signed head holding every event used; None until one is signed
+    in_ledger: bool = True  # whether the ledger holds every event used (then a head can be signed over them)
 
     def lines_of(self, currency: str, figure: str) -> list[StatementLine]:
         return [line for line in self.lines if line.currency == currency and line.figure == figure]
 
 
-def period_statement(*, organization_id: str, since: datetime, until: datetime, known_at: datetime) -> Statement:
-    """The organization's statement for business time [since, until) as recorded by `known_at`."""
+def period_statement(*, organization_id: str, since: datetime, until: datetime, known_at: datetime,
+                     time_zone: str = "UTC", reporting_currency: str | None = None) -> Statement:
+    """The organization's statement for business time [since, until) as recorded by `known_at`;
+    `reporting_currency` first among the currencies."""
+    _check(since, until, known_at)
+    scope = [organization_id, list(FIGURE_OF), known_at]
+    with connection.cursor() as cursor:
+        cursor.execute(LINES_SQL, [*scope, since, until])
+        line_rows = cursor.fetchall()
+        cursor.execute(OPENING_SQL, [*scope, since])
+        opening_rows = cursor.fetchall()
+    lines = [_line(row[:-1]) for row in line_rows]
+    last = max([row[-1] for row in line_rows] + [row[4] for row in opening_rows], default=None)
+    index = ledger_indexes([last[1]])[last[1]] if last else None
+    head = head_covering(index) if index is not None else None
+    return Statement(organization_id, since.astimezone(UTC), until.astimezone(UTC), known_at.astimezone(UTC),
+                     _totals(lines, opening_rows, reporting_currency), lines, time_zone, _head_document(head),
+                     in_ledger=last is None or index is not None)
+
+
+def opening_events(statement: Statement, currency: str, *, limit: int) -> list[StatementLine]:
+    """The events behind a currency's opening balance, newest first, at most `limit` of them."""
+    with connection.cursor() as cursor:
+        cursor.execute(OPENING_EVENTS_SQL, [statement.organization_id, list(FIGURE_OF), statement.known_at,
+                                            statement.since, currency, limit])
+        return [_line(row) for row in cursor.fetchall()]
+
+
+def _check(since, until, known_at) -> None:
     for name, moment in (("from", since), ("to", until), ("known_at", known_at)):
         if not isinstance(moment, datetime) or moment.tzinfo is None:
             raise InvalidQuery(name, f"'{name}' must be a date and time with a time zone.")
     if since >= until:
         raise InvalidQuery("from", "'from' must be before 'to'.")
-    with connection.cursor() as cursor:
-        cursor.execute(LINES_SQL, [organization_id, list(FIGURE_OF), since, until, known_at])
-        lines = [StatementLine(FIGURE_OF[row[3]], row[0], row[1], row[2], row[3], str(row[4]), *row[5:])
-                 for row in cursor.fetchall()]
-    return Statement(organization_id, since.astimezone(UTC), until.astimezone(UTC), known_at.astimezone(UTC),
-                     _totals(lines), lines)
 
 
-def _totals(lines: list[StatementLine]) -> list[CurrencyTotals]:
+def _line(row) -> StatementLine:
+    occurred_at, recorded_at, stream_id, event_type, event_id, position, amount, currency, index, digest = row
+    return StatementLine(FIGURE_OF[event_type], occurred_at, recorded_at, stream_id, event_type, str(event_id),
+                         position, amount, currency, index, digest)
+
+
+def _head_document(head) -> dict | None:
+    if head is None:
+        return None
+    return {"tree_size": head.tree_size, "timestamp": _time(head.timestamp), "root_hash": head.root_hash,
+            "public_key": head.public_key}
+
+
+def _totals(lines: list[StatementLine], opening_rows, reporting_currency: str | None) -> list[CurrencyTotals]:
     sums: dict[str, dict[str, Decimal]] = {}
+    counts: dict[str, int] = {}
+    for currency, event_type, amount, count, _ in opening_rows:
+        figures = sums.setdefault(currency, {})
+        figures["opening"] = figures.get("opening", Decimal(0)) + SIGNS[FIGURE_OF[event_type]] * amount
+        counts[currency] = counts.get(currency, 0) + count
     for line in lines:
         figures = sums.setdefault(line.currency, {})
         figures[line.figure] = figures.get(line.figure, Decimal(0)) + line.amount
-    return [CurrencyTotals(currency, *(_in_minor_units(figures.get(figure), currency) for figure in FIGURES.values()))
-            for currency, figures in sorted(sums.items())]
+    order = sorted(sums, key=lambda currency: (currency != reporting_currency, currency))
+    return [CurrencyTotals(currency, *(_in_minor_units(sums[currency].get(figure), currency)
+                                       for figure in ("opening", *FIGURES.values())), counts.get(currency, 0))
+            for currency in order]
 
 
 def _in_minor_units(amount: Decimal | None, currency: str) -> Decimal:
@@ -110,25 +208,61 @@ def _time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _money(amount: Decimal) -> str:
+    return format(amount, "f")
+
+
 def statement_csv(statement: Statement) -> str:
-    """The statement as CSV: its scope, the totals per currency, then every event behind them. Nothing
+    """The statement as CSV: its scope and head, the balances per currency, then every movement. Nothing
     in it depends on when it is generated, only on what was recorded by `known_at`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    head = statement.tree_head
     writer.writerows([
         ["statement", statement.organization_id],
         ["occurred from", _time(statement.since)], ["occurred before", _time(statement.until)],
-        ["as known at", _time(statement.known_at)], [],
-        ["currency", "processed", "refunded", "cancelled", "net"],
-        *([t.currency, *(format(v, "f") for v in (t.processed, t.refunded, t.cancelled, t.net))] for t in statement.totals),
+        ["time zone", statement.time_zone], ["as known at", _time(statement.known_at)],
+        ["signed tree head", *([head["tree_size"], head["root_hash"], head["timestamp"]] if head else ["none yet"])], [],
+        ["currency", "opening", "processed", "refunded", "cancelled", "net", "closing"],
+        *([t.currency, *(_money(v) for v in (t.opening, t.processed, t.refunded, t.cancelled, t.net, t.closing))]
+          for t in statement.totals),
         [],
-        ["figure", "currency", "amount", "occurred_at", "recorded_at", "payment_id", "event_type", "event_id", "position"],
-        *([line.figure, line.currency, format(line.amount, "f"), _time(line.occurred_at), _time(line.recorded_at),
-           line.payment_id, line.event_type, line.event_id, line.position] for line in statement.lines),
+        ["figure", "currency", "amount", "occurred_at", "recorded_at", "payment_id", "event_type", "event_id", "position",
+         "ledger_index", "hash"],
+        *([line.figure, line.currency, _money(line.amount), _time(line.occurred_at), _time(line.recorded_at),
+           line.payment_id, line.event_type, line.event_id, line.position,
+           "" if line.ledger_index is None else line.ledger_index, line.hash] for line in statement.lines),
     ])
     return out.getvalue()
 
 
-def statement_file_name(statement: Statement) -> str:
+def statement_document(statement: Statement) -> dict:
+    """The statement as the JSON export carries it (and the offline verifier compares)."""
+    return {
+        "format": FORMAT,
+        "organization_id": statement.organization_id,
+        "from": _time(statement.since), "to": _time(statement.until), "known_at": _time(statement.known_at),
+        "time_zone": statement.time_zone,
+        "rules": RULES,
+        "tree_head": statement.tree_head,
+        "currencies": [{
+            "currency": t.currency, "opening": _money(t.opening), "opening_events": t.opening_events,
+            **{figure: _money(getattr(t, figure)) for figure in FIGURES.values()},
+            "net": _money(t.net), "closing": _money(t.closing),
+        } for t in statement.totals],
+        "lines": [{
+            "kind": line.figure, "currency": line.currency, "amount": _money(line.amount),
+            "occurred_at": _time(line.occurred_at), "recorded_at": _time(line.recorded_at),
+            "stream_id": line.payment_id, "event_type": line.event_type, "event_id": line.event_id,
+            "ledger_index": line.ledger_index, "hash": line.hash,
+        } for line in statement.lines],
+    }
+
+
+def statement_json(statement: Statement) -> str:
+    return json.dumps(statement_document(statement), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def statement_file_name(statement: Statement, extension: str = "csv") -> str:
     return (f"statement-{statement.organization_id}-{statement.since:%Y%m%d}-{statement.until:%Y%m%d}"
-            f"-known-{statement.known_at:%Y%m%dT%H%M%S%fZ}.csv")
+            f"-known-{statement.known_at:%Y%m%dT%H%M%S%fZ}.{extension}")

@@ -1,9 +1,11 @@
-"""Payments in the admin: the read model list, each payment's history with its state after every
-event, and time travel. (Correlation timelines are the event store's page.)"""
+"""Payments in the admin: the read model list, led by the business date in the viewer's time zone,
+each payment's history with its state after every event, and time travel; organizations and their
+calendar, whose changes are recorded as events. (Correlation timelines are the event store's page.)"""
 
+import contextvars
 import functools
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django import forms
 from django.conf import settings
@@ -18,7 +20,7 @@ from django.utils.html import escape
 
 from eventstore.ledger.selectors import ledger_places
 from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
-from payments import selectors, tokens
+from payments import calendar, selectors, services, tokens
 from payments.domain import canonical_payment_id_if_valid
 from payments.models import ApiToken, Membership, Organization, PaymentSummary, money_text, status_label
 from payments.search_attributes import temporal_ui_link
@@ -33,23 +35,90 @@ class OrganizationFilter(CachedValuesFilter):
     title = "organization"
 
 
+class BusinessDateFilter(admin.SimpleListFilter):
+    """When the payment was made (its business date), in the viewer's calendar: today, the past 7
+    days, this month and last month start at local midnight there."""
+
+    title = "occurred"
+    parameter_name = "occurred"
+    PERIODS = (("today", "Today"), ("past_7_days", "Past 7 days"), ("this_month", "This month"),
+               ("last_month", "Last month"))
+
+    def lookups(self, request, model_admin):
+        return self.PERIODS
+
+    def queryset(self, request, queryset):
+        bounds = period_bounds(self.value(), viewer_calendar(request).zone, timezone.now())
+        if bounds is None:
+            return queryset
+        return queryset.filter(occurred_at__gte=bounds[0], occurred_at__lt=bounds[1])
+
+
+def period_bounds(period: str | None, zone, now) -> tuple | None:
+    """[start, end) of a named period around `now` in `zone`; None for no (or an unknown) period."""
+    today = calendar.local_today(zone, now)
+    first, last = {
+        "today": (today, today),
+        "past_7_days": (today - timedelta(days=6), today),
+        "this_month": calendar.month_of(today),
+        "last_month": calendar.month_of(today.replace(day=1) - timedelta(days=1)),
+    }.get(period, (None, None))
+    return None if first is None else calendar.local_days(first, last, zone)
+
+
+def viewer_calendar(request) -> calendar.Calendar:
+    """The calendar of the organizations the user sees (kept on the request: the list asks several times)."""
+    if not hasattr(request, "_payments_calendar"):
+        request._payments_calendar = calendar.calendar_of(selectors.visible_organizations(request.user))
+    return request._payments_calendar
+
+
+_LIST_ZONE: contextvars.ContextVar = contextvars.ContextVar("payments_list_zone", default=UTC)
+
+
+def local_when(moment, zone) -> str:
+    """2026-03-29 03:30:00 CEST: a business time in the viewer's zone."""
+    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 @admin.register(PaymentSummary)
 class PaymentSummaryAdmin(ReadOnlyAdmin):
     """Finance staff see the payments of their organizations (memberships), operators with
     `payments.view_all_organizations` every payment, as API clients do."""
 
-    list_display = ("payment_id", "status_shown", "amount_shown", "refunded_shown", "organization_id", "user_id",
-                    "created_at", "complete")
-    list_filter = ("status", ("currency", CachedValuesFilter), ("organization_id", OrganizationFilter),
-                   ("created_at", admin.DateFieldListFilter), "incomplete")
+    list_display = ("payment_id", "occurred_shown", "status_shown", "amount_shown", "refunded_shown",
+                    "organization_id", "user_id", "recorded_shown", "complete")
+    list_filter = (BusinessDateFilter, "status", ("currency", CachedValuesFilter), ("organization_id", OrganizationFilter),
+                   "incomplete")
     search_fields = ("payment_id",)  # the search itself is get_search_results
     search_help_text = ("Part of a payment id (00031 finds payment-demo-00031), an exact user id, or words of "
                         "the description.")
-    ordering = ("-created_at",)
+    ordering = ("-occurred_at", "-payment_id")  # the newest business date first, as the index runs
     quick_rows = True
     csv_fields = ("payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
-                  "description", "correlation_id", "created_at", "updated_at", "version", "incomplete")
+                  "description", "correlation_id", "occurred_at", "created_at", "updated_at", "version", "incomplete")
     change_form_template = "admin/payments/paymentsummary/change_form.html"
+
+    def changelist_view(self, request, extra_context=None):
+        calendar_shown = viewer_calendar(request)
+        # the rows are rendered knowing no request: they read the zone from the context, set for this rendering
+        token = _LIST_ZONE.set(calendar_shown.zone)
+        try:
+            response = super().changelist_view(request, {
+                **(extra_context or {}), "calendar": calendar_shown,
+                "list_note": (f"Occurred: the business date, in {calendar_shown.time_zone}. Recorded: when the trail "
+                              f"recorded it (UTC). {calendar_shown.note}").strip()})
+            return response.render() if hasattr(response, "render") else response
+        finally:
+            _LIST_ZONE.reset(token)
+
+    @admin.display(description="occurred", ordering="occurred_at")
+    def occurred_shown(self, payment):
+        return local_when(payment.occurred_at, _LIST_ZONE.get())
+
+    @admin.display(description="recorded", ordering="created_at")
+    def recorded_shown(self, payment):
+        return when(payment.created_at)
 
     def get_queryset(self, request):
         return selectors.payment_summaries(selectors.visible_organizations(request.user))
@@ -82,14 +151,15 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
 
     def result_row(self, payment, url: str) -> str:
         """One row of the list, the columns of list_display, in one step (see admin_format)."""
-        cells = (escape(url), escape(payment.payment_id), status_label(payment.status),
+        cells = (escape(url), escape(payment.payment_id), self.occurred_shown(payment), status_label(payment.status),
                  escape(self.amount_shown(payment)), escape(self.refunded_shown(payment)),
                  escape(payment.organization_id), escape(payment.user_id), when(payment.created_at),
                  _icon(not payment.incomplete))
-        return ('<th class="field-payment_id"><a href="{}">{}</a></th><td class="field-status_shown">{}</td>'
+        return ('<th class="field-payment_id"><a href="{}">{}</a></th><td class="field-occurred_shown">{}</td>'
+                '<td class="field-status_shown">{}</td>'
                 '<td class="field-amount_shown money">{}</td><td class="field-refunded_shown money">{}</td>'
                 '<td class="field-organization_id">{}</td><td class="field-user_id">{}</td>'
-                '<td class="field-created_at">{}</td><td class="field-complete">{}</td>').format(*cells)
+                '<td class="field-recorded_shown">{}</td><td class="field-complete">{}</td>').format(*cells)
 
     def csv_row(self, row: dict) -> list[str]:
         """Amounts with the currency's minor units (EUR 2.00, JPY 30230), no thousands separators."""
@@ -108,6 +178,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             **(extra_context or {}),
             "title": f"Payment {payment.payment_id}",
             "payment": payment,
+            "occurred_local": local_when(payment.occurred_at, calendar.organization_calendar(payment.organization_id).zone),
             "history": history,
             "history_key": f"{len(history)}:{history[-1].event.event_id}" if history else "none",
             "as_of": self._as_of(request, payment),
@@ -172,8 +243,27 @@ def ledger_rows(history) -> list[tuple]:
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("id", "name")
+    """Organizations and their calendar. Users with `payments.change_organization` edit it; each change of
+    time zone or reporting currency is recorded as an event naming who made it."""
+
+    list_display = ("id", "name", "time_zone", "reporting_currency")
     search_fields = ("id", "name")
+
+    def get_queryset(self, request):
+        organizations = super().get_queryset(request)
+        visible = selectors.visible_organizations(request.user)
+        return organizations if visible is None else organizations.filter(pk__in=visible)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("id",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        previous = None
+        if change:
+            before = Organization.objects.filter(pk=obj.pk).values("time_zone", "reporting_currency").first()
+            previous = dict(before) if before else None
+        services.change_organization_calendar(organization=obj, previous=previous,
+                                              actor=services.admin_actor(request.user))
 
 
 @admin.register(Membership)

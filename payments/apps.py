@@ -10,14 +10,18 @@ class PaymentsConfig(AppConfig):
         from eventstore import registry
         from payments import activities, projections, search_attributes, selectors, upcasting, workflows
         from payments.domain import AGGREGATE_TYPE
-        from payments.event_schemas import PAYMENT_EVENT_SCHEMAS
+        from payments.event_schemas import (
+            ORGANIZATION_AGGREGATE_TYPE,
+            ORGANIZATION_EVENT_SCHEMAS,
+            PAYMENT_EVENT_SCHEMAS,
+        )
 
         registry.declare(
             workflows=workflows.WORKFLOWS,
             activities=activities.ACTIVITIES,
             projections=projections.PROJECTIONS,
             stream_admin_urls={AGGREGATE_TYPE: "admin:payments_paymentsummary_change"},
-            event_schemas={AGGREGATE_TYPE: PAYMENT_EVENT_SCHEMAS},
+            event_schemas={AGGREGATE_TYPE: PAYMENT_EVENT_SCHEMAS, ORGANIZATION_AGGREGATE_TYPE: ORGANIZATION_EVENT_SCHEMAS},
             search_attributes=search_attributes.KEYS,
             upcasters=upcasting.UPCASTERS,
             visible_organizations=selectors.visible_organizations,

@@ -107,3 +107,28 @@ METADATA_SCHEMA = {
 
 PAYMENT_EVENT_SCHEMAS = EventSchemas(data={str(event_type): schema for event_type, schema in DATA_SCHEMAS.items()},
                                      metadata=METADATA_SCHEMA)
+
+ORGANIZATION_AGGREGATE_TYPE = "Organization"
+ORGANIZATION_CALENDAR_CHANGED = "OrganizationCalendarChanged"
+CALENDAR = {
+    "type": "object",
+    "required": ["time_zone", "reporting_currency"],
+    "properties": {"time_zone": {"type": "string", "maxLength": 64,
+                                 "description": "An IANA time zone name, e.g. \"Europe/Paris\"."},
+                   "reporting_currency": CURRENCY},
+}
+ORGANIZATION_EVENT_SCHEMAS = EventSchemas(
+    data={ORGANIZATION_CALENDAR_CHANGED: {
+        "type": "object",
+        "description": "An organization's calendar was set or changed in the admin: the time zone its days and "
+                       "months are cut in and its reporting currency; `previous` is absent for the first one.",
+        "required": ["organization_id", "time_zone", "reporting_currency"],
+        "properties": {"organization_id": IDENTIFIER, **CALENDAR["properties"], "previous": CALENDAR},
+    }},
+    metadata={
+        "type": "object",
+        "description": "The organization the change belongs to and who made it.",
+        "required": ["organization_id", "actor"],
+        "properties": {"organization_id": {"type": "string"}, "actor": {"type": "object"}},
+    },
+)

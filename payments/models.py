@@ -2,10 +2,12 @@
 `manage.py rebuild_projections` rebuilds them from history at any time."""
 
 import functools
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from payments.domain import CommandRejected, PaymentStatus, minor_units
@@ -64,6 +66,9 @@ class PaymentSummary(models.Model):
             models.Index(fields=["status", "created_at"], name="payments_summary_status"),
             models.Index(fields=["currency", "created_at"], name="payments_summary_currency"),
             models.Index(fields=["created_at"], name="payments_summary_created"),
+            # the list leads with the business date, and filters on it
+            models.Index(fields=["occurred_at", "payment_id"], name="payments_summary_occurred"),
+            models.Index(fields=["organization_id", "occurred_at", "payment_id"], name="payments_summary_org_occurred"),
             models.Index(fields=["updated_at"], name="payments_summary_updated"),
             # the admin's search: an exact user id, or part of an id or description (iregex, which trigrams serve)
             models.Index(fields=["user_id"], name="payments_summary_user"),
@@ -91,11 +96,47 @@ class PaymentSummary(models.Model):
         return money_text(self.refunded, self.currency, separators=False)
 
 
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(name: str) -> None:
+    """An IANA time zone name the zone database knows (Europe/Paris, UTC)."""
+    if name not in time_zone_names():
+        raise ValidationError("%(name)r is not an IANA time zone; use a name such as Europe/Paris or UTC.",
+                              code="invalid_time_zone", params={"name": name})
+
+
+def validate_currency(code: str) -> None:
+    """An ISO 4217 currency that amounts can be written in (EUR, JPY)."""
+    if _decimals(code) is None:
+        raise ValidationError("%(code)r is not an ISO 4217 currency code with minor units, such as EUR.",
+                              code="invalid_currency", params={"code": code})
+
+
+def default_time_zone() -> str:
+    return settings.DEFAULT_ORGANIZATION_TIME_ZONE
+
+
+def default_reporting_currency() -> str:
+    return settings.DEFAULT_REPORTING_CURRENCY
+
+
 class Organization(models.Model):
-    """A customer organization; API clients see and command only the organizations they belong to."""
+    """A customer organization; API clients see and command only the organizations they belong to.
+    Its calendar (time zone and reporting currency) is changed through
+    `payments.services.change_organization_calendar`, which records each change as an event."""
 
     id = models.CharField(primary_key=True, max_length=100, help_text="As used in commands, e.g. org-456.")
     name = models.CharField(max_length=200)
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone],
+        help_text="IANA time zone, e.g. Europe/Paris: statements, the dashboard and date filters cut days and "
+                  "months at its midnight.")
+    reporting_currency = models.CharField(
+        max_length=3, default=default_reporting_currency, validators=[validate_currency],
+        help_text="ISO 4217 code, e.g. EUR: the currency statements show first.")
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organizations")
 
     class Meta:

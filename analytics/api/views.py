@@ -23,14 +23,23 @@ from analytics.selectors import (
     event_trend,
     known_event_types,
 )
-from analytics.statements import FIGURES, Statement, period_statement, statement_csv, statement_file_name
+from analytics.statements import (
+    FIGURES,
+    Statement,
+    period_statement,
+    statement_csv,
+    statement_file_name,
+    statement_json,
+)
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.selectors import BUSINESS, TIME_AXES
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.web.errors import ServiceUnavailable
 from eventstore.web.query_fields import RangeBound, TextFilter, TimeRangeQuery
+from payments.calendar import calendar_of
 from payments.domain import ID_PATTERN
+from payments.models import Organization
 from payments.selectors import visible_organizations
 
 # IANA names (Area/Location, and UTC) that both Python and PostgreSQL know.
@@ -61,7 +70,9 @@ class TrendQuery(AnalyticsQuery):
         choices=list(INTERVALS), default="day",
         help_text=f"Bucket width; the range may hold at most {MAX_BUCKETS} buckets (e.g. about 416 days of hours).",
     )
-    time_zone = TimeZoneField(default="UTC", max_length=64, help_text="IANA name the buckets are cut in.")
+    time_zone = TimeZoneField(required=False, max_length=64, help_text=(
+        "IANA name the buckets are cut in. Default: your organizations' time zone (of the one asked for with "
+        "organization_id), or UTC when they keep several."))
 
 
 class MetricsQuery(serializers.Serializer):
@@ -139,8 +150,11 @@ class TrendsView(APIView):
                    summary="Counts and amount totals per hour, day, week or month; empty buckets included")
     def get(self, request):
         params = _parse(TrendQuery, request)
+        query = _scoped_query(request, params)
+        time_zone = params.get("time_zone") or calendar_of(
+            None if query.organization_ids is None else list(query.organization_ids)).time_zone
         try:
-            trend = event_trend(_scoped_query(request, params), interval=params["interval"], time_zone=params["time_zone"])
+            trend = event_trend(query, interval=params["interval"], time_zone=time_zone)
         except InvalidQuery as error:
             raise _invalid(error) from None
         return Response({
@@ -188,12 +202,17 @@ StatementLineSerializer = inline_serializer("StatementLine", {
     "occurred_at": serializers.DateTimeField(), "recorded_at": serializers.DateTimeField(),
     "payment_id": serializers.CharField(), "event_type": serializers.CharField(), "event_id": serializers.UUIDField(),
     "position": serializers.IntegerField(), "amount": serializers.DecimalField(30, 6),
+    "ledger_index": serializers.IntegerField(allow_null=True), "hash": serializers.CharField(),
 }, many=True)
 StatementSerializer = inline_serializer("PeriodStatement", {
     "organization_id": serializers.CharField(), "from": serializers.DateTimeField(), "to": serializers.DateTimeField(),
     "known_at": serializers.DateTimeField(),
+    "tree_head": inline_serializer("StatementTreeHead", {
+        "tree_size": serializers.IntegerField(), "timestamp": serializers.DateTimeField(),
+        "root_hash": serializers.CharField(), "public_key": serializers.CharField()}, allow_null=True),
     "currencies": inline_serializer("StatementCurrency", {
-        "currency": serializers.CharField(), **{name: serializers.DecimalField(30, 6) for name in (*FIGURES.values(), "net")},
+        "currency": serializers.CharField(),
+        **{name: serializers.DecimalField(30, 6) for name in ("opening", *FIGURES.values(), "net", "closing")},
         "events": inline_serializer("StatementEvents", {name: StatementLineSerializer for name in FIGURES.values()}),
     }, many=True),
 })
@@ -205,9 +224,12 @@ def _statement(request) -> Statement:
     visible = visible_organizations(request.user)
     if visible is not None and organization not in visible:
         raise NotFound(f"No organization {organization} among yours.")
+    calendar = Organization.objects.filter(pk=organization).values("time_zone", "reporting_currency").first() or {}
     try:
         return period_statement(organization_id=organization, since=params["from"], until=params["to"],
-                                known_at=params.get("known_at") or timezone.now())
+                                known_at=params.get("known_at") or timezone.now(),
+                                time_zone=calendar.get("time_zone", "UTC"),
+                                reporting_currency=calendar.get("reporting_currency"))
     except InvalidQuery as error:
         raise _invalid(error) from None
 
@@ -215,22 +237,24 @@ def _statement(request) -> Statement:
 def _line(line) -> dict:
     return {"occurred_at": line.occurred_at, "recorded_at": line.recorded_at, "payment_id": line.payment_id,
             "event_type": line.event_type, "event_id": line.event_id, "position": line.position,
-            "amount": _money(line.amount)}
+            "amount": _money(line.amount), "ledger_index": line.ledger_index, "hash": line.hash}
 
 
 class StatementView(APIView):
     @extend_schema(parameters=[StatementQuery], responses=StatementSerializer,
-                   summary="Period statement of an organization: per currency processed, refunded, cancelled, net, "
-                           "with the events behind each figure, as known at a recorded time")
+                   summary="Period statement of an organization: per currency opening balance, processed, refunded, "
+                           "cancelled, net and closing balance, with the events behind each figure (ledger index and "
+                           "hash), as known at a recorded time, and the signed tree head that holds them")
     def get(self, request):
         statement = _statement(request)
         record_statement_export(request, statement, "json")
         return Response({
             "organization_id": statement.organization_id, "from": statement.since, "to": statement.until,
-            "known_at": statement.known_at,
+            "known_at": statement.known_at, "tree_head": statement.tree_head,
             "currencies": [{
-                "currency": totals.currency, "processed": _money(totals.processed), "refunded": _money(totals.refunded),
-                "cancelled": _money(totals.cancelled), "net": _money(totals.net),
+                "currency": totals.currency, "opening": _money(totals.opening), "processed": _money(totals.processed),
+                "refunded": _money(totals.refunded), "cancelled": _money(totals.cancelled), "net": _money(totals.net),
+                "closing": _money(totals.closing),
                 "events": {figure: [_line(line) for line in statement.lines_of(totals.currency, figure)]
                            for figure in FIGURES.values()},
             } for totals in statement.totals],
@@ -245,3 +269,13 @@ class StatementCsvView(APIView):
         record_statement_export(request, statement, "csv")
         return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})
+
+
+class StatementJsonView(APIView):
+    @extend_schema(parameters=[StatementQuery], responses={(200, "application/json"): OpenApiTypes.OBJECT},
+                   summary="The period statement as the offline verifier reads it (`verify.py BUNDLE --statement FILE`): "
+                           "its rules, balances, lines and tree head; byte-identical for the same known_at")
+    def get(self, request):
+        statement = _statement(request)
+        return HttpResponse(statement_json(statement), content_type="application/json", headers={
+            "Content-Disposition": f'attachment; filename="{statement_file_name(statement, "json")}"'})

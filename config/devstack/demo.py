@@ -162,6 +162,9 @@ async def load(client: Client, plan: DemoPlan, *, concurrency: int, task_queue: 
     return results
 
 
+DEMO_TIME_ZONE = "Europe/Paris"  # the finance team of the demo closes its months in Paris time
+
+
 def load_demo_data(*, payments: int = 300, concurrency: int = 20, if_empty: bool = False) -> None:
     """Create the demo organizations and load `payments` demo payments through Temporal, with a
     progress bar on stderr and a summary on stdout; with `if_empty`, nothing when some are loaded.
@@ -170,7 +173,8 @@ def load_demo_data(*, payments: int = 300, concurrency: int = 20, if_empty: bool
         print("Demo payments are already loaded.", flush=True)
         return
     for organization_id, name in ORGANIZATIONS.items():
-        Organization.objects.get_or_create(id=organization_id, defaults={"name": name})
+        Organization.objects.get_or_create(id=organization_id, defaults={
+            "name": name, "time_zone": DEMO_TIME_ZONE, "reporting_currency": "EUR"})
     plan = demo_plan(payments, timezone.now().date())
     client = shared_client()
     with tqdm(total=len(plan.payments) + len(plan.corrections), unit="payment", desc="demo payments",

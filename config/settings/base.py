@@ -196,6 +196,11 @@ PAYMENTS_SNAPSHOT_EVERY = env.int("PAYMENTS_SNAPSHOT_EVERY", default=100)
 # Business time: how far past the server's clock a command's occurred_at may lie (clock skew).
 PAYMENTS_OCCURRED_AT_TOLERANCE_SECONDS = env.int("PAYMENTS_OCCURRED_AT_TOLERANCE_SECONDS", default=300)
 
+# A new organization's calendar until finance staff set it: the IANA time zone its days and months
+# are cut in, and the ISO 4217 currency its statements lead with.
+DEFAULT_ORGANIZATION_TIME_ZONE = env.str("DEFAULT_ORGANIZATION_TIME_ZONE", default="UTC")
+DEFAULT_REPORTING_CURRENCY = env.str("DEFAULT_REPORTING_CURRENCY", default="EUR")
+
 # The cache: API throttles, admin filter values and workflow metrics (memcached-safe keys).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

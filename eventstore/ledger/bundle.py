@@ -226,6 +226,7 @@ ledger of {head['tree_size']} events signed at {head['timestamp']} with the Ed25
     python verify.py .                      # or: python verify.py bundle.zip
     python verify.py . --public-key {first_key}   # the first signing key, known from elsewhere
     python verify.py . --expect-head heads.jsonl   # heads you kept earlier
+    python verify.py . --statement statement.json  # a period statement's JSON export, recomputed here
 
 It prints a summary and exits 0, or lists every problem and exits 1. It needs nothing else: no
 database, no network, none of our code but `verify.py`, which is short enough to read.
@@ -248,6 +249,12 @@ database, no network, none of our code but `verify.py`, which is short enough to
 - With `--expect-head`, the signed log still extends every head you kept (RFC 9162 consistency
   proofs in `consistency.jsonl`): history was not rewritten since, not even by someone holding the
   signing key and full rights on the database.
+
+- With `--statement`, that a period statement (its JSON export) is what these events give by the
+  rules it states: every line (event id, amount, ledger index, hash) and every balance, that it
+  balances (closing = opening + movements), and that the head it names is one of this bundle's
+  signed heads and holds every event it used. Ask for a bundle of the statement's organization (or
+  of the whole ledger): only the events in the bundle can be counted.
 
 ## What it cannot prove
 

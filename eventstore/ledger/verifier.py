@@ -23,7 +23,12 @@ BUNDLE is the bundle's directory or its .zip archive (default: the directory of 
   proven (a stream's newest events, or a whole stream, cannot be missing unnoticed);
 - with --expect-head (a file of heads kept outside the database, one JSON object a line, as
   `manage.py publish_tree_head` writes them): each kept head is signed as the bundle's heads are and
-  the bundle's head extends it.
+  the bundle's head extends it;
+- with --statement (a period statement's JSON export): the statement is recomputed from the bundle's
+  verified events by the rules it states (which event types move a balance, with which sign, where
+  amount, currency, organization and business time are read), and must be equal, line for line and
+  figure for figure; it must balance (closing = opening + movements) and name a signed head of the
+  bundle that holds every event it used.
 
 Prints a summary and exits 0, or lists every problem and exits 1.
 """
@@ -32,9 +37,11 @@ import argparse
 import hashlib
 import itertools
 import json
+import re
 import sys
 import zipfile
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -446,6 +453,154 @@ class Verification:
                 self.fail(f"{where}: the bundle's head does not extend it (history rewritten since it was kept)")
 
 
+# Statements ---------------------------------------------------------------------------------------
+
+STATEMENT_FORMAT = "payments-statement/1"
+ISO_WITH_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})")
+BALANCES = ("opening", "closing")
+
+
+def field(event: dict, path: str):
+    """The value at a dotted path of the event ("data.amount"), or None."""
+    value = event
+    for name in path.split("."):
+        value = value.get(name) if type(value) is dict else None
+    return value
+
+
+def decimal_of(value) -> Decimal | None:
+    if type(value) not in (str, int, Decimal):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def business_time(event: dict, path: str) -> datetime:
+    text = field(event, path)
+    if type(text) is str and ISO_WITH_OFFSET.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    return moment(event["recorded_at"])
+
+
+class StatementCheck:
+    """A period statement recomputed from the bundle's events by the rules it states."""
+
+    def __init__(self, statement: dict, fail):
+        self.statement, self.fail = statement, fail
+        rules = statement["rules"]
+        self.rules = rules
+        self.kinds = {movement["event_type"]: (movement["kind"], Decimal(movement["sign"]))
+                      for movement in rules["movements"]}
+        self.since, self.until = moment(statement["from"]), moment(statement["to"])
+        self.known_at = moment(statement["known_at"])
+        self.totals: dict[str, dict[str, Decimal]] = {}
+        self.lines: dict[str, dict] = {}
+        self.newest_index = -1
+
+    def add(self, line: bytes, event, index) -> None:
+        """One event line of the bundle (already verified), its JSON value and its ledger index."""
+        if type(event) is not dict:
+            return
+        kind = self.kinds.get(event.get("event_type"))
+        amount = decimal_of(field(event, self.rules["amount"]))
+        if (kind is None or amount is None or field(event, self.rules["organization"]) != self.statement["organization_id"]
+                or moment(event["recorded_at"]) > self.known_at):
+            return
+        occurred, currency = business_time(event, self.rules["business_time"]), field(event, self.rules["currency"])
+        if occurred >= self.until:
+            return
+        figures = self.totals.setdefault(currency, {})
+        self.newest_index = max(self.newest_index, index if type(index) is int else sys.maxsize)
+        if occurred < self.since:
+            figures["opening"] = figures.get("opening", Decimal(0)) + kind[1] * amount
+            return
+        figures[kind[0]] = figures.get(kind[0], Decimal(0)) + amount
+        self.lines[event["event_id"]] = {
+            "kind": kind[0], "currency": currency, "amount": amount, "stream_id": event["stream_id"],
+            "event_type": event["event_type"], "ledger_index": index, "hash": hashlib.sha256(line).hexdigest()}
+
+    def compare(self, heads: list[dict]) -> int:
+        """Problems found with the statement as served; the number of lines compared."""
+        self.compare_head(heads)
+        served = {line["event_id"]: line for line in self.statement["lines"]}
+        for event_id in sorted(set(served) | set(self.lines)):
+            mine, theirs = self.lines.get(event_id), served.get(event_id)
+            if theirs is None:
+                self.fail(f"statement: event {event_id} ({mine['stream_id']}) counts by its rules but is not listed")
+            elif mine is None:
+                self.fail(f"statement: event {event_id} is listed but the bundle holds no such event that counts")
+            elif (mine["kind"], mine["currency"], mine["amount"], mine["stream_id"], mine["ledger_index"], mine["hash"]) \
+                    != (theirs["kind"], theirs["currency"], decimal_of(theirs["amount"]), theirs["stream_id"],
+                        theirs["ledger_index"], theirs["hash"]):
+                self.fail(f"statement: event {event_id} is listed otherwise than the bundle records it")
+        self.compare_totals()
+        return len(served)
+
+    def compare_head(self, heads: list[dict]) -> None:
+        named = self.statement.get("tree_head")
+        if named is None:
+            self.fail("statement: it names no signed tree head (its events were not all signed yet)")
+            return
+        if not any(head["tree_size"] == named["tree_size"] and head["root_hash"] == named["root_hash"] for head in heads):
+            self.fail(f"statement: its tree head of size {named['tree_size']} is not a signed head of this bundle")
+        if self.newest_index >= named["tree_size"]:
+            self.fail(f"statement: it uses events beyond its tree head of size {named['tree_size']}")
+
+    def compare_totals(self) -> None:
+        movements = [kind for kind, _ in self.kinds.values()]
+        signs = dict(self.kinds.values())
+        served = {entry["currency"]: entry for entry in self.statement["currencies"]}
+        for currency in sorted(set(served) | set(self.totals)):
+            mine, theirs = self.totals.get(currency, {}), served.get(currency)
+            if theirs is None:
+                self.fail(f"statement: {currency} has movements by its rules but no balance")
+                continue
+            figures = {figure: decimal_of(theirs.get(figure)) for figure in (*BALANCES, *movements)}
+            if None in figures.values():
+                self.fail(f"statement: {currency} lacks a figure, or one is not a decimal")
+                continue
+            if figures["closing"] != figures["opening"] + sum(signs[kind] * figures[kind] for kind in movements):
+                self.fail(f"statement: {currency} does not balance (closing is not opening + movements)")
+            mine["closing"] = mine.get("opening", Decimal(0)) + sum(
+                signs[kind] * mine.get(kind, Decimal(0)) for kind in movements)
+            for figure, value in figures.items():
+                if value != mine.get(figure, Decimal(0)):
+                    self.fail(f"statement: {currency} {figure} is {theirs.get(figure)}; the bundle's events give "
+                              f"{mine.get(figure, Decimal(0))}")
+
+
+def exact_values(numbered_lines: list[tuple[int, bytes]]) -> list[tuple[bytes, object]]:
+    """Each line with its JSON value, numbers as exact decimals, parsed together as `parsed` does."""
+    lines = [line for _, line in numbered_lines]
+    try:
+        values = json.loads(b"[" + b",".join(lines) + b"]", parse_float=Decimal)
+    except ValueError:
+        values = None
+    if values is None or len(values) != len(lines):
+        values = [json_or_not(line) for line in lines]
+    return list(zip(lines, values))
+
+
+def check_statement(verification: "Verification", bundle: Bundle, statement: dict) -> int:
+    """Recompute `statement` from the bundle's events; the number of its lines."""
+    if statement.get("format") != STATEMENT_FORMAT:
+        verification.fail(f"statement: format {statement.get('format')!r} is not {STATEMENT_FORMAT}")
+        return 0
+    check = StatementCheck(statement, verification.fail)
+    proofs = itertools.chain(bundle.lines("proofs.jsonl"), itertools.repeat(NO_PROOF))
+    events = itertools.chain.from_iterable(map(exact_values, bundle.batches("events.jsonl")))
+    for (line, event), (_, _, proof) in zip(events, proofs):
+        check.add(line, event, proof.get("ledger_index") if type(proof) is dict else None)
+    heads = [bundle.json("head.json"), *(line for _, _, line in bundle.lines("heads.jsonl"))]
+    return check.compare(heads)
+
+
 def read_kept_heads(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
@@ -455,11 +610,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bundle", nargs="?", default=str(Path(__file__).resolve().parent))
     parser.add_argument("--public-key", help="The log's first Ed25519 public key (hex) as the auditor knows it.")
     parser.add_argument("--expect-head", type=Path, help="A file of heads kept outside the database.")
+    parser.add_argument("--statement", type=Path, help="A period statement's JSON export, recomputed from the bundle.")
     arguments = parser.parse_args(argv)
     verification = Verification()
     try:
         kept = read_kept_heads(arguments.expect_head) if arguments.expect_head else []
-        summary = verification.run(Bundle(Path(arguments.bundle)), arguments.public_key, kept)
+        bundle = Bundle(Path(arguments.bundle))
+        summary = verification.run(bundle, arguments.public_key, kept)
+        if arguments.statement:
+            statement = json.loads(arguments.statement.read_text())
+            summary["statement"] = (statement, check_statement(verification, bundle, statement))
     except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as error:
         verification.fail(f"the bundle cannot be read: {type(error).__name__}: {error}")
         summary = None
@@ -474,6 +634,12 @@ def main(argv: list[str] | None = None) -> int:
           f"of {head['tree_size']} events signed at {head['timestamp']} by key {head['public_key']} "
           f"(the chain of keys holds {summary['keys']})"
           + (f"; it extends {len(kept)} kept heads" if kept else "") + ".")
+    if "statement" in summary:
+        statement, lines = summary["statement"]
+        print(f"OK: the statement of {statement['organization_id']} from {statement['from']} to {statement['to']} "
+              f"as known at {statement['known_at']} recomputes from the bundle: {lines} lines, "
+              f"{len(statement['currencies'])} currencies, under the head of {statement['tree_head']['tree_size']} "
+              "events.")
     return 0
 
 

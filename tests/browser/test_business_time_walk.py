@@ -75,4 +75,4 @@ def test_business_time_walk(page, live_server, january_with_a_late_correction):
     with page.expect_download() as download:
         page.click("text=Download CSV")
     rows = list(csv.reader(io.StringIO(open(download.value.path()).read())))
-    assert ["EUR", "1250.00", "250.00", "0.00", "1000.00"] in rows
+    assert ["EUR", "0.00", "1250.00", "250.00", "0.00", "1000.00", "1000.00"] in rows  # opening, movements, closing
