@@ -2,8 +2,8 @@
 beside the store's operations panel from `eventstore.admin.operations`) and the period statement."""
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin

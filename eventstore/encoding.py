@@ -7,9 +7,9 @@ Decimals are stored as their string form, which is how money travels everywhere 
 
 import hashlib
 import json
-from json.encoder import c_make_encoder, encode_basestring
 from datetime import UTC, datetime
 from decimal import Decimal
+from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
 
 from eventstore.errors import InvalidEvent

@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from config.devstack.embedded import free_port
 from payments.client import submit_command
-from tests.waiting import wait_for
 from tests.processes import command_env, manage
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 

@@ -12,7 +12,6 @@ signed message is the compact, key-sorted JSON of `format`, `next_public_key` (n
 """
 
 import hashlib
-
 from datetime import datetime
 from pathlib import Path
 

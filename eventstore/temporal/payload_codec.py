@@ -15,8 +15,8 @@ import os
 from typing import Sequence
 
 from cryptography.exceptions import InvalidTag
-from django.conf import settings
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from analytics.selectors import EventQuery, InvalidQuery, event_statistics, event_trend
 from analytics.client import EventAnalyticsService
+from analytics.selectors import EventQuery, InvalidQuery, event_statistics, event_trend
 from tests.analytics_data import random_history
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 
 from analytics.selectors import EventQuery, event_statistics, event_trend
-from eventstore.selectors import RECORDED
 from eventstore import selectors
+from eventstore.selectors import RECORDED
 from tests.benchmarks.history import HISTORY_LENGTH, LONG_PAYMENT, YEAR_START, year_of_history
 from tests.benchmarks.measure import Comparison, psycopg_settings, timed
 from tests.synthetic import load_history

@@ -47,8 +47,8 @@ def test_two_workers_and_a_multi_process_web_server_lose_nothing_and_share_the_c
 
 
 def test_the_run_fails_on_answers_that_break_the_api_promises():
-    from tests.chaos.run import answer_problems, ledger_of
     from tests.chaos.load import Answer, Command
+    from tests.chaos.run import answer_problems, ledger_of
 
     created = Command("create", "org-1", {}, key="k1", expected={200, 201}, answer=Answer(201, {"event_ids": ["e1"]}))
     server_error = Command("create", "org-1", {}, key="k2", expected={200, 201}, answer=Answer(503, None))

@@ -4,8 +4,7 @@ import pytest
 from django.db import connection
 
 from eventstore import selectors
-from eventstore.events import ANY, NewEvent
-from eventstore.models import Event
+from eventstore.events import ANY
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
 

@@ -4,13 +4,13 @@ import threading
 
 import pytest
 
-from tests.threads import in_threads
 from eventstore.errors import WrongExpectedVersion
 from eventstore.events import ANY
 from eventstore.models import Event
 from eventstore.selectors import read_stream, stream_version
 from eventstore.store import append_events
 from tests.eventstore.helpers import payment_events
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

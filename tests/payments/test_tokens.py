@@ -7,9 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.apps import apps as django_apps
 from django.db import connection
 from django.db.migrations import RunPython
 from django.test.utils import CaptureQueriesContext

@@ -20,9 +20,9 @@ from eventstore.events import NO_STREAM, NewEvent
 from eventstore.models import Event
 from eventstore.store import append_events
 from eventstore.temporal.connection import data_converter
-from payments.models import PaymentSummary
 from payments.client import IdempotencyKeyReused, workflow_id_for
 from payments.messages import HistoryAnswer, HistoryQuery
+from payments.models import PaymentSummary
 from payments.workflows import PaymentEventSourcingWorkflow, PaymentHistoryQueryWorkflow
 from tests.temporal_cli import cli_env, codec_options
 

@@ -19,9 +19,9 @@ from eventstore.integrity.incremental import verify_new_events
 from eventstore.integrity.models import ChainVerification, Seal
 from eventstore.integrity.verification import verify_event_chain
 from eventstore.ledger import service as ledger
-from eventstore.web import status
 from eventstore.models import Event
 from eventstore.store import append_events
+from eventstore.web import status
 from tests.eventstore.helpers import payment_events
 
 pytestmark = pytest.mark.django_db(transaction=True)

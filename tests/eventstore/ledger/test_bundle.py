@@ -26,8 +26,8 @@ from eventstore.ledger.signing import head_message
 from eventstore.store import append_events
 from tests.eventstore import merkle_reference as reference
 from tests.eventstore.helpers import payment_data
-from tests.eventstore.ledger.head_format import signed_with
 from tests.eventstore.integrity.test_verification import TAMPERING, write_history
+from tests.eventstore.ledger.head_format import signed_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
