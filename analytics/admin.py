@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -21,11 +20,12 @@ from analytics.selectors import (
     known_event_types,
     time_zone_named,
 )
-from analytics.statements import FIGURES, period_statement, statement_csv, statement_file_name
+from analytics.statements import FIGURES, period_statement, statement_file_stem, statement_sheets
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.admin.operations import operations
 from eventstore.selectors import BUSINESS, RECORDED
+from eventstore.web.exports import download
 from payments.models import Organization
 from payments.selectors import visible_organizations
 
@@ -135,9 +135,9 @@ def statement_view(request):
             return TemplateResponse(request, "admin/analytics/statement.html", context)
         query = urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
                            "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")})
-        if request.GET.get("download") == "csv":
-            return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
-                "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})
+        if request.GET.get("download"):
+            return download(request, statement_sheets(statement), file_stem=statement_file_stem(statement),
+                            stream=False)
         context.update({"statement": statement, "query": query, "sections": [
             (totals, [(figure, statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
             for totals in statement.totals]})

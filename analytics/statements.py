@@ -8,8 +8,6 @@ those recorded by `known_at` count, so a correction recorded after a month-end c
 statement as known now, never the one as known at the close.
 """
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,6 +16,7 @@ from django.db import connection
 
 from analytics.selectors import AMOUNT, InvalidQuery
 from eventstore.selectors import BUSINESS, time_column
+from eventstore.web.exports import Amount, Sheet, csv_text
 from payments.domain import CommandRejected, EventType, minor_units
 
 FIGURES = {
@@ -98,37 +97,52 @@ def _totals(lines: list[StatementLine]) -> list[CurrencyTotals]:
             for currency, figures in sorted(sums.items())]
 
 
-def _in_minor_units(amount: Decimal | None, currency: str) -> Decimal:
+def _minor_units_or_none(currency: str) -> int | None:
     try:
-        exponent = minor_units(currency)
-    except CommandRejected:  # not a currency the rules accept today: shown as stored
+        return minor_units(currency)
+    except CommandRejected:
+        return None
+
+
+def _in_minor_units(amount: Decimal | None, currency: str) -> Decimal:
+    exponent = _minor_units_or_none(currency)
+    if exponent is None:  # not a currency the rules accept today: shown as stored
         return amount or Decimal(0)
     return (amount or Decimal(0)).quantize(Decimal(1).scaleb(-exponent))
 
 
-def _time(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+def statement_sheets(statement: Statement) -> list[Sheet]:
+    """The statement as an export (CSV or XLSX, eventstore/web/exports.py): its scope and the totals per
+    currency, then every event behind them. Nothing in it depends on when it is generated, only on what
+    was recorded by `known_at`."""
+    def money(amount: Decimal, currency: str) -> Amount:
+        return Amount(amount, currency, _minor_units_or_none(currency))
+
+    summary = [
+        ["statement", statement.organization_id],
+        ["occurred from", statement.since], ["occurred before", statement.until],
+        ["as known at", statement.known_at], [],
+        ["currency", "processed", "refunded", "cancelled", "net"],
+        *([t.currency, *(money(v, t.currency) for v in (t.processed, t.refunded, t.cancelled, t.net))]
+          for t in statement.totals),
+    ]
+    events = (
+        [line.figure, line.currency, money(line.amount, line.currency), line.occurred_at, line.recorded_at,
+         line.payment_id, line.event_type, line.event_id, line.position] for line in statement.lines)
+    header = ["figure", "currency", "amount", "occurred_at", "recorded_at", "payment_id", "event_type", "event_id",
+              "position"]
+    return [Sheet("Statement", summary), Sheet("Events", [header, *events])]
 
 
 def statement_csv(statement: Statement) -> str:
-    """The statement as CSV: its scope, the totals per currency, then every event behind them. Nothing
-    in it depends on when it is generated, only on what was recorded by `known_at`."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows([
-        ["statement", statement.organization_id],
-        ["occurred from", _time(statement.since)], ["occurred before", _time(statement.until)],
-        ["as known at", _time(statement.known_at)], [],
-        ["currency", "processed", "refunded", "cancelled", "net"],
-        *([t.currency, *(format(v, "f") for v in (t.processed, t.refunded, t.cancelled, t.net))] for t in statement.totals),
-        [],
-        ["figure", "currency", "amount", "occurred_at", "recorded_at", "payment_id", "event_type", "event_id", "position"],
-        *([line.figure, line.currency, format(line.amount, "f"), _time(line.occurred_at), _time(line.recorded_at),
-           line.payment_id, line.event_type, line.event_id, line.position] for line in statement.lines),
-    ])
-    return out.getvalue()
+    """The statement as CSV, byte-identical for the same `known_at`."""
+    return csv_text(statement_sheets(statement))
+
+
+def statement_file_stem(statement: Statement) -> str:
+    return (f"statement-{statement.organization_id}-{statement.since:%Y%m%d}-{statement.until:%Y%m%d}"
+            f"-known-{statement.known_at:%Y%m%dT%H%M%S%fZ}")
 
 
 def statement_file_name(statement: Statement) -> str:
-    return (f"statement-{statement.organization_id}-{statement.since:%Y%m%d}-{statement.until:%Y%m%d}"
-            f"-known-{statement.known_at:%Y%m%dT%H%M%S%fZ}.csv")
+    return f"{statement_file_stem(statement)}.csv"

@@ -17,9 +17,10 @@ from django.utils.html import escape
 
 from eventstore.ledger.selectors import ledger_places
 from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
+from eventstore.web.exports import Amount
 from payments import selectors
 from payments.domain import canonical_payment_id_if_valid
-from payments.models import Membership, Organization, PaymentSummary, money_text, status_label
+from payments.models import Membership, Organization, PaymentSummary, currency_decimals, money_label, status_label
 from payments.search_attributes import temporal_ui_link
 
 
@@ -73,11 +74,11 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, payment):
-        return f"{payment.amount_text} {payment.currency}"
+        return money_label(payment.amount, payment.currency)
 
     @admin.display(description="refunded", ordering="refunded")
     def refunded_shown(self, payment):
-        return f"{payment.refunded_text} {payment.currency}"
+        return money_label(payment.refunded, payment.currency)
 
     def result_row(self, payment, url: str) -> str:
         """One row of the list, the columns of list_display, in one step (see admin_format)."""
@@ -90,9 +91,9 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
                 '<td class="field-organization_id">{}</td><td class="field-user_id">{}</td>'
                 '<td class="field-created_at">{}</td><td class="field-complete">{}</td>').format(*cells)
 
-    def csv_row(self, row: dict) -> list[str]:
-        """Amounts with the currency's minor units (EUR 2.00, JPY 30230), no thousands separators."""
-        shaped = {**row, **{field: money_text(row[field], row["currency"], separators=False)
+    def csv_row(self, row: dict) -> list:
+        """Amounts with the currency's minor units (EUR 2.00, JPY 30230): plain in CSV, number cells in XLSX."""
+        shaped = {**row, **{field: Amount(row[field], row["currency"], currency_decimals(row["currency"]))
                             for field in ("amount", "refunded")}}
         return super().csv_row(shaped)
 

@@ -7,21 +7,33 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
+from eventstore.web import numbers
 from payments.domain import CommandRejected, PaymentStatus, minor_units
 
 MONEY = dict(max_digits=18, decimal_places=3)
 
 
 def money_text(amount, currency: str, *, separators: bool = True) -> str:
-    """An amount with the currency's minor units: 1,234.50 EUR, 1,500 JPY (or 1234.50 without separators)."""
-    decimals = _decimals(currency)
+    """An amount with the currency's minor units, the reader's way: 1,234.50 or 1 234,50; 1,500 JPY
+    (without separators, for machines and files: 1234.50 in every language)."""
+    decimals = currency_decimals(currency)
     if decimals is None:
         return str(amount)
-    return f"{amount:{',' if separators else ''}.{decimals}f}"
+    if not separators:
+        return f"{amount:.{decimals}f}"
+    return numbers.decimal_text(amount, decimals)
+
+
+def money_label(amount, currency: str) -> str:
+    """The amount and its currency, the reader's way: 1,234.50 EUR in English, 1 234,50 € in French."""
+    decimals = currency_decimals(currency)
+    if decimals is None:
+        return f"{amount} {currency}"
+    return numbers.money_text(amount, currency, decimals)
 
 
 @functools.lru_cache(maxsize=512)
-def _decimals(currency: str) -> int | None:
+def currency_decimals(currency: str) -> int | None:
     try:
         return minor_units(currency)
     except CommandRejected:

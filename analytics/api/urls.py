@@ -7,5 +7,6 @@ urlpatterns = [
     path("analytics/trends/", views.TrendsView.as_view(), name="analytics-trends"),
     path("analytics/statement/", views.StatementView.as_view(), name="analytics-statement"),
     path("analytics/statement/csv/", views.StatementCsvView.as_view(), name="analytics-statement-csv"),
+    path("analytics/statement/xlsx/", views.StatementXlsxView.as_view(), name="analytics-statement-xlsx"),
     path("metrics/workflows/", views.WorkflowMetricsView.as_view(), name="workflow-metrics"),
 ]

@@ -4,7 +4,6 @@ from datetime import UTC, timedelta
 from zoneinfo import available_timezones
 
 from django.conf import settings
-from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
@@ -22,12 +21,13 @@ from analytics.selectors import (
     event_trend,
     known_event_types,
 )
-from analytics.statements import FIGURES, Statement, period_statement, statement_csv, statement_file_name
+from analytics.statements import FIGURES, Statement, period_statement, statement_file_stem, statement_sheets
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.selectors import BUSINESS, TIME_AXES
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.web.errors import ServiceUnavailable
+from eventstore.web.exports import CONTENT_TYPES, XLSX, export_response
 from eventstore.web.query_fields import RangeBound, TextFilter, TimeRangeQuery
 from payments.domain import ID_PATTERN
 from payments.selectors import visible_organizations
@@ -240,5 +240,12 @@ class StatementCsvView(APIView):
                    summary="The same period statement as CSV (byte-identical for the same known_at)")
     def get(self, request):
         statement = _statement(request)
-        return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})
+        return export_response(statement_sheets(statement), file_stem=statement_file_stem(statement), stream=False)
+
+
+class StatementXlsxView(APIView):
+    @extend_schema(parameters=[StatementQuery], responses={(200, CONTENT_TYPES[XLSX]): OpenApiTypes.BINARY},
+                   summary="The same period statement as an XLSX workbook: amounts as numbers, moments as dates")
+    def get(self, request):
+        statement = _statement(request)
+        return export_response(statement_sheets(statement), file_stem=statement_file_stem(statement), file_format=XLSX)

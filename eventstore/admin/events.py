@@ -15,6 +15,7 @@ from django.db.models.fields.json import KT
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from eventstore import registry, selectors
@@ -75,13 +76,15 @@ class EventAdmin(ReadOnlyAdmin):
         after = header.index("recorded_at") + 1
         return [*header[:after], "occurred_at", *header[after:]]
 
-    def csv_row(self, row: dict) -> list[str]:
+    def csv_row(self, row: dict) -> list:
         """Both times: recorded_at (the store's clock) and occurred_at (business time); the data as it is
         read everywhere (upcast), beside `hash`, which is that of the event as stored."""
         row = {**row, "data": upcast_data(row["event_type"], row["metadata"], row["data"], row["recorded_at"])}
         cells = super().csv_row(row)
         after = self.csv_fields.index("recorded_at") + 1
-        return [*cells[:after], str(row["data"].get("occurred_at", "")), *cells[after:]]
+        occurred = row["data"].get("occurred_at", "")
+        moment = parse_datetime(occurred) if isinstance(occurred, str) else None
+        return [*cells[:after], moment or str(occurred), *cells[after:]]
 
     fields = (
         "position", "event_id", "stream", "aggregate_type", "version", "event_type", "recorded_at",

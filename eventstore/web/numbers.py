@@ -1,0 +1,49 @@
+"""Numbers and money written the reader's way, in the active language (Babel's CLDR data): 1,234.50 EUR
+and 1,106,107 in English, 1 234,50 € and 1 106 107 in French. Machine formats (CSV, the API) never
+come here: they keep plain decimals."""
+
+import functools
+from decimal import Decimal
+
+from babel import Locale
+from babel.numbers import format_decimal, get_currency_symbol
+from django.conf import settings
+from django.utils.translation import get_language, to_locale
+
+# Where the currency goes, per language: English keeps the ISO code after the figure, as the lists and
+# statements always showed it; French writes the symbol after the figure, as French invoices do.
+_CODE_AFTER = "{number} {code}"
+_SYMBOL_AFTER = "{number}\N{NO-BREAK SPACE}{symbol}"
+_MONEY_LAYOUTS = {"en": _CODE_AFTER, "fr": _SYMBOL_AFTER}
+
+
+def reader_locale() -> Locale:
+    return _locale(get_language() or settings.LANGUAGE_CODE)
+
+
+@functools.lru_cache(maxsize=16)
+def _locale(language: str) -> Locale:
+    return Locale.parse(to_locale(language))
+
+
+def count_text(value: int) -> str:
+    """A count with the reader's grouping: 1,106,107 or 1 106 107."""
+    return format_decimal(value, locale=reader_locale())
+
+
+def decimal_text(amount: Decimal, decimals: int) -> str:
+    """An amount with exactly `decimals` places and the reader's separators: 1,234.50 or 1 234,50."""
+    return format_decimal(amount, format=_pattern(decimals), locale=reader_locale(), decimal_quantization=True)
+
+
+def money_text(amount: Decimal, currency: str, decimals: int) -> str:
+    """An amount and its currency the reader's way: 1,234.50 EUR or 1 234,50 €."""
+    locale = reader_locale()
+    layout = _MONEY_LAYOUTS.get(locale.language, _CODE_AFTER)
+    return layout.format(number=decimal_text(amount, decimals), code=currency,
+                         symbol=get_currency_symbol(currency, locale=locale))
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
