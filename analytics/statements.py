@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from analytics.selectors import AMOUNT, InvalidQuery
 from eventstore.selectors import BUSINESS, time_column
@@ -77,9 +78,9 @@ def period_statement(*, organization_id: str, since: datetime, until: datetime, 
     """The organization's statement for business time [since, until) as recorded by `known_at`."""
     for name, moment in (("from", since), ("to", until), ("known_at", known_at)):
         if not isinstance(moment, datetime) or moment.tzinfo is None:
-            raise InvalidQuery(name, f"'{name}' must be a date and time with a time zone.")
+            raise InvalidQuery(name, _("'%(name)s' must be a date and time with a time zone.") % {"name": name})
     if since >= until:
-        raise InvalidQuery("from", "'from' must be before 'to'.")
+        raise InvalidQuery("from", _("'from' must be before 'to'."))
     with connection.cursor() as cursor:
         cursor.execute(LINES_SQL, [organization_id, list(FIGURE_OF), since, until, known_at])
         lines = [StatementLine(FIGURE_OF[row[3]], row[0], row[1], row[2], row[3], str(row[4]), *row[5:])

@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eventstore.ledger.selectors import ledger_places
 from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
@@ -30,7 +32,7 @@ def _icon(value: bool) -> str:
 
 
 class OrganizationFilter(CachedValuesFilter):
-    title = "organization"
+    title = gettext_lazy("organization")
 
 
 @admin.register(PaymentSummary)
@@ -43,8 +45,8 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
     list_filter = ("status", ("currency", CachedValuesFilter), ("organization_id", OrganizationFilter),
                    ("created_at", admin.DateFieldListFilter), "incomplete")
     search_fields = ("payment_id",)  # the search itself is get_search_results
-    search_help_text = ("Part of a payment id (00031 finds payment-demo-00031), an exact user id, or words of "
-                        "the description.")
+    search_help_text = gettext_lazy("Part of a payment id (00031 finds payment-demo-00031), an exact user id, or "
+                                    "words of the description.")
     ordering = ("-created_at",)
     quick_rows = True
     csv_fields = ("payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
@@ -63,20 +65,20 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         part = re.escape(term)
         return queryset.filter(Q(payment_id__iregex=part) | Q(user_id=term) | Q(description__iregex=part)), False
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_shown(self, payment):
         return status_label(payment.status)
 
-    @admin.display(description="complete", boolean=True, ordering="incomplete")
+    @admin.display(description=gettext_lazy("complete"), boolean=True, ordering="incomplete")
     def complete(self, payment):
         """False when an event of the payment was set aside: the row lacks what it changed."""
         return not payment.incomplete
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_shown(self, payment):
         return money_label(payment.amount, payment.currency)
 
-    @admin.display(description="refunded", ordering="refunded")
+    @admin.display(description=gettext_lazy("refunded"), ordering="refunded")
     def refunded_shown(self, payment):
         return money_label(payment.refunded, payment.currency)
 
@@ -106,7 +108,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         history = selectors.history_with_states(payment.payment_id)
         context = {
             **(extra_context or {}),
-            "title": f"Payment {payment.payment_id}",
+            "title": _("Payment %(payment_id)s") % {"payment_id": payment.payment_id},
             "payment": payment,
             "history": history,
             "history_key": f"{len(history)}:{history[-1].event.event_id}" if history else "none",
@@ -133,7 +135,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         moments = {name: _moment_typed(request.GET.get(name, ""), errors) for name in ("at", "known_at")}
         number = int(version) if version.isdigit() else None
         if version and number is None:
-            errors.append(f"{version!r} is not a version number.")
+            errors.append(_("%(version)r is not a version number.") % {"version": version})
         typed = {"version": version, "at": request.GET.get("at", ""), "known_at": request.GET.get("known_at", "")}
         if errors or (number is None and not any(moments.values())):
             return {"error": " ".join(errors), **typed}
@@ -150,7 +152,7 @@ def _moment_typed(text: str, errors: list[str]):
         return None
     moment = parse_datetime(text)
     if moment is None:
-        errors.append(f"{text!r} is not a date and time, e.g. 2024-03-31 23:59:59.")
+        errors.append(_("%(text)r is not a date and time, e.g. 2024-03-31 23:59:59.") % {"text": text})
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_current_timezone())

@@ -6,8 +6,9 @@ import functools
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from eventstore.web import numbers
+from eventstore.web import localized
 from payments.domain import CommandRejected, PaymentStatus, minor_units
 
 MONEY = dict(max_digits=18, decimal_places=3)
@@ -21,7 +22,7 @@ def money_text(amount, currency: str, *, separators: bool = True) -> str:
         return str(amount)
     if not separators:
         return f"{amount:.{decimals}f}"
-    return numbers.decimal_text(amount, decimals)
+    return localized.decimal_text(amount, decimals)
 
 
 def money_label(amount, currency: str) -> str:
@@ -29,7 +30,7 @@ def money_label(amount, currency: str) -> str:
     decimals = currency_decimals(currency)
     if decimals is None:
         return f"{amount} {currency}"
-    return numbers.money_text(amount, currency, decimals)
+    return localized.money_text(amount, currency, decimals)
 
 
 @functools.lru_cache(maxsize=512)
@@ -40,35 +41,44 @@ def currency_decimals(currency: str) -> int | None:
         return None
 
 
+STATUS_LABELS = {
+    PaymentStatus.PROCESSED.value: _("Processed"),
+    PaymentStatus.PARTIALLY_REFUNDED.value: _("Partially refunded"),
+    PaymentStatus.REFUNDED.value: _("Refunded"),
+    PaymentStatus.CANCELLED.value: _("Cancelled"),
+}
+
+
 def status_label(status: str) -> str:
-    """What people read for a status: PARTIALLY_REFUNDED is "Partially refunded"."""
-    return status.replace("_", " ").capitalize()
+    """What people read for a status, in their language: PARTIALLY_REFUNDED is "Partially refunded"."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status.replace("_", " ").capitalize()
 
 
 class PaymentSummary(models.Model):
-    payment_id = models.CharField(primary_key=True, max_length=120)
-    organization_id = models.CharField(max_length=100)
-    user_id = models.CharField(max_length=100)
-    amount = models.DecimalField(**MONEY)
-    refunded = models.DecimalField(**MONEY, default=0)
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=20, choices=[(status.value, status_label(status.value))
-                                                      for status in PaymentStatus])
-    description = models.CharField(max_length=500, blank=True)
-    correlation_id = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    occurred_at = models.DateTimeField(null=True, help_text="Business time: when the payment was made.")
-    version = models.PositiveIntegerField()
-    last_position = models.BigIntegerField()
-    incomplete = models.BooleanField(default=False, help_text=(
+    payment_id = models.CharField(_("payment id"), primary_key=True, max_length=120)
+    organization_id = models.CharField(_("organization id"), max_length=100)
+    user_id = models.CharField(_("user id"), max_length=100)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    refunded = models.DecimalField(_("refunded"), **MONEY, default=0)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=20, choices=list(STATUS_LABELS.items()))
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    correlation_id = models.CharField(_("correlation id"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    occurred_at = models.DateTimeField(_("occurred at"), null=True,
+                                       help_text=_("Business time: when the payment was made."))
+    version = models.PositiveIntegerField(_("version"))
+    last_position = models.BigIntegerField(_("last position"))
+    incomplete = models.BooleanField(_("incomplete"), default=False, help_text=_(
         "An event of this payment was set aside because the projection could not apply it: this row lacks "
         "what that event changed. The payment's history shows every event."))
 
     class Meta:
         ordering = ["-created_at", "payment_id"]
-        verbose_name = "payment"
-        verbose_name_plural = "payments"
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         indexes = [
             models.Index(fields=["organization_id", "status", "created_at"], name="payments_summary_org_status"),
             models.Index(fields=["organization_id", "created_at"], name="payments_summary_org_created"),
@@ -105,11 +115,15 @@ class PaymentSummary(models.Model):
 class Organization(models.Model):
     """A customer organization; API clients see and command only the organizations they belong to."""
 
-    id = models.CharField(primary_key=True, max_length=100, help_text="As used in commands, e.g. org-456.")
-    name = models.CharField(max_length=200)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organizations")
+    id = models.CharField(_("id"), primary_key=True, max_length=100,
+                          help_text=_("As used in commands, e.g. org-456."))
+    name = models.CharField(_("name"), max_length=200)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organizations",
+                                     verbose_name=_("members"))
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["id"]
         permissions = [("view_all_organizations", "Can see and command every organization's payments")]
 
@@ -118,11 +132,13 @@ class Organization(models.Model):
 
 
 class Membership(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    created_at = models.DateTimeField(auto_now_add=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, verbose_name=_("organization"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["organization", "user"], name="payments_membership_once")]
 
     def __str__(self):

@@ -5,6 +5,7 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -163,7 +164,8 @@ class WorkflowMetricsView(APIView):
                    summary="Workflow counts and durations by type (operators: needs view_all_organizations)")
     def get(self, request):
         if visible_organizations(request.user) is not None:
-            raise PermissionDenied("Workflow metrics cover every organization; you need the view_all_organizations permission.")
+            raise PermissionDenied(_("Workflow metrics cover every organization; you need the view_all_organizations "
+                                     "permission."))
         params = _parse(MetricsQuery, request)
         try:
             metrics = workflow_metrics(window=timedelta(hours=params["window_hours"]))
@@ -203,7 +205,7 @@ def _statement(request) -> Statement:
     organization = params["organization_id"]
     visible = visible_organizations(request.user)
     if visible is not None and organization not in visible:
-        raise NotFound(f"No organization {organization} among yours.")
+        raise NotFound(_("No organization %(organization)s among yours.") % {"organization": organization})
     try:
         return period_statement(organization_id=organization, since=params["from"], until=params["to"],
                                 known_at=params.get("known_at") or timezone.now())

@@ -9,7 +9,7 @@ from django.contrib.admin.utils import quote
 from django.utils.safestring import mark_safe
 
 from eventstore.web.admin_base import when
-from eventstore.web.numbers import count_text
+from eventstore.web.localized import count_text
 
 register = template.Library()
 

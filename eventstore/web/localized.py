@@ -1,11 +1,15 @@
-"""Numbers and money written the reader's way, in the active language (Babel's CLDR data): 1,234.50 EUR
-and 1,106,107 in English, 1 234,50 € and 1 106 107 in French. Machine formats (CSV, the API) never
-come here: they keep plain decimals."""
+"""Numbers, money and date labels written the reader's way, in the active language (Babel's CLDR data):
+1,234.50 EUR, 1,106,107 and "Nov 2026" in English; 1 234,50 €, 1 106 107 and "nov. 2026" in French.
+Machine formats (CSV, the API) never come here: they keep plain decimals and ISO 8601. (Full dates and
+moments follow Django's formats of the language: config/formats/.)"""
 
 import functools
 from decimal import Decimal
 
+from datetime import datetime
+
 from babel import Locale
+from babel.dates import format_datetime
 from babel.numbers import format_decimal, get_currency_symbol
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
@@ -47,3 +51,8 @@ def money_text(amount: Decimal, currency: str, decimals: int) -> str:
 @functools.lru_cache(maxsize=8)
 def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+def moment_label(moment: datetime, pattern: str) -> str:
+    """A moment in a CLDR pattern with the reader's month names: "MMM y" is Nov 2026 or nov. 2026."""
+    return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=reader_locale())
