@@ -4,7 +4,7 @@ An export is a list of sheets, each a title and rows of typed cells: text, int, 
 (a Decimal in a currency), datetime, date, bool, None, or JSON data (dict, list). Each format writes a
 cell its own way:
 
-- CSV (RFC 4180, UTF-8, streamed): numbers as plain decimals (1234.50), moments in ISO 8601 with their
+- CSV (RFC 4180, UTF-8, streamed unless already in memory): numbers as plain decimals (1234.50), moments in ISO 8601 with their
   offset, sheets one after the other with an empty row between; with `bom`, a UTF-8 byte order mark
   first, so that Excel reads the accents right.
 - XLSX (openpyxl's write-only workbook, spooled to a temporary file, so a big export takes constant
@@ -114,7 +114,7 @@ class _Echo:
 
 def csv_lines(sheets: Sequence[Sheet], *, bom: bool = False) -> Iterator[str]:
     """The CSV, line by line."""
-    writer = csv.writer(_Echo(), lineterminator="\n")
+    writer = csv.writer(_Echo())  # RFC 4180 line ends: a cell holding a CR or LF is quoted
     if bom:
         yield BOM
     for number, sheet in enumerate(sheets):
