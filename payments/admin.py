@@ -5,9 +5,11 @@ import functools
 import re
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import _boolean_icon
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -150,7 +152,7 @@ def _moment_typed(text: str, errors: list[str]):
     text = _SHOWN_ZONE.sub("", text.strip())  # "2026-11-26 11:55:55 UTC", as the history shows it
     if not text:
         return None
-    moment = parse_datetime(text)
+    moment = parse_datetime(text) or _localized_moment(text)
     if moment is None:
         errors.append(_("%(text)r is not a date and time, e.g. 2024-03-31 23:59:59.") % {"text": text})
         return None
@@ -160,6 +162,14 @@ def _moment_typed(text: str, errors: list[str]):
     if clock and not clock.group("fraction"):
         moment += (timedelta(seconds=1) if clock.group("seconds") else timedelta(minutes=1)) - timedelta(microseconds=1)
     return moment
+
+
+def _localized_moment(text: str):
+    """A date and time in the reader's format (31/03/2024 23:59:59 in French), as the history shows it."""
+    try:
+        return forms.DateTimeField().to_python(text)
+    except ValidationError:
+        return None
 
 
 _CLOCK = re.compile(r"[T ]\d{1,2}:\d{2}(?P<seconds>:\d{2}(?P<fraction>[.,]\d+)?)?")

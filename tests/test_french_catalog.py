@@ -26,6 +26,7 @@ HOW_TO_FIX = ("To fix: run `make messages` (it extracts every marked string into
               "(`make install` compiles it).")
 
 
+@pytest.mark.needs_tool("xgettext")
 def test_every_marked_string_has_a_french_translation(tmp_path, settings):
     """`makemessages` over a copy of the sources, merged into a copy of the committed catalog: a
     string marked since the catalog was last updated comes out untranslated, one whose text changed
@@ -45,7 +46,8 @@ def test_every_marked_string_has_a_french_translation(tmp_path, settings):
         catalog = read_po(merged, locale="fr")
 
     untranslated = [message.id for message in catalog if message.id and not _translated(message)]
-    assert not untranslated, f"{len(untranslated)} strings have no French translation: {untranslated[:20]}. {HOW_TO_FIX}"
+    assert not untranslated, (f"{len(untranslated)} strings have no French translation: {untranslated[:20]}. "
+                              f"{HOW_TO_FIX}")
     assert len(catalog) > 250, "the catalog should hold the admin's strings"
 
 
@@ -59,7 +61,8 @@ UNTRANSLATED_WORDS = {"UTC", "CSV", "XLSX", "PaymentId"}
 _HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _READ_ATTRIBUTES = re.compile(r'\b(title|placeholder|alt|aria-label)="([^"]*)"')
-_BUTTON_VALUE = re.compile(r'type="(?:submit|button)"[^>]*\bvalue="([^"]*)"|\bvalue="([^"]*)"[^>]*type="(?:submit|button)"')
+_BUTTON_VALUE = re.compile(r'type="(?:submit|button)"[^>]*\bvalue="([^"]*)"'
+                           r'|\bvalue="([^"]*)"[^>]*type="(?:submit|button)"')
 _ENTITY = re.compile(r"&#?\w+;")
 
 

@@ -4,9 +4,9 @@ An export is a list of sheets, each a title and rows of typed cells: text, int, 
 (a Decimal in a currency), datetime, date, bool, None, or JSON data (dict, list). Each format writes a
 cell its own way:
 
-- CSV (RFC 4180, UTF-8, streamed unless already in memory): numbers as plain decimals (1234.50), moments in ISO 8601 with their
-  offset, sheets one after the other with an empty row between; with `bom`, a UTF-8 byte order mark
-  first, so that Excel reads the accents right.
+- CSV (RFC 4180, UTF-8, streamed unless already in memory): numbers as plain decimals (1234.50), moments
+  in ISO 8601 with their offset, sheets one after the other with an empty row between; with `bom`, a
+  UTF-8 byte order mark first, so that Excel reads the accents right.
 - XLSX (openpyxl's write-only workbook, spooled to a temporary file, so a big export takes constant
   memory): numbers as number cells (amounts with their currency's decimals and code as the cell format),
   moments as date cells in the current time zone, one worksheet per sheet.

@@ -143,5 +143,6 @@ class StateQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         for name in ("at", "known_at"):
             if "version" in attrs and name in attrs:
-                raise serializers.ValidationError({name: _("Give either version or %(name)s, not both.") % {"name": name}})
+                raise serializers.ValidationError({
+                    name: _("Give either version or %(name)s, not both.") % {"name": name}})
         return attrs
