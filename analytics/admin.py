@@ -22,7 +22,7 @@ from analytics.selectors import (
     known_event_types,
     time_zone_named,
 )
-from analytics.statements import FIGURES, period_statement, statement_file_stem, statement_sheets
+from analytics.statements import FIGURES, LABELS, period_statement, statement_file_stem, statement_sheets
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.admin.operations import operations
@@ -150,7 +150,7 @@ def statement_view(request):
             return download(request, statement_sheets(statement), file_stem=statement_file_stem(statement),
                             stream=False)
         context.update({"statement": statement, "query": query, "sections": [
-            (totals, [(figure, statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
+            (totals, [(LABELS[figure], statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
             for totals in statement.totals]})
     return TemplateResponse(request, "admin/analytics/statement.html", context)
 

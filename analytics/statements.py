@@ -14,10 +14,11 @@ from decimal import Decimal
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from analytics.selectors import AMOUNT, InvalidQuery
 from eventstore.selectors import BUSINESS, time_column
-from eventstore.web.exports import Amount, Sheet, csv_text
+from eventstore.web.exports import Amount, Label, Sheet, csv_text
 from payments.domain import CommandRejected, EventType, minor_units
 
 FIGURES = {
@@ -115,24 +116,37 @@ def _in_minor_units(amount: Decimal | None, currency: str) -> Decimal:
 def statement_sheets(statement: Statement) -> list[Sheet]:
     """The statement as an export (CSV or XLSX, eventstore/web/exports.py): its scope and the totals per
     currency, then every event behind them. Nothing in it depends on when it is generated, only on what
-    was recorded by `known_at`."""
+    was recorded by `known_at`; CSV is the same in every language, XLSX speaks the reader's."""
     def money(amount: Decimal, currency: str) -> Amount:
         return Amount(amount, currency, _minor_units_or_none(currency))
 
+    label = {name: Label(name, str(text)) for name, text in LABELS.items()}
     summary = [
-        ["statement", statement.organization_id],
-        ["occurred from", statement.since], ["occurred before", statement.until],
-        ["as known at", statement.known_at], [],
-        ["currency", "processed", "refunded", "cancelled", "net"],
+        [label["statement"], statement.organization_id],
+        [label["occurred from"], statement.since], [label["occurred before"], statement.until],
+        [label["as known at"], statement.known_at], [],
+        [label[name] for name in ("currency", *FIGURES.values(), "net")],
         *([t.currency, *(money(v, t.currency) for v in (t.processed, t.refunded, t.cancelled, t.net))]
           for t in statement.totals),
     ]
+    header = [label[name] for name in ("figure", "currency", "amount", "occurred_at", "recorded_at", "payment_id",
+                                       "event_type", "event_id", "position")]
     events = (
-        [line.figure, line.currency, money(line.amount, line.currency), line.occurred_at, line.recorded_at,
+        [label[line.figure], line.currency, money(line.amount, line.currency), line.occurred_at, line.recorded_at,
          line.payment_id, line.event_type, line.event_id, line.position] for line in statement.lines)
-    header = ["figure", "currency", "amount", "occurred_at", "recorded_at", "payment_id", "event_type", "event_id",
-              "position"]
-    return [Sheet("Statement", summary), Sheet("Events", [header, *events])]
+    return [Sheet(_("Statement"), summary), Sheet(_("Events"), [header, *events])]
+
+
+# The statement's names: as they are in CSV, and in the reader's language in XLSX.
+LABELS = {
+    "statement": gettext_lazy("statement"), "occurred from": gettext_lazy("occurred from"),
+    "occurred before": gettext_lazy("occurred before"), "as known at": gettext_lazy("as known at"),
+    "currency": gettext_lazy("currency"), "processed": gettext_lazy("processed"),
+    "refunded": gettext_lazy("refunded"), "cancelled": gettext_lazy("cancelled"), "net": gettext_lazy("net"), "figure": gettext_lazy("figure"),
+    "amount": gettext_lazy("amount"), "occurred_at": gettext_lazy("occurred at"),
+    "recorded_at": gettext_lazy("recorded at"), "payment_id": gettext_lazy("payment id"),
+    "event_type": gettext_lazy("event type"), "event_id": gettext_lazy("event id"), "position": gettext_lazy("position"),
+}
 
 
 def statement_csv(statement: Statement) -> str:

@@ -5,8 +5,9 @@ import hashlib
 from datetime import datetime
 
 from django.contrib import admin
+from django.contrib.admin.utils import label_for_field
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.urls import path, reverse
@@ -14,7 +15,7 @@ from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst, slugify
 
-from eventstore.web.exports import CSV, XLSX, Sheet, export_response
+from eventstore.web.exports import CSV, XLSX, Label, Sheet, export_response
 
 EXACT_COUNT_LIMIT = 20_000  # below this many rows (by the estimate) counting them exactly is cheap
 
@@ -91,13 +92,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         bom = request.GET.pop("bom", [""])[-1] in ("1", "true", "on")  # an export option, not a filter
         changelist = self.get_changelist_instance(request)
         rows = changelist.get_queryset(request).values(*self.csv_fields).iterator(chunk_size=2000)
+        header = [Label(name, self.column_label(name)) for name in self.csv_header()]
         sheet = Sheet(str(capfirst(self.model._meta.verbose_name_plural)),
-                      _with_header(self.csv_header(), (self.csv_row(row) for row in rows)))
+                      _with_header(header, (self.csv_row(row) for row in rows)))
         name = f"{slugify(self.model._meta.verbose_name_plural)}-{timezone.localdate().isoformat()}"
         return export_response([sheet], file_stem=name, file_format=file_format, bom=bom)
 
     def csv_header(self) -> list[str]:
+        """The exported columns' names (CSV's header, the same in every language)."""
         return list(self.csv_fields)
+
+    def column_label(self, name: str) -> str:
+        """What XLSX's header calls a column, in the reader's language: the field's verbose name."""
+        try:
+            return str(capfirst(label_for_field(name, self.model, self)))
+        except (AttributeError, FieldDoesNotExist):  # a related lookup or a computed column
+            return name.replace("__", " ").replace("_", " ").capitalize()
 
     def csv_row(self, row: dict) -> list:
         """One exported row of typed cells (eventstore/web/exports.py) from the values of `csv_fields`;

@@ -1,15 +1,17 @@
 """Exports people open in a spreadsheet: one table written as CSV or XLSX by the same code.
 
 An export is a list of sheets, each a title and rows of typed cells: text, int, Decimal, `Amount`
-(a Decimal in a currency), datetime, date, bool, None, or JSON data (dict, list). Each format writes a
-cell its own way:
+(a Decimal in a currency), `Label` (a column or row name), datetime, date, bool, None, or JSON data
+(dict, list). Each format writes a cell its own way:
 
 - CSV (RFC 4180, UTF-8, streamed unless already in memory): numbers as plain decimals (1234.50), moments
-  in ISO 8601 with their offset, sheets one after the other with an empty row between; with `bom`, a
-  UTF-8 byte order mark first, so that Excel reads the accents right.
+  in ISO 8601 with their offset, labels by their stable name (payment_id: what programs read, the same
+  in every language), sheets one after the other with an empty row between; with `bom`, a UTF-8 byte
+  order mark first, so that Excel reads the accents right.
 - XLSX (openpyxl's write-only workbook, spooled to a temporary file, so a big export takes constant
-  memory): numbers as number cells (amounts with their currency's decimals and code as the cell format),
-  moments as date cells in the current time zone, one worksheet per sheet.
+  memory), for people: labels in the reader's language, numbers as number cells (amounts with their
+  currency's decimals and code as the cell format), moments as date cells in the current time zone, one
+  worksheet per sheet (titled in the reader's language).
 
 Text a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return: OWASP's
 CSV injection guidance) is neutralised: CSV cells get a leading apostrophe, XLSX cells are written as
@@ -59,10 +61,18 @@ class Amount:
 
 
 @dataclass(frozen=True)
+class Label:
+    """A column or row name: `name` in CSV (stable, for programs), `text` in XLSX (for people)."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Sheet:
     """One table of the export: its rows (the first one is usually the header), read once, lazily."""
 
-    title: str
+    title: str  # the worksheet's name in XLSX
     rows: Iterable[Sequence]
 
 
@@ -132,6 +142,8 @@ def csv_cell(value) -> str:
     """One CSV cell: plain decimals, ISO 8601 moments, JSON for data, neutralised text."""
     if value is None:
         return ""
+    if isinstance(value, Label):
+        return neutralised(value.name)
     if isinstance(value, Amount):
         return format(value.quantized, "f")
     if isinstance(value, Decimal):
@@ -187,7 +199,8 @@ def _xlsx_cell(worksheet, value, *, header: bool) -> WriteOnlyCell:
     elif value is None or isinstance(value, (bool, int)):
         cell = WriteOnlyCell(worksheet, value)
     else:
-        text = csv_cell(value) if isinstance(value, (dict, list)) else str(value)
+        text = value.text if isinstance(value, Label) else value
+        text = csv_cell(text) if isinstance(text, (dict, list)) else str(text)
         cell = WriteOnlyCell(worksheet, ILLEGAL_CHARACTERS_RE.sub("", text))
         cell.data_type = "s"  # text, even when it starts with "=": never a formula
     if header:

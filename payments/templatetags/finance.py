@@ -5,7 +5,6 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy as _
 
 from payments.models import money_label, status_label
 
@@ -34,11 +33,3 @@ def status(value: str) -> str:
     """PARTIALLY_REFUNDED reads "Partially refunded"."""
     return status_label(value) if value else ""
 
-
-FIGURE_LABELS = {"processed": _("processed"), "refunded": _("refunded"), "cancelled": _("cancelled")}
-
-
-@register.filter
-def figure(name: str) -> str:
-    """A statement's figure (processed, refunded, cancelled) in the reader's language."""
-    return str(FIGURE_LABELS.get(name, name))

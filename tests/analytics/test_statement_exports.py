@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from analytics.statements import CurrencyTotals, Statement, StatementLine, statement_sheets
@@ -34,6 +35,13 @@ def test_the_statement_workbook_has_numbers_and_dates():
     assert eur[4].number_format == '#,##0.00 "EUR"' and summary["JPY"][1].number_format == '#,##0 "JPY"'
     header, line = list(workbook["Events"].iter_rows(values_only=True))
     assert dict(zip(header, line))["amount"] == 1234.5 and dict(zip(header, line))["position"] == 7
+
+    with translation.override("fr"):
+        french = load_workbook(xlsx_file(statement_sheets(STATEMENT)))
+    assert french.sheetnames == ["Relevé", "Événements"]
+    assert [cell.value for cell in french["Relevé"]["A"]][:4] == [
+        "relevé", "survenus à partir du", "survenus avant le", "tel que connu le"]
+    assert next(french["Événements"].iter_rows(values_only=True))[:3] == ("rubrique", "devise", "montant")
 
 
 def test_the_admin_and_the_api_download_the_statement_as_xlsx(client, finance_user, tenants):

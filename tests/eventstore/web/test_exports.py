@@ -56,11 +56,11 @@ def test_the_admin_exports_the_filtered_payments_as_xlsx_and_csv_for_excel(clien
     assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     header, row, *rest = [[cell for cell in line] for line in sheet.iter_rows()]
-    cells = dict(zip((cell.value for cell in header), row))
-    assert not rest and cells["payment_id"].value == "payment-x0"
-    assert cells["description"].value == "=1+1" and cells["description"].data_type == "s"
-    assert cells["amount"].value == 1234.5 and cells["amount"].number_format == '#,##0.00 "EUR"'
-    assert cells["created_at"].is_date and cells["created_at"].value == datetime(2026, 3, 29, 9, 30)
+    cells = dict(zip((cell.value for cell in header), row))  # headed for people: the fields' names
+    assert not rest and cells["Payment id"].value == "payment-x0"
+    assert cells["Description"].value == "=1+1" and cells["Description"].data_type == "s"
+    assert cells["Amount"].value == 1234.5 and cells["Amount"].number_format == '#,##0.00 "EUR"'
+    assert cells["Created at"].is_date and cells["Created at"].value == datetime(2026, 3, 29, 9, 30)
 
     excel = client.get("/admin/payments/paymentsummary/export.csv", {"bom": "1", "o": "1"})
     content = b"".join(excel.streaming_content).decode("utf-8")
