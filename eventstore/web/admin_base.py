@@ -15,7 +15,7 @@ from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst, slugify
 
-from eventstore.web.exports import CSV, XLSX, Label, Sheet, export_response
+from eventstore.web.exports import CSV, XLSX, Label, Sheet, asks_bom, export_response
 
 EXACT_COUNT_LIMIT = 20_000  # below this many rows (by the estimate) counting them exactly is cheap
 
@@ -89,7 +89,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         request.GET = request.GET.copy()
-        bom = request.GET.pop("bom", [""])[-1] in ("1", "true", "on")  # an export option, not a filter
+        bom = asks_bom(request.GET.pop("bom", [""])[-1])  # an export option, not a filter
         changelist = self.get_changelist_instance(request)
         rows = changelist.get_queryset(request).values(*self.csv_fields).iterator(chunk_size=2000)
         header = [Label(name, self.column_label(name)) for name in self.csv_header()]

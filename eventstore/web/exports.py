@@ -86,7 +86,12 @@ def requested_format(request: HttpRequest, default: str = CSV) -> tuple[str, boo
     file_format = (request.GET.get("download") or default).lower()
     if file_format not in CONTENT_TYPES:
         raise ExportFormatUnknown(file_format)
-    return file_format, request.GET.get("bom", "") in ("1", "true", "on", "yes")
+    return file_format, asks_bom(request.GET.get("bom", ""))
+
+
+def asks_bom(value: str) -> bool:
+    """`bom=1` (or true, on, yes): the CSV starts with a byte order mark."""
+    return value.lower() in ("1", "true", "on", "yes")
 
 
 def download(request: HttpRequest, sheets: Sequence[Sheet], *, file_stem: str,
@@ -170,7 +175,9 @@ def xlsx_file(sheets: Sequence[Sheet]):
     for sheet in sheets:
         worksheet = workbook.create_sheet(_sheet_title(sheet.title))
         for number, row in enumerate(sheet.rows):
-            if number == XLSX_MAX_ROWS:
+            if number == XLSX_MAX_ROWS - 1:  # never a silent cut: the last row says where it stopped
+                worksheet.append([_("Cut at %(count)s rows, a worksheet's limit: filter the list to export the "
+                                    "rest, or export it as CSV.") % {"count": number}])
                 break
             worksheet.append([_xlsx_cell(worksheet, value, header=number == 0) for value in row])
     file = tempfile.TemporaryFile()

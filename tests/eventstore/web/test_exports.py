@@ -68,3 +68,10 @@ def test_the_admin_exports_the_filtered_payments_as_xlsx_and_csv_for_excel(clien
     lines = list(csv.DictReader(io.StringIO(content.removeprefix("\ufeff"))))
     assert {line["description"] for line in lines} == {"'=1+1", "Facture 2026-0042"}
     assert {line["amount"] for line in lines} == {"1234.50"}
+
+
+def test_xlsx_says_where_a_sheet_too_long_for_a_worksheet_was_cut(monkeypatch):
+    monkeypatch.setattr("eventstore.web.exports.XLSX_MAX_ROWS", 4)  # the format allows 1,048,576
+    rows = [["n"], *([number] for number in range(10))]
+    values = [row[0] for row in load_workbook(xlsx_file([Sheet("t", rows)])).active.iter_rows(values_only=True)]
+    assert values[:3] == ["n", 0, 1] and values[3].startswith("Cut at 3 rows") and len(values) == 4
