@@ -11,11 +11,12 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst, slugify
 
 from eventstore.web.exports import CSV, XLSX, Label, Sheet, asks_bom, export_response
+from eventstore.web.localized import moment_text
 
 EXACT_COUNT_LIMIT = 20_000  # below this many rows (by the estimate) counting them exactly is cheap
 
@@ -25,7 +26,7 @@ def when(moment: datetime | None) -> str:
     (the FORMAT_MODULE_PATH formats of the reader's language)."""
     if moment is None:
         return ""
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return moment_text(timezone.localtime(moment))
 
 
 class EstimatedCountPaginator(Paginator):
