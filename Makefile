@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-.PHONY: install lock run dev test test-quick lint-imports bench chaos check-python
+.PHONY: install lock run dev test test-quick lint-imports bench chaos check-python messages
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -16,7 +17,22 @@ $(INSTALLED): requirements.txt requirements-dev.txt | check-python
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet --require-hashes -r requirements-dev.txt
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(CATALOGS)
+
+# The message catalogs (locale/<language>/LC_MESSAGES/django.po, committed) compiled to the .mo files
+# Django reads (not committed: built from the .po, they never drift from it). Babel's pybabel compiles
+# them in pure Python, so installing needs no GNU gettext; a fuzzy or empty translation is left out
+# (the English text shows) and the catalog test fails on it.
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(INSTALLED)
+	$(BIN)/pybabel --quiet compile --domain django --locale $* --input-file $< --output-file $@
+
+# After a change of text: every string marked for translation into the catalogs (Django's makemessages,
+# which needs GNU gettext's xgettext and msgmerge: `apt-get install gettext`), then compiled. New
+# entries come with an empty msgstr: translate them in locale/fr/LC_MESSAGES/django.po.
+MAKEMESSAGES_ARGS := --locale fr --add-location file --no-obsolete --ignore "tests/*" --ignore "staticfiles/*"
+messages: $(INSTALLED)
+	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_ARGS)
+	$(MAKE) $(CATALOGS)
 
 # Recompile the locked requirements*.txt from requirements*.in after a change there: versions already
 # locked stay unless LOCK_ARGS says otherwise (--upgrade, or --upgrade-package NAME). No index or

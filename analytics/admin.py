@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from analytics import charts
 from analytics.exports import record_statement_export
@@ -25,17 +27,21 @@ from analytics.selectors import (
 )
 from analytics.statements import (
     FIGURES,
+    LABELS,
     Statement,
     opening_events,
     period_statement,
-    statement_csv,
     statement_file_name,
+    statement_file_stem,
     statement_json,
+    statement_sheets,
 )
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.admin.operations import operations
 from eventstore.selectors import BUSINESS, RECORDED
+from eventstore.web.exports import download
+from eventstore.web.localized import moment_label
 from payments.calendar import calendar_of, local_days
 from payments.models import Organization
 from payments.selectors import visible_organizations
@@ -43,14 +49,21 @@ from payments.selectors import visible_organizations
 REQUIRED_PERMISSIONS = ("payments.view_paymentsummary", "eventstore.view_event")
 
 
+INTERVAL_LABELS = {"hour": gettext_lazy("hour"), "day": gettext_lazy("day"), "week": gettext_lazy("week"),
+                   "month": gettext_lazy("month")}
+
+
 class DashboardForm(forms.Form):
-    event_type = forms.ChoiceField(choices=[(name, name) for name in known_event_types()])
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="To (inclusive)")
-    interval = forms.ChoiceField(choices=[(name, name) for name in INTERVALS], initial="day")
-    time_zone = forms.CharField(initial="UTC", max_length=64)
-    time = forms.ChoiceField(choices=[(BUSINESS, "business date (occurred)"), (RECORDED, "recorded date")],
-                             initial=BUSINESS, required=False, label="By")
+    event_type = forms.ChoiceField(choices=[(name, name) for name in known_event_types()],
+                                   label=gettext_lazy("Event type"))
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("From"))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("To (inclusive)"))
+    interval = forms.ChoiceField(choices=[(name, INTERVAL_LABELS[name]) for name in INTERVALS], initial="day",
+                                 label=gettext_lazy("Interval"))
+    time_zone = forms.CharField(initial="UTC", max_length=64, label=gettext_lazy("Time zone"))
+    time = forms.ChoiceField(choices=[(BUSINESS, gettext_lazy("business date (occurred)")),
+                                      (RECORDED, gettext_lazy("recorded date"))],
+                             initial=BUSINESS, required=False, label=gettext_lazy("By"))
 
 
 def _defaults(time_zone: str) -> dict:
@@ -64,7 +77,7 @@ def dashboard_view(request):
         raise PermissionDenied
     calendar = calendar_of(visible_organizations(request.user))
     form = DashboardForm(request.GET or _defaults(calendar.time_zone))
-    context = {**admin.site.each_context(request), "title": "Analytics dashboard", "form": form,
+    context = {**admin.site.each_context(request), "title": _("Analytics dashboard"), "form": form,
                "calendar": calendar}
     if form.is_valid():
         context.update(_figures(form, registry.organizations_to_search(request.user, None)))
@@ -87,41 +100,42 @@ def _figures(form: DashboardForm, organization_ids: tuple[str, ...] | None) -> d
     except InvalidQuery as error:
         form.add_error(None, str(error))
         return {}
-    labels = [bucket.start.strftime(LABEL_FORMATS[data["interval"]]) for bucket in trend.buckets]
+    labels = [moment_label(bucket.start, LABEL_FORMATS[data["interval"]]) for bucket in trend.buckets]
     currencies = sorted({currency for bucket in trend.buckets for currency in bucket.totals})
-    per = f"per {data['interval']} ({data['time_zone']})"
+    per = _("per %(interval)s (%(time_zone)s)") % {"interval": INTERVAL_LABELS[data["interval"]],
+                                                   "time_zone": data["time_zone"]}
     return {
         "statistics": statistics,
         "time_zone": data["time_zone"],
         "count_chart": charts.bar_chart(f"{data['event_type']} {per}", labels,
                                         [bucket.count for bucket in trend.buckets]),
         "amount_charts": [
-            (currency, charts.line_chart(f"{currency} amount {per}", labels,
+            (currency, charts.line_chart(_("%(currency)s amount %(per)s") % {"currency": currency, "per": per}, labels,
                                          {currency: [bucket.totals.get(currency, 0) for bucket in trend.buckets]}))
             for currency in currencies
         ],
     }
 
 
-LABEL_FORMATS = {"hour": "%d %b %H:%M", "day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%b %Y"}
+LABEL_FORMATS = {"hour": "dd MMM HH:mm", "day": "yyyy-MM-dd", "week": "yyyy-MM-dd", "month": "MMM y"}  # CLDR
 
 
 def _workflow_metrics() -> dict:
     try:
         return {"metrics": workflow_metrics(), "metrics_error": ""}
     except Exception as error:  # Temporal down must not take the dashboard with it
-        return {"metrics": [], "metrics_error": f"Temporal is unreachable: {error}"}
+        return {"metrics": [], "metrics_error": _("Temporal is unreachable: %(error)s") % {"error": error}}
 
 
 DASHBOARD_PAGE = registry.AdminPage("analytics/dashboard/", dashboard_view, "analytics_dashboard")
 
 
 class StatementForm(forms.Form):
-    organization = forms.ChoiceField()
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Occurred from")
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="to (inclusive)")
-    known_at = forms.DateTimeField(required=False, label="as known at (UTC)",
-                                   help_text="Recorded time, e.g. the month-end close; empty: now.")
+    organization = forms.ChoiceField(label=gettext_lazy("Organization"))
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Occurred from"))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("to (inclusive)"))
+    known_at = forms.DateTimeField(required=False, label=gettext_lazy("as known at (UTC)"),
+                                   help_text=gettext_lazy("Recorded time, e.g. the month-end close; empty: now."))
 
     def __init__(self, data, organizations: list[str]):
         super().__init__(data)
@@ -140,27 +154,26 @@ def statement_view(request):
     visible = visible_organizations(request.user)
     organizations = visible if visible is not None else list(Organization.objects.values_list("id", flat=True))
     form = StatementForm(request.GET or None, sorted(organizations))
-    context = {**admin.site.each_context(request), "title": "Period statement", "form": form}
+    context = {**admin.site.each_context(request), "title": _("Period statement"), "form": form}
     if form.is_valid():
         data = form.cleaned_data
         try:
             statement = _statement(data)
         except InvalidQuery as error:
-            form.add_error(None, str(error).replace("'from'", "the first day").replace("'to'", "the last"))
+            form.add_error(None, str(error).replace("'from'", _("the first day")).replace("'to'", _("the last")))
             return TemplateResponse(request, "admin/analytics/statement.html", context)
-        download = request.GET.get("download")
-        record_statement_export(request, statement, download if download in DOWNLOADS else "html")
-        if download in DOWNLOADS:
-            render, content_type = DOWNLOADS[download]
-            return HttpResponse(render(statement), content_type=content_type, headers={
-                "Content-Disposition": f'attachment; filename="{statement_file_name(statement, download)}"'})
+        requested = request.GET.get("download")
+        if requested:
+            return _statement_download(request, statement, requested)
+        record_statement_export(request, statement, "html")
         zone = ZoneInfo(statement.time_zone)
         context.update({
             "statement": statement, "local_since": statement.since.astimezone(zone),
             "local_until": statement.until.astimezone(zone),
             "query": urlencode({"organization": statement.organization_id, "start": data["start"], "end": data["end"],
                                 "known_at": statement.known_at.strftime("%Y-%m-%d %H:%M:%S.%f")}),
-            "sections": [(totals, [(figure, statement.lines_of(totals.currency, figure)) for figure in FIGURES.values()])
+            "sections": [(totals, [(figure, LABELS[figure], statement.lines_of(totals.currency, figure))
+                                   for figure in FIGURES.values()])
                          for totals in statement.totals],
             **_explained(request, statement),
         })
@@ -177,7 +190,17 @@ def _statement(data: dict) -> Statement:
                             reporting_currency=organization.reporting_currency if organization else None)
 
 
-DOWNLOADS = {"csv": (statement_csv, "text/csv; charset=utf-8"), "json": (statement_json, "application/json")}
+def _statement_download(request, statement: Statement, requested: str):
+    """The statement as JSON (what the offline verifier compares), CSV or XLSX; recorded once served."""
+    if requested == "json":
+        response = HttpResponse(statement_json(statement), content_type="application/json", headers={
+            "Content-Disposition": f'attachment; filename="{statement_file_name(statement, "json")}"'})
+    else:
+        response = download(request, statement_sheets(statement), file_stem=statement_file_stem(statement),
+                            stream=False)
+    if response.status_code == 200:
+        record_statement_export(request, statement, requested)
+    return response
 
 
 def _explained(request, statement) -> dict:
@@ -193,7 +216,8 @@ def _explained(request, statement) -> dict:
     else:
         movements = statement.lines_of(currency, figure)
     earlier = opening_events(statement, currency, limit=EXPLAIN_LIMIT) if figure in ("opening", "closing") else []
-    return {"explain": {"figure": figure, "currency": currency, "value": getattr(totals, figure),
+    return {"explain": {"figure": figure, "figure_label": LABELS[figure], "currency": currency,
+                        "value": getattr(totals, figure),
                         "lines": movements, "opening_lines": earlier, "opening_count": totals.opening_events,
                         "opening_shown_all": len(earlier) == totals.opening_events}}
 

@@ -2,7 +2,7 @@
 is data leaving the trail whether it is downloaded, printed from the admin or read through the API."""
 
 from analytics.statements import Statement
-from eventstore.web.exports import record_request_export
+from eventstore.web.export_records import record_request_export
 
 
 def record_statement_export(request, statement: Statement, export_format: str) -> None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from eventstore.selectors import BUSINESS, TIME_AXES, time_column
 from payments.domain import EventType
@@ -85,18 +86,20 @@ def known_event_types() -> list[str]:
 
 def validated(query: EventQuery) -> EventQuery:
     if query.time not in TIME_AXES:
-        raise InvalidQuery("time", f"Unknown time {query.time!r}; use business (when it occurred) or recorded.")
+        raise InvalidQuery("time", _("Unknown time %(time)r; use business (when it occurred) or recorded.") % {
+            "time": query.time})
     if query.event_type not in known_event_types():
-        raise InvalidQuery("event_type", f"Unknown event type {query.event_type!r}; use one of "
-                                         f"{', '.join(known_event_types())}.")
+        raise InvalidQuery("event_type", _("Unknown event type %(event_type)r; use one of %(known)s.") % {
+            "event_type": query.event_type, "known": ", ".join(known_event_types())})
     for name in ("since", "until"):
         moment = getattr(query, name)
         if not isinstance(moment, datetime) or moment.tzinfo is None:
-            raise InvalidQuery(name, f"'{name}' must be a date and time with a time zone.")
+            raise InvalidQuery(name, _("'%(name)s' must be a date and time with a time zone.") % {"name": name})
     if query.since >= query.until:
-        raise InvalidQuery("from", "'from' must be before 'to'.")
+        raise InvalidQuery("from", _("'from' must be before 'to'."))
     if query.until - query.since > timedelta(days=settings.ANALYTICS_MAX_RANGE_DAYS):
-        raise InvalidQuery("to", f"The range may cover at most {settings.ANALYTICS_MAX_RANGE_DAYS} days.")
+        raise InvalidQuery("to", _("The range may cover at most %(days)s days.") % {
+            "days": settings.ANALYTICS_MAX_RANGE_DAYS})
     return query
 
 
@@ -150,9 +153,11 @@ def event_trend(query: EventQuery, *, interval: str, time_zone: str = "UTC") -> 
     query = validated(query)
     zone = time_zone_named(time_zone)
     if interval not in INTERVALS:
-        raise InvalidQuery("interval", f"Unknown interval {interval!r}; use hour, day, week or month.")
+        raise InvalidQuery("interval", _("Unknown interval %(interval)r; use hour, day, week or month.") % {
+            "interval": interval})
     if (query.until - query.since) / INTERVALS[interval] > MAX_BUCKETS:
-        raise InvalidQuery("interval", f"More than {MAX_BUCKETS} {interval}s in this range; use a coarser interval.")
+        raise InvalidQuery("interval", _("More than %(count)s %(interval)ss in this range; use a coarser interval.") % {
+            "count": MAX_BUCKETS, "interval": interval})
     where, params = _scope(query)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -179,7 +184,8 @@ def time_zone_named(time_zone: str) -> ZoneInfo:
     try:
         return ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidQuery("time_zone", f"Unknown time zone {time_zone!r}; use an IANA name such as Europe/Paris.") from None
+        raise InvalidQuery("time_zone", _("Unknown time zone %(time_zone)r; use an IANA name such as Europe/Paris.") % {
+            "time_zone": time_zone}) from None
 
 
 def _buckets(rows, zone: ZoneInfo) -> list[TrendBucket]:

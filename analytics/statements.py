@@ -17,18 +17,19 @@ verifier (`verify.py --statement`) applies them to the bundle's events and compa
 of payments.
 """
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from analytics.selectors import AMOUNT, InvalidQuery
 from eventstore.ledger.selectors import head_covering, ledger_indexes
 from eventstore.selectors import BUSINESS, time_column
+from eventstore.web.exports import Amount, Label, Sheet, csv_text
 from payments.domain import CommandRejected, EventType, minor_units
 
 FORMAT = "payments-statement/1"
@@ -162,9 +163,9 @@ def opening_events(statement: Statement, currency: str, *, limit: int) -> list[S
 def _check(since, until, known_at) -> None:
     for name, moment in (("from", since), ("to", until), ("known_at", known_at)):
         if not isinstance(moment, datetime) or moment.tzinfo is None:
-            raise InvalidQuery(name, f"'{name}' must be a date and time with a time zone.")
+            raise InvalidQuery(name, _("'%(name)s' must be a date and time with a time zone.") % {"name": name})
     if since >= until:
-        raise InvalidQuery("from", "'from' must be before 'to'.")
+        raise InvalidQuery("from", _("'from' must be before 'to'."))
 
 
 def _line(row) -> StatementLine:
@@ -183,7 +184,7 @@ def _head_document(head) -> dict | None:
 def _totals(lines: list[StatementLine], opening_rows, reporting_currency: str | None) -> list[CurrencyTotals]:
     sums: dict[str, dict[str, Decimal]] = {}
     counts: dict[str, int] = {}
-    for currency, event_type, amount, count, _ in opening_rows:
+    for currency, event_type, amount, count, _newest in opening_rows:
         figures = sums.setdefault(currency, {})
         figures["opening"] = figures.get("opening", Decimal(0)) + SIGNS[FIGURE_OF[event_type]] * amount
         counts[currency] = counts.get(currency, 0) + count
@@ -196,12 +197,62 @@ def _totals(lines: list[StatementLine], opening_rows, reporting_currency: str | 
             for currency in order]
 
 
-def _in_minor_units(amount: Decimal | None, currency: str) -> Decimal:
+def _minor_units_or_none(currency: str) -> int | None:
     try:
-        exponent = minor_units(currency)
-    except CommandRejected:  # not a currency the rules accept today: shown as stored
+        return minor_units(currency)
+    except CommandRejected:
+        return None
+
+
+def _in_minor_units(amount: Decimal | None, currency: str) -> Decimal:
+    exponent = _minor_units_or_none(currency)
+    if exponent is None:  # not a currency the rules accept today: shown as stored
         return amount or Decimal(0)
     return (amount or Decimal(0)).quantize(Decimal(1).scaleb(-exponent))
+
+
+def statement_sheets(statement: Statement) -> list[Sheet]:
+    """The statement as an export (CSV or XLSX, eventstore/web/exports.py): its scope and the totals per
+    currency, then every event behind them. Nothing in it depends on when it is generated, only on what
+    was recorded by `known_at`; CSV is the same in every language, XLSX speaks the reader's."""
+    def money(amount: Decimal, currency: str) -> Amount:
+        return Amount(amount, currency, _minor_units_or_none(currency))
+
+    label = {name: Label(name, str(text)) for name, text in LABELS.items()}
+    head = statement.tree_head
+    summary = [
+        [label["statement"], statement.organization_id],
+        [label["occurred from"], statement.since], [label["occurred before"], statement.until],
+        [label["time zone"], statement.time_zone], [label["as known at"], statement.known_at],
+        [label["signed tree head"],
+         *([head["tree_size"], head["root_hash"], head["timestamp"]] if head else [label["none yet"]])], [],
+        [label[name] for name in ("currency", "opening", *FIGURES.values(), "net", "closing")],
+        *([t.currency, *(money(v, t.currency) for v in (t.opening, t.processed, t.refunded, t.cancelled, t.net,
+                                                         t.closing))]
+          for t in statement.totals),
+    ]
+    header = [label[name] for name in ("figure", "currency", "amount", "occurred_at", "recorded_at", "payment_id",
+                                       "event_type", "event_id", "position", "ledger_index", "hash")]
+    events = (
+        [label[line.figure], line.currency, money(line.amount, line.currency), line.occurred_at, line.recorded_at,
+         line.payment_id, line.event_type, line.event_id, line.position, line.ledger_index, line.hash]
+        for line in statement.lines)
+    return [Sheet(_("Statement"), summary), Sheet(_("Events"), [header, *events])]
+
+
+# The statement's names: as they are in CSV, and in the reader's language in XLSX.
+LABELS = {
+    "statement": gettext_lazy("statement"), "occurred from": gettext_lazy("occurred from"),
+    "occurred before": gettext_lazy("occurred before"), "as known at": gettext_lazy("as known at"),
+    "currency": gettext_lazy("currency"), "processed": gettext_lazy("processed"),
+    "refunded": gettext_lazy("refunded"), "cancelled": gettext_lazy("cancelled"), "net": gettext_lazy("net"),
+    "opening": gettext_lazy("opening"), "closing": gettext_lazy("closing"), "time zone": gettext_lazy("time zone"),
+    "signed tree head": gettext_lazy("signed tree head"), "none yet": gettext_lazy("none yet"),
+    "ledger_index": gettext_lazy("ledger index"), "hash": gettext_lazy("hash"), "figure": gettext_lazy("figure"),
+    "amount": gettext_lazy("amount"), "occurred_at": gettext_lazy("occurred at"),
+    "recorded_at": gettext_lazy("recorded at"), "payment_id": gettext_lazy("payment id"),
+    "event_type": gettext_lazy("event type"), "event_id": gettext_lazy("event id"), "position": gettext_lazy("position"),
+}
 
 
 def _time(moment: datetime) -> str:
@@ -213,27 +264,8 @@ def _money(amount: Decimal) -> str:
 
 
 def statement_csv(statement: Statement) -> str:
-    """The statement as CSV: its scope and head, the balances per currency, then every movement. Nothing
-    in it depends on when it is generated, only on what was recorded by `known_at`."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    head = statement.tree_head
-    writer.writerows([
-        ["statement", statement.organization_id],
-        ["occurred from", _time(statement.since)], ["occurred before", _time(statement.until)],
-        ["time zone", statement.time_zone], ["as known at", _time(statement.known_at)],
-        ["signed tree head", *([head["tree_size"], head["root_hash"], head["timestamp"]] if head else ["none yet"])], [],
-        ["currency", "opening", "processed", "refunded", "cancelled", "net", "closing"],
-        *([t.currency, *(_money(v) for v in (t.opening, t.processed, t.refunded, t.cancelled, t.net, t.closing))]
-          for t in statement.totals),
-        [],
-        ["figure", "currency", "amount", "occurred_at", "recorded_at", "payment_id", "event_type", "event_id", "position",
-         "ledger_index", "hash"],
-        *([line.figure, line.currency, _money(line.amount), _time(line.occurred_at), _time(line.recorded_at),
-           line.payment_id, line.event_type, line.event_id, line.position,
-           "" if line.ledger_index is None else line.ledger_index, line.hash] for line in statement.lines),
-    ])
-    return out.getvalue()
+    """The statement as CSV, byte-identical for the same `known_at`."""
+    return csv_text(statement_sheets(statement))
 
 
 def statement_document(statement: Statement) -> dict:
@@ -263,6 +295,10 @@ def statement_json(statement: Statement) -> str:
     return json.dumps(statement_document(statement), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def statement_file_name(statement: Statement, extension: str = "csv") -> str:
+def statement_file_stem(statement: Statement) -> str:
     return (f"statement-{statement.organization_id}-{statement.since:%Y%m%d}-{statement.until:%Y%m%d}"
-            f"-known-{statement.known_at:%Y%m%dT%H%M%S%fZ}.{extension}")
+            f"-known-{statement.known_at:%Y%m%dT%H%M%S%fZ}")
+
+
+def statement_file_name(statement: Statement, extension: str = "csv") -> str:
+    return f"{statement_file_stem(statement)}.{extension}"

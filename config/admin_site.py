@@ -10,14 +10,16 @@ from django.contrib.admin.apps import AdminConfig
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eventstore import registry
 
 
 class PaymentsAdminSite(admin.AdminSite):
-    site_header = "Payments audit trail"
-    site_title = "Payments audit trail"
-    index_title = "History, read models and analytics"
+    site_header = gettext_lazy("Payments audit trail")
+    site_title = gettext_lazy("Payments audit trail")
+    index_title = gettext_lazy("History, read models and analytics")
     enable_nav_sidebar = False  # the lists need the width at 1280 px, and it rendered the app list on every page
 
     def each_context(self, request):
@@ -55,7 +57,7 @@ def login_locked_out(request, credentials, *args, **kwargs) -> HttpResponse:
     """The page after too many failed logins (django-axes' AXES_LOCKOUT_CALLABLE), in the admin's look."""
     context = {
         **admin.site.each_context(request),
-        "title": "Too many failed logins",
+        "title": _("Too many failed logins"),
         "failure_limit": settings.AXES_FAILURE_LIMIT,
         "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }

@@ -9,21 +9,23 @@ from django.contrib import admin
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from eventstore.web.errors import error_body
 
 PAGES = {
-    400: ("bad_request", "400 Bad request", "The request could not be understood (check the address and the host name)."),
-    403: ("permission_denied", "403 Forbidden", "You are not allowed to see this page."),
-    404: ("not_found", "404 Page not found", "There is nothing at this address."),
-    500: ("server_error", "500 Something went wrong", "The error was logged; please try again in a moment."),
+    400: ("bad_request", _("400 Bad request"),
+          _("The request could not be understood (check the address and the host name).")),
+    403: ("permission_denied", _("403 Forbidden"), _("You are not allowed to see this page.")),
+    404: ("not_found", _("404 Page not found"), _("There is nothing at this address.")),
+    500: ("server_error", _("500 Something went wrong"), _("The error was logged; please try again in a moment.")),
 }
 
 
 def _answer(request, status: int):
     code, title, message = PAGES[status]
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body(status, code, message), status=status)
+        return JsonResponse(error_body(status, code, str(message)), status=status)
     context = {"site_header": admin.site.site_header, "site_title": admin.site.site_title,
                "title": title, "message": message, "status": status}
     if status in (403, 404):

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language chooser
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("status", status_view, name="status"),

@@ -2,6 +2,7 @@ from importlib import import_module
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 MODEL_PACKAGES = ("ledger", "integrity", "projections", "delivery", "temporal")
 
@@ -20,7 +21,7 @@ def _after_migrate(sender, using: str, plan=None, **kwargs) -> None:
 
 class EventStoreConfig(AppConfig):
     name = "eventstore"
-    verbose_name = "Event store"
+    verbose_name = _("Event store")
     default_auto_field = "django.db.models.BigAutoField"
 
     def import_models(self) -> None:

@@ -8,6 +8,7 @@ The packages around the recorder keep their own tables in their own `models.py`
 
 from django.db import models
 from django.db.models.fields.json import KT
+from django.utils.translation import gettext_lazy as _
 
 STREAM_ID_MAX_LENGTH = 200
 NAME_MAX_LENGTH = 100
@@ -21,20 +22,22 @@ class CurrentTransactionId(models.Func):
 
 
 class Event(models.Model):
-    position = models.BigIntegerField(primary_key=True, help_text="Global order, from a sequence.")
-    event_id = models.UUIDField(unique=True, help_text="Idempotency key of the append.")
-    stream_id = models.CharField(max_length=STREAM_ID_MAX_LENGTH, db_collation="C")
-    aggregate_type = models.CharField(max_length=NAME_MAX_LENGTH)
-    version = models.PositiveIntegerField()
-    event_type = models.CharField(max_length=NAME_MAX_LENGTH)
-    data = models.JSONField()
-    metadata = models.JSONField(default=dict)
-    recorded_at = models.DateTimeField()
-    transaction_id = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    position = models.BigIntegerField(_("position"), primary_key=True, help_text=_("Global order, from a sequence."))
+    event_id = models.UUIDField(_("event id"), unique=True, help_text=_("Idempotency key of the append."))
+    stream_id = models.CharField(_("stream id"), max_length=STREAM_ID_MAX_LENGTH, db_collation="C")
+    aggregate_type = models.CharField(_("aggregate type"), max_length=NAME_MAX_LENGTH)
+    version = models.PositiveIntegerField(_("version"))
+    event_type = models.CharField(_("event type"), max_length=NAME_MAX_LENGTH)
+    data = models.JSONField(_("data"))
+    metadata = models.JSONField(_("metadata"), default=dict)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    transaction_id = models.BigIntegerField(_("transaction id"), db_default=CurrentTransactionId(), editable=False)
+    prev_hash = models.CharField(_("prev hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(fields=["stream_id", "version"], name="eventstore_event_stream_version"),
@@ -59,14 +62,16 @@ class Stream(models.Model):
     remains; comparing with these heads is what catches it.
     """
 
-    stream_id = models.CharField(primary_key=True, max_length=STREAM_ID_MAX_LENGTH, db_collation="C")
-    aggregate_type = models.CharField(max_length=NAME_MAX_LENGTH)
-    version = models.PositiveIntegerField()
-    head_position = models.BigIntegerField()
-    head_hash = models.CharField(max_length=64)
-    updated_at = models.DateTimeField()
+    stream_id = models.CharField(_("stream id"), primary_key=True, max_length=STREAM_ID_MAX_LENGTH, db_collation="C")
+    aggregate_type = models.CharField(_("aggregate type"), max_length=NAME_MAX_LENGTH)
+    version = models.PositiveIntegerField(_("version"))
+    head_position = models.BigIntegerField(_("head position"))
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    updated_at = models.DateTimeField(_("updated at"))
 
     class Meta:
+        verbose_name = _("stream")
+        verbose_name_plural = _("streams")
         ordering = ["stream_id"]
 
     def __str__(self):

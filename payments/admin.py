@@ -11,18 +11,30 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import _boolean_icon
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eventstore.ledger.selectors import ledger_places
 from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
+from eventstore.web.exports import Amount
 from payments import calendar, selectors, services, tokens
 from payments.domain import canonical_payment_id_if_valid
-from payments.models import ApiToken, Membership, Organization, PaymentSummary, money_text, status_label
+from payments.models import (
+    ApiToken,
+    Membership,
+    Organization,
+    PaymentSummary,
+    currency_decimals,
+    money_label,
+    status_label,
+)
 from payments.search_attributes import temporal_ui_link
 
 
@@ -32,17 +44,17 @@ def _icon(value: bool) -> str:
 
 
 class OrganizationFilter(CachedValuesFilter):
-    title = "organization"
+    title = gettext_lazy("organization")
 
 
 class BusinessDateFilter(admin.SimpleListFilter):
     """When the payment was made (its business date), in the viewer's calendar: today, the past 7
     days, this month and last month start at local midnight there."""
 
-    title = "occurred"
+    title = gettext_lazy("occurred")
     parameter_name = "occurred"
-    PERIODS = (("today", "Today"), ("past_7_days", "Past 7 days"), ("this_month", "This month"),
-               ("last_month", "Last month"))
+    PERIODS = (("today", gettext_lazy("Today")), ("past_7_days", gettext_lazy("Past 7 days")),
+               ("this_month", gettext_lazy("This month")), ("last_month", gettext_lazy("Last month")))
 
     def lookups(self, request, model_admin):
         return self.PERIODS
@@ -91,8 +103,8 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
     list_filter = (BusinessDateFilter, "status", ("currency", CachedValuesFilter), ("organization_id", OrganizationFilter),
                    "incomplete")
     search_fields = ("payment_id",)  # the search itself is get_search_results
-    search_help_text = ("Part of a payment id (00031 finds payment-demo-00031), an exact user id, or words of "
-                        "the description.")
+    search_help_text = gettext_lazy("Part of a payment id (00031 finds payment-demo-00031), an exact user id, or "
+                                    "words of the description.")
     ordering = ("-occurred_at", "-payment_id")  # the newest business date first, as the index runs
     quick_rows = True
     csv_fields = ("payment_id", "organization_id", "user_id", "amount", "refunded", "currency", "status",
@@ -106,17 +118,17 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         try:
             response = super().changelist_view(request, {
                 **(extra_context or {}), "calendar": calendar_shown,
-                "list_note": (f"Occurred: the business date, in {calendar_shown.time_zone}. Recorded: when the trail "
-                              f"recorded it (UTC). {calendar_shown.note}").strip()})
+                "list_note": (_("Occurred: the business date, in %(zone)s. Recorded: when the trail recorded it "
+                                "(UTC).") % {"zone": calendar_shown.time_zone} + f" {calendar_shown.note}").strip()})
             return response.render() if hasattr(response, "render") else response
         finally:
             _LIST_ZONE.reset(token)
 
-    @admin.display(description="occurred", ordering="occurred_at")
+    @admin.display(description=gettext_lazy("occurred"), ordering="occurred_at")
     def occurred_shown(self, payment):
         return local_when(payment.occurred_at, _LIST_ZONE.get())
 
-    @admin.display(description="recorded", ordering="created_at")
+    @admin.display(description=gettext_lazy("recorded"), ordering="created_at")
     def recorded_shown(self, payment):
         return when(payment.created_at)
 
@@ -132,22 +144,22 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         part = re.escape(term)
         return queryset.filter(Q(payment_id__iregex=part) | Q(user_id=term) | Q(description__iregex=part)), False
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_shown(self, payment):
         return status_label(payment.status)
 
-    @admin.display(description="complete", boolean=True, ordering="incomplete")
+    @admin.display(description=gettext_lazy("complete"), boolean=True, ordering="incomplete")
     def complete(self, payment):
         """False when an event of the payment was set aside: the row lacks what it changed."""
         return not payment.incomplete
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
     def amount_shown(self, payment):
-        return f"{payment.amount_text} {payment.currency}"
+        return money_label(payment.amount, payment.currency)
 
-    @admin.display(description="refunded", ordering="refunded")
+    @admin.display(description=gettext_lazy("refunded"), ordering="refunded")
     def refunded_shown(self, payment):
-        return f"{payment.refunded_text} {payment.currency}"
+        return money_label(payment.refunded, payment.currency)
 
     def result_row(self, payment, url: str) -> str:
         """One row of the list, the columns of list_display, in one step (see admin_format)."""
@@ -161,9 +173,9 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
                 '<td class="field-organization_id">{}</td><td class="field-user_id">{}</td>'
                 '<td class="field-recorded_shown">{}</td><td class="field-complete">{}</td>').format(*cells)
 
-    def csv_row(self, row: dict) -> list[str]:
-        """Amounts with the currency's minor units (EUR 2.00, JPY 30230), no thousands separators."""
-        shaped = {**row, **{field: money_text(row[field], row["currency"], separators=False)
+    def csv_row(self, row: dict) -> list:
+        """Amounts with the currency's minor units (EUR 2.00, JPY 30230): plain in CSV, number cells in XLSX."""
+        shaped = {**row, **{field: Amount(row[field], row["currency"], currency_decimals(row["currency"]))
                             for field in ("amount", "refunded")}}
         return super().csv_row(shaped)
 
@@ -176,7 +188,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         history = selectors.history_with_states(payment.payment_id)
         context = {
             **(extra_context or {}),
-            "title": f"Payment {payment.payment_id}",
+            "title": _("Payment %(payment_id)s") % {"payment_id": payment.payment_id},
             "payment": payment,
             "occurred_local": local_when(payment.occurred_at, calendar.organization_calendar(payment.organization_id).zone),
             "history": history,
@@ -204,7 +216,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         moments = {name: _moment_typed(request.GET.get(name, ""), errors) for name in ("at", "known_at")}
         number = int(version) if version.isdigit() else None
         if version and number is None:
-            errors.append(f"{version!r} is not a version number.")
+            errors.append(_("%(version)r is not a version number.") % {"version": version})
         typed = {"version": version, "at": request.GET.get("at", ""), "known_at": request.GET.get("known_at", "")}
         if errors or (number is None and not any(moments.values())):
             return {"error": " ".join(errors), **typed}
@@ -219,9 +231,9 @@ def _moment_typed(text: str, errors: list[str]):
     text = _SHOWN_ZONE.sub("", text.strip())  # "2026-11-26 11:55:55 UTC", as the history shows it
     if not text:
         return None
-    moment = parse_datetime(text)
+    moment = parse_datetime(text) or _localized_moment(text)
     if moment is None:
-        errors.append(f"{text!r} is not a date and time, e.g. 2024-03-31 23:59:59.")
+        errors.append(_("%(text)r is not a date and time, e.g. 2024-03-31 23:59:59.") % {"text": text})
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_current_timezone())
@@ -229,6 +241,14 @@ def _moment_typed(text: str, errors: list[str]):
     if clock and not clock.group("fraction"):
         moment += (timedelta(seconds=1) if clock.group("seconds") else timedelta(minutes=1)) - timedelta(microseconds=1)
     return moment
+
+
+def _localized_moment(text: str):
+    """A date and time in the reader's format (31/03/2024 23:59:59 in French), as the history shows it."""
+    try:
+        return forms.DateTimeField().to_python(text)
+    except ValidationError:
+        return None
 
 
 _CLOCK = re.compile(r"[T ]\d{1,2}:\d{2}(?P<seconds>:\d{2}(?P<fraction>[.,]\d+)?)?")

@@ -9,57 +9,79 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
+from eventstore.web import localized
 from payments.domain import CommandRejected, PaymentStatus, minor_units
 
 MONEY = dict(max_digits=18, decimal_places=3)
 
 
 def money_text(amount, currency: str, *, separators: bool = True) -> str:
-    """An amount with the currency's minor units: 1,234.50 EUR, 1,500 JPY (or 1234.50 without separators)."""
-    decimals = _decimals(currency)
+    """An amount with the currency's minor units, the reader's way: 1,234.50 or 1 234,50; 1,500 JPY
+    (without separators, for machines and files: 1234.50 in every language)."""
+    decimals = currency_decimals(currency)
     if decimals is None:
         return str(amount)
-    return f"{amount:{',' if separators else ''}.{decimals}f}"
+    if not separators:
+        return f"{amount:.{decimals}f}"
+    return localized.decimal_text(amount, decimals)
+
+
+def money_label(amount, currency: str) -> str:
+    """The amount and its currency, the reader's way: 1,234.50 EUR in English, 1 234,50 € in French."""
+    decimals = currency_decimals(currency)
+    if decimals is None:
+        return f"{amount} {currency}"
+    return localized.money_text(amount, currency, decimals)
 
 
 @functools.lru_cache(maxsize=512)
-def _decimals(currency: str) -> int | None:
+def currency_decimals(currency: str) -> int | None:
     try:
         return minor_units(currency)
     except CommandRejected:
         return None
 
 
+STATUS_LABELS = {
+    PaymentStatus.PROCESSED.value: _("Processed"),
+    PaymentStatus.PARTIALLY_REFUNDED.value: _("Partially refunded"),
+    PaymentStatus.REFUNDED.value: _("Refunded"),
+    PaymentStatus.CANCELLED.value: _("Cancelled"),
+}
+
+
 def status_label(status: str) -> str:
-    """What people read for a status: PARTIALLY_REFUNDED is "Partially refunded"."""
-    return status.replace("_", " ").capitalize()
+    """What people read for a status, in their language: PARTIALLY_REFUNDED is "Partially refunded"."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status.replace("_", " ").capitalize()
 
 
 class PaymentSummary(models.Model):
-    payment_id = models.CharField(primary_key=True, max_length=120)
-    organization_id = models.CharField(max_length=100)
-    user_id = models.CharField(max_length=100)
-    amount = models.DecimalField(**MONEY)
-    refunded = models.DecimalField(**MONEY, default=0)
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=20, choices=[(status.value, status_label(status.value))
-                                                      for status in PaymentStatus])
-    description = models.CharField(max_length=500, blank=True)
-    correlation_id = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    occurred_at = models.DateTimeField(null=True, help_text="Business time: when the payment was made.")
-    version = models.PositiveIntegerField()
-    last_position = models.BigIntegerField()
-    incomplete = models.BooleanField(default=False, help_text=(
+    payment_id = models.CharField(_("payment id"), primary_key=True, max_length=120)
+    organization_id = models.CharField(_("organization id"), max_length=100)
+    user_id = models.CharField(_("user id"), max_length=100)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    refunded = models.DecimalField(_("refunded"), **MONEY, default=0)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=20, choices=list(STATUS_LABELS.items()))
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    correlation_id = models.CharField(_("correlation id"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    occurred_at = models.DateTimeField(_("occurred at"), null=True,
+                                       help_text=_("Business time: when the payment was made."))
+    version = models.PositiveIntegerField(_("version"))
+    last_position = models.BigIntegerField(_("last position"))
+    incomplete = models.BooleanField(_("incomplete"), default=False, help_text=_(
         "An event of this payment was set aside because the projection could not apply it: this row lacks "
         "what that event changed. The payment's history shows every event."))
 
     class Meta:
         ordering = ["-created_at", "payment_id"]
-        verbose_name = "payment"
-        verbose_name_plural = "payments"
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         indexes = [
             models.Index(fields=["organization_id", "status", "created_at"], name="payments_summary_org_status"),
             models.Index(fields=["organization_id", "created_at"], name="payments_summary_org_created"),
@@ -128,18 +150,22 @@ class Organization(models.Model):
     Its calendar (time zone and reporting currency) is changed through
     `payments.services.change_organization_calendar`, which records each change as an event."""
 
-    id = models.CharField(primary_key=True, max_length=100, help_text="As used in commands, e.g. org-456.")
-    name = models.CharField(max_length=200)
+    id = models.CharField(_("id"), primary_key=True, max_length=100,
+                          help_text=_("As used in commands, e.g. org-456."))
+    name = models.CharField(_("name"), max_length=200)
     time_zone = models.CharField(
-        max_length=64, default=default_time_zone, validators=[validate_time_zone],
-        help_text="IANA time zone, e.g. Europe/Paris: statements, the dashboard and date filters cut days and "
-                  "months at its midnight.")
+        _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone],
+        help_text=_("IANA time zone, e.g. Europe/Paris: statements, the dashboard and date filters cut days and "
+                    "months at its midnight."))
     reporting_currency = models.CharField(
-        max_length=3, default=default_reporting_currency, validators=[validate_currency],
-        help_text="ISO 4217 code, e.g. EUR: the currency statements show first.")
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organizations")
+        _("reporting currency"), max_length=3, default=default_reporting_currency, validators=[validate_currency],
+        help_text=_("ISO 4217 code, e.g. EUR: the currency statements show first."))
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organizations",
+                                     verbose_name=_("members"))
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["id"]
         permissions = [("view_all_organizations", "Can see and command every organization's payments")]
 
@@ -148,11 +174,13 @@ class Organization(models.Model):
 
 
 class Membership(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    created_at = models.DateTimeField(auto_now_add=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, verbose_name=_("organization"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["organization", "user"], name="payments_membership_once")]
 
     def __str__(self):

@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -27,15 +28,17 @@ from analytics.statements import (
     FIGURES,
     Statement,
     period_statement,
-    statement_csv,
     statement_file_name,
+    statement_file_stem,
     statement_json,
+    statement_sheets,
 )
 from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.selectors import BUSINESS, TIME_AXES
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.web.errors import ServiceUnavailable
+from eventstore.web.exports import CONTENT_TYPES, XLSX, export_response
 from eventstore.web.query_fields import RangeBound, TextFilter, TimeRangeQuery
 from payments.calendar import calendar_of
 from payments.domain import ID_PATTERN
@@ -178,7 +181,8 @@ class WorkflowMetricsView(APIView):
                    summary="Workflow counts and durations by type (operators: needs view_all_organizations)")
     def get(self, request):
         if visible_organizations(request.user) is not None:
-            raise PermissionDenied("Workflow metrics cover every organization; you need the view_all_organizations permission.")
+            raise PermissionDenied(_("Workflow metrics cover every organization; you need the view_all_organizations "
+                                     "permission."))
         params = _parse(MetricsQuery, request)
         try:
             metrics = workflow_metrics(window=timedelta(hours=params["window_hours"]))
@@ -223,7 +227,7 @@ def _statement(request) -> Statement:
     organization = params["organization_id"]
     visible = visible_organizations(request.user)
     if visible is not None and organization not in visible:
-        raise NotFound(f"No organization {organization} among yours.")
+        raise NotFound(_("No organization %(organization)s among yours.") % {"organization": organization})
     calendar = Organization.objects.filter(pk=organization).values("time_zone", "reporting_currency").first() or {}
     try:
         return period_statement(organization_id=organization, since=params["from"], until=params["to"],
@@ -267,8 +271,16 @@ class StatementCsvView(APIView):
     def get(self, request):
         statement = _statement(request)
         record_statement_export(request, statement, "csv")
-        return HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{statement_file_name(statement)}"'})
+        return export_response(statement_sheets(statement), file_stem=statement_file_stem(statement), stream=False)
+
+
+class StatementXlsxView(APIView):
+    @extend_schema(parameters=[StatementQuery], responses={(200, CONTENT_TYPES[XLSX]): OpenApiTypes.BINARY},
+                   summary="The same period statement as an XLSX workbook: amounts as numbers, moments as dates")
+    def get(self, request):
+        statement = _statement(request)
+        record_statement_export(request, statement, "xlsx")
+        return export_response(statement_sheets(statement), file_stem=statement_file_stem(statement), file_format=XLSX)
 
 
 class StatementJsonView(APIView):
@@ -277,5 +289,6 @@ class StatementJsonView(APIView):
                            "its rules, balances, lines and tree head; byte-identical for the same known_at")
     def get(self, request):
         statement = _statement(request)
+        record_statement_export(request, statement, "json")
         return HttpResponse(statement_json(statement), content_type="application/json", headers={
             "Content-Disposition": f'attachment; filename="{statement_file_name(statement, "json")}"'})

@@ -6,6 +6,7 @@ Every variable is listed with its default in README.md and .env.example.
 from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from config.settings.environment import BASE_DIR, env
 
@@ -43,6 +44,7 @@ MIDDLEWARE = [
     "eventstore.web.middleware.BodySizeLimitMiddleware",
     "eventstore.web.middleware.UnauthenticatedThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the session's choice, else Accept-Language, else LANGUAGE_CODE
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -115,11 +117,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Languages: the admin and the API's error messages in English and French; the reader's choice (the
+# admin's language chooser, else the browser's Accept-Language) picks one. Catalogs: locale/, compiled
+# by `make install` (`make messages` updates them after a change of text).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-# Admin formats: one date-time format with the time zone everywhere (config/formats/).
+# Admin formats per language: dates and moments with the time zone, numbers grouped (config/formats/).
 FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"

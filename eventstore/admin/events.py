@@ -15,7 +15,10 @@ from django.db.models.fields.json import KT
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eventstore import registry, selectors
 from eventstore.events import RecordedEvent
@@ -65,7 +68,7 @@ class EventAdmin(ReadOnlyAdmin):
     list_display = ("position", "recorded_at", "stream", "version", "event_type", "aggregate_type", "correlation")
     list_filter = ("event_type", "aggregate_type", ("recorded_at", admin.DateFieldListFilter))
     search_fields = ("stream_id",)
-    search_help_text = "An exact stream id, event id or correlation id."
+    search_help_text = gettext_lazy("An exact stream id, event id or correlation id.")
     ordering = ("-position",)
     csv_fields = ("position", "event_id", "stream_id", "aggregate_type", "version", "event_type", "recorded_at",
                   "data", "metadata", "hash")
@@ -75,13 +78,15 @@ class EventAdmin(ReadOnlyAdmin):
         after = header.index("recorded_at") + 1
         return [*header[:after], "occurred_at", *header[after:]]
 
-    def csv_row(self, row: dict) -> list[str]:
+    def csv_row(self, row: dict) -> list:
         """Both times: recorded_at (the store's clock) and occurred_at (business time); the data as it is
         read everywhere (upcast), beside `hash`, which is that of the event as stored."""
         row = {**row, "data": upcast_data(row["event_type"], row["metadata"], row["data"], row["recorded_at"])}
         cells = super().csv_row(row)
         after = self.csv_fields.index("recorded_at") + 1
-        return [*cells[:after], str(row["data"].get("occurred_at", "")), *cells[after:]]
+        occurred = row["data"].get("occurred_at", "")
+        moment = parse_datetime(occurred) if isinstance(occurred, str) else None
+        return [*cells[:after], moment or str(occurred), *cells[after:]]
 
     fields = (
         "position", "event_id", "stream", "aggregate_type", "version", "event_type", "recorded_at",
@@ -92,25 +97,26 @@ class EventAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return visible_events(request, super().get_queryset(request))
 
-    @admin.display(description="stream", ordering="stream_id")
+    @admin.display(description=gettext_lazy("stream"), ordering="stream_id")
     def stream(self, event):
         return stream_link(event)
 
-    @admin.display(description="correlation id")
+    @admin.display(description=gettext_lazy("correlation id"))
     def correlation(self, event):
         return timeline_link(event.metadata.get("correlation_id", ""))
 
-    @admin.display(description="data")
+    @admin.display(description=gettext_lazy("data"))
     def formatted_data(self, event):
         """The data as read (upcast to the newest schema version), and as stored when that differs:
         the hash covers the stored data."""
         data = upcast_data(event.event_type, event.metadata, event.data, event.recorded_at)
         if data is event.data:
             return pretty_json(data)
-        return format_html("{}<p>As stored (schema version {}, which the hash covers):</p>{}", pretty_json(data),
-                           stored_schema_version(event.metadata), pretty_json(event.data))
+        as_stored = _("As stored (schema version %(version)s, which the hash covers):") % {
+            "version": stored_schema_version(event.metadata)}
+        return format_html("{}<p>{}</p>{}", pretty_json(data), as_stored, pretty_json(event.data))
 
-    @admin.display(description="metadata")
+    @admin.display(description=gettext_lazy("metadata"))
     def formatted_metadata(self, event):
         return pretty_json(event.metadata)
 
@@ -147,10 +153,10 @@ def timeline_view(request, correlation_id: str):
     events = [event for event in selectors.events_by_correlation(correlation_id)
               if organizations is None or event.metadata.get("organization_id") in organizations]
     if not events:
-        raise Http404("No event carries this correlation id.")
+        raise Http404(_("No event carries this correlation id."))
     context = {
         **admin.site.each_context(request),
-        "title": f"Timeline of {correlation_id}",
+        "title": _("Timeline of %(correlation_id)s") % {"correlation_id": correlation_id},
         "correlation_id": correlation_id,
         "events": events,
         "rows": [(event, stream_url(event)) for event in events],

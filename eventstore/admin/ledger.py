@@ -8,13 +8,15 @@ from pathlib import Path
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eventstore import registry, selectors
 from eventstore.ledger import proofs
 from eventstore.ledger.bundle import NothingToExport, export_audit_bundle
 from eventstore.ledger.models import TreeHead
 from eventstore.web.admin_base import ReadOnlyAdmin
-from eventstore.web.exports import record_request_export
+from eventstore.web.export_records import record_request_export
 
 AUDITOR_GROUP = "Auditor"
 
@@ -39,7 +41,8 @@ class TreeHeadAdmin(ReadOnlyAdmin):
     def has_audit_permission(self, request) -> bool:
         return is_auditor(request.user)
 
-    @admin.action(description="Download an audit bundle of the whole ledger (newest head)", permissions=["audit"])
+    @admin.action(description=gettext_lazy("Download an audit bundle of the whole ledger (newest head)"),
+                  permissions=["audit"])
     def download_audit_bundle(self, request, queryset):
         with tempfile.TemporaryDirectory() as directory:
             out = Path(directory) / "audit-bundle.zip"
@@ -71,7 +74,7 @@ def ledger_proof_view(request, position: int):
                                        organization_ids=registry.visible_organizations(request.user),
                                        tree_size=_requested_tree_size(request))
     except proofs.ProofRefused:
-        raise Http404("No signed head holds this event yet.") from None
+        raise Http404(_("No signed head holds this event yet.")) from None
     event = proof.event
     response = HttpResponse(json.dumps(proof.document_with_event(), indent=2) + "\n", content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="proof-{event.stream_id}-v{event.version}.json"'
@@ -83,7 +86,7 @@ def _requested_tree_size(request) -> int | None:
     if not text:
         return None
     if not text.isascii() or not text.isdigit():
-        raise Http404("No signed head has this size.")
+        raise Http404(_("No signed head has this size."))
     return int(text)
 
 

@@ -7,6 +7,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eventstore.admin.events import of_visible_streams
 from eventstore.projections.models import (
@@ -26,7 +28,8 @@ class ProjectionCheckpointAdmin(ReadOnlyAdmin):
 
 class SetAsideForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), max_length=2000,
-                             help_text="Why the projection may pass over these events; kept with them.")
+                             label=gettext_lazy("Reason"),
+                             help_text=gettext_lazy("Why the projection may pass over these events; kept with them."))
 
 
 @admin.register(ProjectionError)
@@ -43,7 +46,7 @@ class ProjectionErrorAdmin(ReadOnlyAdmin):
     def has_set_aside_permission(self, request) -> bool:
         return request.user.has_perm(PERMISSION)
 
-    @admin.action(permissions=["set_aside"], description="Set aside the event (its projection passes over it)")
+    @admin.action(permissions=["set_aside"], description=gettext_lazy("Set aside the event (its projection passes over it)"))
     def set_aside_events(self, request, queryset):
         """Asks why, then sets aside each selected error's event for its projection."""
         errors = list(queryset.filter(resolved_at__isnull=True).order_by("projection", "position"))
@@ -56,12 +59,13 @@ class ProjectionErrorAdmin(ReadOnlyAdmin):
                 except SetAsideRefused as refused:
                     self.message_user(request, str(refused), messages.ERROR)
                     continue
-                self.message_user(request, f"Set aside {record} by {record.set_aside_by}; the projection then "
-                                           f"applied {outcome.applied} events.", messages.SUCCESS)
+                self.message_user(request, _("Set aside %(record)s by %(user)s; the projection then applied "
+                                             "%(applied)s events.") % {"record": record, "user": record.set_aside_by,
+                                                                       "applied": outcome.applied}, messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Set aside events that a projection cannot apply",
+            "title": _("Set aside events that a projection cannot apply"),
             "opts": self.model._meta,
             "errors": errors,
             "form": form,

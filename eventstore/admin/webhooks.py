@@ -8,6 +8,8 @@ from django.contrib.admin import helpers
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eventstore.delivery import lag as subscription_lag
 from eventstore.delivery import subscriptions, webhooks
@@ -19,11 +21,14 @@ RECENT_DELIVERIES = 20
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=2000, assume_scheme="https", help_text="Where each event is POSTed.")
-    organization_id = forms.CharField(required=False, max_length=100,
-                                      help_text="Only this organization's events (metadata organization_id); empty: all.")
-    event_types = forms.CharField(required=False, max_length=2000,
-                                  help_text="Comma-separated, e.g. PaymentProcessed, PaymentRefunded; empty: every type.")
+    url = forms.URLField(max_length=2000, assume_scheme="https", label=gettext_lazy("URL"),
+                         help_text=gettext_lazy("Where each event is POSTed."))
+    organization_id = forms.CharField(
+        required=False, max_length=100, label=gettext_lazy("Organization id"),
+        help_text=gettext_lazy("Only this organization's events (metadata organization_id); empty: all."))
+    event_types = forms.CharField(
+        required=False, max_length=2000, label=gettext_lazy("Event types"),
+        help_text=gettext_lazy("Comma-separated, e.g. PaymentProcessed, PaymentRefunded; empty: every type."))
 
     class Meta:
         model = WebhookEndpoint
@@ -48,8 +53,9 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 class ReplayActionForm(helpers.ActionForm):
-    replay_from = forms.CharField(required=False, label="Replay from",
-                                  help_text="For “Replay”: an ISO 8601 time or a feed cursor; empty: the start.")
+    replay_from = forms.CharField(required=False, label=gettext_lazy("Replay from"),
+                                  help_text=gettext_lazy(
+                                      "For “Replay”: an ISO 8601 time or a feed cursor; empty: the start."))
 
 
 @admin.register(WebhookEndpoint)
@@ -68,44 +74,47 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("subscription")
 
-    @admin.display(description="organization")
+    @admin.display(description=gettext_lazy("organization"))
     def organization(self, endpoint):
-        return endpoint.subscription.organization_id or "all"
+        return endpoint.subscription.organization_id or _("all")
 
-    @admin.display(description="event types")
+    @admin.display(description=gettext_lazy("event types"))
     def event_types(self, endpoint):
-        return ", ".join(endpoint.subscription.event_types) or "all"
+        return ", ".join(endpoint.subscription.event_types) or _("all")
 
-    @admin.display(description="state")
+    @admin.display(description=gettext_lazy("state"))
     def state(self, endpoint):
-        return "paused" if endpoint.subscription.paused else "failing" if endpoint.subscription.last_error else "delivering"
+        if endpoint.subscription.paused:
+            return _("paused")
+        return _("failing") if endpoint.subscription.last_error else _("delivering")
 
-    @admin.display(description="events behind")
+    @admin.display(description=gettext_lazy("events behind"))
     def events_behind(self, endpoint):
         return subscription_lag.lag_of(endpoint.subscription).events_behind
 
-    @admin.display(description="seconds behind")
+    @admin.display(description=gettext_lazy("seconds behind"))
     def seconds_behind(self, endpoint):
         return f"{subscription_lag.lag_of(endpoint.subscription).seconds_behind:.1f}"
 
-    @admin.display(description="delivered")
+    @admin.display(description=gettext_lazy("delivered"))
     def delivered(self, endpoint):
         return endpoint.subscription.events_delivered
 
-    @admin.display(description="last error")
+    @admin.display(description=gettext_lazy("last error"))
     def last_error(self, endpoint):
         return endpoint.subscription.last_error[:120]
 
-    @admin.display(description="recent deliveries")
+    @admin.display(description=gettext_lazy("recent deliveries"))
     def recent_deliveries(self, endpoint):
         attempts = endpoint.deliveries.all()[:RECENT_DELIVERIES]
         log = reverse("admin:eventstore_webhookdelivery_changelist") + f"?endpoint__id__exact={endpoint.pk}"
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ms</td><td>{}</td></tr>", (
             (f"{attempt.attempted_at:%Y-%m-%d %H:%M:%S}", attempt.event_type, attempt.position,
              attempt.status_code or "—", f"{attempt.latency_ms:.0f}", attempt.error[:120]) for attempt in attempts))
-        return format_html('<table><tr><th>attempted</th><th>event</th><th>position</th><th>status</th>'
-                           '<th>latency</th><th>error</th></tr>{}</table><a href="{}">The whole delivery log</a>',
-                           rows, log)
+        headings = format_html_join("", "<th>{}</th>", ((heading,) for heading in (
+            _("attempted"), _("event"), _("position"), _("status"), _("latency"), _("error"))))
+        return format_html('<table><tr>{}</tr>{}</table><a href="{}">{}</a>', headings, rows, log,
+                           _("The whole delivery log"))
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
@@ -118,22 +127,23 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 obj.secret, obj.created_by = webhooks.new_secret(), request.user.get_username()
             obj.save()
         if not delivery_client.ensure_delivery(obj):
-            self.message_user(request, "Temporal is unreachable: deliveries start with the next worker.", messages.WARNING)
+            self.message_user(request, _("Temporal is unreachable: deliveries start with the next worker."),
+                              messages.WARNING)
 
-    @admin.action(permissions=["change"], description="Pause deliveries")
+    @admin.action(permissions=["change"], description=gettext_lazy("Pause deliveries"))
     def pause(self, request, queryset):
         for endpoint in queryset:
             subscriptions.set_paused(endpoint.subscription, True)
-        self.message_user(request, f"Paused {queryset.count()} endpoints.", messages.SUCCESS)
+        self.message_user(request, _("Paused %(count)s endpoints.") % {"count": queryset.count()}, messages.SUCCESS)
 
-    @admin.action(permissions=["change"], description="Resume deliveries")
+    @admin.action(permissions=["change"], description=gettext_lazy("Resume deliveries"))
     def resume(self, request, queryset):
         for endpoint in queryset:
             subscriptions.set_paused(endpoint.subscription, False)
             delivery_client.ensure_delivery(endpoint)
-        self.message_user(request, f"Resumed {queryset.count()} endpoints.", messages.SUCCESS)
+        self.message_user(request, _("Resumed %(count)s endpoints.") % {"count": queryset.count()}, messages.SUCCESS)
 
-    @admin.action(permissions=["change"], description="Replay (from the time or cursor given)")
+    @admin.action(permissions=["change"], description=gettext_lazy("Replay (from the time or cursor given)"))
     def replay(self, request, queryset):
         try:
             place = subscriptions.replay_point(request.POST.get("replay_from", ""))
@@ -143,8 +153,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         for endpoint in queryset:
             subscriptions.rewind(endpoint.subscription, to=place)
             delivery_client.ensure_delivery(endpoint)
-        self.message_user(request, f"{queryset.count()} endpoints deliver again from position {place.position}.",
-                          messages.SUCCESS)
+        self.message_user(request, _("%(count)s endpoints deliver again from position %(position)s.") % {
+            "count": queryset.count(), "position": place.position}, messages.SUCCESS)
 
 
 @admin.register(WebhookDelivery)
@@ -155,7 +165,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     csv_fields = ("attempted_at", "endpoint__url", "webhook_id", "event_id", "position", "event_type", "status_code",
                   "latency_ms", "error")
 
-    @admin.display(description="latency")
+    @admin.display(description=gettext_lazy("latency"))
     def latency(self, attempt):
         return f"{attempt.latency_ms:.0f} ms"
 

@@ -1,6 +1,7 @@
 """What verify_event_chain leaves behind: seals over everything verified, and a record of each run."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Seal(models.Model):
@@ -12,14 +13,16 @@ class Seal(models.Model):
     other; the newest seal's hash, kept outside the database, also exposes a full rewrite.
     """
 
-    sealed_at = models.DateTimeField()
-    transaction_horizon = models.BigIntegerField()
-    event_count = models.BigIntegerField()
-    events_digest = models.CharField(max_length=64)
-    prev_hash = models.CharField(max_length=64, unique=True)
-    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(_("sealed at"))
+    transaction_horizon = models.BigIntegerField(_("transaction horizon"))
+    event_count = models.BigIntegerField(_("event count"))
+    events_digest = models.CharField(_("events digest"), max_length=64)
+    prev_hash = models.CharField(_("prev hash"), max_length=64, unique=True)
+    hash = models.CharField(_("hash"), max_length=64)
 
     class Meta:
+        verbose_name = _("seal")
+        verbose_name_plural = _("seals")
         ordering = ["transaction_horizon", "id"]
 
     def __str__(self):
@@ -38,14 +41,14 @@ class ChainVerification(models.Model):
     FULL, INCREMENTAL = "full", "incremental"
     KINDS = [(FULL, "full"), (INCREMENTAL, "incremental")]
 
-    ran_at = models.DateTimeField(auto_now_add=True)
-    ok = models.BooleanField()
-    events_checked = models.BigIntegerField()
-    streams_checked = models.BigIntegerField()
-    problem_count = models.BigIntegerField()
-    problems = models.TextField(blank=True, help_text="The first problems found, one per line.")
-    seal_hash = models.CharField(max_length=64, blank=True)
-    kind = models.CharField(max_length=11, choices=KINDS, default=FULL)
+    ran_at = models.DateTimeField(_("ran at"), auto_now_add=True)
+    ok = models.BooleanField(_("ok"))
+    events_checked = models.BigIntegerField(_("events checked"))
+    streams_checked = models.BigIntegerField(_("streams checked"))
+    problem_count = models.BigIntegerField(_("problem count"))
+    problems = models.TextField(_("problems"), blank=True, help_text=_("The first problems found, one per line."))
+    seal_hash = models.CharField(_("seal hash"), max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=11, choices=KINDS, default=FULL)
     from_transaction = models.BigIntegerField(null=True, help_text="Incremental: the previous run's horizon.")
     transaction_horizon = models.BigIntegerField(
         null=True, help_text="Every transaction below it had committed or aborted when the run took its snapshot.")
@@ -55,6 +58,8 @@ class ChainVerification(models.Model):
     tree_size = models.BigIntegerField(null=True, help_text="The signed head the ledger was verified up to.")
 
     class Meta:
+        verbose_name = _("chain verification")
+        verbose_name_plural = _("chain verifications")
         ordering = ["-ran_at"]
         get_latest_by = "ran_at"
 

@@ -2,6 +2,7 @@
 tracking records of consumers outside the engine."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from eventstore.models import NAME_MAX_LENGTH, STREAM_ID_MAX_LENGTH
 
@@ -13,15 +14,18 @@ class ProjectionCheckpoint(models.Model):
     an event twice nor skip one. A row named "<projection>@rebuild" tracks a rebuild in progress.
     """
 
-    name = models.CharField(primary_key=True, max_length=NAME_MAX_LENGTH)
-    transaction_id = models.BigIntegerField(default=0)
-    position = models.BigIntegerField(default=0)
-    events_applied = models.BigIntegerField(default=0)
-    last_recorded_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    failing_position = models.BigIntegerField(null=True, blank=True, help_text="Event it is stopped at.")
+    name = models.CharField(_("name"), primary_key=True, max_length=NAME_MAX_LENGTH)
+    transaction_id = models.BigIntegerField(_("transaction id"), default=0)
+    position = models.BigIntegerField(_("position"), default=0)
+    events_applied = models.BigIntegerField(_("events applied"), default=0)
+    last_recorded_at = models.DateTimeField(_("last recorded at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    failing_position = models.BigIntegerField(_("failing position"), null=True, blank=True,
+                                           help_text=_("Event it is stopped at."))
 
     class Meta:
+        verbose_name = _("projection checkpoint")
+        verbose_name_plural = _("projection checkpoints")
         ordering = ["name"]
 
     def __str__(self):
@@ -31,18 +35,20 @@ class ProjectionCheckpoint(models.Model):
 class ProjectionError(models.Model):
     """A handler raised on an event: its projection stops there until the cause is fixed."""
 
-    projection = models.CharField(max_length=NAME_MAX_LENGTH, db_index=True)
-    position = models.BigIntegerField()
-    event_id = models.UUIDField()
-    stream_id = models.CharField(max_length=STREAM_ID_MAX_LENGTH)
-    event_type = models.CharField(max_length=NAME_MAX_LENGTH)
-    message = models.TextField()
-    traceback = models.TextField(blank=True)
-    occurred_at = models.DateTimeField(auto_now_add=True)
-    attempts = models.PositiveIntegerField(default=1)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    projection = models.CharField(_("projection"), max_length=NAME_MAX_LENGTH, db_index=True)
+    position = models.BigIntegerField(_("position"))
+    event_id = models.UUIDField(_("event id"))
+    stream_id = models.CharField(_("stream id"), max_length=STREAM_ID_MAX_LENGTH)
+    event_type = models.CharField(_("event type"), max_length=NAME_MAX_LENGTH)
+    message = models.TextField(_("message"))
+    traceback = models.TextField(_("traceback"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), auto_now_add=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("projection error")
+        verbose_name_plural = _("projection errors")
         ordering = ["-occurred_at"]
         constraints = [
             models.UniqueConstraint(fields=["projection", "position"], name="eventstore_projectionerror_once"),

@@ -1,5 +1,5 @@
 """Admin formatting shared by every app's pages (`{% load admin_format %}`): counts with thousands
-separators, moments with their time zone, and `{% quick_result_list cl %}`, the changelist table with
+separators, moments with their time zone (both the reader's way), and `{% quick_result_list cl %}`, the changelist table with
 each row rendered in one step by the model admin's `result_row(obj, row_url)` (when it sets
 `quick_rows`), instead of Django's cell-by-cell rendering, which is most of a big list's time."""
 
@@ -9,6 +9,7 @@ from django.contrib.admin.utils import quote
 from django.utils.safestring import mark_safe
 
 from eventstore.web.admin_base import when
+from eventstore.web.localized import count_text
 
 register = template.Library()
 
@@ -17,8 +18,8 @@ PLACEHOLDER = "ROWPLACEHOLDER"  # letters only: admin quote() leaves it as it is
 
 @register.filter
 def number(value):
-    """A count with thousands separators: 1,106,107."""
-    return f"{value:,}" if isinstance(value, int) else value
+    """A count with the reader's thousands separators: 1,106,107 or 1 106 107."""
+    return count_text(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 @register.filter(name="when")

@@ -1,43 +1,34 @@
-"""Admin building blocks for every app: read-only model admins for big tables, streamed CSV."""
+"""Admin building blocks for every app: read-only model admins for big tables, exported as streamed CSV
+or XLSX (eventstore/web/exports.py)."""
 
-import csv
 import hashlib
-import json
-from datetime import date, datetime
+from datetime import datetime
 
 from django.contrib import admin
+from django.contrib.admin.utils import label_for_field
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst, slugify
 
 from eventstore import registry
-from eventstore.web.exports import query_filters, record_request_export
+from eventstore.web.export_records import query_filters, record_request_export
+from eventstore.web.exports import CSV, XLSX, Label, Sheet, asks_bom, export_response
+from eventstore.web.localized import moment_text
 
 EXACT_COUNT_LIMIT = 20_000  # below this many rows (by the estimate) counting them exactly is cheap
 
 
 def when(moment: datetime | None) -> str:
-    """A moment as every admin page shows it: 2026-11-26 11:55:55 UTC (the FORMAT_MODULE_PATH format)."""
+    """A moment as every admin page shows it: 2026-11-26 11:55:55 UTC, in French 26/11/2026 11:55:55 UTC
+    (the FORMAT_MODULE_PATH formats of the reader's language)."""
     if moment is None:
         return ""
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def csv_value(value) -> str:
-    """One CSV cell: JSON for data and metadata, ISO 8601 for moments, the plain text otherwise."""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else str(value)
+    return moment_text(timezone.localtime(moment))
 
 
 class EstimatedCountPaginator(Paginator):
@@ -60,14 +51,9 @@ class EstimatedCountPaginator(Paginator):
         return estimate
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """View only, for everyone (superusers included); no full counts; a streamed CSV export of
-    whatever the changelist currently shows (filters and search applied)."""
+    """View only, for everyone (superusers included); no full counts; a CSV or XLSX export of whatever
+    the changelist currently shows (filters and search applied), `csv_fields` its columns."""
 
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
@@ -87,50 +73,63 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         info = self.model._meta.app_label, self.model._meta.model_name
-        export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="%s_%s_export" % info)
-        return [export, *super().get_urls()]
+        exports = [path(f"export.{file_format}", self.admin_site.admin_view(self.export_csv),
+                        {"file_format": file_format}, name=f"%s_%s_export{suffix}" % info)
+                   for file_format, suffix in ((CSV, ""), (XLSX, "_xlsx"))]
+        return [*exports, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         info = self.model._meta.app_label, self.model._meta.model_name
         # titled by what it lists ("Events"), not Django's "Select event to view"
-        extra_context = {"title": capfirst(self.model._meta.verbose_name_plural),
-                         **(extra_context or {}), "export_url": reverse("admin:%s_%s_export" % info)}
+        extra_context = {"title": capfirst(self.model._meta.verbose_name_plural), **(extra_context or {}),
+                         "export_url": reverse("admin:%s_%s_export" % info),
+                         "export_xlsx_url": reverse("admin:%s_%s_export_xlsx" % info)}
         return super().changelist_view(request, extra_context)
 
-    def export_csv(self, request):
-        """Stream the filtered changelist as CSV: rows come from a server-side cursor, so a million
-        of them take constant memory."""
+    def export_csv(self, request, file_format=CSV):
+        """The filtered changelist as CSV (streamed; `?bom=1` for Excel) or XLSX: rows come from a
+        server-side cursor, so a million of them take constant memory."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        request.GET = request.GET.copy()
+        bom = asks_bom(request.GET.pop("bom", [""])[-1])  # an export option, not a filter
         changelist = self.get_changelist_instance(request)
         rows = changelist.get_queryset(request).values(*self.csv_fields).iterator(chunk_size=2000)
-        writer = csv.writer(_Echo())
-        header = self.csv_header()
-        lines = (writer.writerow(row) for row in _with_header(header, (self.csv_row(row) for row in rows)))
-        name = f"{slugify(self.model._meta.verbose_name_plural)}-{timezone.localdate().isoformat()}.csv"
-        return StreamingHttpResponse(self._recorded(request, lines), content_type="text/csv; charset=utf-8",
-                                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        header = [Label(name, self.column_label(name)) for name in self.csv_header()]
+        recorded = self._recorded(request, (self.csv_row(row) for row in rows), file_format)
+        sheet = Sheet(str(capfirst(self.model._meta.verbose_name_plural)), _with_header(header, recorded))
+        name = f"{slugify(self.model._meta.verbose_name_plural)}-{timezone.localdate().isoformat()}"
+        return export_response([sheet], file_stem=name, file_format=file_format, bom=bom)
 
-    def _recorded(self, request, lines):
-        """The lines, then the export's record (`eventstore.exports`) with the rows that went out: at the
+    def _recorded(self, request, rows, file_format):
+        """The rows, then the export's record (`eventstore.exports`) with the rows that went out: at the
         end of the download, or where the client stopped it."""
-        sent, complete = -1, False  # the header is no row
+        sent, complete = 0, False
         try:
-            for line in lines:
+            for row in rows:
                 sent += 1
-                yield line
+                yield row
             complete = True
         finally:
-            record_request_export(request, kind="admin_list", source=self.model._meta.label_lower, export_format="csv",
-                                  filters=query_filters(request.GET), row_count=max(sent, 0),
+            record_request_export(request, kind="admin_list", source=self.model._meta.label_lower,
+                                  export_format=file_format, filters=query_filters(request.GET), row_count=sent,
                                   organization_ids=registry.visible_organizations(request.user), complete=complete)
 
     def csv_header(self) -> list[str]:
+        """The exported columns' names (CSV's header, the same in every language)."""
         return list(self.csv_fields)
 
-    def csv_row(self, row: dict) -> list[str]:
-        """One exported row from the values of `csv_fields`; admins override it to add or shape columns."""
-        return [csv_value(row[field]) for field in self.csv_fields]
+    def column_label(self, name: str) -> str:
+        """What XLSX's header calls a column, in the reader's language: the field's verbose name."""
+        try:
+            return str(capfirst(label_for_field(name, self.model, self)))
+        except (AttributeError, FieldDoesNotExist):  # a related lookup or a computed column
+            return name.replace("__", " ").replace("_", " ").capitalize()
+
+    def csv_row(self, row: dict) -> list:
+        """One exported row of typed cells (eventstore/web/exports.py) from the values of `csv_fields`;
+        admins override it to add or shape columns."""
+        return [row[field] for field in self.csv_fields]
 
 
 def _with_header(header, rows):

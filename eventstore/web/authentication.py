@@ -6,6 +6,7 @@ message that names the scheme the API takes. Which keys are valid is the app's t
 this and answers `authenticate_credentials(key)` (payments.api.authentication).
 """
 
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 
@@ -17,7 +18,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if header and header[0].lower() != self.keyword.lower().encode():
             scheme = header[0].decode("latin-1")[:40]
             raise exceptions.AuthenticationFailed(
-                f"The {scheme!r} authorization scheme is not accepted here: send "
-                f"'Authorization: {self.keyword} <key>' (manage.py create_api_token prints a key), or use a session."
+                _("The %(scheme)r authorization scheme is not accepted here: send 'Authorization: %(keyword)s <key>' "
+                  "(manage.py create_api_token prints a key), or use a session.") % {"scheme": scheme,
+                                                                                      "keyword": self.keyword}
             )
         return super().authenticate(request)

@@ -3,6 +3,7 @@
 Every error answers JSON: {"error": {"status": 400, "code": "...", "message": "...", "fields": {...}}}.
 """
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 
 
@@ -15,7 +16,7 @@ class ServiceUnavailable(exceptions.APIException):
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = _("The request body is too large.")
     default_code = "payload_too_large"
 
 

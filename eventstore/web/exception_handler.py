@@ -5,6 +5,7 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -20,14 +21,15 @@ def api_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)
-        return Response(error_body(500, "server_error", "Something went wrong on our side; it has been logged."),
+        return Response(error_body(500, "server_error", _("Something went wrong on our side; it has been logged.")),
                         status=500)
     detail = response.data
     if isinstance(exc, ServiceUnavailable):
         response["Retry-After"] = "1"
     if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict):
         fields = {key: _flatten(value) for key, value in detail.items()}
-        message = "Invalid input: " + "; ".join(f"{key}: {text}" for key, text in fields.items())
+        message = _("Invalid input: %(problems)s") % {
+            "problems": "; ".join(f"{key}: {text}" for key, text in fields.items())}
         response.data = error_body(response.status_code, "invalid", message, fields)
     else:
         code = getattr(exc, "default_code", "error")
@@ -45,10 +47,10 @@ def _as_api_exception(exc):
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, exceptions.NotAuthenticated) and exc.detail == exceptions.NotAuthenticated.default_detail:
-        return exceptions.NotAuthenticated(
+        return exceptions.NotAuthenticated(_(
             "No credentials were provided: send 'Authorization: Token <key>' (manage.py create_api_token prints "
             "a key), or use a session."
-        )
+        ))
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied()
     if _undecryptable(exc):  # this process lacks a payload key the worker or Temporal client used
@@ -57,9 +59,10 @@ def _as_api_exception(exc):
                                   "here); it has been logged.")
     if isinstance(exc, (OperationalError, InterfaceError)):  # PostgreSQL restarting or unreachable
         logger.warning("Database unavailable during an API request: %s", str(exc).splitlines()[0] if str(exc) else exc)
-        return ServiceUnavailable("The database is unavailable; retry shortly.")
+        return ServiceUnavailable(_("The database is unavailable; retry shortly."))
     if isinstance(exc, DataError):  # PostgreSQL refused a value the client sent (out of range, ...)
-        return exceptions.ValidationError({"query": f"A value is out of range: {str(exc).splitlines()[0]}"})
+        return exceptions.ValidationError({"query": _("A value is out of range: %(error)s") % {
+            "error": str(exc).splitlines()[0]}})
     return exc
 
 

@@ -5,6 +5,7 @@ loses a POST body). The answer names the endpoint a missing slash was meant for.
 """
 
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -28,5 +29,5 @@ def _message(request) -> str:
         except Resolver404:
             match = None
         if match is not None and getattr(match.func, "view_class", None) is not UnknownEndpointView:
-            return f"No endpoint at {path}; did you mean {path}/? API paths end with a slash."
-    return f"No endpoint at {path}; the endpoints are listed at /api/schema/."
+            return _("No endpoint at %(path)s; did you mean %(path)s/? API paths end with a slash.") % {"path": path}
+    return _("No endpoint at %(path)s; the endpoints are listed at /api/schema/.") % {"path": path}

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
@@ -19,7 +20,7 @@ class DecimalJSONParser(JSONParser):
         except RequestDataTooBig:
             raise
         except ValueError as error:
-            raise exceptions.ParseError(f"Malformed JSON: {error}") from None
+            raise exceptions.ParseError(_("Malformed JSON: %(error)s") % {"error": error}) from None
 
 
 def _reject_constant(name: str):

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 NO_NUL_PATTERN = r"^[^\u0000]*$"
@@ -51,5 +52,5 @@ class TimeRangeQuery(serializers.Serializer):
     def validate(self, attrs):
         since, until = attrs.get("from"), attrs.get("to")
         if since and until and since >= until:
-            raise serializers.ValidationError({"from": "'from' must be before 'to'."})
+            raise serializers.ValidationError({"from": _("'from' must be before 'to'.")})
         return super().validate(attrs)

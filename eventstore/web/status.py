@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -25,6 +26,9 @@ from eventstore.projections.lag import lag
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
 
 TEMPORAL_TIMEOUT_SECONDS = 3.0
+# What the dashboard calls each check, in the reader's language (the JSON of /status keeps the names).
+LABELS = {"temporal": _("Temporal"), "worker": _("Worker"), "projections": _("Projections"),
+          "verification": _("Verification"), "signing": _("Signing"), "published_heads": _("Published heads")}
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class Check:
 
     @property
     def label(self) -> str:
-        return self.name.replace("_", " ").capitalize()
+        return str(LABELS.get(self.name, self.name.replace("_", " ").capitalize()))
 
     def as_json(self) -> dict:
         return {"ok": self.ok, **({"problem": self.problem} if self.problem else {}), **self.figures}

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from payments.api import schema  # noqa: F401  (registers the command's OpenAPI rules)
@@ -79,11 +80,11 @@ class PaymentCommandSerializer(serializers.Serializer):
     def validate(self, attrs):
         kind, amount, currency = attrs["type"], attrs.get("amount"), attrs.get("currency")
         if kind != CommandType.CREATE and not attrs.get("payment_id"):
-            raise serializers.ValidationError({"payment_id": f"Required for {kind}."})
+            raise serializers.ValidationError({"payment_id": _("Required for %(kind)s.") % {"kind": kind}})
         if kind in (CommandType.CREATE, CommandType.REFUND) and amount is None:
-            raise serializers.ValidationError({"amount": f"Required for {kind}."})
+            raise serializers.ValidationError({"amount": _("Required for %(kind)s.") % {"kind": kind}})
         if kind == CommandType.CREATE and currency is None:
-            raise serializers.ValidationError({"currency": "Required for CREATE."})
+            raise serializers.ValidationError({"currency": _("Required for %(kind)s.") % {"kind": "CREATE"}})
         if amount is not None and currency is not None:
             try:
                 parse_amount(amount, currency)
@@ -142,5 +143,6 @@ class StateQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         for name in ("at", "known_at"):
             if "version" in attrs and name in attrs:
-                raise serializers.ValidationError({name: f"Give either version or {name}, not both."})
+                raise serializers.ValidationError({
+                    name: _("Give either version or %(name)s, not both.") % {"name": name}})
         return attrs

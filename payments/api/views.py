@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -142,12 +143,12 @@ class PaymentCommandView(APIView):
         except (CommandNotFinished, SearchAttributesMissing) as error:
             raise ServiceUnavailable(str(error)) from None
         except TemporalUnavailable as error:
-            raise ServiceUnavailable(f"The command service is unreachable ({error}); nothing was run.") from None
+            raise ServiceUnavailable(_("The command service is unreachable (%(error)s); nothing was run.") % {
+                "error": error}) from None
         except RPCError as error:  # Temporal answered with an error, e.g. while it restarts
-            raise ServiceUnavailable(
-                f"The command service failed to answer ({error.status.name}: {error.message}); "
-                "repeat the request with the same idempotency key."
-            ) from None
+            raise ServiceUnavailable(_(
+                "The command service failed to answer (%(status)s: %(message)s); repeat the request with the same "
+                "idempotency key.") % {"status": error.status.name, "message": error.message}) from None
         if not result.success:
             raise REFUSALS.get(result.code, CommandRefused)(result.message)
         answer = PaymentCommandResultSerializer(result).data
@@ -156,10 +157,11 @@ class PaymentCommandView(APIView):
     def _check_allowed(self, request, command):
         organizations = selectors.visible_organizations(request.user)
         if organizations is not None and command["organization_id"] not in organizations:
-            raise PermissionDenied(f"You cannot run commands for organization {command['organization_id']}.")
+            raise PermissionDenied(_("You cannot run commands for organization %(organization)s.") % {
+                "organization": command["organization_id"]})
         user_id = command.get("user_id")
         if user_id and user_id != request.user.get_username() and organizations is not None:
-            raise PermissionDenied("user_id must be your own username.")
+            raise PermissionDenied(_("user_id must be your own username."))
 
     def _request(self, request, command) -> PaymentCommandRequest:
         return PaymentCommandRequest(
@@ -253,8 +255,9 @@ class PaymentStateView(VisiblePaymentMixin, APIView):
         state = selectors.payment_state_as_of(payment.payment_id, version=version, at=at, known_at=known_at)
         if state is None:
             when = " as known at ".join(moment.isoformat() for moment in (at, known_at) if moment) or "that point"
-            raise NotFound(f"Payment {payment.payment_id} did not exist yet at {when}: it was created at "
-                           f"{payment.created_at.isoformat()}.")
+            raise NotFound(_("Payment %(payment_id)s did not exist yet at %(when)s: it was created at %(created)s.") % {
+                "payment_id": payment.payment_id, "when": when, "created": payment.created_at.isoformat()})
         if version is not None and state.version < version:
-            raise NotFound(f"Payment {payment.payment_id} has no version {version}; its latest version is {state.version}.")
+            raise NotFound(_("Payment %(payment_id)s has no version %(version)s; its latest version is %(latest)s.") % {
+                "payment_id": payment.payment_id, "version": version, "latest": state.version})
         return Response(PaymentStateSerializer(state).data)

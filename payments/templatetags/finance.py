@@ -6,18 +6,18 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.html import format_html
 
-from payments.models import money_text, status_label
+from payments.models import money_label, status_label
 
 register = template.Library()
 
 
 @register.filter
 def money(amount, currency: str) -> str:
-    """1,234.50 EUR; 30,230 JPY; an empty string for no amount."""
+    """1,234.50 EUR or 1 234,50 € (the reader's language); 30,230 JPY; an empty string for no amount."""
     if amount is None or amount == "":
         return ""
     try:
-        return f"{money_text(Decimal(str(amount)), currency)} {currency}"
+        return money_label(Decimal(str(amount)), currency)
     except InvalidOperation:
         return f"{amount} {currency}"
 
@@ -32,3 +32,4 @@ def money_cell(amount, currency: str):
 def status(value: str) -> str:
     """PARTIALLY_REFUNDED reads "Partially refunded"."""
     return status_label(value) if value else ""
+

@@ -56,7 +56,7 @@ def test_the_units_and_the_procfile_run_the_web_server_the_worker_and_the_migrat
     programs = {Path(words[0]).name + " " + words[1] for _, words in COMMANDS}
 
     assert [path.name for path in UNITS] == ["payments-migrate.service", "payments-web.service", "payments-worker@.service"]
-    assert {"python manage.py", "gunicorn --config"} == programs
+    assert {"python manage.py", "gunicorn --config", "pybabel --quiet"} == programs  # pybabel: the message catalogs
     assert {words[2] for _, words in COMMANDS if words[1] == "manage.py"} == {"migrate", "collectstatic", "temporal_worker"}
     for path in UNITS:
         assert unit_settings(path)["Service.WorkingDirectory"] == [INSTALLED_CHECKOUT]
