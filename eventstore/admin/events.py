@@ -20,7 +20,8 @@ from django.utils.html import format_html
 from eventstore import registry, selectors
 from eventstore.events import RecordedEvent
 from eventstore.models import Event, Stream
-from eventstore.upcasting import stored_schema_version, upcast_data
+from eventstore.actors import described
+from eventstore.upcasting import stored_schema_version, upcast_data, upcast_metadata
 from eventstore.web.admin_base import ReadOnlyAdmin
 
 
@@ -85,7 +86,7 @@ class EventAdmin(ReadOnlyAdmin):
 
     fields = (
         "position", "event_id", "stream", "aggregate_type", "version", "event_type", "recorded_at",
-        "correlation", "formatted_data", "formatted_metadata", "transaction_id", "prev_hash", "hash",
+        "correlation", "actor", "formatted_data", "formatted_metadata", "transaction_id", "prev_hash", "hash",
     )
     readonly_fields = fields
 
@@ -99,6 +100,11 @@ class EventAdmin(ReadOnlyAdmin):
     @admin.display(description="correlation id")
     def correlation(self, event):
         return timeline_link(event.metadata.get("correlation_id", ""))
+
+    @admin.display(description="who")
+    def actor(self, event):
+        name, how = described(upcast_metadata(event.metadata).get("actor"))
+        return format_html("{} ({})", name, how) if how else name
 
     @admin.display(description="data")
     def formatted_data(self, event):
