@@ -22,7 +22,7 @@ from temporalio.client import WorkflowFailureError
 from analytics.messages import AnalyticsRequest
 from analytics.workflows import EventAnalyticsWorkflow
 from eventstore.delivery import webhooks
-from eventstore.events import ANY
+from eventstore.events import ANY, NewEvent
 from eventstore.store import append_events
 from eventstore.temporal.messages import (
     AppendRequest,
@@ -45,7 +45,7 @@ from eventstore.temporal.workflows import (
 )
 from payments.messages import HistoryQuery
 from payments.workflows import PaymentHistoryQueryWorkflow
-from tests.eventstore.helpers import payment_data, payment_events
+from tests.eventstore.helpers import payment_events
 from tests.webhook_receiver import Receiver
 from tests.workflow_histories import HISTORY_FOLDERS, closing_event, cut_while_running, save
 
@@ -102,18 +102,20 @@ def some_events(stream_id: str = "payment-recorded") -> None:
 
 
 def append(stream_id: str, expected: str) -> EventStoreRequest:
-    return EventStoreRequest("append", append=AppendRequest(stream_id, "Payment", [
-        EventInput("PaymentProcessed", payment_data("PaymentProcessed", "1.00", stream_id), {"correlation_id": "c-1"}),
+    """An append through the generic workflow: of an open aggregate type (Payment is command-only)."""
+    return EventStoreRequest("append", append=AppendRequest(stream_id, "Ledger", [
+        EventInput("Noted", {"amount": "1.00"}, {"correlation_id": "c-1"}),
     ], expected_version=expected))
 
 
 def test_event_store_append(record):
-    record(STORE / "event-store-append.json", EventStoreWorkflow.run, append("payment-recorded", "no_stream"))
+    record(STORE / "event-store-append.json", EventStoreWorkflow.run, append("ledger-recorded", "no_stream"))
 
 
 def test_event_store_append_conflict(record):
-    some_events()
-    record(STORE / "event-store-append-conflict.json", EventStoreWorkflow.run, append("payment-recorded", "no_stream"),
+    append_events(stream_id="ledger-recorded", aggregate_type="Ledger", expected_version=ANY,
+                  events=[NewEvent("Noted", {"amount": "1.00"})])
+    record(STORE / "event-store-append-conflict.json", EventStoreWorkflow.run, append("ledger-recorded", "no_stream"),
            failing=True)
 
 

@@ -22,7 +22,7 @@ def starter_identity(*, namespace: str, workflow_id: str, run_id: str) -> str:
         if key in _remembered:
             _remembered.move_to_end(key)
             return _remembered[key]
-    identity = shared_loop().run(_first_event_identity(namespace, workflow_id, run_id), timeout=30)
+    identity = shared_loop().run(_first_event_identity(shared_client(), namespace, workflow_id, run_id), timeout=30)
     with _lock:
         _remembered[key] = identity
         while len(_remembered) > REMEMBERED_RUNS:
@@ -30,8 +30,7 @@ def starter_identity(*, namespace: str, workflow_id: str, run_id: str) -> str:
     return identity
 
 
-async def _first_event_identity(namespace: str, workflow_id: str, run_id: str) -> str:
-    client = shared_client()
+async def _first_event_identity(client: Client, namespace: str, workflow_id: str, run_id: str) -> str:
     if namespace and namespace != client.namespace:
         client = Client(client.service_client, namespace=namespace, data_converter=client.data_converter)
     handle = client.get_workflow_handle(workflow_id, run_id=run_id)
