@@ -1,6 +1,8 @@
 """The payment events' schemas (payments/event_schemas.py): what the domain writes passes them, a
 poison event is refused on every path before it is stored, and the API documentation publishes them."""
 
+import uuid
+
 import pytest
 from temporalio.exceptions import ApplicationError
 
@@ -79,13 +81,14 @@ def test_a_poison_event_is_refused_before_it_is_stored(label, event_type, data, 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_poison_event_sent_to_the_append_activity_by_the_command_workflow_is_refused():
-    request = AppendRequest("payment-poison", AGGREGATE_TYPE, [EventInput("PaymentProcessed", {"amount": "1"})])
+    request = AppendRequest("payment-poison", AGGREGATE_TYPE,
+                            [EventInput("PaymentProcessed", {"amount": "1"}, event_id=str(uuid.uuid4()))])
 
     with pytest.raises(ApplicationError) as raised:
         run_as_command(append_events_activity, request)
 
     assert raised.value.type == "InvalidEvent" and raised.value.non_retryable
-    assert str(raised.value) == 'events[0] (PaymentProcessed) data: "payment_id" is a required property'
+    assert raised.value.message == 'events[0] (PaymentProcessed) data: "payment_id" is a required property'
     assert not Event.objects.exists()
 
 
