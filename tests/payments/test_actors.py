@@ -40,10 +40,13 @@ def test_each_channel_records_its_actor_and_the_admin_history_shows_who(temporal
 
     token, session, command = actors_of(payment_id)
     assert token == {"kind": "api_token", "id": str(alice.pk), "name": "alice", "channel": "api"}
-    assert session.pop("session") and session == {"kind": "user", "id": str(alice.pk), "name": "alice", "channel": "api"}
+    assert session.pop("session")
+    assert session == {"kind": "user", "id": str(alice.pk), "name": "alice", "channel": "api"}
     assert command == {"kind": "management_command", "id": "payment_command", "name": "payment_command",
                        "channel": "command_line"}
     assert {event.metadata["user_id"] for event in selectors.read_stream(payment_id)} == {"alice"}  # business data
+    history = tenants.acme.get(f"/api/payments/{payment_id}/history/").json()["results"]
+    assert [event["metadata"]["actor"]["kind"] for event in history] == ["api_token", "user", "management_command"]
 
     client.force_login(finance_user)
     page = client.get(f"/admin/payments/paymentsummary/{payment_id}/change/").content.decode()
