@@ -21,6 +21,7 @@ from temporalio.client import WorkflowFailureError
 
 from analytics.messages import AnalyticsRequest
 from analytics.workflows import EventAnalyticsWorkflow
+from eventstore.actors import Actor
 from eventstore.delivery import webhooks
 from eventstore.events import ANY, NewEvent
 from eventstore.store import append_events
@@ -43,6 +44,7 @@ from eventstore.temporal.workflows import (
     VerifyChainWorkflow,
     WebhookDeliveryWorkflow,
 )
+from payments.client import submit_command
 from payments.messages import HistoryQuery
 from payments.workflows import PaymentHistoryQueryWorkflow
 from tests.eventstore.helpers import payment_events
@@ -194,6 +196,18 @@ def test_payment_command(temporal, run_command, command_request, kind):
     assert results[-1].success, results[-1].message
     save(temporal.run(temporal.client.get_workflow_handle(results[-1].workflow_id).fetch_history()),
          PAYMENTS / f"{kind.lower()}.json")
+
+
+def test_payment_command_with_its_actor(temporal, command_request):
+    """A command submitted with its actor sealed: the append carries the seal (patch "actor-seals")."""
+    payment_id = f"payment-{uuid.uuid4().hex[:12]}"
+    fiona = Actor(kind="user", id="7", name="fiona", channel="admin")
+    for step, amount in (("CREATE", "10.00"), ("REFUND", "3.00")):
+        result = temporal.run(submit_command(temporal.client, command_request(step, payment_id, amount=amount),
+                                             actor=fiona, task_queue=temporal.task_queue))
+        assert result.success, result.message
+    save(temporal.run(temporal.client.get_workflow_handle(result.workflow_id).fetch_history()),
+         PAYMENTS / "refund-with-actor.json")
 
 
 def test_payment_command_refused(temporal, run_command, command_request):
