@@ -31,3 +31,14 @@ class EventTooLarge(InvalidEvent):
 
 class BatchTooLarge(InvalidEvent):
     """A batch has more events than EVENTSTORE_MAX_BATCH_EVENTS."""
+
+
+class CommandOnlyAggregate(EventStoreError):
+    """The aggregate type is written only through its command workflow (`registry.command_workflow`):
+    a generic append of it is refused and writes nothing."""
+
+    def __init__(self, aggregate_type: str, command_workflow: str):
+        self.aggregate_type = aggregate_type
+        self.command_workflow = command_workflow
+        super().__init__(f"{aggregate_type} events are written only by their commands, through the workflow "
+                         f"{command_workflow}; this append was refused and nothing was written.")

@@ -20,6 +20,10 @@ references to what it contributes:
 - `upcasters`: per event type and the `schema_version` in its metadata, the step that turns the data
   of such an event into the data of the next version; applied to every event read (see
   `eventstore.upcasting`), never to a stored row;
+- `command_only`: aggregate types written only through their command workflow, by the workflow's type
+  name (Payment -> "PaymentEventSourcingWorkflow"): the store's append activity refuses events of
+  such a type from any other workflow (`EventStoreWorkflow` included), so that no Temporal client
+  writes them past the rules the command workflow applies;
 - `visible_organizations`: a function of a user giving the organization ids whose events the user may
   see in the store's admin and API (None: every organization); without it they show every event.
 
@@ -85,6 +89,7 @@ class _Declarations:
     schedules: list[Schedule] = field(default_factory=list)
     search_attributes: list = field(default_factory=list)
     upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
+    command_only: dict[str, str] = field(default_factory=dict)
     visible_organizations: Callable | None = None
 
 
@@ -102,6 +107,7 @@ def declare(
     schedules: Iterable[Schedule] = (),
     search_attributes: Iterable = (),
     upcasters: Iterable[Upcaster] = (),
+    command_only: dict[str, str] | None = None,
     visible_organizations: Callable | None = None,
 ) -> None:
     """Add an app's contributions (call it from the app's `AppConfig.ready()`)."""
@@ -114,6 +120,7 @@ def declare(
     _extend(_declared.schedules, schedules)
     _extend(_declared.search_attributes, search_attributes)
     _declared.upcasters.update({(step.event_type, step.schema_version): step for step in upcasters})
+    _declared.command_only.update(command_only or {})
     _declared.visible_organizations = visible_organizations or _declared.visible_organizations
 
 
@@ -160,6 +167,11 @@ def search_attributes() -> list:
 def upcaster(event_type: str, schema_version: int) -> Upcaster | None:
     """The declared step from `schema_version` of `event_type` events to the next, if any."""
     return _declared.upcasters.get((event_type, schema_version))
+
+
+def command_workflow(aggregate_type: str) -> str | None:
+    """The workflow type that alone may append events of `aggregate_type`; None: any may."""
+    return _declared.command_only.get(aggregate_type)
 
 
 def visible_organizations(user) -> list[str] | None:

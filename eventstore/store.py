@@ -17,6 +17,7 @@ written, so that its transaction id is taken under the lock.
 """
 
 import contextlib
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Sequence
@@ -27,6 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.transaction import TransactionManagementError
 
 from eventstore import selectors, wakeups
+from eventstore.actors import Actor
 from eventstore.encoding import canonical_json, canonical_json_of_tree, normalize_json
 from eventstore.errors import BatchTooLarge, EventTooLarge, IdempotencyConflict, InvalidEvent, WrongExpectedVersion
 from eventstore.events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent
@@ -63,6 +65,7 @@ def append_events(
     events: Sequence[NewEvent],
     expected_version: int | ExpectedVersion,
     with_append: Callable[[AppendResult], None] | None = None,
+    actor: Actor | None = None,
 ) -> AppendResult:
     """Append `events` to `stream_id` atomically, all or none.
 
@@ -70,9 +73,11 @@ def append_events(
     IdempotencyConflict when an event id is already stored with other content. Re-sending a batch
     that is already stored returns the stored events (`already_stored=True`) and writes nothing.
     `with_append`, if given, runs in the append's transaction with the new events (not for a batch
-    already stored): what it writes commits with them or not at all.
+    already stored): what it writes commits with them or not at all. `actor`, if given, is who wrote
+    the events, as Django code authenticated them: it becomes every event's metadata `actor`,
+    replacing any there.
     """
-    events = list(events)
+    events = list(events) if actor is None else _with_actor(events, actor)
     if len(events) > PIPELINED_CHUNK_EVENTS and with_append is None and not connection.in_atomic_block:
         _check_batch(stream_id, aggregate_type, events, expected_version)
         with timed_append():
@@ -82,6 +87,12 @@ def append_events(
     batch = _validated_batch(stream_id, aggregate_type, events, expected_version)
     with timed_append():
         return _append_batch(stream_id, aggregate_type, batch, expected_version, with_append)
+
+
+def _with_actor(events: Sequence[NewEvent], actor: Actor) -> list[NewEvent]:
+    stamped = actor.to_dict()
+    return [dataclasses.replace(event, metadata={**event.metadata, "actor": stamped})
+            if isinstance(event, NewEvent) and isinstance(event.metadata, dict) else event for event in events]
 
 
 def _append_pipelined(stream_id, aggregate_type, events, expected_version) -> AppendResult | None:

@@ -8,6 +8,8 @@ class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from temporalio import workflow
+
         from eventstore import registry
         from payments import activities, projections, search_attributes, selectors, upcasting, workflows
         from payments.domain import AGGREGATE_TYPE
@@ -25,5 +27,8 @@ class PaymentsConfig(AppConfig):
             event_schemas={AGGREGATE_TYPE: PAYMENT_EVENT_SCHEMAS, ORGANIZATION_AGGREGATE_TYPE: ORGANIZATION_EVENT_SCHEMAS},
             search_attributes=search_attributes.KEYS,
             upcasters=upcasting.UPCASTERS,
+            # A payment changes only by its commands, whose workflow applies the payment rules.
+            command_only={AGGREGATE_TYPE: workflow._Definition.must_from_class(  # the SDK has no public reader
+                workflows.PaymentEventSourcingWorkflow).name},
             visible_organizations=selectors.visible_organizations,
         )

@@ -14,6 +14,7 @@ every dialect, where Python's `$` alone would also accept a final newline.
 
 from iso4217 import Currency
 
+from eventstore import actors
 from eventstore.registry import EventSchemas
 from payments.domain import ID_PATTERN, MAX_DESCRIPTION_LENGTH, STREAM_PREFIX, EventType
 
@@ -102,6 +103,8 @@ METADATA_SCHEMA = {
         **{name: {"type": "string"} for name in (
             "correlation_id", "causation_id", "command", "user_id", "organization_id", "workflow_id", "run_id")},
         "schema_version": {"type": "integer", "minimum": 1},
+        "actor": actors.SCHEMA,
+        "approved_by": actors.SCHEMA,
     },
 }
 

@@ -73,6 +73,7 @@ class PaymentEventSourcingWorkflow:
         known = {each.value for each in CommandType}
         self.command_type = str(request.type).upper() if str(request.type).upper() in known else "UNKNOWN"
         command_id = request.idempotency_key or str(workflow.uuid4())
+        self.actor_seal = request.actor_seal
         self.occurred_at_given = bool(request.occurred_at)
         try:
             command = _to_command(request)
@@ -121,6 +122,7 @@ class PaymentEventSourcingWorkflow:
                             for e in new_events],
                     expected_version=str(aggregate.version),
                     apply_prompt_projections=projections_with_append,
+                    actor_seals=self._actor_seals(),
                 ),
                 **ACTIVITY_OPTIONS,
             )
@@ -147,6 +149,13 @@ class PaymentEventSourcingWorkflow:
         self.result.event_ids = [event.event_id for event in loaded.applied]
         self.result.status = str(aggregate.status)
         return self._finish(True, _success_message(command, aggregate, loaded.applied[0].data))
+
+    def _actor_seals(self) -> dict[str, str]:
+        """The submitter's sealed actor, for the append to verify and record. Histories recorded
+        before actors were sealed replay without it (their append's input held no seals)."""
+        if self.actor_seal and workflow.patched("actor-seals"):
+            return {"actor": self.actor_seal}
+        return {}
 
     def _metadata(self, command: PaymentCommand, command_id: str) -> dict:
         info = workflow.info()

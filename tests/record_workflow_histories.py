@@ -21,8 +21,9 @@ from temporalio.client import WorkflowFailureError
 
 from analytics.messages import AnalyticsRequest
 from analytics.workflows import EventAnalyticsWorkflow
+from eventstore.actors import Actor
 from eventstore.delivery import webhooks
-from eventstore.events import ANY
+from eventstore.events import ANY, NewEvent
 from eventstore.store import append_events
 from eventstore.temporal.messages import (
     AppendRequest,
@@ -44,9 +45,10 @@ from eventstore.temporal.workflows import (
     VerifyChainWorkflow,
     WebhookDeliveryWorkflow,
 )
+from payments.client import submit_command
 from payments.messages import HistoryQuery
 from payments.workflows import PaymentHistoryQueryWorkflow
-from tests.eventstore.helpers import payment_data, payment_events
+from tests.eventstore.helpers import payment_events
 from tests.webhook_receiver import Receiver
 from tests.workflow_histories import HISTORY_FOLDERS, closing_event, cut_while_running, save
 
@@ -103,18 +105,20 @@ def some_events(stream_id: str = "payment-recorded") -> None:
 
 
 def append(stream_id: str, expected: str) -> EventStoreRequest:
-    return EventStoreRequest("append", append=AppendRequest(stream_id, "Payment", [
-        EventInput("PaymentProcessed", payment_data("PaymentProcessed", "1.00", stream_id), {"correlation_id": "c-1"}),
+    """An append through the generic workflow: of an open aggregate type (Payment is command-only)."""
+    return EventStoreRequest("append", append=AppendRequest(stream_id, "Ledger", [
+        EventInput("Noted", {"amount": "1.00"}, {"correlation_id": "c-1"}),
     ], expected_version=expected))
 
 
 def test_event_store_append(record):
-    record(STORE / "event-store-append.json", EventStoreWorkflow.run, append("payment-recorded", "no_stream"))
+    record(STORE / "event-store-append.json", EventStoreWorkflow.run, append("ledger-recorded", "no_stream"))
 
 
 def test_event_store_append_conflict(record):
-    some_events()
-    record(STORE / "event-store-append-conflict.json", EventStoreWorkflow.run, append("payment-recorded", "no_stream"),
+    append_events(stream_id="ledger-recorded", aggregate_type="Ledger", expected_version=ANY,
+                  events=[NewEvent("Noted", {"amount": "1.00"})])
+    record(STORE / "event-store-append-conflict.json", EventStoreWorkflow.run, append("ledger-recorded", "no_stream"),
            failing=True)
 
 
@@ -193,6 +197,18 @@ def test_payment_command(temporal, run_command, command_request, kind):
     assert results[-1].success, results[-1].message
     save(temporal.run(temporal.client.get_workflow_handle(results[-1].workflow_id).fetch_history()),
          PAYMENTS / f"{kind.lower()}.json")
+
+
+def test_payment_command_with_its_actor(temporal, command_request):
+    """A command submitted with its actor sealed: the append carries the seal (patch "actor-seals")."""
+    payment_id = f"payment-{uuid.uuid4().hex[:12]}"
+    fiona = Actor(kind="user", id="7", name="fiona", channel="admin")
+    for step, amount in (("CREATE", "10.00"), ("REFUND", "3.00")):
+        result = temporal.run(submit_command(temporal.client, command_request(step, payment_id, amount=amount),
+                                             actor=fiona, task_queue=temporal.task_queue))
+        assert result.success, result.message
+    save(temporal.run(temporal.client.get_workflow_handle(result.workflow_id).fetch_history()),
+         PAYMENTS / "refund-with-actor.json")
 
 
 def test_payment_command_refused(temporal, run_command, command_request):

@@ -25,6 +25,7 @@ from django.utils import timezone
 from temporalio.client import Client
 from tqdm import tqdm
 
+from eventstore import actors
 from eventstore.models import Stream
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
 from payments.client import submit_command
@@ -42,6 +43,7 @@ WEEKDAY_WEIGHTS = (1.0, 1.1, 1.1, 1.0, 0.9, 0.3, 0.15)  # Monday .. Sunday
 MONTH_WEIGHTS = (0.8, 0.85, 1.0, 0.95, 1.0, 1.05, 0.8, 0.65, 1.0, 1.1, 1.3, 1.45)  # January .. December
 ORDER_SIZE = 3  # payments per correlation id, at most
 CORRECTION_EVERY = 40  # one payment in this many gets a backdated correction after its month's close
+LOADER = actors.system("demo_data", channel="command_line")  # the actor of every demo event
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ async def load(client: Client, plan: DemoPlan, *, concurrency: int, task_queue: 
     async def in_order(commands: list[PaymentCommandRequest]) -> None:
         async with slots:
             for each in commands:
-                results.append(await submit_command(client, each, task_queue=task_queue, timeout=120))
+                results.append(await submit_command(client, each, actor=LOADER, task_queue=task_queue, timeout=120))
         if on_done is not None:
             on_done()
 

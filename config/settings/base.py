@@ -259,6 +259,12 @@ API_COMMAND_TIMEOUT_SECONDS = env.float("API_COMMAND_TIMEOUT_SECONDS", default=2
 # API tokens: how long a new token lives unless its maker says otherwise (days).
 API_TOKEN_DEFAULT_LIFETIME_DAYS = env.int("API_TOKEN_DEFAULT_LIFETIME_DAYS", default=90)
 
+# Actors through Temporal: the HMAC key that seals the actor a command's workflow carries to its append
+# (by default derived from SECRET_KEY; set its own to rotate one without the other), and how long a
+# seal stays good (seconds): long enough for a command that waits for approval.
+ACTOR_SEAL_KEY = env("ACTOR_SEAL_KEY", default="")
+ACTOR_SEAL_MAX_AGE_SECONDS = env.int("ACTOR_SEAL_MAX_AGE_SECONDS", default=4 * 24 * 3600)
+
 # Verifiable ledger: the Ed25519 key that signs tree heads (PEM or 64 hex digits, or a file holding
 # it), and how often the worker's Temporal Schedules sign a head and verify the chain (seconds).
 LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", default="")

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from eventstore import registry, selectors
+from eventstore.actors import described
 from eventstore.events import RecordedEvent
 from eventstore.models import Event, Stream
-from eventstore.upcasting import stored_schema_version, upcast_data
+from eventstore.upcasting import stored_schema_version, upcast_data, upcast_metadata
 from eventstore.web.admin_base import ReadOnlyAdmin
 
 
@@ -90,7 +91,7 @@ class EventAdmin(ReadOnlyAdmin):
 
     fields = (
         "position", "event_id", "stream", "aggregate_type", "version", "event_type", "recorded_at",
-        "correlation", "formatted_data", "formatted_metadata", "transaction_id", "prev_hash", "hash",
+        "correlation", "actor", "formatted_data", "formatted_metadata", "transaction_id", "prev_hash", "hash",
     )
     readonly_fields = fields
 
@@ -104,6 +105,11 @@ class EventAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("correlation id"))
     def correlation(self, event):
         return timeline_link(event.metadata.get("correlation_id", ""))
+
+    @admin.display(description=gettext_lazy("who"))
+    def actor(self, event):
+        name, how = described(upcast_metadata(event.metadata).get("actor"))
+        return format_html("{} ({})", name, how) if how else name
 
     @admin.display(description=gettext_lazy("data"))
     def formatted_data(self, event):

@@ -6,8 +6,10 @@ each row rendered in one step by the model admin's `result_row(obj, row_url)` (w
 from django import template
 from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.utils import quote
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from eventstore.actors import described
 from eventstore.web.admin_base import when
 from eventstore.web.localized import count_text
 
@@ -20,6 +22,13 @@ PLACEHOLDER = "ROWPLACEHOLDER"  # letters only: admin quote() leaves it as it is
 def number(value):
     """A count with the reader's thousands separators: 1,106,107 or 1 106 107."""
     return count_text(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+@register.filter
+def who(metadata) -> str:
+    """The actor an event's metadata names: who, and below it how (kind, channel, credential)."""
+    name, how = described((metadata or {}).get("actor") if isinstance(metadata, dict) else None)
+    return format_html("{}<br><small>{}</small>", name, how) if how else name
 
 
 @register.filter(name="when")

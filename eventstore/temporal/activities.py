@@ -13,10 +13,11 @@ from django.conf import settings
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eventstore import selectors, wakeups
+from eventstore import registry, selectors, wakeups
+from eventstore.actors import Actor
 from eventstore.delivery import webhooks
 from eventstore.delivery.models import WebhookEndpoint
-from eventstore.errors import EventStoreError, InvalidEvent
+from eventstore.errors import CommandOnlyAggregate, EventStoreError, InvalidEvent
 from eventstore.events import Checkpoint, ExpectedVersion, NewEvent
 from eventstore.integrity import incremental
 from eventstore.integrity import verification as integrity
@@ -26,10 +27,12 @@ from eventstore.projections import engine as projections
 from eventstore.projections import rebuild as projection_rebuild
 from eventstore.store import append_events
 from eventstore.temporal import activity_signatures as signatures
+from eventstore.temporal.actor_seals import open_actor_seal
 from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
 from eventstore.temporal.messages import (
     AppendOutcome,
+    EventInput,
     AppendRequest,
     CatchUpOutcome,
     CatchUpRequest,
@@ -48,6 +51,7 @@ from eventstore.temporal.messages import (
     VerificationRequest,
     stored_event,
 )
+from eventstore.temporal.starters import starter_identity
 from eventstore.temporal.worker import django_activity, implements
 
 logger = logging.getLogger(__name__)
@@ -66,13 +70,23 @@ def parse_expected_version(text: str) -> int | ExpectedVersion:
         raise InvalidEvent(f"expected_version {text!r} is not any, no_stream, stream_exists or a number.") from None
 
 
+# The metadata keys of actors: only the append writes them, from seals it verified.
+SEALED_ACTOR_KEYS = ("actor", "approved_by")
+
+
 @implements(signatures.append_events)
 @django_activity
 @store_errors_are_final
 def append_events_activity(request: AppendRequest) -> AppendOutcome:
-    """Append; asked to, apply the prompt projections in the same transaction where they allow it. A
-    batch stored by an earlier attempt reports every prompt projection pending: which of them that
-    attempt applied is not known here, and applying them again is the caller's cheap next step."""
+    """Append, each event stamped with its actors; asked to, apply the prompt projections in the same
+    transaction where they allow it. A batch stored by an earlier attempt reports every prompt
+    projection pending: which of them that attempt applied is not known here, and applying them again
+    is the caller's cheap next step.
+
+    An aggregate type an app declared command-only is refused unless its command workflow calls."""
+    info = activity.info()
+    _check_command_only(request.aggregate_type, info.workflow_type)
+    actors = _verified_actors(request.actor_seals, info)
     pending = []
 
     def apply_projections(result):
@@ -81,7 +95,7 @@ def append_events_activity(request: AppendRequest) -> AppendOutcome:
     result = append_events(
         stream_id=request.stream_id,
         aggregate_type=request.aggregate_type,
-        events=[NewEvent(e.event_type, e.data, e.metadata, e.event_id) for e in request.events],
+        events=[NewEvent(e.event_type, e.data, _stamped(e, actors), e.event_id) for e in request.events],
         expected_version=parse_expected_version(request.expected_version),
         with_append=apply_projections if request.apply_prompt_projections else None,
     )
@@ -94,6 +108,38 @@ def append_events_activity(request: AppendRequest) -> AppendOutcome:
         already_stored=result.already_stored,
         prompt_projections_pending=pending,
     )
+
+
+def _check_command_only(aggregate_type: str, calling_workflow: str | None) -> None:
+    """The activity is called by name, so any workflow may call it: only the declared one may write a
+    command-only aggregate type. Temporal, not the caller, reports the calling workflow's type."""
+    command_workflow = registry.command_workflow(aggregate_type)
+    if command_workflow is not None and calling_workflow != command_workflow:
+        raise CommandOnlyAggregate(aggregate_type, command_workflow)
+
+
+def _verified_actors(seals: dict[str, str], info: activity.Info) -> dict[str, dict]:
+    """The actors the seals hold, opened against the calling workflow's id; without a valid "actor"
+    seal, the Temporal client that started the workflow, by the identity Temporal reports."""
+    unknown = set(seals) - set(SEALED_ACTOR_KEYS)
+    if unknown:
+        raise InvalidEvent(f"actor_seals may hold {' and '.join(SEALED_ACTOR_KEYS)}, not {', '.join(sorted(unknown))}.")
+    actors = {}
+    for key, seal in seals.items():
+        actor = open_actor_seal(seal, workflow_id=info.workflow_id or "")
+        if actor is not None:
+            actors[key] = actor.to_dict()
+    if "actor" not in actors:
+        identity = starter_identity(namespace=info.workflow_namespace or "", workflow_id=info.workflow_id or "",
+                                    run_id=info.workflow_run_id or "")
+        actors["actor"] = Actor(kind="temporal_client", id=identity, channel="temporal").to_dict()
+    return actors
+
+
+def _stamped(event: EventInput, actors: dict[str, dict]) -> dict:
+    """The event's metadata with the verified actors in place of whatever it said about them."""
+    metadata = {key: value for key, value in event.metadata.items() if key not in SEALED_ACTOR_KEYS}
+    return {**metadata, **actors}
 
 
 def _page(events, limit: int) -> EventPage:

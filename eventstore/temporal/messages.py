@@ -60,6 +60,10 @@ class AppendRequest:
     # Apply the prompt projections that allow it in the append's own transaction (one round trip
     # and one activity fewer than the apply_prompt_projections activity afterwards).
     apply_prompt_projections: bool = False
+    # Sealed actors (`eventstore.temporal.actor_seals`) by metadata key: "actor", and "approved_by" for
+    # a command a second person approved. The append stamps the verified ones into every event's
+    # metadata; without a valid "actor" seal the events name the Temporal client that started the workflow.
+    actor_seals: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

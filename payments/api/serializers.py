@@ -20,6 +20,17 @@ from payments.models import PaymentSummary
 ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")
 
 
+# Who acts is whoever authenticated the request: a body that tries to say otherwise is refused, not ignored.
+ACTOR_FIELDS = ("actor", "actor_seal", "actor_seals", "approved_by", "on_behalf_of")
+
+
+def _refuse_named_actors(data: dict) -> None:
+    named = [name for name in ACTOR_FIELDS if name in data]
+    if named:
+        raise serializers.ValidationError({name: "The actor of a command is the authenticated caller (its token or "
+                                                 "session); a request body cannot name one." for name in named})
+
+
 class PaymentCommandSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[command.value for command in CommandType])
     payment_id = serializers.RegexField(
@@ -51,6 +62,8 @@ class PaymentCommandSerializer(serializers.Serializer):
     )
 
     def to_internal_value(self, data):
+        if isinstance(data, dict):
+            _refuse_named_actors(data)
         if isinstance(data, dict) and isinstance(data.get("amount"), (int, Decimal)) and not isinstance(data.get("amount"), bool):
             data = {**data, "amount": str(data["amount"])}  # JSON numbers arrive exact (Decimal), never float
         return super().to_internal_value(data)

@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 from eventstore.api.pages import EventPageQuery, EventPageSerializer, event_page, page_query
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.temporal.search_attributes import SearchAttributesMissing
+from eventstore.web.actors import actor_of_request
 from eventstore.web.errors import ErrorSerializer, ServiceUnavailable
 from eventstore.web.pagination import TimeKeyPagination, position_of
 from eventstore.web.query_fields import NO_NUL_PATTERN
@@ -135,7 +136,8 @@ class PaymentCommandView(APIView):
         command = serializer.validated_data
         self._check_allowed(request, command)
         try:
-            result = run_command(self._request(request, command), timeout=settings.API_COMMAND_TIMEOUT_SECONDS)
+            result = run_command(self._request(request, command), actor=actor_of_request(request),
+                                 timeout=settings.API_COMMAND_TIMEOUT_SECONDS)
         except InvalidIdempotencyKey as error:
             raise ValidationError({"Idempotency-Key": str(error)}) from None
         except IdempotencyKeyReused as error:

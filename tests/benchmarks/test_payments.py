@@ -31,6 +31,7 @@ from payments.messages import LoadPaymentRequest, PaymentCommandRequest
 from tests.benchmarks.bare_workflow import BARE_ACTIVITIES, BareCommandWorkflow
 from tests.benchmarks.cpu import CpuMeter, CpuUse
 from tests.benchmarks.measure import Comparison, cpu_comparisons
+from tests.eventstore.command_activities import run_as_command
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600), pytest.mark.django_db(transaction=True)]
 
@@ -101,7 +102,7 @@ def command_without_temporal(request: PaymentCommandRequest) -> None:
     metadata = {"correlation_id": command_id, "causation_id": command_id, "command": "CREATE",
                 "user_id": request.user_id, "organization_id": request.organization_id, "workflow_id": "",
                 "run_id": "", "schema_version": SCHEMA_VERSION}
-    appended = append_events_activity(AppendRequest(
+    appended = run_as_command(append_events_activity, AppendRequest(
         request.payment_id, AGGREGATE_TYPE, [EventInput(e.event_type, e.data, metadata, str(uuid.uuid4()))
                                              for e in new_events],
         expected_version="0", apply_prompt_projections=True))

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from temporalio.testing import ActivityEnvironment
 
 from eventstore.events import NO_STREAM
 from eventstore.models import Event
@@ -15,6 +14,7 @@ from eventstore.temporal.activities import append_events_activity
 from eventstore.temporal.messages import AppendRequest, EventInput
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
+from tests.eventstore.command_activities import run_as_command
 from tests.eventstore.helpers import payment_data, payment_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,11 +48,11 @@ def test_a_projection_that_loses_the_connection_fails_the_append_and_the_retry_s
                             expected_version="no_stream", apply_prompt_projections=True)
 
     with pytest.raises(DatabaseError):
-        ActivityEnvironment().run(append_events_activity, request)
+        run_as_command(append_events_activity, request)
     assert not Event.objects.filter(stream_id="payment-lost-1").exists()
 
     monkeypatch.setattr(PaymentSummaryProjection, "apply_appended", original)
-    appended = ActivityEnvironment().run(append_events_activity, request)
+    appended = run_as_command(append_events_activity, request)
 
     assert not appended.already_stored and appended.prompt_projections_pending == []
     assert Event.objects.filter(stream_id="payment-lost-1").count() == 1

@@ -4,16 +4,17 @@ poison event is refused on every path before it is stored, and the API documenta
 import uuid
 
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 
 from eventstore.errors import InvalidEvent
 from eventstore.events import ANY, NewEvent
 from eventstore.models import Event
 from eventstore.store import append_events
-from eventstore.temporal.messages import AppendRequest, EventInput, EventStoreRequest
-from eventstore.temporal.workflows import EventStoreWorkflow
+from eventstore.temporal.activities import append_events_activity
+from eventstore.temporal.messages import AppendRequest, EventInput
 from payments.domain import AGGREGATE_TYPE, CommandType, PaymentAggregate, PaymentCommand
 from payments.event_schemas import DATA_SCHEMAS, METADATA_SCHEMA
+from tests.eventstore.command_activities import run_as_command
 
 PROCESSED = {"payment_id": "payment-1", "organization_id": "org-1", "user_id": "user-1", "amount": "125.00",
              "currency": "EUR", "description": "Invoice 118"}
@@ -79,16 +80,15 @@ def test_a_poison_event_is_refused_before_it_is_stored(label, event_type, data, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_poison_event_sent_through_event_store_workflow_is_refused(temporal):
-    request = EventStoreRequest("append", append=AppendRequest(
-        "payment-poison", AGGREGATE_TYPE, [EventInput("PaymentProcessed", {"amount": "1"})]))
+def test_a_poison_event_sent_to_the_append_activity_by_the_command_workflow_is_refused():
+    request = AppendRequest("payment-poison", AGGREGATE_TYPE,
+                            [EventInput("PaymentProcessed", {"amount": "1"}, event_id=str(uuid.uuid4()))])
 
-    with pytest.raises(WorkflowFailureError) as raised:
-        temporal.run(temporal.client.execute_workflow(
-            EventStoreWorkflow.run, request, id=f"store-{uuid.uuid4()}", task_queue=temporal.task_queue))
+    with pytest.raises(ApplicationError) as raised:
+        run_as_command(append_events_activity, request)
 
-    assert raised.value.cause.type == "InvalidEvent"
-    assert raised.value.cause.message == 'events[0] (PaymentProcessed) data: "payment_id" is a required property'
+    assert raised.value.type == "InvalidEvent" and raised.value.non_retryable
+    assert raised.value.message == 'events[0] (PaymentProcessed) data: "payment_id" is a required property'
     assert not Event.objects.exists()
 
 

@@ -5,6 +5,7 @@ from dataclasses import asdict
 
 from django.core.management.base import CommandError
 
+from eventstore.actors import management_command
 from eventstore.temporal.command_line import TemporalCommand
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.temporal.search_attributes import SearchAttributesMissing
@@ -39,7 +40,7 @@ class Command(TemporalCommand):
             idempotency_key=options["idempotency_key"], occurred_at=options["occurred_at"],
         )
         try:
-            result = run_command(request, timeout=options["timeout"])
+            result = run_command(request, actor=management_command("payment_command"), timeout=options["timeout"])
         except (CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, SearchAttributesMissing) as error:
             raise CommandError(str(error)) from None
         except TemporalUnavailable as error:

@@ -32,6 +32,7 @@ from eventstore.temporal.messages import (
 )
 from payments.models import PaymentSummary
 from payments.projections import PaymentSummaryProjection
+from tests.eventstore.command_activities import run_as_command
 from tests.eventstore.helpers import payment_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,21 +66,21 @@ def slow_commits():
         cursor.execute("DROP TRIGGER test_slow_commit ON eventstore_event; DROP FUNCTION test_slow_commit();")
 
 
-def test_append_retried_after_a_slow_commit_writes_once(temporal_server, slow_commits):
+def test_append_retried_after_a_slow_commit_writes_once(temporal, slow_commits):
     task_queue = f"slow-{uuid.uuid4()}"
-    worker = temporal_server.worker(
+    worker = temporal.worker(
         task_queue=task_queue, workflows=[AppendWithShortTimeout], activities=[append_events_activity],
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
-    request = AppendRequest("slow-payment", "Payment", expected_version="no_stream", events=[
-        EventInput("PaymentProcessed", payment_data("PaymentProcessed", "5.00"), event_id=str(uuid.uuid4())),
-        EventInput("PaymentRefunded", payment_data("PaymentRefunded", "1.00"), event_id=str(uuid.uuid4())),
+    request = AppendRequest("slow-ledger", "Ledger", expected_version="no_stream", events=[
+        EventInput("Noted", {"amount": "5.00"}, event_id=str(uuid.uuid4())),
+        EventInput("Noted", {"amount": "1.00"}, event_id=str(uuid.uuid4())),
     ])
     workflow_id = f"slow-{uuid.uuid4()}"
 
     async def run_and_count_attempts():
         async with worker:
-            handle = await temporal_server.client.start_workflow(
+            handle = await temporal.client.start_workflow(
                 AppendWithShortTimeout.run, request, id=workflow_id, task_queue=task_queue
             )
             outcome = await handle.result()
@@ -88,19 +89,19 @@ def test_append_retried_after_a_slow_commit_writes_once(temporal_server, slow_co
                     if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
         return outcome, max(attempts)
 
-    outcome, attempts = temporal_server.run(run_and_count_attempts())
+    outcome, attempts = temporal.run(run_and_count_attempts())
 
     assert attempts > 1, "the first attempt should have timed out while committing"
     assert outcome.already_stored
     assert [event.version for event in outcome.events] == [1, 2]
-    stored = list(Event.objects.filter(stream_id="slow-payment").values_list("event_id", flat=True))
+    stored = list(Event.objects.filter(stream_id="slow-ledger").values_list("event_id", flat=True))
     assert sorted(map(str, stored)) == sorted(event.event_id for event in request.events)
 
 
 def test_a_malformed_expected_version_fails_at_once_as_invalid_event():
     request = AppendRequest("payment-x", "Payment", [EventInput("PaymentProcessed", {})], expected_version="soon")
     with pytest.raises(ApplicationError) as failure:
-        ActivityEnvironment().run(append_events_activity, request)
+        run_as_command(append_events_activity, request)
     assert failure.value.non_retryable and failure.value.type == "InvalidEvent"
     assert not Event.objects.exists()
 
@@ -124,7 +125,7 @@ def processed(payment_id: str) -> AppendRequest:
 
 
 def test_prompt_projections_apply_the_appended_events_at_once():
-    appended = ActivityEnvironment().run(append_events_activity, processed("payment-prompt-1"))
+    appended = run_as_command(append_events_activity, processed("payment-prompt-1"))
 
     outcome = ActivityEnvironment().run(apply_prompt_projections_activity, prompt_request(appended))
 
@@ -134,7 +135,7 @@ def test_prompt_projections_apply_the_appended_events_at_once():
 
 
 def test_prompt_projections_say_which_projection_is_busy_elsewhere(plain_connection):
-    appended = ActivityEnvironment().run(append_events_activity, processed("payment-prompt-2"))
+    appended = run_as_command(append_events_activity, processed("payment-prompt-2"))
     ProjectionCheckpoint.objects.create(name="payment_summary")
     with plain_connection(autocommit=False) as other_runner:  # holds the checkpoint's row lock
         other_runner.execute("SELECT * FROM eventstore_projectioncheckpoint WHERE name = 'payment_summary' FOR UPDATE")
@@ -152,7 +153,7 @@ def with_projections(request: AppendRequest) -> AppendRequest:
 def test_the_append_applies_the_prompt_projections_in_its_own_transaction(plain_connection):
     request = with_projections(processed("payment-with-1"))
 
-    appended = ActivityEnvironment().run(append_events_activity, request)
+    appended = run_as_command(append_events_activity, request)
 
     assert appended.prompt_projections_pending == []
     with plain_connection() as other:  # committed with the event: another connection sees the row
@@ -165,14 +166,14 @@ def test_the_append_applies_the_prompt_projections_in_its_own_transaction(plain_
 def test_a_row_behind_its_payment_is_left_to_the_engine_in_commit_order():
     """The second event was appended without the projection: folding the third onto version 1 would
     skip it, so the append leaves both to the engine, which folds them in order."""
-    ActivityEnvironment().run(append_events_activity, with_projections(processed("payment-with-2")))
+    run_as_command(append_events_activity, with_projections(processed("payment-with-2")))
     second = AppendRequest("payment-with-2", "Payment", [EventInput(
         "PaymentRefunded", payment_data("PaymentRefunded", "1.00", "payment-with-2"), event_id=str(uuid.uuid4()))],
         expected_version="1")
-    ActivityEnvironment().run(append_events_activity, second)
+    run_as_command(append_events_activity, second)
     third = replace(second, expected_version="2", events=[replace(second.events[0], event_id=str(uuid.uuid4()))])
 
-    appended = ActivityEnvironment().run(append_events_activity, with_projections(third))
+    appended = run_as_command(append_events_activity, with_projections(third))
 
     assert appended.prompt_projections_pending == ["payment_summary"]
     assert PaymentSummary.objects.get(payment_id="payment-with-2").version == 1
@@ -186,7 +187,7 @@ def test_a_projection_that_fails_with_the_append_leaves_the_append_committed(mon
         raise ValueError("read model unavailable")
     monkeypatch.setattr(PaymentSummaryProjection, "apply_appended", broken)
 
-    appended = ActivityEnvironment().run(append_events_activity, with_projections(processed("payment-with-3")))
+    appended = run_as_command(append_events_activity, with_projections(processed("payment-with-3")))
 
     assert appended.prompt_projections_pending == ["payment_summary"]
     assert Event.objects.filter(stream_id="payment-with-3").count() == 1
@@ -195,8 +196,8 @@ def test_a_projection_that_fails_with_the_append_leaves_the_append_committed(mon
 
 def test_a_batch_already_stored_reports_the_prompt_projections_pending():
     request = with_projections(processed("payment-with-4"))
-    ActivityEnvironment().run(append_events_activity, request)
+    run_as_command(append_events_activity, request)
 
-    again = ActivityEnvironment().run(append_events_activity, request)
+    again = run_as_command(append_events_activity, request)
 
     assert again.already_stored and again.prompt_projections_pending == ["payment_summary"]

@@ -9,7 +9,6 @@ import pytest
 from eventstore.models import Event
 from eventstore.temporal.messages import AppendRequest, EventInput, EventStoreRequest
 from eventstore.temporal.workflows import EventStoreWorkflow
-from tests.eventstore.helpers import payment_data
 from tests.processes import command_env, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,13 +38,15 @@ def test_worker_serves_workflows_and_stops_gracefully_on_sigterm(temporal_server
                      env=command_env(TEMPORAL_ADDRESS=address))
     try:
         request = EventStoreRequest("append", append=AppendRequest(
-            "payment-worker", "Payment", [EventInput("PaymentProcessed", payment_data("PaymentProcessed", "1.00"))], "no_stream"
+            "ledger-worker", "Ledger", [EventInput("Noted", {"amount": "1.00"})], "no_stream"
         ))
         result = temporal_server.run(temporal_server.client.execute_workflow(
             EventStoreWorkflow.run, request, id=f"store-{uuid.uuid4()}", task_queue=task_queue
         ))
         assert result.appended.version == 1
-        assert Event.objects.filter(stream_id="payment-worker").count() == 1
+        [event] = Event.objects.filter(stream_id="ledger-worker")
+        assert event.metadata["actor"] == {"kind": "temporal_client", "id": temporal_server.client.identity,
+                                           "channel": "temporal"}
 
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)

@@ -10,10 +10,13 @@ from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.client import WorkflowFailureError
 from temporalio.worker import Replayer
 
+from eventstore import selectors
+from eventstore.actors import Actor
 from eventstore.ledger.service import ledger_size
 from eventstore.models import Event
 from eventstore.projections.engine import apply_all_pending
 from eventstore.projections.lag import lag
+from eventstore.temporal.actor_seals import seal_actor
 from eventstore.temporal.connection import data_converter
 from eventstore.temporal.messages import (
     AppendRequest,
@@ -40,38 +43,37 @@ def run_store(temporal, request: EventStoreRequest, workflow_id: str | None = No
 
 
 def append_request(stream_id, expected="any", count=2):
-    events = [EventInput("PaymentProcessed", payment_data("PaymentProcessed", f"{n + 1}.00", stream_id),
-                         {"correlation_id": "c-1"}) for n in range(count)]
+    events = [EventInput("Noted", {"amount": f"{n + 1}.00"}, {"correlation_id": "c-1"}) for n in range(count)]
     return EventStoreRequest(
         operation="append",
-        append=AppendRequest(stream_id=stream_id, aggregate_type="Payment", events=events, expected_version=expected),
+        append=AppendRequest(stream_id=stream_id, aggregate_type="Ledger", events=events, expected_version=expected),
     )
 
 
 def test_append_then_read_through_temporal(temporal):
-    appended = run_store(temporal, append_request("payment-wf", expected="no_stream")).appended
+    appended = run_store(temporal, append_request("ledger-wf", expected="no_stream")).appended
 
     assert appended.version == 2 and not appended.already_stored
-    stored = Event.objects.filter(stream_id="payment-wf").order_by("version").values_list("event_id", flat=True)
+    stored = Event.objects.filter(stream_id="ledger-wf").order_by("version").values_list("event_id", flat=True)
     assert [uuid.UUID(event.event_id) for event in appended.events] == list(stored)
-    page = run_store(temporal, EventStoreRequest("get_events", get_events=ReadStreamRequest("payment-wf", limit=1))).page
+    page = run_store(temporal, EventStoreRequest("get_events", get_events=ReadStreamRequest("ledger-wf", limit=1))).page
     assert [event.version for event in page.events] == [1] and page.has_more
     by_type = run_store(
-        temporal, EventStoreRequest("get_events_by_type", get_events_by_type=EventsByTypeRequest("PaymentProcessed"))
+        temporal, EventStoreRequest("get_events_by_type", get_events_by_type=EventsByTypeRequest("Noted"))
     ).page
     assert [event.event_id for event in by_type.events] == [event.event_id for event in appended.events]
-    assert Event.objects.filter(stream_id="payment-wf").count() == 2
+    assert Event.objects.filter(stream_id="ledger-wf").count() == 2
 
 
 def test_conflict_fails_the_workflow_with_a_typed_error_and_writes_nothing(temporal):
-    run_store(temporal, append_request("payment-wf", count=1))
+    run_store(temporal, append_request("ledger-wf", count=1))
 
     with pytest.raises(WorkflowFailureError) as raised:
-        run_store(temporal, append_request("payment-wf", expected="no_stream"))
+        run_store(temporal, append_request("ledger-wf", expected="no_stream"))
 
     assert raised.value.cause.type == "WrongExpectedVersion"
-    assert "payment-wf" in raised.value.cause.message
-    assert Event.objects.filter(stream_id="payment-wf").count() == 1
+    assert "ledger-wf" in raised.value.cause.message
+    assert Event.objects.filter(stream_id="ledger-wf").count() == 1
 
 
 def test_unknown_operation_is_a_clear_failure(temporal):
@@ -82,7 +84,7 @@ def test_unknown_operation_is_a_clear_failure(temporal):
 
 def test_recorded_history_replays_deterministically(temporal):
     workflow_id = f"store-{uuid.uuid4()}"
-    run_store(temporal, append_request("payment-replay"), workflow_id=workflow_id)
+    run_store(temporal, append_request("ledger-replay"), workflow_id=workflow_id)
 
     async def replay():
         history = await temporal.client.get_workflow_handle(workflow_id).fetch_history()
@@ -154,15 +156,40 @@ def test_bad_event_input_fails_the_append_at_its_first_attempt(temporal, data):
     assert not Event.objects.exists()
 
 
-def test_a_plain_client_appends_and_reads_with_raw_json(plain_temporal):
+def test_a_plain_client_appends_and_reads_with_raw_json_and_is_recorded_as_what_it_is(plain_temporal, temporal):
+    """It may claim an actor in the metadata and send a seal made for another workflow: the events
+    name the Temporal client, by the identity Temporal reports for it."""
+    copied_seal = seal_actor(Actor(kind="user", id="1", name="admin", channel="admin"), workflow_id="another-workflow")
     appended = plain_temporal("EventStoreWorkflow", {"operation": "append", "append": {
-        "stream_id": "payment-plain", "aggregate_type": "Payment", "expected_version": 0,
-        "events": [{"event_type": "PaymentProcessed", "data": payment_data("PaymentProcessed", "12.50", "payment-plain"),
-                    "metadata": {"correlation_id": "c-plain"}}]}})
-    page = plain_temporal("EventStoreWorkflow", {"operation": "get_events", "get_events": {"stream_id": "payment-plain"}})
+        "stream_id": "ledger-plain", "aggregate_type": "Ledger", "expected_version": 0,
+        "actor_seals": {"actor": copied_seal, "approved_by": "v1.forged.signature"},
+        "events": [{"event_type": "Noted", "data": {"amount": "12.50"},
+                    "metadata": {"correlation_id": "c-plain", "actor": {"kind": "user", "id": "1"},
+                                 "approved_by": {"kind": "user", "id": "2"}}}]}})
+    page = plain_temporal("EventStoreWorkflow", {"operation": "get_events", "get_events": {"stream_id": "ledger-plain"}})
 
     assert appended["appended"]["version"] == 1
-    assert [event["data"]["amount"] for event in page["page"]["events"]] == ["12.50"]
+    [event] = page["page"]["events"]
+    assert event["data"]["amount"] == "12.50"
+    assert event["metadata"] == {"correlation_id": "c-plain", "actor": {
+        "kind": "temporal_client", "id": temporal.client.identity, "channel": "temporal"}}
+
+
+def test_a_plain_client_cannot_append_to_a_command_only_aggregate(plain_temporal, run_command, command_request):
+    """Payment events are written by PaymentEventSourcingWorkflow only, which applies the payment rules:
+    a refund of a thousand times the payment through the generic workflow is refused and writes nothing."""
+    created = run_command(command_request(amount="10.00"))
+    refund = payment_data("PaymentRefunded", "10000.00", created.payment_id)
+
+    with pytest.raises(WorkflowFailureError) as raised:
+        plain_temporal("EventStoreWorkflow", {"operation": "append", "append": {
+            "stream_id": created.payment_id, "aggregate_type": "Payment",
+            "events": [{"event_type": "PaymentRefunded", "data": refund}]}})
+
+    assert raised.value.cause.type == "CommandOnlyAggregate"
+    assert "PaymentEventSourcingWorkflow" in raised.value.cause.message
+    assert selectors.stream_version(created.payment_id) == 1
+    assert [event.event_type for event in selectors.read_stream(created.payment_id)] == ["PaymentProcessed"]
 
 
 PLAIN_MISTAKES = [
