@@ -11,6 +11,7 @@ The events carry no `organization_id`: only those who see every organization, an
 import uuid
 from collections.abc import Iterable, Mapping
 
+from eventstore.actors import Actor
 from eventstore.events import NO_STREAM, NewEvent, RecordedEvent
 from eventstore.models import DATA_EXPORT, DATA_EXPORTED
 from eventstore.registry import EventSchemas
@@ -55,7 +56,7 @@ DATA_EXPORT_SCHEMAS = EventSchemas(
 )
 
 
-def record_export(*, actor: Mapping, kind: str, source: str, export_format: str, filters: Mapping, row_count: int,
+def record_export(*, actor: Actor, kind: str, source: str, export_format: str, filters: Mapping, row_count: int,
                   organization_ids: Iterable[str] | None, complete: bool = True, user_id: str = "") -> RecordedEvent:
     """Append the `DataExported` event of one export; `organization_ids` None: every organization."""
     data = {
@@ -63,15 +64,10 @@ def record_export(*, actor: Mapping, kind: str, source: str, export_format: str,
         "row_count": row_count, "complete": complete,
         "organizations": sorted(organization_ids or ()), "every_organization": organization_ids is None,
     }
-    metadata = {"actor": dict(actor), **({"user_id": user_id} if user_id else {})}
+    metadata = {"user_id": user_id} if user_id else {}
     result = append_events(stream_id=f"{STREAM_PREFIX}{uuid.uuid4()}", aggregate_type=AGGREGATE_TYPE,
-                           events=[NewEvent(DATA_EXPORTED, data, metadata)], expected_version=NO_STREAM)
+                           events=[NewEvent(DATA_EXPORTED, data, metadata)], expected_version=NO_STREAM, actor=actor)
     return result.events[0]
-
-
-def command_actor(command: str) -> dict:
-    """A management command as the actor of what it records."""
-    return {"kind": "management_command", "id": command, "name": command, "channel": "command_line"}
 
 
 def _filters(filters: Mapping) -> dict:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from eventstore.ledger.selectors import ledger_places
+from eventstore.web.actors import actor_of_request
 from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
 from eventstore.web.exports import Amount
 from payments import calendar, selectors, services, tokens
@@ -283,7 +284,7 @@ class OrganizationAdmin(admin.ModelAdmin):
             before = Organization.objects.filter(pk=obj.pk).values("time_zone", "reporting_currency").first()
             previous = dict(before) if before else None
         services.change_organization_calendar(organization=obj, previous=previous,
-                                              actor=services.admin_actor(request.user))
+                                              actor=actor_of_request(request))
 
 
 @admin.register(Membership)

@@ -132,7 +132,7 @@ def validate_time_zone(name: str) -> None:
 
 def validate_currency(code: str) -> None:
     """An ISO 4217 currency that amounts can be written in (EUR, JPY)."""
-    if _decimals(code) is None:
+    if currency_decimals(code) is None:
         raise ValidationError("%(code)r is not an ISO 4217 currency code with minor units, such as EUR.",
                               code="invalid_currency", params={"code": code})
 

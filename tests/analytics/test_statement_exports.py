@@ -18,10 +18,10 @@ pytestmark = pytest.mark.django_db
 JAN, FEB = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)
 STATEMENT = Statement(
     "org-acme", JAN, FEB, datetime(2024, 2, 2, 18, tzinfo=UTC),
-    [CurrencyTotals("EUR", Decimal("1234.50"), Decimal("25.00"), Decimal("0")),
-     CurrencyTotals("JPY", Decimal("1500"), Decimal("0"), Decimal("1500"))],
+    [CurrencyTotals("EUR", Decimal("100.00"), Decimal("1234.50"), Decimal("25.00"), Decimal("0")),
+     CurrencyTotals("JPY", Decimal("0"), Decimal("1500"), Decimal("0"), Decimal("1500"))],
     [StatementLine("processed", datetime(2024, 1, 3, 10, tzinfo=UTC), datetime(2024, 1, 3, 10, 0, 1, tzinfo=UTC),
-                   "payment-s1", "PaymentProcessed", "5f0c7a52-33a5-4a38-9bd6-2d1f4f8e4b2a", 7, Decimal("1234.50"), "EUR")],
+                   "payment-s1", "PaymentProcessed", "5f0c7a52-33a5-4a38-9bd6-2d1f4f8e4b2a", 7, Decimal("1234.50"), "EUR", 6, "ab" * 32)],
 )
 
 
@@ -31,16 +31,17 @@ def test_the_statement_workbook_has_numbers_and_dates():
     summary = {row[0].value: row for row in workbook["Statement"].iter_rows() if row[0].value}
     assert summary["as known at"][1].value == datetime(2024, 2, 2, 18) and summary["as known at"][1].is_date
     eur = summary["EUR"]
-    assert [cell.value for cell in eur] == ["EUR", 1234.5, 25, 0, 1209.5]
-    assert eur[4].number_format == '#,##0.00 "EUR"' and summary["JPY"][1].number_format == '#,##0 "JPY"'
+    assert [cell.value for cell in eur] == ["EUR", 100, 1234.5, 25, 0, 1209.5, 1309.5]
+    assert eur[6].number_format == '#,##0.00 "EUR"' and summary["JPY"][1].number_format == '#,##0 "JPY"'
     header, line = list(workbook["Events"].iter_rows(values_only=True))
     assert dict(zip(header, line))["amount"] == 1234.5 and dict(zip(header, line))["position"] == 7
+    assert dict(zip(header, line))["ledger index"] == 6 and dict(zip(header, line))["hash"] == "ab" * 32
 
     with translation.override("fr"):
         french = load_workbook(xlsx_file(statement_sheets(STATEMENT)))
     assert french.sheetnames == ["Relevé", "Événements"]
-    assert [cell.value for cell in french["Relevé"]["A"]][:4] == [
-        "relevé", "survenus à partir du", "survenus avant le", "tel que connu le"]
+    assert [cell.value for cell in french["Relevé"]["A"]][:5] == [
+        "relevé", "survenus à partir du", "survenus avant le", "fuseau horaire", "tel que connu le"]
     assert next(french["Événements"].iter_rows(values_only=True))[:3] == ("rubrique", "devise", "montant")
 
 

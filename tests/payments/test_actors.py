@@ -14,6 +14,8 @@ from eventstore import selectors
 from eventstore.actors import Actor
 from eventstore.models import Event
 from eventstore.temporal.actor_seals import seal_actor
+from payments.models import ApiToken
+from payments.tokens import key_digest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +41,9 @@ def test_each_channel_records_its_actor_and_the_admin_history_shows_who(temporal
                  "--amount", "5.00", stdout=StringIO())
 
     token, session, command = actors_of(payment_id)
-    assert token == {"kind": "api_token", "id": str(alice.pk), "name": "alice", "channel": "api"}
+    credential = ApiToken.objects.get(key_hash=key_digest(tenants.acme.api_key)).credential_id
+    assert token == {"kind": "api_token", "id": str(alice.pk), "name": "alice", "channel": "api",
+                     "credential": credential}
     assert session.pop("session")
     assert session == {"kind": "user", "id": str(alice.pk), "name": "alice", "channel": "api"}
     assert command == {"kind": "management_command", "id": "payment_command", "name": "payment_command",

@@ -4,7 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from eventstore.exports import command_actor, record_export
+from eventstore.actors import management_command
+from eventstore.exports import record_export
 from eventstore.ledger.bundle import NothingToExport, Selection, export_audit_bundle
 from eventstore.ledger.service import latest_head
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
                 manifest = export_audit_bundle(out, selection, on_progress=bar.update)
         except NothingToExport as error:
             raise CommandError(str(error)) from None
-        record_export(actor=command_actor("export_audit_bundle"), kind="audit_bundle", source="ledger",
+        record_export(actor=management_command("export_audit_bundle"), kind="audit_bundle", source="ledger",
                       export_format="zip", filters={"tree_size": manifest["tree_size"], **manifest["selection"]},
                       row_count=manifest["event_count"],
                       organization_ids=[organization] if organization else None)
