@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.transaction import TransactionManagementError
 
 from eventstore import selectors, wakeups
+from eventstore.actors import Actor
 from eventstore.encoding import canonical_json, canonical_json_of_tree, normalize_json
 from eventstore.errors import BatchTooLarge, EventTooLarge, IdempotencyConflict, InvalidEvent, WrongExpectedVersion
 from eventstore.events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent
@@ -63,16 +64,20 @@ def append_events(
     events: Sequence[NewEvent],
     expected_version: int | ExpectedVersion,
     with_append: Callable[[AppendResult], None] | None = None,
+    actor: Actor | None = None,
 ) -> AppendResult:
     """Append `events` to `stream_id` atomically, all or none.
 
     Raises WrongExpectedVersion when the stream is not where `expected_version` says, and
     IdempotencyConflict when an event id is already stored with other content. Re-sending a batch
     that is already stored returns the stored events (`already_stored=True`) and writes nothing.
+    `actor`, if given, is every event's `metadata["actor"]`, whatever the metadata said.
     `with_append`, if given, runs in the append's transaction with the new events (not for a batch
     already stored): what it writes commits with them or not at all.
     """
     events = list(events)
+    if actor is not None:
+        events = [NewEvent(e.event_type, e.data, {**e.metadata, "actor": actor.to_dict()}, e.event_id) for e in events]
     if len(events) > PIPELINED_CHUNK_EVENTS and with_append is None and not connection.in_atomic_block:
         _check_batch(stream_id, aggregate_type, events, expected_version)
         with timed_append():

@@ -16,6 +16,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from eventstore.actors import Actor
+from eventstore.temporal.actor_seals import seal_actor
 from eventstore.temporal.connection import shared_client, shared_loop
 from eventstore.temporal.search_attributes import explain_refused_start
 from payments import search_attributes
@@ -72,12 +74,15 @@ def start_options(request: PaymentCommandRequest, submission: str) -> dict:
 
 
 async def submit_command(
-    client: Client, request: PaymentCommandRequest, *, task_queue: str | None = None, timeout: float = 30.0
+    client: Client, request: PaymentCommandRequest, *, actor: Actor | None = None, task_queue: str | None = None,
+    timeout: float = 30.0,
 ) -> PaymentCommandResult:
     """Run `request` through PaymentEventSourcingWorkflow and return its result."""
     request = _with_key(request)
     submission = uuid.uuid4().hex
     options = start_options(request, submission)
+    if actor is not None:
+        request = replace(request, actor_seal=seal_actor(actor, workflow_id=options["id"]))
     try:
         handle = await client.start_workflow(
             PaymentEventSourcingWorkflow.run, request, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE, **options)
@@ -96,10 +101,11 @@ async def submit_command(
     return replace(result, replayed=result.submission != submission)
 
 
-def run_command(request: PaymentCommandRequest, *, timeout: float = 30.0) -> PaymentCommandResult:
+def run_command(request: PaymentCommandRequest, *, actor: Actor | None = None,
+                timeout: float = 30.0) -> PaymentCommandResult:
     """Synchronous `submit_command` for views, admin actions and management commands.
 
     Raises TemporalUnavailable when Temporal cannot be reached, SearchAttributesMissing when its
     namespace lacks the search attributes of our workflows (nothing was run in either case)."""
     client = shared_client()
-    return shared_loop().run(submit_command(client, request, timeout=timeout), timeout=timeout + 30)
+    return shared_loop().run(submit_command(client, request, actor=actor, timeout=timeout), timeout=timeout + 30)

@@ -32,6 +32,7 @@ class PaymentCommandRequest:
     correlation_id: str | None = None
     idempotency_key: str | None = None
     occurred_at: str | None = instant(default=None)  # business time, ISO 8601 with offset; default: now
+    actor_seal: str = ""  # who sent it, sealed by the Django side for the command's workflow id
 
     def __post_init__(self):
         self.payment_id = canonical_payment_id_if_valid(self.payment_id)
@@ -78,7 +79,7 @@ def request_fingerprint(request: PaymentCommandRequest) -> str:
     """What makes two requests "the same" for an idempotency key: every field but the key itself,
     the payment id in the canonical form the request holds ("walk-1" and "payment-walk-1" are one
     payment)."""
-    fields = {name: value for name, value in asdict(request).items() if name != "idempotency_key"}
+    fields = {name: value for name, value in asdict(request).items() if name not in ("idempotency_key", "actor_seal")}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 

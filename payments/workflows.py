@@ -74,6 +74,7 @@ class PaymentEventSourcingWorkflow:
         self.command_type = str(request.type).upper() if str(request.type).upper() in known else "UNKNOWN"
         command_id = request.idempotency_key or str(workflow.uuid4())
         self.occurred_at_given = bool(request.occurred_at)
+        self.actor_seal = request.actor_seal
         try:
             command = _to_command(request)
         except CommandRejected as rejection:
@@ -121,6 +122,7 @@ class PaymentEventSourcingWorkflow:
                             for e in new_events],
                     expected_version=str(aggregate.version),
                     apply_prompt_projections=projections_with_append,
+                    actor_seals={"actor": self.actor_seal} if self.actor_seal else {},
                 ),
                 **ACTIVITY_OPTIONS,
             )

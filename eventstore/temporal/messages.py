@@ -60,6 +60,8 @@ class AppendRequest:
     # Apply the prompt projections that allow it in the append's own transaction (one round trip
     # and one activity fewer than the apply_prompt_projections activity afterwards).
     apply_prompt_projections: bool = False
+    # metadata key ("actor", "approved_by") -> seal of the actor (eventstore.temporal.actor_seals)
+    actor_seals: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
