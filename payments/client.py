@@ -11,18 +11,18 @@ import uuid
 from dataclasses import replace
 
 from django.conf import settings
-from temporalio.client import Client
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from eventstore.actors import Actor
 from eventstore.temporal.actor_seals import seal_actor
 from eventstore.temporal.connection import shared_client, shared_loop
 from eventstore.temporal.search_attributes import explain_refused_start
 from payments import search_attributes
-from payments.messages import PaymentCommandRequest, PaymentCommandResult, request_fingerprint
-from payments.workflows import PaymentEventSourcingWorkflow
+from payments.messages import ApprovalDecision, PaymentCommandRequest, PaymentCommandResult, request_fingerprint
+from payments.workflows import APPROVAL_CLOSED, PaymentEventSourcingWorkflow
 
 MAX_KEY_LENGTH = 200
 
@@ -81,17 +81,11 @@ async def submit_command(
     request = _with_key(request)
     submission = uuid.uuid4().hex
     options = start_options(request, submission)
+    request = replace(request, approval_timeout_seconds=request.approval_timeout_seconds or settings.APPROVAL_TIMEOUT)
     if actor is not None:
         request = replace(request, actor_seal=seal_actor(actor, workflow_id=options["id"]))
     try:
-        handle = await client.start_workflow(
-            PaymentEventSourcingWorkflow.run, request, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE, **options)
-    except WorkflowAlreadyStartedError:
-        handle = client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, options["id"])
-    except RPCError as error:  # SearchAttributesMissing when the namespace is not set up for our workflows
-        raise await explain_refused_start(client, error) from None
-    try:
-        result = await asyncio.wait_for(handle.result(), timeout)
+        result = await asyncio.wait_for(_answer(client, request, options, task_queue), timeout)
     except asyncio.TimeoutError:
         raise CommandNotFinished(options["id"], timeout) from None
     if result.request_fingerprint != request_fingerprint(request):
@@ -99,6 +93,74 @@ async def submit_command(
             f"The idempotency key {request.idempotency_key!r} was already used for a different request."
         )
     return replace(result, replayed=result.submission != submission)
+
+
+async def _answer(client: Client, request: PaymentCommandRequest, options: dict,
+                  task_queue: str | None) -> PaymentCommandResult:
+    """Start the command (or attach to it) and wait for its answer: its result, or, when a second
+    person has to approve it, the pending approval (update-with-start: one call, no wait for the decision)."""
+    start = WithStartWorkflowOperation(
+        PaymentEventSourcingWorkflow.run, request, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE, **options)
+    try:
+        return await client.execute_update_with_start_workflow(
+            PaymentEventSourcingWorkflow.answer, start_workflow_operation=start)
+    except WorkflowAlreadyStartedError:  # it finished earlier under this key: read its result
+        pass
+    except WorkflowUpdateFailedError:  # it finished while the update was on its way
+        pass
+    except RPCError as error:  # SearchAttributesMissing when the namespace is not set up for our workflows
+        if error.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise await explain_refused_start(client, error) from None
+    return await client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, options["id"]).result()
+
+
+class DecisionRefused(Exception):
+    """The approver may not decide (the requester, no approver permission, not a member)."""
+
+
+class ApprovalClosed(Exception):
+    """The approval was decided or expired already."""
+
+
+class InvalidDecision(ValueError):
+    pass
+
+
+async def submit_decision(client: Client, workflow_id: str, decision: ApprovalDecision, *, actor: Actor,
+                          timeout: float = 30.0) -> PaymentCommandResult:
+    """Approve or reject the command awaiting approval in `workflow_id`, as `actor` (sealed for it);
+    the answer is the command's result once the decision was acted on."""
+    decision = replace(decision, approver_seal=seal_actor(actor, workflow_id=workflow_id))
+    handle = client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, workflow_id)
+    try:
+        return await asyncio.wait_for(handle.execute_update(PaymentEventSourcingWorkflow.decide, decision), timeout)
+    except asyncio.TimeoutError:
+        raise CommandNotFinished(workflow_id, timeout) from None
+    except WorkflowUpdateFailedError as error:
+        raise _decision_error(error) from None
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:  # the workflow has finished: decided or expired
+            raise ApprovalClosed("This approval was already decided or has expired.") from None
+        raise
+
+
+def _decision_error(error: WorkflowUpdateFailedError) -> Exception:
+    cause = error.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    if cause is None:
+        return error
+    if cause.type == APPROVAL_CLOSED:
+        return ApprovalClosed(cause.message)
+    if cause.type == "ApproverRefused":
+        return DecisionRefused(cause.message)
+    return InvalidDecision(cause.message)
+
+
+def decide(workflow_id: str, decision: ApprovalDecision, *, actor: Actor, timeout: float = 30.0) -> PaymentCommandResult:
+    """Synchronous `submit_decision` for views and admin actions."""
+    return shared_loop().run(submit_decision(shared_client(), workflow_id, decision, actor=actor, timeout=timeout),
+                             timeout=timeout + 30)
 
 
 def run_command(request: PaymentCommandRequest, *, actor: Actor | None = None,

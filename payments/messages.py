@@ -33,6 +33,9 @@ class PaymentCommandRequest:
     idempotency_key: str | None = None
     occurred_at: str | None = instant(default=None)  # business time, ISO 8601 with offset; default: now
     actor_seal: str = ""  # who sent it, sealed by the Django side for the command's workflow id
+    # How long a command under four-eyes control waits for a decision (settings.APPROVAL_TIMEOUT, which
+    # the workflow cannot read); 0: the default of payments.approval_rules.
+    approval_timeout_seconds: float = at_least(0, default=0)
 
     def __post_init__(self):
         self.payment_id = canonical_payment_id_if_valid(self.payment_id)
@@ -52,12 +55,20 @@ class PaymentCommandResult:
     request_fingerprint: str = ""  # lets a client tell a replay from another request under the same key
     submission: str = ""  # the memo of the submission that started the workflow
     replayed: bool = False  # set by the client: this answer comes from an earlier submission
+    approval_id: str = ""  # when the command is under four-eyes control
+    approval_state: str = ""  # pending, approved, rejected, refused (by the payment rules when approved), expired
 
 
 @dataclass
 class LoadPaymentRequest:
     payment_id: str
     command_id: str  # events already appended by this command are reported apart
+    # With a REFUND or CANCEL: the organization's approval policy is read for it, and its sender's seal opened.
+    command_type: str = ""
+    organization_id: str = ""
+    amount: str | None = None
+    currency: str | None = None
+    actor_seal: str = ""
 
 
 @dataclass
@@ -73,13 +84,40 @@ class LoadedPayment:
     # default) replay with their third activity, without a patch marker and search-attribute upsert
     # on every command.
     projections_with_append: bool = False
+    approval_rule: str = ""  # the policy rule that puts the command under four-eyes control, if any
+    requester: dict = field(default_factory=dict)  # the sender, from its seal (eventstore.actors.Actor)
+
+
+@dataclass
+class ApprovalDecision:
+    """An approver's answer to a command awaiting approval; who decides is in `approver_seal`,
+    sealed by the Django side for the command's workflow, and checked there again."""
+
+    decision: str  # approve or reject
+    reason: str = ""  # required to reject
+    approver_seal: str = ""
+
+
+@dataclass
+class CheckApproverRequest:
+    approver_seal: str
+    organization_id: str
+    requester: dict
+
+
+@dataclass
+class CheckedApprover:
+    approver: dict  # eventstore.actors.Actor.to_dict()
+
+
+NOT_FINGERPRINTED = ("idempotency_key", "actor_seal", "approval_timeout_seconds")
 
 
 def request_fingerprint(request: PaymentCommandRequest) -> str:
     """What makes two requests "the same" for an idempotency key: every field but the key itself,
     the payment id in the canonical form the request holds ("walk-1" and "payment-walk-1" are one
     payment)."""
-    fields = {name: value for name, value in asdict(request).items() if name not in ("idempotency_key", "actor_seal")}
+    fields = {name: value for name, value in asdict(request).items() if name not in NOT_FINGERPRINTED}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 

@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 API_COMMAND_TIMEOUT_SECONDS = env.float("API_COMMAND_TIMEOUT_SECONDS", default=20.0)
+# Four-eyes approval: how long, in seconds, a refund or cancel waits for a second person before it expires.
+APPROVAL_TIMEOUT = env.float("APPROVAL_TIMEOUT", default=72 * 3600.0)
 
 # Verifiable ledger: the Ed25519 key that signs tree heads (PEM or 64 hex digits, or a file holding
 # it), and how often the worker's Temporal Schedules sign a head and verify the chain (seconds).
