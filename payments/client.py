@@ -11,7 +11,12 @@ import uuid
 from dataclasses import replace
 
 from django.conf import settings
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -86,7 +91,7 @@ async def submit_command(
         request = replace(request, actor_seal=seal_actor(actor, workflow_id=options["id"]))
     try:
         result = await asyncio.wait_for(_answer(client, request, options, task_queue), timeout)
-    except asyncio.TimeoutError:
+    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise CommandNotFinished(options["id"], timeout) from None
     if result.request_fingerprint != request_fingerprint(request):
         raise IdempotencyKeyReused(
@@ -134,7 +139,7 @@ async def submit_decision(client: Client, workflow_id: str, decision: ApprovalDe
     handle = client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, workflow_id)
     try:
         return await asyncio.wait_for(handle.execute_update(PaymentEventSourcingWorkflow.decide, decision), timeout)
-    except asyncio.TimeoutError:
+    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise CommandNotFinished(workflow_id, timeout) from None
     except WorkflowUpdateFailedError as error:
         raise _decision_error(error) from None

@@ -154,6 +154,12 @@ class ApprovalProjection(Projection):
             elif event.data.get("approval_id"):
                 _decided(event)
 
+    def apply_appended(self, events: list[RecordedEvent]) -> bool:
+        """With the append: an approval's events are all in its payment's stream, whose appends are
+        serialized, and each handler skips what its row holds already."""
+        self.apply(events)
+        return True
+
 
 def _requested(event: RecordedEvent) -> None:
     data, requester = event.data, _person(event.metadata.get("actor"), event.data.get("requested_by"))
