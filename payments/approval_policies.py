@@ -22,6 +22,11 @@ def rules_of(organization_id: str) -> list[ApprovalRule]:
     return [row.rule() for row in ApprovalPolicy.objects.filter(organization_id=organization_id)]
 
 
+def may_cover(organization_id: str, command_type: str) -> bool:
+    """Whether the organization has a rule for this command type at all."""
+    return ApprovalPolicy.objects.filter(organization_id=organization_id, command_type=command_type).exists()
+
+
 @transaction.atomic
 def save_rule(*, rule: ApprovalPolicy, actor: Actor) -> None:
     """Add or change a rule; its event commits with it."""
@@ -35,9 +40,10 @@ def remove_rule(*, rule: ApprovalPolicy, actor: Actor) -> None:
 
 
 def _append(organization_id: str, event_type: str, rule: ApprovalPolicy, actor: Actor, write) -> None:
+    described = rule.rule()
     data = {"organization_id": organization_id, "command_type": rule.command_type, "currency": rule.currency,
-            "threshold": money(rule.threshold) if rule.threshold is not None else None,
-            "rule": rule.rule().describe()}
+            "threshold": money(described.threshold) if described.threshold is not None else None,
+            "rule": described.describe()}
     append_events(stream_id=stream_of(organization_id), aggregate_type=AGGREGATE_TYPE,
                   events=[NewEvent(event_type, data, {"organization_id": organization_id})],
                   expected_version=ExpectedVersion.ANY, with_append=write, actor=actor)

@@ -25,7 +25,7 @@ from eventstore.actors import Actor
 from eventstore.temporal.actor_seals import seal_actor
 from eventstore.temporal.connection import shared_client, shared_loop
 from eventstore.temporal.search_attributes import explain_refused_start
-from payments import search_attributes
+from payments import approval_policies, search_attributes
 from payments.messages import ApprovalDecision, PaymentCommandRequest, PaymentCommandResult, request_fingerprint
 from payments.workflows import APPROVAL_CLOSED, PaymentEventSourcingWorkflow
 
@@ -79,18 +79,22 @@ def start_options(request: PaymentCommandRequest, submission: str) -> dict:
 
 
 async def submit_command(
-    client: Client, request: PaymentCommandRequest, *, actor: Actor | None = None, task_queue: str | None = None,
-    timeout: float = 30.0,
+    client: Client, request: PaymentCommandRequest, *, actor: Actor | None = None, answer_early: bool = False,
+    task_queue: str | None = None, timeout: float = 30.0,
 ) -> PaymentCommandResult:
-    """Run `request` through PaymentEventSourcingWorkflow and return its result."""
+    """Run `request` through PaymentEventSourcingWorkflow and return its result. With `answer_early`
+    (the organization has an approval policy for this command type), a command that has to wait for a
+    second person answers at once with its pending approval instead of its result."""
     request = _with_key(request)
     submission = uuid.uuid4().hex
     options = start_options(request, submission)
     request = replace(request, approval_timeout_seconds=request.approval_timeout_seconds or settings.APPROVAL_TIMEOUT)
     if actor is not None:
         request = replace(request, actor_seal=seal_actor(actor, workflow_id=options["id"]))
+    waiting = _answer(client, request, options, task_queue) if answer_early else _result(client, request, options,
+                                                                                          task_queue)
     try:
-        result = await asyncio.wait_for(_answer(client, request, options, task_queue), timeout)
+        result = await asyncio.wait_for(waiting, timeout)
     except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise CommandNotFinished(options["id"], timeout) from None
     if result.request_fingerprint != request_fingerprint(request):
@@ -98,6 +102,19 @@ async def submit_command(
             f"The idempotency key {request.idempotency_key!r} was already used for a different request."
         )
     return replace(result, replayed=result.submission != submission)
+
+
+async def _result(client: Client, request: PaymentCommandRequest, options: dict,
+                  task_queue: str | None) -> PaymentCommandResult:
+    """Start the command (or attach to it) and wait for its result."""
+    try:
+        handle = await client.start_workflow(
+            PaymentEventSourcingWorkflow.run, request, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE, **options)
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, options["id"])
+    except RPCError as error:  # SearchAttributesMissing when the namespace is not set up for our workflows
+        raise await explain_refused_start(client, error) from None
+    return await handle.result()
 
 
 async def _answer(client: Client, request: PaymentCommandRequest, options: dict,
@@ -170,9 +187,15 @@ def decide(workflow_id: str, decision: ApprovalDecision, *, actor: Actor, timeou
 
 def run_command(request: PaymentCommandRequest, *, actor: Actor | None = None,
                 timeout: float = 30.0) -> PaymentCommandResult:
-    """Synchronous `submit_command` for views, admin actions and management commands.
+    """Synchronous `submit_command` for views, admin actions and management commands. A command the
+    organization's approval policy may cover answers as soon as it awaits approval (update-with-start,
+    which costs more than a start: commands no policy can cover keep the plain start). Should a rule
+    be added while such a command is submitted, it waits for its result like any other, and a repeat
+    with the same idempotency key gets the pending approval.
 
     Raises TemporalUnavailable when Temporal cannot be reached, SearchAttributesMissing when its
     namespace lacks the search attributes of our workflows (nothing was run in either case)."""
     client = shared_client()
-    return shared_loop().run(submit_command(client, request, actor=actor, timeout=timeout), timeout=timeout + 30)
+    answer_early = approval_policies.may_cover(request.organization_id, str(request.type).upper())
+    return shared_loop().run(submit_command(client, request, actor=actor, answer_early=answer_early, timeout=timeout),
+                             timeout=timeout + 30)

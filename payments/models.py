@@ -2,6 +2,7 @@
 `manage.py rebuild_projections` rebuilds them from history at any time."""
 
 import functools
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -147,7 +148,10 @@ class ApprovalPolicy(models.Model):
     def rule(self):
         from payments.approval_rules import ApprovalRule
 
-        return ApprovalRule(self.command_type, self.currency, self.threshold)
+        threshold = self.threshold
+        if threshold is not None and _decimals(self.currency) is not None:
+            threshold = Decimal(threshold).quantize(Decimal(1).scaleb(-_decimals(self.currency)))
+        return ApprovalRule(self.command_type, self.currency, threshold)
 
 
 class Approval(models.Model):

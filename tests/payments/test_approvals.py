@@ -53,8 +53,8 @@ def actor(user, kind="api_token") -> Actor:
 
 
 def submit(temporal, request, *, by, task_queue=None):
-    return temporal.run(submit_command(temporal.client, request, actor=by, task_queue=task_queue or temporal.task_queue,
-                                       timeout=60))
+    return temporal.run(submit_command(temporal.client, request, actor=by, answer_early=True,
+                                       task_queue=task_queue or temporal.task_queue, timeout=60))
 
 
 def decide(temporal, approval_id, decision, *, by, reason=""):
@@ -143,6 +143,10 @@ def test_api_answers_202_scopes_approvals_and_refuses_the_requester(temporal, pe
     history = clients["alice"].get(f"/api/payments/{payment_id}/history/").json()
     assert [event["event_type"] for event in history["results"]][-1] == "CancelRejected"
     assert clients["alice"].get(f"/api/payments/{payment_id}/").json()["status"] == "PROCESSED"
+    fed = clients["alice"].get("/api/feed/", {"limit": 100}).json()["results"]
+    assert [event["event_type"] for event in fed if event["stream_id"] == payment_id][-2:] == [
+        "CancelRequested", "CancelRejected"]
+    assert clients["carol"].get("/api/feed/", {"limit": 100}).json()["results"] == []
 
 
 def test_approve_and_reject_at_once_exactly_one_wins(temporal, people, command_request):
