@@ -124,8 +124,12 @@ async def _answer(client: Client, request: PaymentCommandRequest, options: dict,
     start = WithStartWorkflowOperation(
         PaymentEventSourcingWorkflow.run, request, task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE, **options)
     try:
-        return await client.execute_update_with_start_workflow(
-            PaymentEventSourcingWorkflow.answer, start_workflow_operation=start)
+        try:
+            return await client.execute_update_with_start_workflow(
+                PaymentEventSourcingWorkflow.answer, start_workflow_operation=start)
+        except BaseException:
+            _read_start_outcome(start)
+            raise
     except WorkflowAlreadyStartedError:  # it finished earlier under this key: read its result
         pass
     except WorkflowUpdateFailedError:  # it finished while the update was on its way
@@ -134,6 +138,13 @@ async def _answer(client: Client, request: PaymentCommandRequest, options: dict,
         if error.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise await explain_refused_start(client, error) from None
     return await client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, options["id"]).result()
+
+
+def _read_start_outcome(start: WithStartWorkflowOperation) -> None:
+    """The start's own outcome, which nobody awaits once the update failed: read, so that asyncio does
+    not report it as never retrieved."""
+    waiting = asyncio.ensure_future(start.workflow_handle())
+    waiting.add_done_callback(lambda task: task.cancelled() or task.exception())
 
 
 class DecisionRefused(Exception):

@@ -5,6 +5,7 @@ organization decides, and the payment rules are checked again when the approved 
 import asyncio
 import time
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -18,7 +19,7 @@ from eventstore.models import Event
 from eventstore.projections.rebuild import rebuild
 from eventstore.temporal.worker import worker_options
 from payments import approval_policies
-from payments.client import ApprovalClosed, DecisionRefused, submit_command, submit_decision
+from payments.client import ApprovalClosed, CommandNotFinished, DecisionRefused, submit_command, submit_decision
 from payments.messages import ApprovalDecision
 from payments.models import Approval, ApprovalPolicy, Organization
 from payments.projections import ApprovalProjection
@@ -243,3 +244,18 @@ def _api_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
     return client
+
+
+def test_a_repeat_with_the_same_key_answers_the_same_approval(temporal, people, command_request):
+    payment_id = paid(temporal, command_request)
+    request = replace(command_request("CANCEL", payment_id), idempotency_key=f"cancel-{payment_id}")
+    first = submit(temporal, request, by=actor(people["alice"]))
+    again = submit(temporal, request, by=actor(people["alice"]))
+    assert (again.approval_id, again.approval_state, again.replayed) == (first.approval_id, "pending", True)
+    decide(temporal, first.approval_id, "reject", by=actor(people["bob"]), reason="Keep it")
+    after = submit(temporal, request, by=actor(people["alice"]))
+    assert (after.approval_id, after.approval_state, after.replayed) == (first.approval_id, "rejected", True)
+
+    with pytest.raises(CommandNotFinished):
+        temporal.run(submit_command(temporal.client, replace(request, idempotency_key="nobody-polls"),
+                                    answer_early=True, task_queue=f"nobody-{uuid.uuid4()}", timeout=0.5))
