@@ -351,6 +351,9 @@ class ApprovalDecisionView(ApprovalMixin, APIView):
             raise ServiceUnavailable(str(error)) from None
         except TemporalUnavailable as error:
             raise ServiceUnavailable(f"The command service is unreachable ({error}); nothing was decided.") from None
+        except RPCError as error:
+            raise ServiceUnavailable(f"The command service failed to answer ({error.status.name}: {error.message}); "
+                                     "nothing was decided.") from None
         approval.refresh_from_db()
         return Response({"approval": ApprovalSerializer(approval).data,
                          "result": PaymentCommandResultSerializer(result).data})
