@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
+from payments.approval_rules import ApprovalRule
 from payments.domain import CommandRejected, PaymentStatus, minor_units
 
 MONEY = dict(max_digits=18, decimal_places=3)
@@ -145,9 +146,7 @@ class ApprovalPolicy(models.Model):
     def __str__(self):
         return f"{self.organization_id}: {self.rule().describe()}"
 
-    def rule(self):
-        from payments.approval_rules import ApprovalRule
-
+    def rule(self) -> ApprovalRule:
         threshold = self.threshold
         if threshold is not None and _decimals(self.currency) is not None:
             threshold = Decimal(threshold).quantize(Decimal(1).scaleb(-_decimals(self.currency)))

@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         PaymentNotFound,
         approval_event_type,
         business_time_text,
-        money,
         parse_occurred_at,
         refusal_of_unreadable,
         require_canonical_payment_id,

@@ -3,8 +3,11 @@ and the pages refuse who may not act before anything runs."""
 
 import pytest
 
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
 from eventstore.models import Event
-from payments.models import ApprovalPolicy, Organization
+from payments.models import ApprovalPolicy, Organization, PaymentSummary
 from payments.staff import create_finance_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,3 +42,25 @@ def test_who_may_not_act_is_refused_before_anything_runs(client):
     assert client.get("/admin/payments/approvalpolicy/").status_code == 403
     index = client.get("/admin/").content.decode()
     assert 'id="approvals-waiting"' in index and "<strong>0</strong> waiting for you" in index
+
+
+def test_the_payment_page_form_refuses_a_refund_without_amount_and_who_may_not_request(client):
+    """Both answered before any command runs (no Temporal here)."""
+    PaymentSummary.objects.create(payment_id="payment-form", organization_id="org-9", user_id="u", amount=10,
+                                  currency="EUR", status="PROCESSED", created_at=timezone.now(),
+                                  updated_at=timezone.now(), version=1, last_position=1)
+    staff = create_finance_user(username="sam", password="pw", organizations=["org-9"])
+    client.force_login(staff)
+    page = client.get("/admin/payments/paymentsummary/payment-form/change/").content.decode()
+    assert "Request refund" in page and "Request cancel" in page and "csrfmiddlewaretoken" in page
+
+    refused = client.post("/admin/payments/paymentsummary/payment-form/request/",
+                          {"command": "REFUND", "reason": "Returned", "key": "k1"})
+    assert refused.status_code == 200 and "A refund needs an amount." in refused.content.decode()
+
+    staff.groups.clear()
+    staff.user_permissions.add(Permission.objects.get(codename="view_paymentsummary"))
+    client.force_login(staff)
+    assert client.post("/admin/payments/paymentsummary/payment-form/request/",
+                       {"command": "CANCEL", "reason": "Duplicate", "key": "k2"}).status_code == 403
+    assert "Request refund" not in client.get("/admin/payments/paymentsummary/payment-form/change/").content.decode()

@@ -23,8 +23,8 @@ from payments.client import ApprovalClosed, CommandNotFinished, DecisionRefused,
 from payments.messages import ApprovalDecision
 from payments.models import Approval, ApprovalPolicy, Organization
 from payments.projections import ApprovalProjection
-from payments.workflows import PaymentEventSourcingWorkflow
 from payments.staff import create_finance_user
+from payments.workflows import PaymentEventSourcingWorkflow
 from tests.processes import command_env, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
