@@ -72,6 +72,7 @@ def append_events(
     Raises WrongExpectedVersion when the stream is not where `expected_version` says, and
     IdempotencyConflict when an event id is already stored with other content. Re-sending a batch
     that is already stored returns the stored events (`already_stored=True`) and writes nothing.
+    `actor`, if given, is every event's `metadata["actor"]`, whatever the metadata said.
     `with_append`, if given, runs in the append's transaction with the new events (not for a batch
     already stored): what it writes commits with them or not at all. `actor`, if given, is who wrote
     the events, as Django code authenticated them: it becomes every event's metadata `actor`,

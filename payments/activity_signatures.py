@@ -3,7 +3,14 @@ never runs. Pure Python, no Django; `eventstore/temporal/activity_signatures.py`
 
 from temporalio import activity
 
-from payments.messages import HistoryAnswer, HistoryQuery, LoadedPayment, LoadPaymentRequest
+from payments.messages import (
+    CheckApproverRequest,
+    CheckedApprover,
+    HistoryAnswer,
+    HistoryQuery,
+    LoadedPayment,
+    LoadPaymentRequest,
+)
 
 
 @activity.defn(name="payments.load_payment")
@@ -15,4 +22,10 @@ def load_payment(request: LoadPaymentRequest) -> LoadedPayment:
 @activity.defn(name="payments.query_history")
 def query_history(query: HistoryQuery) -> HistoryAnswer:
     """Implemented by `payments.activities.query_history`."""
+    raise NotImplementedError
+
+
+@activity.defn(name="payments.check_approver")
+def check_approver(request: CheckApproverRequest) -> CheckedApprover:
+    """Implemented by `payments.activities.check_approver`."""
     raise NotImplementedError

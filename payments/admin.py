@@ -11,10 +11,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import _boolean_icon
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
@@ -25,18 +26,23 @@ from eventstore.ledger.selectors import ledger_places
 from eventstore.web.actors import actor_of_request
 from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
 from eventstore.web.exports import Amount
-from payments import calendar, selectors, services, tokens
-from payments.domain import canonical_payment_id_if_valid
+from payments import admin_commands, approval_policies, calendar, selectors, services, tokens
+from payments.domain import CommandRejected, PaymentStatus, canonical_payment_id_if_valid, minor_units
 from payments.models import (
     ApiToken,
+    Approval,
+    ApprovalPolicy,
     Membership,
     Organization,
     PaymentSummary,
     currency_decimals,
     money_label,
+    money_text,
     status_label,
 )
 from payments.search_attributes import temporal_ui_link
+
+REQUEST_PERMISSION = "payments.request_payment_command"
 
 
 @functools.cache
@@ -198,7 +204,30 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             "temporal_link": temporal_ui_link(settings.TEMPORAL_UI_URL, settings.TEMPORAL_NAMESPACE, payment.payment_id),
         }
         context["ledger_rows"] = ledger_rows(context["history"])
+        context["approvals"] = selectors.payment_approvals(payment.payment_id)
+        if request.user.has_perm(REQUEST_PERMISSION) and payment.status != PaymentStatus.CANCELLED:
+            context["request_form"] = extra_context.get("request_form") if extra_context else None
+            context["request_form"] = context["request_form"] or admin_commands.new_request_form()
         return self._payment_page(request, payment, context)
+
+    def get_urls(self):
+        return [path("<path:object_id>/request/", self.admin_site.admin_view(self.request_view),
+                     name="payments_paymentsummary_request"), *super().get_urls()]
+
+    def request_view(self, request, object_id):
+        """POST of the payment page's form: a refund or cancel, as the signed-in user."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:payments_paymentsummary_change", args=[object_id]))
+        payment = self.get_object(request, canonical_payment_id_if_valid(object_id))
+        if payment is None or not self.has_view_permission(request, payment):
+            raise Http404
+        if not request.user.has_perm(REQUEST_PERMISSION):
+            raise PermissionDenied
+        form = admin_commands.PaymentRequestForm(request.POST)
+        if not form.is_valid():
+            return self.change_view(request, object_id, extra_context={"request_form": form})
+        admin_commands.request_command(request, payment, form)
+        return HttpResponseRedirect(reverse("admin:payments_paymentsummary_change", args=[payment.payment_id]))
 
     def _payment_page(self, request, payment, context: dict) -> TemplateResponse:
         """The payment's page without the change form Django would build (and never show: it is read-only)."""
@@ -421,3 +450,105 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if token.revoked_at:
             return "revoked"
         return "expired" if token.expires_at <= timezone.now() else "live"
+
+
+@admin.register(Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    """The approvals queue: waiting for me, requested by me, decided; approve and reject in place."""
+
+    change_list_template = "admin/payments/approval/queue.html"
+    VIEWS = (("waiting_for_me", "Waiting for me"), ("requested_by_me", "Requested by me"), ("decided", "Decided"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [path("<str:approval_id>/decide/", self.admin_site.admin_view(self.decide_view),
+                     name="payments_approval_decide"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        view = request.GET.get("view", "waiting_for_me")
+        view = view if view in dict(self.VIEWS) else "waiting_for_me"
+        return TemplateResponse(request, self.change_list_template, {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": "Approvals",
+            "views": [(key, label, selectors.approvals(request.user, key).count()) for key, label in self.VIEWS],
+            "view": view, "rows": selectors.approvals(request.user, view)[:200],
+            "may_decide": request.user.has_perm(selectors.APPROVE_PERMISSION),
+        })
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        approval = selectors.visible_approval(request.user, object_id)
+        if approval is None:
+            raise Http404
+        return HttpResponseRedirect(reverse("admin:payments_paymentsummary_change", args=[approval.payment_id]))
+
+    def decide_view(self, request, approval_id):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:payments_approval_changelist"))
+        if not request.user.has_perm(selectors.APPROVE_PERMISSION):
+            raise PermissionDenied
+        approval = selectors.visible_approval(request.user, approval_id)
+        if approval is None:
+            raise Http404
+        decision = request.POST.get("decision", "")
+        if decision not in ("approve", "reject"):
+            raise PermissionDenied
+        admin_commands.decide(request, approval, decision, request.POST.get("reason", ""))
+        return HttpResponseRedirect(reverse("admin:payments_approval_changelist") + "?view=decided")
+
+
+class ApprovalRuleForm(forms.ModelForm):
+    class Meta:
+        model = ApprovalPolicy
+        fields = ["organization", "command_type", "currency", "threshold"]
+
+    def clean_currency(self):
+        currency = self.cleaned_data["currency"].upper()
+        if currency:
+            try:
+                minor_units(currency)
+            except CommandRejected as rejection:
+                raise forms.ValidationError(str(rejection)) from None
+        return currency
+
+    def clean(self):
+        data = super().clean()
+        threshold = data.get("threshold")
+        if threshold is not None and not data.get("currency"):
+            self.add_error("currency", "A threshold is an amount in a currency: name the currency.")
+        if threshold is not None and threshold <= 0:
+            self.add_error("threshold", "The threshold must be greater than zero; leave it empty for always.")
+        return data
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(admin.ModelAdmin):
+    """Each organization's four-eyes policy, edited by holders of its own permissions; every change is
+    recorded as an event of the organization's ApprovalPolicy stream, with its editor."""
+
+    form = ApprovalRuleForm
+    list_display = ("organization", "command_type", "currency_shown", "threshold_shown")
+    list_filter = ("command_type", "organization")
+    actions = None  # a bulk delete would change the policy without recording each change
+
+    @admin.display(description="currency")
+    def currency_shown(self, rule):
+        return rule.currency or "any"
+
+    @admin.display(description="from")
+    def threshold_shown(self, rule):
+        return "always" if rule.threshold is None else f"{money_text(rule.threshold, rule.currency)} {rule.currency}"
+
+    def save_model(self, request, obj, form, change):
+        approval_policies.save_rule(rule=obj, actor=actor_of_request(request))
+
+    def delete_model(self, request, obj):
+        approval_policies.remove_rule(rule=obj, actor=actor_of_request(request))

@@ -33,6 +33,23 @@ class EventType(enum.StrEnum):
     PAYMENT_CANCELLED = "PaymentCancelled"
 
 
+class ApprovalEventType(enum.StrEnum):
+    """A refund or cancel under four-eyes control: asked for, then turned down or left to expire.
+    Approved, the command's own event follows (it names the approval). None changes a balance."""
+
+    REFUND_REQUESTED = "RefundRequested"
+    REFUND_REJECTED = "RefundRejected"
+    REFUND_EXPIRED = "RefundExpired"
+    CANCEL_REQUESTED = "CancelRequested"
+    CANCEL_REJECTED = "CancelRejected"
+    CANCEL_EXPIRED = "CancelExpired"
+
+
+def approval_event_type(command_type: "CommandType", step: str) -> ApprovalEventType:
+    """The event of `step` ("Requested", "Rejected", "Expired") of a REFUND or CANCEL."""
+    return ApprovalEventType(f"{command_type.value.capitalize()}{step}")
+
+
 class PaymentStatus(enum.StrEnum):
     PROCESSED = "PROCESSED"
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
@@ -90,6 +107,7 @@ def refusal_of_unreadable(command: "PaymentCommand", owner_organization_id: str)
     return PaymentUnreadable(command.payment_id)
 
 
+APPROVAL_EVENT_TYPES = frozenset(each.value for each in ApprovalEventType)
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}")
 STREAM_PREFIX = "payment-"
 
@@ -264,7 +282,8 @@ class PaymentAggregate:
     def fold(self, events: Iterable[tuple[str, dict]]) -> "PaymentAggregate":
         """Apply stored events on top of this state, one version each."""
         for event_type, data in events:
-            self._apply(EventType(event_type), data)
+            if event_type not in APPROVAL_EVENT_TYPES:
+                self._apply(EventType(event_type), data)
             self.version += 1
         return self
 

@@ -16,7 +16,7 @@ from iso4217 import Currency
 
 from eventstore import actors
 from eventstore.registry import EventSchemas
-from payments.domain import ID_PATTERN, MAX_DESCRIPTION_LENGTH, STREAM_PREFIX, EventType
+from payments.domain import ID_PATTERN, MAX_DESCRIPTION_LENGTH, STREAM_PREFIX, ApprovalEventType, EventType
 
 ID_CHARACTERS = "[A-Za-z0-9._:@-]"
 
@@ -95,6 +95,49 @@ DATA_SCHEMAS = {
         ["payment_id", "user_id", "amount", "currency"],
     ),
 }
+
+APPROVAL_ID = {"type": "string", "minLength": 1, "maxLength": 64, "description": "The approval's id (a UUID)."}
+PERSON = {"type": "object", "description": "Who, as the server verified it: the user's id and name.",
+          "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}
+REASON = {"type": "string", "minLength": 1, "maxLength": MAX_DESCRIPTION_LENGTH}
+
+
+def _approval_event(summary: str, required: list[str], **properties: dict) -> dict:
+    return {"type": "object", "description": summary, "required": ["payment_id", "approval_id", *required],
+            "properties": {"payment_id": PAYMENT_ID, "approval_id": APPROVAL_ID, "occurred_at": OCCURRED_AT,
+                           **properties}}
+
+
+def _requested(what: str) -> dict:
+    return {**_approval_event(
+        f"A {what} that the organization's approval policy puts under four-eyes control was asked for; it "
+        "waits for a second person (no balance changes). `amount` is what would go back out; `rule` the "
+        "policy's rule; `expires_at` when it expires without a decision.",
+        ["user_id", "amount", "currency", "rule", "expires_at", "requested_by"],
+        user_id=IDENTIFIER, amount=AMOUNT, currency=CURRENCY, description=DESCRIPTION,
+        rule={"type": "string"}, expires_at=OCCURRED_AT, requested_by=PERSON), "allOf": [IN_MINOR_UNITS]}
+
+
+def _rejected(what: str) -> dict:
+    return _approval_event(
+        f"The {what} asked for was turned down: by `rejected_by` with `reason`, or, approved by `approved_by`, "
+        "refused by the payment rules when it ran (`refused_by_rules`, the rule's message in `reason`).",
+        ["reason"], reason=REASON, rejected_by=PERSON, approved_by=PERSON, refused_by_rules={"type": "boolean"})
+
+
+def _expired(what: str) -> dict:
+    return _approval_event(f"No one decided on the {what} asked for before `expired_at`; nothing went out.",
+                           ["expired_at"], expired_at=OCCURRED_AT)
+
+
+DATA_SCHEMAS.update({
+    ApprovalEventType.REFUND_REQUESTED: _requested("refund"),
+    ApprovalEventType.REFUND_REJECTED: _rejected("refund"),
+    ApprovalEventType.REFUND_EXPIRED: _expired("refund"),
+    ApprovalEventType.CANCEL_REQUESTED: _requested("cancel"),
+    ApprovalEventType.CANCEL_REJECTED: _rejected("cancel"),
+    ApprovalEventType.CANCEL_EXPIRED: _expired("cancel"),
+})
 
 METADATA_SCHEMA = {
     "type": "object",

@@ -36,6 +36,9 @@ class PaymentCommandRequest:
     # `eventstore.temporal.actor_seals`): what the events record as `actor`. Not part of what the
     # command asks, so left out of `request_fingerprint`.
     actor_seal: str = ""
+    # How long a command under four-eyes control waits for a decision (settings.APPROVAL_TIMEOUT, which
+    # the workflow cannot read); 0: the default of payments.approval_rules.
+    approval_timeout_seconds: float = at_least(0, default=0)
 
     def __post_init__(self):
         self.payment_id = canonical_payment_id_if_valid(self.payment_id)
@@ -55,12 +58,20 @@ class PaymentCommandResult:
     request_fingerprint: str = ""  # lets a client tell a replay from another request under the same key
     submission: str = ""  # the memo of the submission that started the workflow
     replayed: bool = False  # set by the client: this answer comes from an earlier submission
+    approval_id: str = ""  # when the command is under four-eyes control
+    approval_state: str = ""  # pending, approved, rejected, refused (by the payment rules when approved), expired
 
 
 @dataclass
 class LoadPaymentRequest:
     payment_id: str
     command_id: str  # events already appended by this command are reported apart
+    # With a REFUND or CANCEL: the organization's approval policy is read for it, and its sender's seal opened.
+    command_type: str = ""
+    organization_id: str = ""
+    amount: str | None = None
+    currency: str | None = None
+    actor_seal: str = ""
 
 
 @dataclass
@@ -76,13 +87,40 @@ class LoadedPayment:
     # default) replay with their third activity, without a patch marker and search-attribute upsert
     # on every command.
     projections_with_append: bool = False
+    approval_rule: str = ""  # the policy rule that puts the command under four-eyes control, if any
+    requester: dict = field(default_factory=dict)  # the sender, from its seal (eventstore.actors.Actor)
+
+
+@dataclass
+class ApprovalDecision:
+    """An approver's answer to a command awaiting approval; who decides is in `approver_seal`,
+    sealed by the Django side for the command's workflow, and checked there again."""
+
+    decision: str  # approve or reject
+    reason: str = ""  # required to reject
+    approver_seal: str = ""
+
+
+@dataclass
+class CheckApproverRequest:
+    approver_seal: str
+    organization_id: str
+    requester: dict
+
+
+@dataclass
+class CheckedApprover:
+    approver: dict  # eventstore.actors.Actor.to_dict()
+
+
+NOT_FINGERPRINTED = ("idempotency_key", "actor_seal", "approval_timeout_seconds")
 
 
 def request_fingerprint(request: PaymentCommandRequest) -> str:
-    """What makes two requests "the same" for an idempotency key: every field but the key itself and
-    the actor's seal (made anew for every submission), the payment id in the canonical form the
-    request holds ("walk-1" and "payment-walk-1" are one payment)."""
-    fields = {name: value for name, value in asdict(request).items() if name not in ("idempotency_key", "actor_seal")}
+    """What makes two requests "the same" for an idempotency key: every field but the key itself, the
+    actor's seal (made anew for every submission) and the approval timeout (the server's setting), the
+    payment id in the canonical form the request holds ("walk-1" and "payment-walk-1" are one payment)."""
+    fields = {name: value for name, value in asdict(request).items() if name not in NOT_FINGERPRINTED}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 

@@ -3,6 +3,7 @@
 
 import functools
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from eventstore.web import localized
+from payments.approval_rules import ApprovalRule
 from payments.domain import CommandRejected, PaymentStatus, minor_units
 
 MONEY = dict(max_digits=18, decimal_places=3)
@@ -218,3 +220,75 @@ class ApiToken(models.Model):
     def credential_id(self) -> str:
         """The token's public id, as events name the credential that wrote them."""
         return self.prefix
+
+
+class ApprovalPolicy(models.Model):
+    """One rule of an organization's four-eyes policy: refunds or cancels (in a currency or any) that
+    a second person must approve, always or from a threshold. Every change is also an event of the
+    organization's ApprovalPolicy stream (payments.approval_policies), with who made it."""
+
+    COMMAND_TYPES = [("REFUND", "Refund"), ("CANCEL", "Cancel")]
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="approval_rules")
+    command_type = models.CharField(max_length=10, choices=COMMAND_TYPES)
+    currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code, e.g. EUR; empty: any currency.")
+    threshold = models.DecimalField(**MONEY, null=True, blank=True, help_text=(
+        "Approval needed from this amount on (in the currency); empty: always."))
+
+    class Meta:
+        ordering = ["organization_id", "command_type", "currency"]
+        verbose_name = "approval policy rule"
+        verbose_name_plural = "approval policy"
+        constraints = [models.UniqueConstraint(fields=["organization", "command_type", "currency"],
+                                               name="payments_approval_rule_once")]
+        permissions = [
+            ("approve_payment_command", "Can approve or reject refunds and cancels of own organizations"),
+            ("request_payment_command", "Can request refunds and cancels in the admin"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.rule().describe()}"
+
+    def rule(self) -> ApprovalRule:
+        threshold = self.threshold
+        if threshold is not None and currency_decimals(self.currency) is not None:
+            threshold = Decimal(threshold).quantize(Decimal(1).scaleb(-currency_decimals(self.currency)))
+        return ApprovalRule(self.command_type, self.currency, threshold)
+
+
+class Approval(models.Model):
+    """Read model of four-eyes requests, folded from the payment events (payments.projections)."""
+
+    STATES = [("pending", "Waiting"), ("approved", "Approved"), ("rejected", "Rejected"),
+              ("refused", "Refused by the payment rules"), ("expired", "Expired")]
+
+    approval_id = models.CharField(primary_key=True, max_length=64)
+    payment_id = models.CharField(max_length=120)
+    organization_id = models.CharField(max_length=100)
+    command_type = models.CharField(max_length=10)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=500, blank=True)
+    rule = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=10, choices=STATES)
+    reason = models.CharField(max_length=500, blank=True)
+    requested_by_id = models.CharField(max_length=100, blank=True)
+    requested_by_name = models.CharField(max_length=150, blank=True)
+    requested_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True)
+    decided_by_id = models.CharField(max_length=100, blank=True)
+    decided_by_name = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True)
+    workflow_id = models.CharField(max_length=300)
+    last_position = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["organization_id", "state", "requested_at"], name="payments_approval_org")]
+
+    def __str__(self):
+        return f"{self.command_type.capitalize()} of {self.amount_text} {self.currency} on {self.payment_id}"
+
+    @property
+    def amount_text(self) -> str:
+        return money_text(self.amount, self.currency)

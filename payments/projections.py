@@ -10,8 +10,15 @@ from eventstore.events import RecordedEvent
 from eventstore.projections.engine import Projection, upsert
 from eventstore.projections.models import Snapshot
 from eventstore.projections.snapshots import save_snapshot
-from payments.domain import AGGREGATE_TYPE, SNAPSHOT_SCHEMA_VERSION, PaymentAggregate, PaymentStatus
-from payments.models import PaymentSummary
+from payments.domain import (
+    AGGREGATE_TYPE,
+    SNAPSHOT_SCHEMA_VERSION,
+    ApprovalEventType,
+    PaymentAggregate,
+    PaymentStatus,
+    parse_occurred_at,
+)
+from payments.models import Approval, PaymentSummary
 from payments.selectors import load_payment
 
 SUMMARY_FIELDS = [
@@ -125,4 +132,64 @@ class PaymentSnapshotProjection(Projection):
                           schema_version=SNAPSHOT_SCHEMA_VERSION)
 
 
-PROJECTIONS = [PaymentSummaryProjection(), PaymentSnapshotProjection()]
+REQUESTED = {ApprovalEventType.REFUND_REQUESTED: "REFUND", ApprovalEventType.CANCEL_REQUESTED: "CANCEL"}
+REJECTED = {ApprovalEventType.REFUND_REJECTED, ApprovalEventType.CANCEL_REJECTED}
+EXPIRED = {ApprovalEventType.REFUND_EXPIRED, ApprovalEventType.CANCEL_EXPIRED}
+
+
+class ApprovalProjection(Projection):
+    """One row per four-eyes request: `...Requested` makes it, then the command's own event (which
+    names the approval) approves it, `...Rejected` rejects it (or records the rules' refusal after
+    approval) and `...Expired` expires it. Who asked and who decided come from the events' actors."""
+
+    name = "approvals"
+    models = (Approval,)
+
+    def apply(self, events: list[RecordedEvent]) -> None:
+        for event in events:
+            if event.aggregate_type != AGGREGATE_TYPE or not isinstance(event.data, dict):
+                continue
+            if event.event_type in REQUESTED:
+                _requested(event)
+            elif event.data.get("approval_id"):
+                _decided(event)
+
+    def apply_appended(self, events: list[RecordedEvent]) -> bool:
+        """With the append: an approval's events are all in its payment's stream, whose appends are
+        serialized, and each handler skips what its row holds already."""
+        self.apply(events)
+        return True
+
+
+def _requested(event: RecordedEvent) -> None:
+    data, requester = event.data, _person(event.metadata.get("actor"), event.data.get("requested_by"))
+    Approval.objects.get_or_create(approval_id=data["approval_id"], defaults=dict(
+        payment_id=event.stream_id, organization_id=event.metadata.get("organization_id", ""),
+        command_type=REQUESTED[event.event_type], amount=Decimal(data["amount"]), currency=data["currency"],
+        description=data.get("description", "")[:500], rule=data.get("rule", "")[:200], state="pending",
+        requested_by_id=requester["id"], requested_by_name=requester["name"], requested_at=event.recorded_at,
+        expires_at=parse_occurred_at(data["expires_at"]) if data.get("expires_at") else None,
+        workflow_id=event.metadata.get("workflow_id", ""), last_position=event.position,
+    ))
+
+
+def _decided(event: RecordedEvent) -> None:
+    data = event.data
+    if event.event_type in EXPIRED:
+        state, decider = "expired", {"id": "", "name": ""}
+    elif event.event_type in REJECTED:
+        state = "refused" if data.get("refused_by_rules") else "rejected"
+        decider = _person(None, data.get("approved_by") or data.get("rejected_by"))
+    else:  # the command's own event: approved
+        state, decider = "approved", _person(event.metadata.get("approved_by"), None)
+    Approval.objects.filter(approval_id=data["approval_id"], last_position__lt=event.position).update(
+        state=state, reason=str(data.get("reason", ""))[:500], decided_by_id=decider["id"],
+        decided_by_name=decider["name"], decided_at=event.recorded_at, last_position=event.position)
+
+
+def _person(actor, fallback) -> dict:
+    source = actor if isinstance(actor, dict) and actor.get("id") else (fallback if isinstance(fallback, dict) else {})
+    return {"id": str(source.get("id", ""))[:100], "name": str(source.get("name", ""))[:150]}
+
+
+PROJECTIONS = [PaymentSummaryProjection(), PaymentSnapshotProjection(), ApprovalProjection()]

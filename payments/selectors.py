@@ -21,7 +21,7 @@ from payments.domain import (
     PaymentAggregate,
     parse_occurred_at,
 )
-from payments.models import ApiToken, Membership, Organization, PaymentSummary
+from payments.models import ApiToken, Approval, Membership, Organization, PaymentSummary
 from payments.tokens import token_of
 
 
@@ -180,3 +180,39 @@ def history_with_states(payment_id: str) -> list[HistoryEntry]:
         entries.append(HistoryEntry(event, state, changes))
         before = state
     return entries
+
+
+APPROVE_PERMISSION = "payments.approve_payment_command"
+APPROVAL_VIEWS = ("waiting_for_me", "requested_by_me", "decided")
+
+
+def approvals(user, view: str | None = None) -> QuerySet:
+    """The four-eyes requests of the user's organizations; `view` narrows them to those waiting for
+    the user's decision, those the user asked for, or those decided (approved, rejected, refused, expired)."""
+    organizations = visible_organizations(user)
+    rows = Approval.objects.all() if organizations is None else Approval.objects.filter(
+        organization_id__in=organizations)
+    me = str(user.pk)
+    if view == "waiting_for_me":
+        if not user.has_perm(APPROVE_PERMISSION):
+            return rows.none()
+        return rows.filter(state="pending").exclude(requested_by_id=me).order_by("requested_at")
+    if view == "requested_by_me":
+        return rows.filter(requested_by_id=me)
+    if view == "decided":
+        return rows.exclude(state="pending").order_by("-decided_at")
+    return rows
+
+
+def visible_approval(user, approval_id: str) -> Approval | None:
+    """The approval if its organization is the user's: another organization's reads as missing."""
+    return approvals(user).filter(approval_id=approval_id).first()
+
+
+def waiting_for(user) -> int:
+    """How many requests wait for this user's decision."""
+    return approvals(user, "waiting_for_me").count() if user.is_authenticated else 0
+
+
+def payment_approvals(payment_id: str) -> list[Approval]:
+    return list(Approval.objects.filter(payment_id=payment_id).order_by("requested_at"))

@@ -1,5 +1,6 @@
 """Admin users for finance: staff of the "Finance staff" group who see the payments of their
-organizations (memberships), and operators who also hold `payments.view_all_organizations`."""
+organizations (memberships) and request refunds and cancels, approvers of the "Finance approvers"
+group who also approve them, and operators who also hold `payments.view_all_organizations`."""
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -21,6 +22,10 @@ FINANCE_VIEW_PERMISSIONS = (
     ("eventstore", "projectioncheckpoint"),
     ("eventstore", "projectionerror"),
 )
+STAFF_ADDED_PERMISSIONS = (("payments", "request_payment_command"), ("payments", "view_approval"))
+# The approvers' group as migration payments/0011_finance_approvers_group creates it.
+APPROVERS_GROUP = "Finance approvers"
+APPROVER_PERMISSIONS = (("payments", "approve_payment_command"), ("payments", "view_approval"))
 ALL_ORGANIZATIONS = ("payments", "view_all_organizations")
 
 
@@ -33,19 +38,33 @@ def finance_staff_group() -> Group:
             create_permissions(app_config, verbosity=0)
         for app_label, model in FINANCE_VIEW_PERMISSIONS:
             group.permissions.add(_permission(app_label, f"view_{model}"))
+        group.permissions.add(*(_permission(*each) for each in STAFF_ADDED_PERMISSIONS))
+    return group
+
+
+def finance_approvers_group() -> Group:
+    """The approvers' group (made again if missing): what finance staff see, and the approver permission."""
+    staff = finance_staff_group()
+    group, created = Group.objects.get_or_create(name=APPROVERS_GROUP)
+    if created:
+        group.permissions.add(*staff.permissions.exclude(codename="request_payment_command"))
+        group.permissions.add(*(_permission(*each) for each in APPROVER_PERMISSIONS))
     return group
 
 
 @transaction.atomic
 def create_finance_user(*, username: str, password: str, organizations: list[str] = (),
-                        all_organizations: bool = False):
-    """A staff user in the finance group; a member of `organizations` (created if missing), or, with
-    `all_organizations`, an operator who sees every organization. An existing user is updated."""
+                        all_organizations: bool = False, approver: bool = False):
+    """A staff user in the finance group (and, with `approver`, the approvers' group); a member of
+    `organizations` (created if missing), or, with `all_organizations`, an operator who sees every
+    organization. An existing user is updated."""
     user, _ = get_user_model().objects.get_or_create(username=username, defaults={"is_staff": True})
     user.is_staff = True
     user.set_password(password)
     user.save()
     user.groups.add(finance_staff_group())
+    if approver:
+        user.groups.add(finance_approvers_group())
     for organization_id in organizations:
         organization, _ = Organization.objects.get_or_create(id=organization_id, defaults={"name": organization_id})
         Membership.objects.get_or_create(user=user, organization=organization)

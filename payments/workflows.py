@@ -14,6 +14,8 @@ idempotency key or workflow.uuid4(), both identical on a re-run), so the workflo
 events and answers with them instead of deciding again.
 """
 
+import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
@@ -24,7 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from eventstore.temporal.activity_signatures import append_events, apply_prompt_projections
     from eventstore.temporal.errors import cause_of, caused_by, workflow_failure
     from eventstore.temporal.messages import AppendRequest, EventInput, PromptProjectionsRequest
-    from payments.activity_signatures import load_payment, query_history
+    from payments.activity_signatures import check_approver, load_payment, query_history
+    from payments.approval_rules import DEFAULT_TIMEOUT_SECONDS
     from payments.domain import (
         AGGREGATE_TYPE,
         SCHEMA_VERSION,
@@ -34,6 +37,8 @@ with workflow.unsafe.imports_passed_through():
         PaymentCommand,
         PaymentIdTaken,
         PaymentNotFound,
+        approval_event_type,
+        business_time_text,
         parse_occurred_at,
         refusal_of_unreadable,
         require_canonical_payment_id,
@@ -41,6 +46,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from payments.messages import (
         PAYMENT_UNREADABLE,
+        ApprovalDecision,
+        CheckApproverRequest,
         HistoryAnswer,
         HistoryQuery,
         LoadedPayment,
@@ -51,6 +58,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 MAX_CONFLICT_ATTEMPTS = 30
+APPROVAL_PATCH = "four-eyes-approval"
+APPROVAL_CLOSED = "ApprovalClosed"  # the update error when the request was decided or expired already
+APPROVAL_TIMER = {"kind": "system", "id": "approval-timer", "name": "approval timer", "channel": "temporal"}
 ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(
@@ -61,8 +71,65 @@ ACTIVITY_OPTIONS = dict(
 
 @workflow.defn(name="PaymentEventSourcingWorkflow")
 class PaymentEventSourcingWorkflow:
+    """A command a policy puts under four-eyes control records `...Requested`, answers its caller
+    (update `answer`) and waits for update `decide` or its timer; see `_await_decision`."""
+
+    def __init__(self) -> None:
+        self.answered = False  # the caller may have the result: the command finished or awaits approval
+        self.finished = False
+        self.approval: dict | None = None  # approval_id, state, requester, ... while under four-eyes control
+        self.decision: tuple[ApprovalDecision, dict] | None = None  # with the checked approver
+        self.deciding = asyncio.Lock()
+
+    @workflow.update(name="answer")
+    async def answer(self) -> PaymentCommandResult:
+        """The result once known, or as soon as the command awaits approval (then approval_state pending)."""
+        await workflow.wait_condition(lambda: self.answered)
+        return self.result
+
+    @workflow.update(name="decide")
+    async def decide(self, decision: ApprovalDecision) -> PaymentCommandResult:
+        """Approve or reject; the approver is checked against Django by an activity (not the
+        requester, holds the approver permission, member of the organization). One decision wins:
+        a second one, even one sent at the same moment, is told what happened."""
+        async with self.deciding:
+            self._require_open()
+            checked = await workflow.execute_local_activity(
+                check_approver,
+                CheckApproverRequest(decision.approver_seal, self.approval["organization_id"],
+                                     self.approval["requester"]),
+                **ACTIVITY_OPTIONS,
+            )
+            self._require_open()
+            self.decision = (decision, checked.approver)
+        await workflow.wait_condition(lambda: self.finished)
+        return self.result
+
+    @decide.validator
+    def _validate_decision(self, decision: ApprovalDecision) -> None:
+        if decision.decision not in ("approve", "reject"):
+            raise ValueError(f"Unknown decision {decision.decision!r}; use approve or reject.")
+        if decision.decision == "reject" and not decision.reason.strip():
+            raise ValueError("A reason is required to reject.")
+        self._require_open()
+
+    def _require_open(self) -> None:
+        if self.approval is None:
+            raise ApplicationError("This command is not awaiting approval.", type=APPROVAL_CLOSED)
+        if self.decision is not None or self.approval["state"] != "pending":
+            state = "decided" if self.decision is not None else self.approval["state"]
+            raise ApplicationError(f"Approval {self.approval['approval_id']} is already {state}.",
+                                   type=APPROVAL_CLOSED)
+
     @workflow.run
     async def run(self, request: PaymentCommandRequest) -> PaymentCommandResult:
+        result = await self._run(request)
+        self.finished = self.answered = True
+        if not workflow.all_handlers_finished():
+            await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
+
+    async def _run(self, request: PaymentCommandRequest) -> PaymentCommandResult:
         info = workflow.info()
         self.result = PaymentCommandResult(
             success=False, message="", payment_id=request.payment_id, version=0, workflow_id=info.workflow_id,
@@ -75,11 +142,16 @@ class PaymentEventSourcingWorkflow:
         command_id = request.idempotency_key or str(workflow.uuid4())
         self.actor_seal = request.actor_seal
         self.occurred_at_given = bool(request.occurred_at)
+        self.actor_seal = request.actor_seal
+        self.approval_timeout = request.approval_timeout_seconds or DEFAULT_TIMEOUT_SECONDS
         try:
             command = _to_command(request)
         except CommandRejected as rejection:
             return self._refuse(rejection)
         self.result.payment_id = command.payment_id
+        return await self._attempts(command, command_id)
+
+    async def _attempts(self, command: PaymentCommand, command_id: str) -> PaymentCommandResult:
         for _ in range(MAX_CONFLICT_ATTEMPTS):
             outcome = await self._attempt(command, command_id)
             if outcome is not None:
@@ -94,7 +166,7 @@ class PaymentEventSourcingWorkflow:
         """Decide and append once; None when another writer got there first."""
         try:
             loaded = await workflow.execute_local_activity(
-                load_payment, LoadPaymentRequest(command.payment_id, command_id), **ACTIVITY_OPTIONS)
+                load_payment, self._load_request(command, command_id), **ACTIVITY_OPTIONS)
         except (ActivityError, ApplicationError) as error:
             unreadable = cause_of(error, PAYMENT_UNREADABLE)
             if unreadable is None:
@@ -110,7 +182,11 @@ class PaymentEventSourcingWorkflow:
                 command, latest_occurred_at=_latest_occurred_at(loaded) if self.occurred_at_given else None)
         except CommandRejected as rejection:
             self.result.status = str(aggregate.status or "")
+            if self.approval is not None:
+                return await self._refused_when_approved(command, command_id, rejection)
             return self._refuse(rejection)
+        if loaded.approval_rule and self.approval is None and workflow.patched(APPROVAL_PATCH):
+            return await self._under_approval(command, command_id, loaded, aggregate)
         projections_with_append = loaded.projections_with_append
         try:
             appended = await workflow.execute_local_activity(
@@ -118,7 +194,8 @@ class PaymentEventSourcingWorkflow:
                 AppendRequest(
                     stream_id=command.payment_id,
                     aggregate_type=AGGREGATE_TYPE,
-                    events=[EventInput(e.event_type, e.data, self._metadata(command, command_id), str(workflow.uuid4()))
+                    events=[EventInput(e.event_type, self._approved(e.data), self._metadata(command, command_id),
+                                       str(workflow.uuid4()))
                             for e in new_events],
                     expected_version=str(aggregate.version),
                     apply_prompt_projections=projections_with_append,
@@ -140,6 +217,8 @@ class PaymentEventSourcingWorkflow:
         self.result.version = appended.version
         self.result.event_ids = [event.event_id for event in appended.events]
         self.result.status = str(aggregate.status)
+        if self.approval is not None:
+            self.approval["state"] = self.result.approval_state = "approved"
         return self._finish(True, _success_message(command, aggregate, new_events[0].data))
 
     def _already_applied(self, command: PaymentCommand, loaded: LoadedPayment) -> PaymentCommandResult:
@@ -148,6 +227,8 @@ class PaymentEventSourcingWorkflow:
         self.result.version = aggregate.version
         self.result.event_ids = [event.event_id for event in loaded.applied]
         self.result.status = str(aggregate.status)
+        if self.approval is not None:
+            self.approval["state"] = self.result.approval_state = "approved"
         return self._finish(True, _success_message(command, aggregate, loaded.applied[0].data))
 
     def _actor_seals(self) -> dict[str, str]:
@@ -168,7 +249,144 @@ class PaymentEventSourcingWorkflow:
             "workflow_id": info.workflow_id,
             "run_id": info.run_id,
             "schema_version": SCHEMA_VERSION,
+            **self._actors(),
         }
+
+    def _load_request(self, command: PaymentCommand, command_id: str) -> LoadPaymentRequest:
+        if command.type == CommandType.CREATE or self.approval is not None:
+            return LoadPaymentRequest(command.payment_id, command_id)
+        return LoadPaymentRequest(command.payment_id, command_id, command_type=str(command.type),
+                                  organization_id=command.organization_id, amount=command.amount,
+                                  currency=command.currency, actor_seal=self.actor_seal)
+
+    def _actors(self) -> dict:
+        """Who acted, as the activities verified them: the requester and, once approved, the approver.
+        (The append activity stamps the same from the seals; a plain client's claims are replaced.)"""
+        if self.approval is None:
+            return {}
+        actors = {"actor": self.approval["requester"]} if self.approval["requester"] else {}
+        if self.decision is not None and self.decision[0].decision == "approve":
+            actors["approved_by"] = self.decision[1]
+        return actors
+
+    def _actor_seals(self) -> dict:
+        seals = {"actor": self.actor_seal} if self.actor_seal else {}
+        if self.decision is not None and self.decision[0].decision == "approve":
+            seals["approved_by"] = self.decision[0].approver_seal
+        return seals
+
+    def _approved(self, data: dict) -> dict:
+        return {**data, "approval_id": self.approval["approval_id"]} if self.approval is not None else data
+
+    async def _under_approval(self, command: PaymentCommand, command_id: str, loaded: LoadedPayment,
+                              aggregate: PaymentAggregate) -> PaymentCommandResult | None:
+        """The rules accept the command and the policy covers it: record the request (None on a
+        conflict, to decide again), answer the caller, wait for the decision, then act on it."""
+        request_id = f"{command_id}:approval"
+        applied = await workflow.execute_local_activity(
+            load_payment, LoadPaymentRequest(command.payment_id, request_id), **ACTIVITY_OPTIONS)
+        if applied.applied:  # an earlier run of this task recorded the request
+            data = applied.applied[0].data
+        else:
+            data = self._request_data(command, loaded, aggregate)
+            try:
+                await self._append_approval_event(command, request_id, approval_event_type(command.type, "Requested"),
+                                                  data, expected_version=str(aggregate.version),
+                                                  requester=loaded.requester, seal=self.actor_seal)
+            except (ActivityError, ApplicationError) as error:
+                if caused_by(error, "WrongExpectedVersion"):
+                    return None
+                raise
+        self.approval = {"approval_id": data["approval_id"], "state": "pending", "request_id": request_id,
+                         "organization_id": command.organization_id, "requester": loaded.requester,
+                         "expires_at": data["expires_at"]}
+        self.result.approval_id, self.result.approval_state = data["approval_id"], "pending"
+        self.result.status = str(aggregate.status)
+        self.result.success = True
+        self.result.message = (f"The {str(command.type).lower()} of {data['amount']} {data['currency']} on payment "
+                               f"{command.payment_id} awaits approval by a second person ({data['rule']}); "
+                               f"approval {data['approval_id']}, until {data['expires_at']}.")
+        self.answered = True
+        return await self._await_decision(command, command_id)
+
+    def _request_data(self, command: PaymentCommand, loaded: LoadedPayment, aggregate: PaymentAggregate) -> dict:
+        event = aggregate.uncommitted_events[-1].data
+        expires_at = workflow.now() + timedelta(seconds=self.approval_timeout)
+        requester = loaded.requester
+        return {
+            "payment_id": command.payment_id, "approval_id": str(workflow.uuid4()), "user_id": command.user_id,
+            "amount": event["amount"], "currency": event["currency"], "description": command.description,
+            "occurred_at": business_time_text(workflow.now()), "rule": loaded.approval_rule,
+            "expires_at": business_time_text(expires_at),
+            "requested_by": {"id": requester.get("id", ""), "name": requester.get("name", "")},
+        }
+
+    async def _await_decision(self, command: PaymentCommand, command_id: str) -> PaymentCommandResult:
+        try:
+            await workflow.wait_condition(lambda: self.decision is not None, timeout=self.approval_timeout)
+        except asyncio.TimeoutError:
+            self.approval["state"] = "expired"  # a decision being checked right now is refused
+        if self.decision is None:
+            await self._approval_outcome(command, "Expired", {"expired_at": self.approval["expires_at"]})
+            return self._closed("expired", f"Approval {self.approval['approval_id']} expired at "
+                                           f"{self.approval['expires_at']} without a decision; nothing was "
+                                           f"{_done(command)}.")
+        decision, approver = self.decision
+        if decision.decision == "reject":
+            self.approval["state"] = "rejected"
+            await self._approval_outcome(command, "Rejected", {
+                "reason": decision.reason, "rejected_by": {"id": approver.get("id", ""),
+                                                           "name": approver.get("name", "")}},
+                actor=approver, seal=decision.approver_seal)
+            return self._closed("rejected", f"Rejected by {approver.get('name') or approver.get('id')}: "
+                                            f"{decision.reason}")
+        if not self.occurred_at_given:  # the refund or cancel happens when approved
+            command = replace(command, occurred_at=workflow.now())
+        return await self._attempts(command, command_id)
+
+    async def _refused_when_approved(self, command: PaymentCommand, command_id: str,
+                                     rejection: CommandRejected) -> PaymentCommandResult:
+        """Approved, but the payment changed meanwhile and the rules refuse the command now."""
+        self.approval["state"] = "refused"
+        decision, approver = self.decision
+        await self._approval_outcome(command, "Rejected", {
+            "reason": f"Approved, then refused by the payment rules: {rejection}", "refused_by_rules": True,
+            "approved_by": {"id": approver.get("id", ""), "name": approver.get("name", "")}},
+            actor=self.approval["requester"], seal=self.actor_seal)
+        self.result.code = rejection.code
+        return self._closed("refused", f"Approved, but refused when run: {rejection}")
+
+    def _closed(self, state: str, message: str) -> PaymentCommandResult:
+        self.approval["state"] = self.result.approval_state = state
+        return self._finish(False, message)
+
+    async def _approval_outcome(self, command: PaymentCommand, step: str, fields: dict, *, actor: dict | None = None,
+                                seal: str = "") -> None:
+        data = {"payment_id": command.payment_id, "approval_id": self.approval["approval_id"],
+                "occurred_at": self.approval["expires_at"] if step == "Expired" else business_time_text(workflow.now()),
+                **fields}
+        await self._append_approval_event(command, self.approval["request_id"], approval_event_type(command.type, step),
+                                          data, expected_version="any", requester=actor, seal=seal)
+
+    async def _append_approval_event(self, command: PaymentCommand, causation_id: str, event_type, data: dict, *,
+                                     expected_version: str, requester: dict | None, seal: str = "") -> None:
+        metadata = {**self._metadata(command, causation_id), "actor": requester or APPROVAL_TIMER}
+        metadata.pop("approved_by", None)
+        appended = await workflow.execute_local_activity(
+            append_events,
+            AppendRequest(stream_id=command.payment_id, aggregate_type=AGGREGATE_TYPE,
+                          events=[EventInput(str(event_type), data, metadata, str(workflow.uuid4()))],
+                          expected_version=expected_version, apply_prompt_projections=True,
+                          actor_seals={"actor": seal} if seal else {}),
+            **ACTIVITY_OPTIONS,
+        )
+        if appended.prompt_projections_pending:
+            newest = appended.events[-1]
+            await workflow.execute_local_activity(
+                apply_prompt_projections,
+                PromptProjectionsRequest(appended.stream_id, newest.transaction_id, newest.position),
+                **ACTIVITY_OPTIONS,
+            )
 
     def _refuse(self, rejection: CommandRejected) -> PaymentCommandResult:
         """A refusal; one about a payment the caller may not see (or an id taken, whoever holds it)
@@ -209,6 +427,10 @@ def _to_command(request: PaymentCommandRequest) -> PaymentCommand:
         description=request.description or "",
         occurred_at=parse_occurred_at(request.occurred_at) if request.occurred_at else workflow.now(),
     )
+
+
+def _done(command: PaymentCommand) -> str:
+    return "refunded" if command.type == CommandType.REFUND else "cancelled"
 
 
 def _latest_occurred_at(loaded: LoadedPayment):

@@ -45,9 +45,12 @@ from eventstore.temporal.workflows import (
     VerifyChainWorkflow,
     WebhookDeliveryWorkflow,
 )
-from payments.client import submit_command
-from payments.messages import HistoryQuery
-from payments.workflows import PaymentHistoryQueryWorkflow
+from payments import approval_policies
+from payments.client import submit_command, submit_decision
+from payments.messages import ApprovalDecision, HistoryQuery
+from payments.models import ApprovalPolicy
+from payments.staff import create_finance_user
+from payments.workflows import PaymentEventSourcingWorkflow, PaymentHistoryQueryWorkflow
 from tests.eventstore.helpers import payment_events
 from tests.webhook_receiver import Receiver
 from tests.workflow_histories import HISTORY_FOLDERS, closing_event, cut_while_running, save
@@ -216,6 +219,30 @@ def test_payment_command_refused(temporal, run_command, command_request):
     assert not result.success
     save(temporal.run(temporal.client.get_workflow_handle(result.workflow_id).fetch_history()),
          PAYMENTS / "refused.json")
+
+
+@pytest.mark.parametrize("outcome", ["approve", "reject", "expire"])
+def test_payment_command_under_approval(temporal, command_request, outcome):
+    """A refund the approval policy covers: requested, then approved, rejected or left to expire."""
+    requester = create_finance_user(username="requester", password="pw", organizations=["org-456"])
+    approver = create_finance_user(username="approver", password="pw", organizations=["org-456"], approver=True)
+    as_actor = lambda user: Actor(kind="user", id=str(user.pk), name=user.username, channel="admin")  # noqa: E731
+    approval_policies.save_rule(rule=ApprovalPolicy(organization_id="org-456", command_type="REFUND"),
+                                actor=as_actor(approver))
+    payment_id = f"payment-{uuid.uuid4().hex[:12]}"
+    submit = lambda request: temporal.run(submit_command(  # noqa: E731
+        temporal.client, request, actor=as_actor(requester), answer_early=True, task_queue=temporal.task_queue))
+    assert submit(command_request("CREATE", payment_id, amount="10.00")).success
+    asked = submit(command_request("REFUND", payment_id, amount="3.00",
+                                   approval_timeout_seconds=1 if outcome == "expire" else 3600))
+    assert asked.approval_state == "pending", asked.message
+    if outcome != "expire":
+        temporal.run(submit_decision(temporal.client, asked.workflow_id, ApprovalDecision(
+            "approve" if outcome == "approve" else "reject", "Not returned"), actor=as_actor(approver)))
+    handle = temporal.client.get_workflow_handle_for(PaymentEventSourcingWorkflow.run, asked.workflow_id)
+    assert temporal.run(handle.result()).approval_state == {"approve": "approved", "reject": "rejected",
+                                                            "expire": "expired"}[outcome]
+    save(temporal.run(handle.fetch_history()), PAYMENTS / f"refund-under-approval-{outcome}.json")
 
 
 @pytest.mark.parametrize("query", [

@@ -265,6 +265,9 @@ API_TOKEN_DEFAULT_LIFETIME_DAYS = env.int("API_TOKEN_DEFAULT_LIFETIME_DAYS", def
 ACTOR_SEAL_KEY = env("ACTOR_SEAL_KEY", default="")
 ACTOR_SEAL_MAX_AGE_SECONDS = env.int("ACTOR_SEAL_MAX_AGE_SECONDS", default=4 * 24 * 3600)
 
+# Four-eyes approval: how long, in seconds, a refund or cancel waits for a second person before it expires.
+APPROVAL_TIMEOUT = env.float("APPROVAL_TIMEOUT", default=72 * 3600.0)
+
 # Verifiable ledger: the Ed25519 key that signs tree heads (PEM or 64 hex digits, or a file holding
 # it), and how often the worker's Temporal Schedules sign a head and verify the chain (seconds).
 LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", default="")

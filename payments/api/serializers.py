@@ -15,7 +15,8 @@ from payments.domain import (
     parse_occurred_at,
     parse_positive_amount,
 )
-from payments.models import PaymentSummary
+from payments.models import Approval, PaymentSummary
+from payments.selectors import APPROVAL_VIEWS
 
 ID_FIELD = dict(max_length=100, regex=rf"\A{ID_PATTERN.pattern}\Z")
 
@@ -116,6 +117,44 @@ class PaymentCommandResultSerializer(serializers.Serializer):
     correlation_id = serializers.CharField()
     status = serializers.CharField(allow_blank=True)
     replayed = serializers.BooleanField(help_text="True when this answers an earlier request with the same key.")
+    approval_id = serializers.CharField(allow_blank=True, help_text=(
+        "Set when the organization's approval policy puts the command under four-eyes control."))
+    approval_state = serializers.CharField(allow_blank=True, help_text=(
+        "pending (answered with 202: a second person has to approve it), approved, rejected, refused (approved, "
+        "then refused by the payment rules), expired; empty without approval."))
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    amount = serializers.SerializerMethodField()
+    requested_by = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Approval
+        fields = ["approval_id", "payment_id", "organization_id", "command_type", "amount", "currency", "description",
+                  "rule", "state", "reason", "requested_by", "requested_at", "expires_at", "decided_by", "decided_at"]
+
+    def get_amount(self, approval) -> str:
+        return approval.amount_text.replace(",", "")
+
+    def get_requested_by(self, approval) -> dict:
+        return {"id": approval.requested_by_id, "name": approval.requested_by_name}
+
+    def get_decided_by(self, approval) -> dict | None:
+        return {"id": approval.decided_by_id, "name": approval.decided_by_name} if approval.decided_by_id else None
+
+
+class ApprovalQuerySerializer(serializers.Serializer):
+    filter = serializers.ChoiceField(choices=APPROVAL_VIEWS, required=False, help_text=(
+        "waiting_for_me: pending requests you may decide; requested_by_me; decided."))
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=MAX_DESCRIPTION_LENGTH, help_text="Why; required.")
+
+
+class ApproveSerializer(serializers.Serializer):
+    pass
 
 
 class PaymentSummarySerializer(serializers.ModelSerializer):

@@ -8,4 +8,8 @@ urlpatterns = [
     path("payments/<str:payment_id>/", views.PaymentDetailView.as_view(), name="payment-detail"),
     path("payments/<str:payment_id>/history/", views.PaymentHistoryView.as_view(), name="payment-history"),
     path("payments/<str:payment_id>/state/", views.PaymentStateView.as_view(), name="payment-state"),
+    path("approvals/", views.ApprovalListView.as_view(), name="approval-list"),
+    path("approvals/<str:approval_id>/", views.ApprovalDetailView.as_view(), name="approval-detail"),
+    path("approvals/<str:approval_id>/approve/", views.ApproveView.as_view(), name="approval-approve"),
+    path("approvals/<str:approval_id>/reject/", views.RejectView.as_view(), name="approval-reject"),
 ]

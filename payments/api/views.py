@@ -22,15 +22,28 @@ from eventstore.web.throttling import ScopedRateThrottle
 from payments import selectors
 from payments.api.filters import PaymentSummaryFilter
 from payments.api.serializers import (
+    ApprovalQuerySerializer,
+    ApprovalSerializer,
+    ApproveSerializer,
     PaymentCommandResultSerializer,
     PaymentCommandSerializer,
     PaymentStateSerializer,
     PaymentSummarySerializer,
+    RejectSerializer,
     StateQuerySerializer,
 )
-from payments.client import CommandNotFinished, IdempotencyKeyReused, InvalidIdempotencyKey, run_command
+from payments.client import (
+    ApprovalClosed,
+    CommandNotFinished,
+    DecisionRefused,
+    IdempotencyKeyReused,
+    InvalidDecision,
+    InvalidIdempotencyKey,
+    decide,
+    run_command,
+)
 from payments.domain import CommandRejected, canonical_payment_id
-from payments.messages import PaymentCommandRequest
+from payments.messages import ApprovalDecision, PaymentCommandRequest
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False, pattern=r"^[!-~]{1,200}$",
@@ -110,6 +123,12 @@ class PaymentCommandView(APIView):
         request=PaymentCommandSerializer, parameters=[IDEMPOTENCY_KEY], examples=COMMAND_EXAMPLES,
         responses={
             201: OpenApiResponse(PaymentCommandResultSerializer, "Accepted: events were written."),
+            202: OpenApiResponse(
+                PaymentCommandResultSerializer,
+                "The organization's approval policy puts this REFUND or CANCEL under four-eyes control: "
+                "`...Requested` was written and it waits for a second person (`approval_id`, `approval_state` "
+                "pending; see /api/approvals/).",
+            ),
             200: OpenApiResponse(PaymentCommandResultSerializer, "A replay of an earlier request with this key."),
             422: OpenApiResponse(ErrorSerializer, "Refused by a business rule (`command_rejected`); nothing written."),
             404: OpenApiResponse(
@@ -154,6 +173,8 @@ class PaymentCommandView(APIView):
         if not result.success:
             raise REFUSALS.get(result.code, CommandRefused)(result.message)
         answer = PaymentCommandResultSerializer(result).data
+        if result.approval_state == "pending":
+            return Response(answer, status=status.HTTP_202_ACCEPTED)
         return Response(answer, status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED)
 
     def _check_allowed(self, request, command):
@@ -263,3 +284,107 @@ class PaymentStateView(VisiblePaymentMixin, APIView):
             raise NotFound(_("Payment %(payment_id)s has no version %(version)s; its latest version is %(latest)s.") % {
                 "payment_id": payment.payment_id, "version": version, "latest": state.version})
         return Response(PaymentStateSerializer(state).data)
+
+
+class ApprovalClosedError(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "approval_closed"
+
+
+class ApprovalPagination(TimeKeyPagination):
+    time_field = "requested_at"
+    key_field = "approval_id"
+
+
+class ApprovalListView(generics.ListAPIView):
+    serializer_class = ApprovalSerializer
+    pagination_class = ApprovalPagination
+
+    @extend_schema(parameters=[ApprovalQuerySerializer],
+                   summary="Four-eyes requests of your organizations: waiting for you, requested by you, decided")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = ApprovalQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.approvals(self.request.user, query.validated_data.get("filter"))
+
+
+class ApprovalMixin:
+    def get_approval(self, approval_id: str):
+        approval = selectors.visible_approval(self.request.user, approval_id)
+        if approval is None:
+            raise NotFound("No such approval.")  # the same whether missing or another organization's
+        return approval
+
+
+@extend_schema(summary="One four-eyes request")
+class ApprovalDetailView(ApprovalMixin, generics.RetrieveAPIView):
+    serializer_class = ApprovalSerializer
+
+    def get_object(self):
+        return self.get_approval(self.kwargs["approval_id"])
+
+
+class ApprovalDecisionView(ApprovalMixin, APIView):
+    """Approve or reject; who decides is the authenticated caller, checked again by the workflow's activity."""
+
+    decision = ""
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "commands"
+
+    def post(self, request, approval_id):
+        approval = self.get_approval(approval_id)
+        body = (RejectSerializer if self.decision == "reject" else ApproveSerializer)(data=request.data)
+        body.is_valid(raise_exception=True)
+        if approval.state != "pending":
+            raise ApprovalClosedError(f"Approval {approval_id} is already {approval.get_state_display().lower()}.")
+        try:
+            result = decide(approval.workflow_id,
+                            ApprovalDecision(self.decision, body.validated_data.get("reason", "")),
+                            actor=actor_of_request(request), timeout=settings.API_COMMAND_TIMEOUT_SECONDS)
+        except DecisionRefused as error:
+            raise PermissionDenied(str(error)) from None
+        except ApprovalClosed as error:
+            raise ApprovalClosedError(str(error)) from None
+        except InvalidDecision as error:
+            raise ValidationError({"reason": str(error)}) from None
+        except CommandNotFinished as error:
+            raise ServiceUnavailable(str(error)) from None
+        except TemporalUnavailable as error:
+            raise ServiceUnavailable(f"The command service is unreachable ({error}); nothing was decided.") from None
+        except RPCError as error:
+            raise ServiceUnavailable(f"The command service failed to answer ({error.status.name}: {error.message}); "
+                                     "nothing was decided.") from None
+        approval.refresh_from_db()
+        return Response({"approval": ApprovalSerializer(approval).data,
+                         "result": PaymentCommandResultSerializer(result).data})
+
+
+def _decision_schema(decision: str):
+    return extend_schema(
+        request=RejectSerializer if decision == "reject" else None,
+        responses={200: OpenApiResponse(description="Decided: the approval and the command's result."),
+                   403: OpenApiResponse(ErrorSerializer, "You asked for it, lack the approver permission, or are "
+                                                         "not a member of its organization."),
+                   404: OpenApiResponse(ErrorSerializer, "No such approval in your organizations."),
+                   409: OpenApiResponse(ErrorSerializer, "Already decided or expired.")},
+        summary=f"{decision.capitalize()} a four-eyes request" + (" (reason required)" if decision == "reject" else ""),
+    )
+
+
+class ApproveView(ApprovalDecisionView):
+    decision = "approve"
+
+    @_decision_schema("approve")
+    def post(self, request, approval_id):
+        return super().post(request, approval_id)
+
+
+class RejectView(ApprovalDecisionView):
+    decision = "reject"
+
+    @_decision_schema("reject")
+    def post(self, request, approval_id):
+        return super().post(request, approval_id)

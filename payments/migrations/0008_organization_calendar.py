@@ -2,8 +2,9 @@
 take DEFAULT_ORGANIZATION_TIME_ZONE and DEFAULT_REPORTING_CURRENCY as they are when it runs); the
 payments list leads with the business date, in two indexes."""
 
-import payments.models
 from django.db import migrations, models
+
+import payments.models
 
 
 class Migration(migrations.Migration):

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.html import format_html
 
+from payments import selectors
 from payments.models import money_label, status_label
 
 register = template.Library()
@@ -33,3 +34,8 @@ def status(value: str) -> str:
     """PARTIALLY_REFUNDED reads "Partially refunded"."""
     return status_label(value) if value else ""
 
+
+@register.simple_tag
+def approvals_waiting_for(user) -> int:
+    """How many refunds and cancels wait for this user's decision."""
+    return selectors.waiting_for(user)

@@ -1,0 +1,81 @@
+"""Finance staff act from the admin: a refund or cancel requested on a payment's page, and the
+decisions of the approvals queue. Both go through the same Temporal paths as the API
+(`payments.client`), as the signed-in user."""
+
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from temporalio.service import RPCError
+
+from eventstore.temporal.connection import TemporalUnavailable
+from eventstore.temporal.search_attributes import SearchAttributesMissing
+from eventstore.web.actors import actor_of_request
+from payments import client
+from payments.domain import MAX_DESCRIPTION_LENGTH, CommandType
+from payments.messages import ApprovalDecision, PaymentCommandRequest
+
+UNAVAILABLE = (TemporalUnavailable, SearchAttributesMissing, client.CommandNotFinished, RPCError)
+
+
+class PaymentRequestForm(forms.Form):
+    command = forms.ChoiceField(choices=[(CommandType.REFUND.value, "Request refund"),
+                                         (CommandType.CANCEL.value, "Request cancel")])
+    amount = forms.CharField(required=False, max_length=40, help_text="The refund's amount, e.g. 2000.00.")
+    reason = forms.CharField(max_length=MAX_DESCRIPTION_LENGTH)
+    occurred_at = forms.CharField(required=False, max_length=40, label="Business time", help_text=(
+        "When it happened at the bank, ISO 8601 with an offset, e.g. 2024-03-05T10:30:00+01:00; empty: now."))
+    key = forms.CharField(max_length=64, widget=forms.HiddenInput)  # a second click runs nothing twice
+
+    def clean(self):
+        data = super().clean()
+        if data.get("command") == CommandType.REFUND and not data.get("amount"):
+            self.add_error("amount", "A refund needs an amount.")
+        return data
+
+
+def new_request_form() -> PaymentRequestForm:
+    return PaymentRequestForm(initial={"key": uuid.uuid4().hex})
+
+
+def request_command(request, payment, form: PaymentRequestForm) -> None:
+    """Run the refund or cancel and tell the outcome with the messages framework."""
+    data = form.cleaned_data
+    command = PaymentCommandRequest(
+        type=data["command"], payment_id=payment.payment_id, organization_id=payment.organization_id,
+        user_id=request.user.get_username(), amount=data["amount"] or None, currency=payment.currency,
+        description=data["reason"], idempotency_key=f"admin-{data['key']}", occurred_at=data["occurred_at"] or None)
+    try:
+        result = client.run_command(command, actor=actor_of_request(request),
+                                    timeout=settings.API_COMMAND_TIMEOUT_SECONDS)
+    except UNAVAILABLE as error:
+        messages.error(request, f"The command service did not answer ({error}); submit again to retry it safely.")
+        return
+    if result.approval_state == "pending":
+        messages.warning(request, result.message)
+    elif result.success:
+        messages.success(request, result.message)
+    else:
+        messages.error(request, result.message)
+
+
+def decide(request, approval, decision: str, reason: str) -> None:
+    if decision == "reject" and not reason.strip():
+        messages.error(request, "Give a reason to reject.")
+        return
+    try:
+        result = client.decide(approval.workflow_id, ApprovalDecision(decision, reason),
+                               actor=actor_of_request(request), timeout=settings.API_COMMAND_TIMEOUT_SECONDS)
+    except (client.DecisionRefused, client.ApprovalClosed, client.InvalidDecision) as error:
+        messages.error(request, str(error))
+        return
+    except UNAVAILABLE as error:
+        messages.error(request, f"The command service did not answer ({error}); nothing was decided.")
+        return
+    if result.success:
+        messages.success(request, f"Approved: {result.message}")
+    elif result.approval_state == "rejected":
+        messages.success(request, f"Rejected. {result.message}")
+    else:
+        messages.error(request, result.message)
