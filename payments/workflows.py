@@ -140,7 +140,6 @@ class PaymentEventSourcingWorkflow:
         known = {each.value for each in CommandType}
         self.command_type = str(request.type).upper() if str(request.type).upper() in known else "UNKNOWN"
         command_id = request.idempotency_key or str(workflow.uuid4())
-        self.actor_seal = request.actor_seal
         self.occurred_at_given = bool(request.occurred_at)
         self.actor_seal = request.actor_seal
         self.approval_timeout = request.approval_timeout_seconds or DEFAULT_TIMEOUT_SECONDS
@@ -231,13 +230,6 @@ class PaymentEventSourcingWorkflow:
             self.approval["state"] = self.result.approval_state = "approved"
         return self._finish(True, _success_message(command, aggregate, loaded.applied[0].data))
 
-    def _actor_seals(self) -> dict[str, str]:
-        """The submitter's sealed actor, for the append to verify and record. Histories recorded
-        before actors were sealed replay without it (their append's input held no seals)."""
-        if self.actor_seal and workflow.patched("actor-seals"):
-            return {"actor": self.actor_seal}
-        return {}
-
     def _metadata(self, command: PaymentCommand, command_id: str) -> dict:
         info = workflow.info()
         return {
@@ -269,11 +261,14 @@ class PaymentEventSourcingWorkflow:
             actors["approved_by"] = self.decision[1]
         return actors
 
-    def _actor_seals(self) -> dict:
+    def _actor_seals(self) -> dict[str, str]:
+        """The submitter's sealed actor and, once approved, the approver's, for the append to verify and
+        record. Histories recorded before actors were sealed replay without them (their append's input
+        held no seals)."""
         seals = {"actor": self.actor_seal} if self.actor_seal else {}
         if self.decision is not None and self.decision[0].decision == "approve":
             seals["approved_by"] = self.decision[0].approver_seal
-        return seals
+        return seals if seals and workflow.patched("actor-seals") else {}
 
     def _approved(self, data: dict) -> dict:
         return {**data, "approval_id": self.approval["approval_id"]} if self.approval is not None else data

@@ -19,7 +19,7 @@ from eventstore.web.errors import ErrorSerializer, ServiceUnavailable
 from eventstore.web.pagination import TimeKeyPagination, position_of
 from eventstore.web.query_fields import NO_NUL_PATTERN
 from eventstore.web.throttling import ScopedRateThrottle
-from payments import selectors
+from payments import selectors, tokens
 from payments.api.filters import PaymentSummaryFilter
 from payments.api.serializers import (
     ApprovalQuerySerializer,
@@ -331,6 +331,7 @@ class ApprovalDecisionView(ApprovalMixin, APIView):
     """Approve or reject; who decides is the authenticated caller, checked again by the workflow's activity."""
 
     decision = ""
+    token_role = tokens.APPROVE  # an API token needs the approve role to decide
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "commands"
 

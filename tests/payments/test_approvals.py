@@ -9,7 +9,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
@@ -24,6 +23,7 @@ from payments.messages import ApprovalDecision
 from payments.models import Approval, ApprovalPolicy, Organization
 from payments.projections import ApprovalProjection
 from payments.staff import create_finance_user
+from payments.tokens import issue_api_token
 from payments.workflows import PaymentEventSourcingWorkflow
 from tests.processes import command_env, manage
 
@@ -242,7 +242,8 @@ def test_worker_killed_while_a_request_waits_then_the_approval_goes_through(temp
 
 def _api_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    key = issue_api_token(user=user, name="tests", roles=("read", "submit", "approve"), all_organizations=True).key
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
