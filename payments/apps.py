@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -6,18 +8,28 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def import_models(self) -> None:
+        """The payment models, then reconciliation's (tables of this app all the same)."""
+        super().import_models()
+        import_module("payments.reconciliation.models")
+
     def ready(self) -> None:
         from eventstore import registry
         from payments import activities, projections, search_attributes, selectors, upcasting, workflows
         from payments.domain import AGGREGATE_TYPE
         from payments.event_schemas import PAYMENT_EVENT_SCHEMAS
+        from payments.reconciliation import activities as reconciliation_activities
+        from payments.reconciliation import events as reconciliation_events
+        from payments.reconciliation import workflows as reconciliation_workflows
 
         registry.declare(
-            workflows=workflows.WORKFLOWS,
-            activities=activities.ACTIVITIES,
+            workflows=[*workflows.WORKFLOWS, *reconciliation_workflows.WORKFLOWS],
+            activities=[*activities.ACTIVITIES, *reconciliation_activities.ACTIVITIES],
             projections=projections.PROJECTIONS,
-            stream_admin_urls={AGGREGATE_TYPE: "admin:payments_paymentsummary_change"},
-            event_schemas={AGGREGATE_TYPE: PAYMENT_EVENT_SCHEMAS},
+            stream_admin_urls={AGGREGATE_TYPE: "admin:payments_paymentsummary_change",
+                               reconciliation_events.AGGREGATE_TYPE: "admin:payments_reconciliation_change"},
+            event_schemas={AGGREGATE_TYPE: PAYMENT_EVENT_SCHEMAS,
+                           reconciliation_events.AGGREGATE_TYPE: reconciliation_events.RECONCILIATION_EVENT_SCHEMAS},
             search_attributes=search_attributes.KEYS,
             upcasters=upcasting.UPCASTERS,
             visible_organizations=selectors.visible_organizations,

@@ -21,6 +21,8 @@ FINANCE_VIEW_PERMISSIONS = (
     ("eventstore", "projectioncheckpoint"),
     ("eventstore", "projectionerror"),
 )
+# Importing settlement files and resolving findings (migration payments/0007_reconciliation).
+FINANCE_RECONCILIATION_PERMISSIONS = ("view_reconciliation", "add_reconciliation", "view_finding", "change_finding")
 ALL_ORGANIZATIONS = ("payments", "view_all_organizations")
 
 
@@ -33,6 +35,8 @@ def finance_staff_group() -> Group:
             create_permissions(app_config, verbosity=0)
         for app_label, model in FINANCE_VIEW_PERMISSIONS:
             group.permissions.add(_permission(app_label, f"view_{model}"))
+        for codename in FINANCE_RECONCILIATION_PERMISSIONS:
+            group.permissions.add(_permission("payments", codename))
     return group
 
 
