@@ -93,6 +93,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('index', models.PositiveIntegerField()),
                 ('first_line', models.PositiveIntegerField()),
+                ('lines', models.PositiveIntegerField()),
                 ('text', models.TextField()),
                 ('reconciliation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='payments.reconciliation')),
             ],

@@ -66,6 +66,7 @@ class SettlementChunk(models.Model):
     reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="+")
     index = models.PositiveIntegerField()
     first_line = models.PositiveIntegerField()
+    lines = models.PositiveIntegerField()
     text = models.TextField()
 
     class Meta:

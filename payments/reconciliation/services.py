@@ -22,7 +22,7 @@ from payments.reconciliation.models import Finding, Reconciliation, SettlementCh
 from payments.reconciliation.settlement_format import AUTO, FileRefused, LineRefused, Reader, choose_mapping
 
 CHUNK_LINES = 10_000
-BLOCK_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 16
 MAX_NOTE_LENGTH = 2000
 
 
@@ -99,7 +99,7 @@ def _store_chunks(run: Reconciliation, records, reader: Reader) -> tuple[int, se
     days: a few hundred at most, whatever the file's length)."""
     lines, dates, index = 0, set(), 0
     while True:
-        buffer, first_line, count = io.StringIO(), lines + 2, 0  # line 1 is the header
+        buffer, first_line, count = _Pieces(), lines + 2, 0  # line 1 is the header
         writer = csv.writer(buffer, lineterminator="\n")
         for cells in records:
             writer.writerow(cells)
@@ -111,12 +111,20 @@ def _store_chunks(run: Reconciliation, records, reader: Reader) -> tuple[int, se
                 break
         if not count:
             break
-        SettlementChunk.objects.create(reconciliation=run, index=index, first_line=first_line, text=buffer.getvalue())
+        SettlementChunk.objects.create(reconciliation=run, index=index, first_line=first_line, lines=count,
+                                       text="".join(buffer))
         lines, index = lines + count, index + 1
         if count < CHUNK_LINES:
             break
     run.chunks = index
     return lines, dates
+
+
+class _Pieces(list):
+    """What a csv.writer writes, kept as the pieces it wrote (io.StringIO holds four bytes a character)."""
+
+    def write(self, text: str) -> None:
+        self.append(text)
 
 
 def _booking_date(reader: Reader, line_number: int, cells: list[str]) -> date | None:

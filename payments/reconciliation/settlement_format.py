@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from payments.domain import CommandRejected, canonical_payment_id, minor_units
 
@@ -123,8 +124,7 @@ def choose_mapping(header: list[str], wanted: str = AUTO) -> Mapping:
     return fitting[0]
 
 
-@dataclass(frozen=True)
-class SettlementLine:
+class SettlementLine(NamedTuple):
     """One line as read: amounts as Decimal, the reference canonical ("" for a fee with none)."""
 
     line_number: int
@@ -185,6 +185,11 @@ class Reader:
         return cells[position].strip() if position is not None and position < len(cells) else ""
 
     def _amount(self, cells, line_number: int, name: str, amount: Amount, decimals: int) -> Decimal:
+        if not amount.minus and len(amount.plus) == 1:
+            text = self._cell(cells, amount.plus[0])
+            if not text:
+                raise LineRefused(f"Line {line_number}: {name} ({amount.plus[0]}) is empty.")
+            return _decimal(line_number, amount.plus[0], text, decimals)
         texts = [(column, self._cell(cells, column)) for column in amount.columns]
         if len(texts) == 1 and not texts[0][1]:
             raise LineRefused(f"Line {line_number}: {name} ({texts[0][0]}) is empty.")
