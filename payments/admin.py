@@ -180,3 +180,6 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "organization", "created_at")
     list_filter = ("organization",)
     autocomplete_fields = ("organization",)
+
+
+from payments.reconciliation import admin as reconciliation_admin  # noqa: E402,F401  (registers its pages)

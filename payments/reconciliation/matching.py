@@ -136,6 +136,10 @@ def reconcile_payment(payment_id: str, lines: list[Line], entries: list[TrailEnt
     return results
 
 
+def _shown(line: Line) -> str:
+    return f"{money(abs(line.gross), line.currency)} {line.currency}"
+
+
 def _repeats(line: Line, lines: list[Line]) -> bool:
     return any(other.line_number < line.line_number and (other.kind, other.gross, other.currency)
                == (line.kind, line.gross, line.currency) for other in lines)
@@ -150,15 +154,14 @@ def _left_over(line: Line, pending: list[TrailEntry], lines: list[Line], entries
         if entry.currency != line.currency:
             return Result(Outcome.CURRENCY_MISMATCH, f"The file says {line.currency}, the trail's {entry.kind} is "
                           f"{entry.amount} {entry.currency}.", line, entry)
-        return Result(Outcome.AMOUNT_MISMATCH, f"The file says {abs(line.gross)} {line.currency}, the trail's "
-                      f"{entry.kind} is {entry.amount} {entry.currency}.", line, entry)
+        return Result(Outcome.AMOUNT_MISMATCH, f"The file says {_shown(line)}, the trail's {entry.kind} is "
+                      f"{entry.amount} {entry.currency}.", line, entry)
     if not entries:
         return Result(Outcome.NOT_IN_TRAIL, f"No payment {line.reference} of {organization_id} in the trail.", line)
     if line.kind == "charge" and cancelled:
         return Result(Outcome.NOT_IN_TRAIL, f"Payment {line.reference} was cancelled: the trail has no charge "
                       "to settle.", line)
-    return Result(Outcome.NOT_IN_TRAIL, f"The trail has no {line.kind} of {abs(line.gross)} {line.currency} "
-                  f"for {line.reference}.", line)
+    return Result(Outcome.NOT_IN_TRAIL, f"The trail has no {line.kind} of {_shown(line)} for {line.reference}.", line)
 
 
 def _chargeback(line: Line, charges: list[TrailEntry], seen: list[Line], organization_id: str) -> Result:
@@ -171,8 +174,8 @@ def _chargeback(line: Line, charges: list[TrailEntry], seen: list[Line], organiz
         return Result(Outcome.CURRENCY_MISMATCH, f"Chargeback in {line.currency} of a payment in {charge.currency}.",
                       line, charge)
     if abs(line.gross) > charge.amount:
-        return Result(Outcome.AMOUNT_MISMATCH, f"Chargeback of {abs(line.gross)} {line.currency} exceeds the "
-                      f"payment's {charge.amount} {charge.currency}.", line, charge)
+        return Result(Outcome.AMOUNT_MISMATCH, f"Chargeback of {_shown(line)} exceeds the payment's {charge.amount} "
+                      f"{charge.currency}.", line, charge)
     return Result(Outcome.MATCHED, "", line, charge)
 
 

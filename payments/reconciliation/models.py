@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from payments.models import MONEY
-from payments.reconciliation.matching import FINDINGS, OUTCOME_LABELS, Outcome
+from payments.reconciliation.matching import FINDINGS, OUTCOME_LABELS, Outcome, money
 
 
 class Reconciliation(models.Model):
@@ -122,6 +122,10 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"Finding {self.number} of reconciliation {self.reconciliation_id}"
+
+    @property
+    def gross_text(self) -> str:
+        return "" if self.gross is None else money(self.gross, self.currency)
 
     def get_outcome_label(self) -> str:
         return OUTCOME_LABELS[Outcome(self.outcome)]

@@ -174,7 +174,7 @@ class Reader:
             line_number=line_number, reference=reference, kind=kind, gross=gross, fee=fee, net=net, currency=currency,
             booking_date=_booking_date(line_number, self._cell(cells, mapping.booking_date)),
             payout_id=self._cell(cells, mapping.payout_id)[:100],
-            provider_reference=self._cell(cells, mapping.provider_reference)[:100] if mapping.provider_reference else "",
+            provider_reference=self._cell(cells, mapping.provider_reference)[:100],
         )
 
     def booking_date(self, line_number: int, cells: list[str]) -> date:

@@ -25,7 +25,7 @@ CHUNK_LINES = 250
 STREAMED_ROWS = 100
 
 
-DESCRIPTION = "Card payment with Visa ending 4242 for customer 8812-3391 and order web-2026-11 in the provider words " * 2
+DESCRIPTION = "Card payment with Visa ending 4242 for customer 8812-3391 and order web-2026-11 in its own words " * 2
 
 
 def write_settlement_file(path, lines: int, payments: int) -> None:
