@@ -69,4 +69,4 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class ResolveSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, help_text="How the finding was resolved.")
+    note = serializers.RegexField(r"\S", max_length=2000, help_text="How the finding was resolved (not only blanks).")
