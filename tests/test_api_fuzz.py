@@ -86,12 +86,13 @@ SETTLEMENT_FILE = (b"reference,kind,gross,fee,net,currency,booking_date,payout_i
 def follow_the_settlement_rule(case):
     """What a settlement file holds is the README's to say, not JSON Schema's: import a readable one,
     for an organization that exists, over a period that ends after it starts."""
-    if case.method != "POST" or case.path != "/api/reconciliations/" or not isinstance(case.body, dict):
+    positive = case.meta is None or case.meta.generation.mode.is_positive
+    if case.method != "POST" or case.path != "/api/reconciliations/" or not isinstance(case.body, dict) or not positive:
         return
     body = {"file": SETTLEMENT_FILE, "organization_id": "org-acme", "mapping": "auto"}
-    if "period_start" in case.body and "period_end" in case.body:
-        body.update(sorted(zip(("period_start", "period_end"), sorted([case.body["period_start"],
-                                                                       case.body["period_end"]]))))
+    period = [case.body.get("period_start"), case.body.get("period_end")]
+    if all(isinstance(day, str) for day in period):
+        body.update(zip(("period_start", "period_end"), sorted(period)))
     case.body = body
 
 
