@@ -227,7 +227,7 @@ def imported_settlement(monkeypatch) -> int:
     from payments.reconciliation import services
     from tests.payments.reconciliation.settlement_files import native_line, record_payment, settlement_file
 
-    monkeypatch.setattr(services.client, "start_reconciliation", lambda reconciliation_id: "recorded")
+    monkeypatch.setattr(services.client, "start_reconciliation", lambda reconciliation_id, key: "recorded")
     record_payment("payment-recorded-1", "org-recorded", "100.00", "EUR", "2026-11-02")
     record_payment("payment-recorded-2", "org-recorded", "200.00", "EUR", "2026-11-03")
     upload = settlement_file([native_line("payment-recorded-1", "charge", "100.00", "1.00", "99.00", day="2026-11-02"),

@@ -1,6 +1,8 @@
 """Reconciliation against settlement files: runs, their stored files (chunks), lines and findings;
 finance staff may import files and resolve findings."""
 
+import uuid
+
 import django.db.models.deletion
 from django.conf import settings
 from django.contrib.auth.management import create_permissions
@@ -34,6 +36,7 @@ class Migration(migrations.Migration):
             name='Reconciliation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.UUIDField(default=uuid.uuid4, editable=False, help_text="Names the run's workflows: ids restart with a new database, workflow ids do not.", unique=True)),
                 ('file_name', models.CharField(max_length=255)),
                 ('sha256', models.CharField(help_text="Of the file's bytes: the same file is imported once.", max_length=64)),
                 ('size', models.BigIntegerField(help_text='Bytes.')),

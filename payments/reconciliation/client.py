@@ -13,14 +13,10 @@ from payments.reconciliation.workflows import ReconciliationResolutionWorkflow, 
 RESOLUTION_TIMEOUT = 30.0
 
 
-def run_workflow_id(reconciliation_id: int) -> str:
-    return f"reconciliation:{reconciliation_id}"
-
-
-def start_reconciliation(reconciliation_id: int) -> str:
+def start_reconciliation(reconciliation_id: int, key: str) -> str:
     """Start the run's workflow (once: a repeat attaches to it); its workflow id. TemporalUnavailable
     when Temporal cannot be reached."""
-    workflow_id, client = run_workflow_id(reconciliation_id), shared_client()
+    workflow_id, client = f"reconciliation:{key}", shared_client()
 
     async def start():
         await client.start_workflow(
@@ -35,9 +31,10 @@ class AlreadyResolved(Exception):
     pass
 
 
-def resolve(request: ResolutionRequest) -> ResolutionOutcome:
-    """Run the finding's resolution workflow and wait for it; AlreadyResolved when it ran before."""
-    workflow_id = f"reconciliation:{request.reconciliation_id}:finding:{request.number}"
+def resolve(request: ResolutionRequest, key: str) -> ResolutionOutcome:
+    """Run the finding's resolution workflow (one per finding of the run `key`) and wait for it;
+    AlreadyResolved when it ran before."""
+    workflow_id = f"reconciliation:{key}:finding:{request.number}"
     client = shared_client()
 
     async def run():

@@ -2,6 +2,8 @@
 findings. Working tables of the run; what the run found and each resolution are also recorded as
 events of the `Reconciliation` aggregate (`payments.reconciliation.events`)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -17,6 +19,8 @@ class Reconciliation(models.Model):
         COMPLETED = "completed", "Completed"
         FAILED = "failed", "Failed"
 
+    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True,
+                           help_text="Names the run's workflows: ids restart with a new database, workflow ids do not.")
     organization = models.ForeignKey("payments.Organization", on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, help_text="Of the file's bytes: the same file is imported once.")

@@ -48,7 +48,7 @@ def import_settlement_file(*, organization: Organization, upload, file_name: str
     except IntegrityError:  # the same file, imported at the same moment by someone else
         return Imported(selectors.earlier_import(organization.pk, sha256), created=False)
     try:
-        run.workflow_id = client.start_reconciliation(run.pk)
+        run.workflow_id = client.start_reconciliation(run.pk, str(run.key))
     except TemporalUnavailable:
         run.delete()
         raise
@@ -142,4 +142,5 @@ def resolve_finding(*, finding: Finding, note: str, actor: dict) -> ResolutionOu
         raise ValueError(f"A note of 1 to {MAX_NOTE_LENGTH} characters says how the finding was resolved.")
     if finding.resolved_at is not None:
         raise client.AlreadyResolved(f"Finding {finding.number} was already resolved.")
-    return client.resolve(ResolutionRequest(finding.reconciliation_id, finding.number, note, actor))
+    return client.resolve(ResolutionRequest(finding.reconciliation_id, finding.number, note, actor),
+                          str(finding.reconciliation.key))

@@ -148,13 +148,16 @@ class Reader:
 
     def __init__(self, header: list[str], mapping: Mapping):
         self.mapping = mapping
+        self.width = len(header)
         self.index = {name.strip(): position for position, name in enumerate(header)}
 
     def read(self, line_number: int, cells: list[str]) -> SettlementLine | None:
-        """The line, None for a line the mapping skips (a payout summary), or LineRefused."""
+        """The line, None for an empty line or one the mapping skips (a payout summary), or LineRefused."""
         mapping = self.mapping
-        if len(cells) != len(self.index):
-            raise LineRefused(f"Line {line_number}: {len(cells)} cells where the header has {len(self.index)}.")
+        if not cells:
+            return None
+        if len(cells) != self.width:
+            raise LineRefused(f"Line {line_number}: {len(cells)} cells where the header has {self.width}.")
         kind_text = self._cell(cells, mapping.kind)
         if kind_text not in mapping.kinds:
             raise LineRefused(f"Line {line_number}: unknown kind {kind_text!r}; expected one of "

@@ -46,7 +46,7 @@ def test_a_long_file_streams_with_bounded_memory(tmp_path, monkeypatch):
     sees their allocations and not those of a worker's sandbox."""
     monkeypatch.setattr(services, "CHUNK_LINES", CHUNK_LINES)
     monkeypatch.setattr(selectors, "STREAMED_ROWS", STREAMED_ROWS)
-    monkeypatch.setattr(services.client, "start_reconciliation", lambda reconciliation_id: "not started")
+    monkeypatch.setattr(services.client, "start_reconciliation", lambda reconciliation_id, key: "not started")
     organization = Organization.objects.create(id="org-long", name="Long")
     for index in range(PAYMENTS):
         record_payment(f"payment-long-{index:05d}", "org-long", "100.00", "EUR", "2026-11-02")
