@@ -52,7 +52,7 @@ def lines_by_reference(reconciliation_id: int) -> Iterator[Line]:
 def trail_by_payment(reconciliation: Reconciliation) -> Iterator[TrailEntry]:
     """The organization's payment events the file may show, sorted by payment id then version: those
     of every payment a line names, and every one that occurred in the period (UTC days)."""
-    start, end = _instant(reconciliation.period_start), _instant(reconciliation.period_end + timedelta(days=1))
+    start, end = _instant(reconciliation.period_start), _day_after(reconciliation.period_end)
     named = SettlementLine.objects.filter(reconciliation_id=reconciliation.pk).values("reference")
     rows = (
         Event.objects.filter(aggregate_type=PAYMENT, event_type__in=[str(kind) for kind in TRAIL_KINDS])
@@ -70,3 +70,7 @@ def trail_by_payment(reconciliation: Reconciliation) -> Iterator[TrailEntry]:
 
 def _instant(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
+
+
+def _day_after(day: date) -> datetime:
+    return _instant(day + timedelta(days=1)) if day < date.max else datetime.max.replace(tzinfo=UTC)

@@ -43,8 +43,8 @@ def import_settlement_file(*, organization: Organization, upload, file_name: str
         return Imported(earlier, created=False)
     try:
         with transaction.atomic():
-            run = _store(upload, organization=organization, file_name=file_name[:255], sha256=sha256, size=size,
-                         mapping=mapping, period=period, actor=actor, user=user)
+            run = _store(upload, organization=organization, file_name=file_name.replace("\x00", "")[:255],
+                         sha256=sha256, size=size, mapping=mapping, period=period, actor=actor, user=user)
     except IntegrityError:  # the same file, imported at the same moment by someone else
         return Imported(selectors.earlier_import(organization.pk, sha256), created=False)
     try:
@@ -73,6 +73,7 @@ def _store(upload, *, organization, file_name, sha256, size, mapping, period, ac
         header = next(records, None)
         if not header or not any(cell.strip() for cell in header):
             raise FileRefused("The file is empty: a settlement file starts with a header line.")
+        _refuse_nul(1, header)
         chosen = choose_mapping(header, mapping)
         run = Reconciliation.objects.create(
             organization=organization, file_name=file_name, sha256=sha256, size=size, mapping=chosen.name,
@@ -102,6 +103,7 @@ def _store_chunks(run: Reconciliation, records, reader: Reader) -> tuple[int, se
         buffer, first_line, count = _Pieces(), lines + 2, 0  # line 1 is the header
         writer = csv.writer(buffer, lineterminator="\n")
         for cells in records:
+            _refuse_nul(first_line + count, cells)
             writer.writerow(cells)
             count += 1
             booked = _booking_date(reader, first_line + count - 1, cells)
@@ -118,6 +120,12 @@ def _store_chunks(run: Reconciliation, records, reader: Reader) -> tuple[int, se
             break
     run.chunks = index
     return lines, dates
+
+
+def _refuse_nul(line_number: int, cells: list[str]) -> None:
+    """No text column can store a NUL character, and no settlement needs one."""
+    if any("\x00" in cell for cell in cells):
+        raise FileRefused(f"Line {line_number}: a NUL character; this is not a text file.")
 
 
 class _Pieces(list):

@@ -160,7 +160,7 @@ class Reader:
             raise LineRefused(f"Line {line_number}: {len(cells)} cells where the header has {self.width}.")
         kind_text = self._cell(cells, mapping.kind)
         if kind_text not in mapping.kinds:
-            raise LineRefused(f"Line {line_number}: unknown kind {kind_text!r}; expected one of "
+            raise LineRefused(f"Line {line_number}: unknown kind {kind_text[:40]!r}; expected one of "
                               f"{', '.join(value for value in mapping.kinds)}.")
         kind = mapping.kinds[kind_text]
         if kind == SKIP:
@@ -244,7 +244,7 @@ def _booking_date(line_number: int, text: str) -> date:
         if len(text) == 10:
             return date.fromisoformat(text)
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+    except (ValueError, OverflowError):
         raise LineRefused(f"Line {line_number}: booking date {text[:40]!r} is not a date such as 2024-03-05.") from None
-    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
 

@@ -144,6 +144,8 @@ def test_planted_discrepancies_are_found_with_totals_that_add_up(temporal, tenan
     ("reference,kind,gross,fee,net,currency,booking_date,payout_id\n".encode() + b"\xff\xfe,charge\n",
      "not UTF-8"),
     (b"reference,kind,gross,fee,net,currency,booking_date,payout_id\n", "no lines"),
+    (b"reference,kind,gross,fee,net,currency,booking_date,payout_id\np-1,charge,1.00,0,1.00,EUR,2026-11-02,x\x00\n",
+     "Line 2: a NUL character"),
 ])
 def test_files_that_cannot_be_read_are_refused_and_nothing_is_stored(tenants, content, message):
     upload = settlement_file([])
