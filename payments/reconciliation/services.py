@@ -78,7 +78,7 @@ def _store(upload, *, organization, file_name, sha256, size, mapping, period, ac
         run = Reconciliation.objects.create(
             organization=organization, file_name=file_name, sha256=sha256, size=size, mapping=chosen.name,
             header=header, period_start=date.min, period_end=date.min, actor=actor, created_by=user)
-        lines, dates = _store_chunks(run, records, Reader(header, chosen))
+        lines, booked = _store_chunks(run, records, Reader(header, chosen))
     except UnicodeDecodeError:
         raise FileRefused("The file is not UTF-8 text.") from None
     except csv.Error as error:
@@ -87,18 +87,18 @@ def _store(upload, *, organization, file_name, sha256, size, mapping, period, ac
         text.detach()
     if not lines:
         raise FileRefused("The file has a header but no lines.")
-    if period is None and not dates:
+    if period is None and not booked:
         raise FileRefused("No line has a booking date this application reads: give the period.")
-    run.period_start, run.period_end = period or (min(dates), max(dates))
+    run.period_start, run.period_end = period or booked
     run.lines_total = lines
     run.save(update_fields=["period_start", "period_end", "lines_total", "chunks"])
     return run
 
 
-def _store_chunks(run: Reconciliation, records, reader: Reader) -> tuple[int, set[date]]:
-    """Write the records CHUNK_LINES at a time; the lines counted and the booking dates seen (a set of
-    days: a few hundred at most, whatever the file's length)."""
-    lines, dates, index = 0, set(), 0
+def _store_chunks(run: Reconciliation, records, reader: Reader) -> tuple[int, tuple[date, date] | None]:
+    """Write the records CHUNK_LINES at a time; the lines counted and the first and last booking
+    dates (None when no line has one)."""
+    lines, booked, index = 0, None, 0
     while True:
         buffer, first_line, count = _Pieces(), lines + 2, 0  # line 1 is the header
         writer = csv.writer(buffer, lineterminator="\n")
@@ -106,9 +106,9 @@ def _store_chunks(run: Reconciliation, records, reader: Reader) -> tuple[int, se
             _refuse_nul(first_line + count, cells)
             writer.writerow(cells)
             count += 1
-            booked = _booking_date(reader, first_line + count - 1, cells)
-            if booked is not None:
-                dates.add(booked)
+            day = _booking_date(reader, first_line + count - 1, cells)
+            if day is not None:
+                booked = (min(booked[0], day), max(booked[1], day)) if booked else (day, day)
             if count == CHUNK_LINES:
                 break
         if not count:
@@ -119,7 +119,7 @@ def _store_chunks(run: Reconciliation, records, reader: Reader) -> tuple[int, se
         if count < CHUNK_LINES:
             break
     run.chunks = index
-    return lines, dates
+    return lines, booked
 
 
 def _refuse_nul(line_number: int, cells: list[str]) -> None:
