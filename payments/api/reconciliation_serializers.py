@@ -70,3 +70,13 @@ class FindingSerializer(serializers.ModelSerializer):
 
 class ResolveSerializer(serializers.Serializer):
     note = serializers.RegexField(r"\S", max_length=2000, help_text="How the finding was resolved (not only blanks).")
+
+
+class ReconciliationPageSerializer(serializers.Serializer):
+    results = ReconciliationSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="URL of the next page, or null at the end.")
+
+
+class FindingPageSerializer(serializers.Serializer):
+    results = FindingSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="URL of the next page, or null at the end.")

@@ -14,8 +14,10 @@ from eventstore.web.errors import ErrorSerializer, ServiceUnavailable
 from eventstore.web.pagination import limit_field, next_link
 from payments import selectors as payment_selectors
 from payments.api.reconciliation_serializers import (
+    FindingPageSerializer,
     FindingSerializer,
     ImportSerializer,
+    ReconciliationPageSerializer,
     ReconciliationSerializer,
     ResolveSerializer,
 )
@@ -23,9 +25,11 @@ from payments.models import Organization
 from payments.reconciliation import export, selectors, services
 from payments.reconciliation.actors import user_actor
 from payments.reconciliation.client import AlreadyResolved
+from payments.reconciliation.matching import FINDINGS
 from payments.reconciliation.settlement_format import FileRefused
 
 FINDING_CURSOR = r"^n[0-9]{1,9}$"
+RUN_CURSOR = r"^r[0-9]{1,18}$"
 
 
 class AlreadyResolvedError(APIException):
@@ -50,8 +54,26 @@ class ReconciliationMixin:
         return run
 
 
+class _RunQuery(serializers.Serializer):
+    limit = limit_field()
+    cursor = serializers.RegexField(rf"\A{RUN_CURSOR[1:-1]}\Z", required=False,
+                                    error_messages={"invalid": "Not a cursor this API gave out."})
+
+
 class ReconciliationImportView(APIView):
     parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(parameters=[_RunQuery], responses={200: ReconciliationPageSerializer},
+                   summary="The reconciliation runs of the caller's organizations, newest first")
+    def get(self, request):
+        query = _RunQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit, cursor = query.validated_data["limit"], query.validated_data.get("cursor")
+        runs = selectors.reconciliations(payment_selectors.visible_organizations(request.user)).order_by("-id")
+        rows = list((runs.filter(id__lt=int(cursor[1:])) if cursor else runs)[: limit + 1])
+        page = rows[:limit]
+        return Response({"results": ReconciliationSerializer(page, many=True).data,
+                         "next": next_link(request, f"r{page[-1].pk}" if len(rows) > limit else None)})
 
     @extend_schema(
         request={"multipart/form-data": ImportSerializer},
@@ -107,19 +129,25 @@ class ReconciliationDetailView(ReconciliationMixin, APIView):
 
 class _FindingQuery(serializers.Serializer):
     limit = limit_field()
+    outcome = serializers.ChoiceField(choices=[str(outcome) for outcome in FINDINGS], required=False,
+                                      help_text="Only findings of this outcome.")
+    open = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                    help_text="true: only those not resolved yet; false: only resolved ones.")
     cursor = serializers.RegexField(rf"\A{FINDING_CURSOR[1:-1]}\Z", required=False,
                                     error_messages={"invalid": "Not a cursor this API gave out."})
 
 
 class FindingListView(ReconciliationMixin, APIView):
-    @extend_schema(parameters=[_FindingQuery], responses={200: FindingSerializer(many=True), 404: ErrorSerializer},
+    @extend_schema(parameters=[_FindingQuery], responses={200: FindingPageSerializer, 404: ErrorSerializer},
                    summary="A run's findings in order, cursor-paginated")
     def get(self, request, reconciliation_id):
         run = self.get_run()
         query = _FindingQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit, cursor = query.validated_data["limit"], query.validated_data.get("cursor")
-        rows = list(selectors.findings(run).filter(number__gt=int(cursor[1:]) if cursor else 0)[: limit + 1])
+        findings = selectors.findings(run, outcome=query.validated_data.get("outcome"),
+                                      open=query.validated_data.get("open"))
+        rows = list(findings.filter(number__gt=int(cursor[1:]) if cursor else 0)[: limit + 1])
         page = rows[:limit]
         more = len(rows) > limit
         return Response({"results": FindingSerializer(page, many=True).data,

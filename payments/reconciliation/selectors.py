@@ -33,8 +33,14 @@ def earlier_import(organization_id: str, sha256: str) -> Reconciliation | None:
     return Reconciliation.objects.filter(organization_id=organization_id, sha256=sha256).first()
 
 
-def findings(reconciliation: Reconciliation) -> QuerySet:
-    return Finding.objects.filter(reconciliation=reconciliation, number__isnull=False).order_by("number")
+def findings(reconciliation: Reconciliation, *, outcome: str | None = None, open: bool | None = None) -> QuerySet:
+    """The run's findings in order; of one outcome, or only open (or only resolved) ones, if asked."""
+    found = Finding.objects.filter(reconciliation=reconciliation, number__isnull=False).order_by("number")
+    if outcome:
+        found = found.filter(outcome=outcome)
+    if open is not None:
+        found = found.filter(resolved_at__isnull=open)
+    return found
 
 
 def finding(reconciliation: Reconciliation, number: int) -> Finding | None:

@@ -123,6 +123,11 @@ def test_planted_discrepancies_are_found_with_totals_that_add_up(temporal, tenan
     assert resolution.data["note"] == "Provider sent the line twice; ticket 4411."
     assert resolution.metadata["actor"]["name"] == "alice"
 
+    open_ones = tenants.acme.get(f"/api/reconciliations/{run['id']}/findings/?open=true&outcome=duplicate").json()
+    assert open_ones["results"] == []
+    assert [row["id"] for row in tenants.acme.get("/api/reconciliations/").json()["results"]] == [run["id"]]
+    assert tenants.globex.get("/api/reconciliations/").json()["results"] == []
+
     exported = tenants.acme.get(f"/api/reconciliations/{run['id']}/findings/export/")
     csv_text = b"".join(exported.streaming_content).decode()
     assert exported.status_code == 200 and csv_text.startswith("finding,outcome,")
