@@ -552,3 +552,6 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         approval_policies.remove_rule(rule=obj, actor=actor_of_request(request))
+
+
+from payments.reconciliation import admin as reconciliation_admin  # noqa: E402,F401  (registers its pages)

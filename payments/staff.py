@@ -26,6 +26,8 @@ STAFF_ADDED_PERMISSIONS = (("payments", "request_payment_command"), ("payments",
 # The approvers' group as migration payments/0011_finance_approvers_group creates it.
 APPROVERS_GROUP = "Finance approvers"
 APPROVER_PERMISSIONS = (("payments", "approve_payment_command"), ("payments", "view_approval"))
+# Importing settlement files and resolving findings (migration payments/0012_reconciliation).
+FINANCE_RECONCILIATION_PERMISSIONS = ("view_reconciliation", "add_reconciliation", "view_finding", "change_finding")
 ALL_ORGANIZATIONS = ("payments", "view_all_organizations")
 
 
@@ -38,6 +40,8 @@ def finance_staff_group() -> Group:
             create_permissions(app_config, verbosity=0)
         for app_label, model in FINANCE_VIEW_PERMISSIONS:
             group.permissions.add(_permission(app_label, f"view_{model}"))
+        for codename in FINANCE_RECONCILIATION_PERMISSIONS:
+            group.permissions.add(_permission("payments", codename))
         group.permissions.add(*(_permission(*each) for each in STAFF_ADDED_PERMISSIONS))
     return group
 

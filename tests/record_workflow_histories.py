@@ -262,3 +262,31 @@ def test_event_analytics(record, random_commands, operation):
     record(ANALYTICS / f"analytics-{operation}.json", EventAnalyticsWorkflow.run, AnalyticsRequest(
         operation, "PaymentProcessed", since=(today - timedelta(days=7)).isoformat(),
         until=(today + timedelta(days=1)).isoformat()))
+
+
+def imported_settlement(monkeypatch) -> int:
+    """A settlement file of two payments, one settled for more than was paid, imported without its
+    run started (the recorder starts it)."""
+    from payments.models import Organization
+    from payments.reconciliation import services
+    from tests.payments.reconciliation.settlement_files import native_line, record_payment, settlement_file
+
+    monkeypatch.setattr(services.client, "start_reconciliation", lambda reconciliation_id, key: "recorded")
+    record_payment("payment-recorded-1", "org-recorded", "100.00", "EUR", "2026-11-02")
+    record_payment("payment-recorded-2", "org-recorded", "200.00", "EUR", "2026-11-03")
+    upload = settlement_file([native_line("payment-recorded-1", "charge", "100.00", "1.00", "99.00", day="2026-11-02"),
+                              native_line("payment-recorded-2", "charge", "210.00", "1.00", "209.00", day="2026-11-03")])
+    organization = Organization.objects.create(id="org-recorded", name="Recorded")
+    actor = Actor(kind="user", id="1", name="recorder", channel="api")
+    return services.import_settlement_file(organization=organization, upload=upload, file_name="settlement.csv",
+                                           actor=actor).reconciliation.pk
+
+
+def test_reconciliation(record, monkeypatch):
+    from payments.reconciliation.messages import ReconciliationRequest, ResolutionRequest
+    from payments.reconciliation.workflows import ReconciliationResolutionWorkflow, ReconciliationWorkflow
+
+    reconciliation_id = imported_settlement(monkeypatch)
+    record(PAYMENTS / "reconciliation.json", ReconciliationWorkflow.run, ReconciliationRequest(reconciliation_id))
+    record(PAYMENTS / "reconciliation-resolution.json", ReconciliationResolutionWorkflow.run, ResolutionRequest(
+        reconciliation_id, 1, "Surcharge agreed.", {"kind": "user", "id": "1", "name": "recorder", "channel": "api"}))

@@ -76,12 +76,30 @@ def follow_the_business_time_rule(body):
     return body
 
 
+SETTLEMENT_FILE = (b"reference,kind,gross,fee,net,currency,booking_date,payout_id\n"
+                   b"payment-fuzz-1,charge,10.00,0.20,9.80,EUR,2026-11-02,po_1\n")
+
+
+def follow_the_settlement_rule(case):
+    """What a settlement file holds is the README's to say, not JSON Schema's: import a readable one,
+    for an organization that exists, over a period that ends after it starts."""
+    positive = case.meta is None or case.meta.generation.mode.is_positive
+    if case.method != "POST" or case.path != "/api/reconciliations/" or not isinstance(case.body, dict) or not positive:
+        return
+    body = {"file": SETTLEMENT_FILE, "organization_id": "org-acme", "mapping": "auto"}
+    period = [case.body.get("period_start"), case.body.get("period_end")]
+    if all(isinstance(day, str) for day in period):
+        body.update(zip(("period_start", "period_end"), sorted(period)))
+    case.body = body
+
+
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_input_makes_the_api_fail(case, operator_token):
     case.query = follow_the_consistency_rule(follow_the_range_rule(case.query))
     case.body = follow_the_business_time_rule(case.body)
+    follow_the_settlement_rule(case)
     response = case.call(headers={"Authorization": f"Token {token['value']}"})
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance, status_code_conformance,
                                              positive_data_acceptance])

@@ -8,7 +8,9 @@ the autumn and before Christmas than in August, growing over the year; refunds d
 payment, cancellations within hours; a few refused commands; and, recorded after everything else,
 a few backdated corrections: refunds dated on the last day of a closed month. Orders (correlation
 ids) group up to three payments of one organization. Everything follows from the payment's index and
-the day it is loaded, so a rerun the same day sends the same commands under the same keys.
+the day it is loaded, so a rerun the same day sends the same commands under the same keys. Then a
+settlement file of one organization's last month, with planted discrepancies, is written under
+.data/demo/ (config/devstack/demo_settlement.py).
 """
 
 import argparse
@@ -25,6 +27,8 @@ from django.utils import timezone
 from temporalio.client import Client
 from tqdm import tqdm
 
+from config.devstack.demo_settlement import write_demo_settlement
+from config.devstack.embedded import DATA_DIR
 from eventstore import actors
 from eventstore.models import Stream
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
@@ -44,6 +48,7 @@ MONTH_WEIGHTS = (0.8, 0.85, 1.0, 0.95, 1.0, 1.05, 0.8, 0.65, 1.0, 1.1, 1.3, 1.45
 ORDER_SIZE = 3  # payments per correlation id, at most
 CORRECTION_EVERY = 40  # one payment in this many gets a backdated correction after its month's close
 LOADER = actors.system("demo_data", channel="command_line")  # the actor of every demo event
+SETTLEMENT_DIR = DATA_DIR / "demo"
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,7 @@ def load_demo_data(*, payments: int = 300, concurrency: int = 20, if_empty: bool
     TemporalUnavailable when nobody answers."""
     if if_empty and Stream.objects.filter(stream_id__startswith=DEMO_PREFIX).exists():
         print("Demo payments are already loaded.", flush=True)
+        _settlement_file()
         return
     for organization_id, name in ORGANIZATIONS.items():
         Organization.objects.get_or_create(id=organization_id, defaults={
@@ -188,6 +194,15 @@ def load_demo_data(*, payments: int = 300, concurrency: int = 20, if_empty: bool
         f"accepted, {len(results) - accepted} refused by the business rules, {len(plan.corrections)} of them "
         "backdated corrections recorded last."
     ), flush=True)
+    _settlement_file()
+
+
+def _settlement_file() -> None:
+    """The demo settlement file (config/devstack/demo_settlement.py), written once."""
+    path = write_demo_settlement(SETTLEMENT_DIR, timezone.now().date(), sorted(ORGANIZATIONS))
+    if path is not None:
+        print(f"A settlement file with planted discrepancies: {path}; import it at "
+              "/admin/payments/reconciliation/add/", flush=True)
 
 
 def main(argv: list[str]) -> int:

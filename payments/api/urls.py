@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.api import views
+from payments.api import reconciliations, views
 
 urlpatterns = [
     path("payments/commands/", views.PaymentCommandView.as_view(), name="payment-commands"),
@@ -12,4 +12,13 @@ urlpatterns = [
     path("approvals/<str:approval_id>/", views.ApprovalDetailView.as_view(), name="approval-detail"),
     path("approvals/<str:approval_id>/approve/", views.ApproveView.as_view(), name="approval-approve"),
     path("approvals/<str:approval_id>/reject/", views.RejectView.as_view(), name="approval-reject"),
+    path("reconciliations/", reconciliations.ReconciliationImportView.as_view(), name="reconciliation-import"),
+    path("reconciliations/<str:reconciliation_id>/", reconciliations.ReconciliationDetailView.as_view(),
+         name="reconciliation-detail"),
+    path("reconciliations/<str:reconciliation_id>/findings/", reconciliations.FindingListView.as_view(),
+         name="reconciliation-findings"),
+    path("reconciliations/<str:reconciliation_id>/findings/export/", reconciliations.FindingExportView.as_view(),
+         name="reconciliation-findings-export"),
+    path("reconciliations/<str:reconciliation_id>/findings/<int:number>/resolve/",
+         reconciliations.FindingResolveView.as_view(), name="reconciliation-finding-resolve"),
 ]

@@ -2,7 +2,6 @@
 and the pages refuse who may not act before anything runs."""
 
 import pytest
-
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
