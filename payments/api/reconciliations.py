@@ -1,8 +1,9 @@
 """Reconciliation endpoints: import a settlement file (multipart), read a run's progress and
 findings, export them, resolve one with a note. A run of another organization is not found."""
 
-from django.http import Http404, StreamingHttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.web.actors import actor_of_request
 from eventstore.web.errors import ErrorSerializer, ServiceUnavailable
+from eventstore.web.exports import CONTENT_TYPES, XLSX, download
 from eventstore.web.pagination import limit_field, next_link
 from payments import selectors as payment_selectors
 from payments.api.reconciliation_serializers import (
@@ -155,13 +157,15 @@ class FindingListView(ReconciliationMixin, APIView):
 
 
 class FindingExportView(ReconciliationMixin, APIView):
-    @extend_schema(responses={(200, "text/csv"): str, 404: ErrorSerializer}, summary="A run's findings as CSV")
+    @extend_schema(
+        parameters=[OpenApiParameter("download", str, enum=["csv", "xlsx"], description="csv (default) or xlsx"),
+                    OpenApiParameter("bom", str, description="1: the CSV starts with a byte order mark, for Excel")],
+        responses={(200, "text/csv"): str, (200, CONTENT_TYPES[XLSX]): OpenApiTypes.BINARY, 404: ErrorSerializer},
+        summary="A run's findings as CSV or XLSX (cells a spreadsheet would run as formulas are neutralised)")
     def get(self, request, reconciliation_id):
         run = self.get_run()
-        response = StreamingHttpResponse(export.export_findings(selectors.findings(run).iterator()),
-                                         content_type=export.CONTENT_TYPES[export.CSV])
-        response["Content-Disposition"] = f'attachment; filename="reconciliation-{run.pk}-findings.csv"'
-        return response
+        return download(request, [export.findings_sheet(selectors.findings(run).iterator())],
+                        file_stem=export.file_stem(run.pk))
 
 
 class FindingResolveView(ReconciliationMixin, APIView):

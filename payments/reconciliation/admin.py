@@ -6,12 +6,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.web.actors import actor_of_request
+from eventstore.web.exports import download
 from payments import selectors as payment_selectors
 from payments.models import Organization
 from payments.reconciliation import export, selectors, services
@@ -141,10 +142,8 @@ class ReconciliationAdmin(admin.ModelAdmin):
         run = self.get_object(request, object_id)
         if run is None:
             raise Http404
-        response = StreamingHttpResponse(export.export_findings(selectors.findings(run).iterator()),
-                                         content_type=export.CONTENT_TYPES[export.CSV])
-        response["Content-Disposition"] = f'attachment; filename="reconciliation-{run.pk}-findings.csv"'
-        return response
+        return download(request, [export.findings_sheet(selectors.findings(run).iterator())],
+                        file_stem=export.file_stem(run.pk))
 
     def resolve_view(self, request, object_id, number):
         if request.method != "POST":

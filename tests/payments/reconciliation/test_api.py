@@ -133,6 +133,8 @@ def test_planted_discrepancies_are_found_with_totals_that_add_up(temporal, tenan
     csv_text = b"".join(exported.streaming_content).decode()
     assert exported.status_code == 200 and csv_text.startswith("finding,outcome,")
     assert len(csv_text.strip().splitlines()) == 8 and "ticket 4411" in csv_text
+    workbook = tenants.acme.get(f"/api/reconciliations/{run['id']}/findings/export/", {"download": "xlsx"})
+    assert workbook.status_code == 200 and workbook["Content-Type"].startswith("application/vnd.openxmlformats")
 
     repeat = tenants.acme.post("/api/reconciliations/", {"file": settlement_file(lines), **PERIOD},
                                format="multipart")
