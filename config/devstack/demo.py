@@ -32,9 +32,10 @@ from config.devstack.embedded import DATA_DIR
 from eventstore import actors
 from eventstore.models import Stream
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
+from payments import approval_policies
 from payments.client import submit_command
 from payments.messages import PaymentCommandRequest, PaymentCommandResult
-from payments.models import Organization
+from payments.models import ApprovalPolicy, Organization
 
 ORGANIZATIONS = {"org-acme": "Acme Corporation", "org-globex": "Globex", "org-initech": "Initech",
                  "org-umbrella": "Umbrella Finance", "org-stark": "Stark Industries"}
@@ -194,7 +195,22 @@ def load_demo_data(*, payments: int = 300, concurrency: int = 20, if_empty: bool
         f"accepted, {len(results) - accepted} refused by the business rules, {len(plan.corrections)} of them "
         "backdated corrections recorded last."
     ), flush=True)
+    _approval_policy()
     _settlement_file()
+
+
+DEMO_POLICY = ("org-acme", "REFUND", "EUR", Decimal("1000.00"))  # after the load: the demo's refunds run at once
+
+
+def _approval_policy() -> None:
+    """Four-eyes control of Acme's refunds from 1,000.00 EUR, recorded like any policy change."""
+    organization_id, command_type, currency, threshold = DEMO_POLICY
+    if ApprovalPolicy.objects.filter(organization_id=organization_id, command_type=command_type).exists():
+        return
+    approval_policies.save_rule(rule=ApprovalPolicy(organization_id=organization_id, command_type=command_type,
+                                                    currency=currency, threshold=threshold), actor=LOADER)
+    print(f"Refunds of {organization_id} from {threshold} {currency} need a second person's approval "
+          "(Payments › Approval policy).", flush=True)
 
 
 def _settlement_file() -> None:
