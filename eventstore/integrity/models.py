@@ -39,7 +39,7 @@ class ChainVerification(models.Model):
     """
 
     FULL, INCREMENTAL = "full", "incremental"
-    KINDS = [(FULL, "full"), (INCREMENTAL, "incremental")]
+    KINDS = [(FULL, _("full")), (INCREMENTAL, _("incremental"))]
 
     ran_at = models.DateTimeField(_("ran at"), auto_now_add=True)
     ok = models.BooleanField(_("ok"))
