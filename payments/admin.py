@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -327,10 +328,11 @@ class ApiTokenForm(forms.ModelForm):
     """A new token: its user (a superuser picks one; anyone else makes their own), organizations among
     the user's, roles and expiry. Checked here so that `issue_api_token` finds nothing to refuse."""
 
-    roles = forms.MultipleChoiceField(label=gettext_lazy("roles"), choices=list(tokens.ROLES.items()),
+    roles = forms.MultipleChoiceField(label=capfirst(gettext_lazy("roles")), choices=list(tokens.ROLES.items()),
                                       widget=forms.CheckboxSelectMultiple, initial=list(tokens.DEFAULT_ROLES))
-    expires_at = forms.DateTimeField(initial=tokens.default_expiry, label=gettext_lazy("expires at"), help_text=(
-        gettext_lazy("UTC; by default API_TOKEN_DEFAULT_LIFETIME_DAYS days from now.")))
+    expires_at = forms.DateTimeField(
+        initial=tokens.default_expiry, label=capfirst(gettext_lazy("expires at")),
+        help_text=gettext_lazy("UTC; by default API_TOKEN_DEFAULT_LIFETIME_DAYS days from now."))
 
     class Meta:
         model = ApiToken
