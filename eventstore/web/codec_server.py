@@ -127,7 +127,8 @@ def _payloads(body) -> Payloads:
     try:
         return json_format.ParseDict({"payloads": body["payloads"]}, Payloads())
     except json_format.ParseError as error:
-        raise exceptions.ValidationError({"payloads": _("Not Temporal payloads: %(error)s") % {"error": error}}) from None
+        message = _("Not Temporal payloads: %(error)s") % {"error": error}
+        raise exceptions.ValidationError({"payloads": message}) from None
 
 
 encode = CodecView.as_view(direction="encode")

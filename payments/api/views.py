@@ -359,7 +359,8 @@ class ApprovalDecisionView(ApprovalMixin, APIView):
                                      % {"error": error}) from None
         except RPCError as error:
             raise ServiceUnavailable(_("The command service failed to answer (%(status)s: %(message)s); nothing "
-                                       "was decided.") % {"status": error.status.name, "message": error.message}) from None
+                                       "was decided.") % {"status": error.status.name,
+                                                          "message": error.message}) from None
         approval.refresh_from_db()
         return Response({"approval": ApprovalSerializer(approval).data,
                          "result": PaymentCommandResultSerializer(result).data})
