@@ -60,22 +60,6 @@ def system(name: str, *, channel: str = "") -> Actor:
     return Actor(kind="system", id=name, name=name, channel=channel)
 
 
-def described(metadata_actor) -> tuple[str, str]:
-    """An event's metadata `actor` in words: who (name, else id), and how (kind, channel, credential,
-    session, on whose behalf). What a reader is shown, not what a program should parse."""
-    try:
-        actor = Actor.from_dict(metadata_actor)
-    except ValueError:
-        return "(unreadable actor)", ""
-    if actor.kind == "unknown":
-        return "unknown", "written before actors were recorded"
-    how = [actor.kind.replace("_", " "), f"via {actor.channel}" if actor.channel else "",
-           f"credential {actor.credential}" if actor.credential else "",
-           f"session {actor.session}" if actor.session else "",
-           f"on behalf of {actor.on_behalf_of}" if actor.on_behalf_of else ""]
-    return actor.name or actor.id or "(no identity)", ", ".join(part for part in how if part)
-
-
 # The JSON Schema of a metadata `actor` (the OpenAPI 3.0 subset), for apps' event schemas.
 SCHEMA = {
     "type": "object",

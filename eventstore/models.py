@@ -95,4 +95,5 @@ class DataExport(Event):
     class Meta:
         proxy = True
         ordering = ["-position"]
-        verbose_name = "data export"
+        verbose_name = _("data export")
+        verbose_name_plural = _("data exports")

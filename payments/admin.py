@@ -19,8 +19,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from eventstore.ledger.selectors import ledger_places
 from eventstore.web.actors import actor_of_request
@@ -327,10 +328,11 @@ class ApiTokenForm(forms.ModelForm):
     """A new token: its user (a superuser picks one; anyone else makes their own), organizations among
     the user's, roles and expiry. Checked here so that `issue_api_token` finds nothing to refuse."""
 
-    roles = forms.MultipleChoiceField(choices=list(tokens.ROLES.items()), widget=forms.CheckboxSelectMultiple,
-                                      initial=list(tokens.DEFAULT_ROLES))
-    expires_at = forms.DateTimeField(initial=tokens.default_expiry, help_text="UTC; by default "
-                                     "API_TOKEN_DEFAULT_LIFETIME_DAYS days from now.")
+    roles = forms.MultipleChoiceField(label=capfirst(gettext_lazy("roles")), choices=list(tokens.ROLES.items()),
+                                      widget=forms.CheckboxSelectMultiple, initial=list(tokens.DEFAULT_ROLES))
+    expires_at = forms.DateTimeField(
+        initial=tokens.default_expiry, label=capfirst(gettext_lazy("expires at")),
+        help_text=gettext_lazy("UTC; by default API_TOKEN_DEFAULT_LIFETIME_DAYS days from now."))
 
     class Meta:
         model = ApiToken
@@ -350,12 +352,13 @@ class ApiTokenForm(forms.ModelForm):
         user = data.get("user") or self.maker
         organizations = [organization.id for organization in data.get("organizations") or ()]
         if not organizations and not data.get("all_organizations"):
-            raise forms.ValidationError("Choose organizations, or every organization of the user.")
+            raise forms.ValidationError(_("Choose organizations, or every organization of the user."))
         open_to = tokens.organizations_open_to(user)
         if outside := [org for org in organizations if open_to is not None and org not in open_to]:
-            self.add_error("organizations", f"{user.get_username()} is no member of {', '.join(outside)}.")
+            self.add_error("organizations", _("%(user)s is no member of %(organizations)s.") % {
+                "user": user.get_username(), "organizations": ", ".join(outside)})
         if data.get("expires_at") and data["expires_at"] <= timezone.now():
-            self.add_error("expires_at", "The expiry must lie in the future.")
+            self.add_error("expires_at", _("The expiry must lie in the future."))
         return data
 
 
@@ -426,30 +429,32 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         """The key, this once: it is stored nowhere, so it cannot be shown again."""
         return TemplateResponse(request, "admin/payments/apitoken/key_created.html", {
-            **self.admin_site.each_context(request), "title": "API token created", "token": obj,
+            **self.admin_site.each_context(request), "title": _("API token created"), "token": obj,
             "key": request.issued_api_key, "opts": self.opts,
         })
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"))
     def revoke(self, request, queryset):
         count = tokens.revoke_api_tokens(queryset)
-        self.message_user(request, f"Revoked {count} token(s); they are refused from the next request on.")
+        self.message_user(request, ngettext(
+            "Revoked %(count)d token; it is refused from the next request on.",
+            "Revoked %(count)d tokens; they are refused from the next request on.", count) % {"count": count})
 
-    @admin.display(description="roles")
+    @admin.display(description=gettext_lazy("roles"))
     def roles_shown(self, token):
         return ", ".join(token.roles)
 
-    @admin.display(description="organizations")
+    @admin.display(description=gettext_lazy("organizations"))
     def scope(self, token):
         if token.all_organizations:
-            return "all of the user's"
+            return _("all of the user's")
         return ", ".join(organization.id for organization in token.organizations.all())
 
-    @admin.display(description="state")
+    @admin.display(description=gettext_lazy("state"))
     def state(self, token):
         if token.revoked_at:
-            return "revoked"
-        return "expired" if token.expires_at <= timezone.now() else "live"
+            return _("revoked")
+        return _("expired") if token.expires_at <= timezone.now() else _("live")
 
 
 @admin.register(Approval)
@@ -457,7 +462,8 @@ class ApprovalAdmin(admin.ModelAdmin):
     """The approvals queue: waiting for me, requested by me, decided; approve and reject in place."""
 
     change_list_template = "admin/payments/approval/queue.html"
-    VIEWS = (("waiting_for_me", "Waiting for me"), ("requested_by_me", "Requested by me"), ("decided", "Decided"))
+    VIEWS = (("waiting_for_me", gettext_lazy("Waiting for me")), ("requested_by_me", gettext_lazy("Requested by me")),
+             ("decided", gettext_lazy("Decided")))
 
     def has_add_permission(self, request):
         return False
@@ -478,7 +484,7 @@ class ApprovalAdmin(admin.ModelAdmin):
         view = request.GET.get("view", "waiting_for_me")
         view = view if view in dict(self.VIEWS) else "waiting_for_me"
         return TemplateResponse(request, self.change_list_template, {
-            **self.admin_site.each_context(request), "opts": self.opts, "title": "Approvals",
+            **self.admin_site.each_context(request), "opts": self.opts, "title": _("Approvals"),
             "views": [(key, label, selectors.approvals(request.user, key).count()) for key, label in self.VIEWS],
             "view": view, "rows": selectors.approvals(request.user, view)[:200],
             "may_decide": request.user.has_perm(selectors.APPROVE_PERMISSION),
@@ -523,9 +529,9 @@ class ApprovalRuleForm(forms.ModelForm):
         data = super().clean()
         threshold = data.get("threshold")
         if threshold is not None and not data.get("currency"):
-            self.add_error("currency", "A threshold is an amount in a currency: name the currency.")
+            self.add_error("currency", _("A threshold is an amount in a currency: name the currency."))
         if threshold is not None and threshold <= 0:
-            self.add_error("threshold", "The threshold must be greater than zero; leave it empty for always.")
+            self.add_error("threshold", _("The threshold must be greater than zero; leave it empty for always."))
         return data
 
 
@@ -539,13 +545,13 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
     list_filter = ("command_type", "organization")
     actions = None  # a bulk delete would change the policy without recording each change
 
-    @admin.display(description="currency")
+    @admin.display(description=gettext_lazy("currency"))
     def currency_shown(self, rule):
-        return rule.currency or "any"
+        return rule.currency or _("any")
 
-    @admin.display(description="from")
+    @admin.display(description=gettext_lazy("from"))
     def threshold_shown(self, rule):
-        return "always" if rule.threshold is None else f"{money_text(rule.threshold, rule.currency)} {rule.currency}"
+        return _("always") if rule.threshold is None else f"{money_text(rule.threshold, rule.currency)} {rule.currency}"
 
     def save_model(self, request, obj, form, change):
         approval_policies.save_rule(rule=obj, actor=actor_of_request(request))

@@ -7,6 +7,8 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from temporalio.service import RPCError
 
 from eventstore.temporal.connection import TemporalUnavailable
@@ -20,18 +22,21 @@ UNAVAILABLE = (TemporalUnavailable, SearchAttributesMissing, client.CommandNotFi
 
 
 class PaymentRequestForm(forms.Form):
-    command = forms.ChoiceField(choices=[(CommandType.REFUND.value, "Request refund"),
-                                         (CommandType.CANCEL.value, "Request cancel")])
-    amount = forms.CharField(required=False, max_length=40, help_text="The refund's amount, e.g. 2000.00.")
-    reason = forms.CharField(max_length=MAX_DESCRIPTION_LENGTH)
-    occurred_at = forms.CharField(required=False, max_length=40, label="Business time", help_text=(
-        "When it happened at the bank, ISO 8601 with an offset, e.g. 2024-03-05T10:30:00+01:00; empty: now."))
+    command = forms.ChoiceField(label=gettext_lazy("Command"), choices=[
+        (CommandType.REFUND.value, gettext_lazy("Request refund")),
+        (CommandType.CANCEL.value, gettext_lazy("Request cancel"))])
+    amount = forms.CharField(label=gettext_lazy("Amount"), required=False, max_length=40,
+                             help_text=gettext_lazy("The refund's amount, e.g. 2000.00."))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=MAX_DESCRIPTION_LENGTH)
+    occurred_at = forms.CharField(required=False, max_length=40, label=gettext_lazy("Business time"), help_text=(
+        gettext_lazy("When it happened at the bank, ISO 8601 with an offset, e.g. 2024-03-05T10:30:00+01:00; "
+                     "empty: now.")))
     key = forms.CharField(max_length=64, widget=forms.HiddenInput)  # a second click runs nothing twice
 
     def clean(self):
         data = super().clean()
         if data.get("command") == CommandType.REFUND and not data.get("amount"):
-            self.add_error("amount", "A refund needs an amount.")
+            self.add_error("amount", _("A refund needs an amount."))
         return data
 
 
@@ -50,7 +55,8 @@ def request_command(request, payment, form: PaymentRequestForm) -> None:
         result = client.run_command(command, actor=actor_of_request(request),
                                     timeout=settings.API_COMMAND_TIMEOUT_SECONDS)
     except UNAVAILABLE as error:
-        messages.error(request, f"The command service did not answer ({error}); submit again to retry it safely.")
+        messages.error(request, _("The command service did not answer (%(error)s); submit again to retry it "
+                                   "safely.") % {"error": error})
         return
     if result.approval_state == "pending":
         messages.warning(request, result.message)
@@ -62,7 +68,7 @@ def request_command(request, payment, form: PaymentRequestForm) -> None:
 
 def decide(request, approval, decision: str, reason: str) -> None:
     if decision == "reject" and not reason.strip():
-        messages.error(request, "Give a reason to reject.")
+        messages.error(request, _("Give a reason to reject."))
         return
     try:
         result = client.decide(approval.workflow_id, ApprovalDecision(decision, reason),
@@ -71,11 +77,12 @@ def decide(request, approval, decision: str, reason: str) -> None:
         messages.error(request, str(error))
         return
     except UNAVAILABLE as error:
-        messages.error(request, f"The command service did not answer ({error}); nothing was decided.")
+        messages.error(request, _("The command service did not answer (%(error)s); nothing was decided.")
+                       % {"error": error})
         return
     if result.success:
-        messages.success(request, f"Approved: {result.message}")
+        messages.success(request, _("Approved: %(message)s") % {"message": result.message})
     elif result.approval_state == "rejected":
-        messages.success(request, f"Rejected. {result.message}")
+        messages.success(request, _("Rejected. %(message)s") % {"message": result.message})
     else:
         messages.error(request, result.message)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
+
 from payments.models import Organization
 
 
@@ -40,8 +42,8 @@ def calendar_of(organization_ids: list[str] | None) -> Calendar:
         return Calendar(zones[0])
     if not zones:
         return Calendar("UTC")
-    return Calendar("UTC", f"Days are cut at midnight UTC: the organizations shown keep {len(zones)} time zones "
-                           f"({', '.join(zones)}).")
+    return Calendar("UTC", _("Days are cut at midnight UTC: the organizations shown keep %(count)s time zones "
+                             "(%(zones)s).") % {"count": len(zones), "zones": ", ".join(zones)})
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

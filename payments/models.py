@@ -194,24 +194,28 @@ class ApiToken(models.Model):
     (`payments.tokens.ROLES`). Only the SHA-256 of its key is stored; the key is shown once, when made
     (`payments.tokens.issue_api_token`). Revoked, never deleted: events name it by `credential_id`."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, help_text="What it is for, e.g. \"billing service\".")
-    prefix = models.CharField(max_length=20, unique=True, editable=False,
-                              help_text="The key's public beginning, e.g. tok_ab12cd34: names the token in events.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+                             verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100, help_text=_("What it is for, e.g. \"billing service\"."))
+    prefix = models.CharField(_("prefix"), max_length=20, unique=True, editable=False, help_text=_(
+        "The key's public beginning, e.g. tok_ab12cd34: names the token in events."))
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     organizations = models.ManyToManyField(Organization, blank=True, related_name="api_tokens",
-                                           help_text="The organizations (of the user's) it may see and command.")
-    all_organizations = models.BooleanField(
-        default=False, help_text="Every organization the user may see, now and later (no narrowing).")
-    roles = ArrayField(models.CharField(max_length=20), help_text="read, submit, approve (see the README).")
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+                                           verbose_name=_("organizations"),
+                                           help_text=_("The organizations (of the user's) it may see and command."))
+    all_organizations = models.BooleanField(_("all organizations"), default=False, help_text=_(
+        "Every organization the user may see, now and later (no narrowing)."))
+    roles = ArrayField(models.CharField(max_length=20), verbose_name=_("roles"),
+                       help_text=_("read, submit, approve (see the README)."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self):
         return f"{self.name} ({self.prefix})"
@@ -227,18 +231,20 @@ class ApprovalPolicy(models.Model):
     a second person must approve, always or from a threshold. Every change is also an event of the
     organization's ApprovalPolicy stream (payments.approval_policies), with who made it."""
 
-    COMMAND_TYPES = [("REFUND", "Refund"), ("CANCEL", "Cancel")]
+    COMMAND_TYPES = [("REFUND", _("Refund")), ("CANCEL", _("Cancel"))]
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="approval_rules")
-    command_type = models.CharField(max_length=10, choices=COMMAND_TYPES)
-    currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code, e.g. EUR; empty: any currency.")
-    threshold = models.DecimalField(**MONEY, null=True, blank=True, help_text=(
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="approval_rules",
+                                     verbose_name=_("organization"))
+    command_type = models.CharField(_("command"), max_length=10, choices=COMMAND_TYPES)
+    currency = models.CharField(_("currency"), max_length=3, blank=True,
+                                help_text=_("ISO 4217 code, e.g. EUR; empty: any currency."))
+    threshold = models.DecimalField(_("threshold"), **MONEY, null=True, blank=True, help_text=_(
         "Approval needed from this amount on (in the currency); empty: always."))
 
     class Meta:
         ordering = ["organization_id", "command_type", "currency"]
-        verbose_name = "approval policy rule"
-        verbose_name_plural = "approval policy"
+        verbose_name = _("approval policy rule")
+        verbose_name_plural = _("approval policy")
         constraints = [models.UniqueConstraint(fields=["organization", "command_type", "currency"],
                                                name="payments_approval_rule_once")]
         permissions = [
@@ -259,8 +265,8 @@ class ApprovalPolicy(models.Model):
 class Approval(models.Model):
     """Read model of four-eyes requests, folded from the payment events (payments.projections)."""
 
-    STATES = [("pending", "Waiting"), ("approved", "Approved"), ("rejected", "Rejected"),
-              ("refused", "Refused by the payment rules"), ("expired", "Expired")]
+    STATES = [("pending", _("Waiting")), ("approved", _("Approved")), ("rejected", _("Rejected")),
+              ("refused", _("Refused by the payment rules")), ("expired", _("Expired"))]
 
     approval_id = models.CharField(primary_key=True, max_length=64)
     payment_id = models.CharField(max_length=120)
@@ -284,6 +290,8 @@ class Approval(models.Model):
 
     class Meta:
         ordering = ["-requested_at"]
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
         indexes = [models.Index(fields=["organization_id", "state", "requested_at"], name="payments_approval_org")]
 
     def __str__(self):

@@ -26,14 +26,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from payments.models import ApiToken, Membership, Organization
 
 READ, SUBMIT, APPROVE = "read", "submit", "approve"
 ROLES = {
-    READ: "read: GET only",
-    SUBMIT: "submit: read, and run payment commands and uploads",
-    APPROVE: "approve: read, and approve or reject requests",
+    READ: gettext_lazy("read: GET only"),
+    SUBMIT: gettext_lazy("submit: read, and run payment commands and uploads"),
+    APPROVE: gettext_lazy("approve: read, and approve or reject requests"),
 }
 DEFAULT_ROLES = (READ, SUBMIT)
 PREFIX = "tok_"

@@ -84,7 +84,9 @@ def _unmarked_text(template: Path) -> list[str]:
             parts.append("#")
     page = _HIDDEN.sub(" ", "".join(parts))
     read = [value for tag in _TAG.findall(page) for _, value in _READ_ATTRIBUTES.findall(tag)]
-    read += [value for tag in _TAG.findall(page) for pair in _BUTTON_VALUE.findall(tag) for value in pair if value]
+    # an <input type="submit"> shows its value; a <button> shows its content, its value is what the form sends
+    read += [value for tag in _TAG.findall(page) if tag.lower().startswith("<input")
+             for pair in _BUTTON_VALUE.findall(tag) for value in pair if value]
     shown = _ENTITY.sub(" ", _TAG.sub(" ", page))
     return [word for text in (shown, *read) for word in re.findall(r"[A-Za-zÀ-ÿ]{2,}", text)
             if word not in UNTRANSLATED_WORDS]

@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from eventstore import registry, selectors
-from eventstore.actors import described
 from eventstore.events import RecordedEvent
 from eventstore.models import Event, Stream
 from eventstore.upcasting import stored_schema_version, upcast_data, upcast_metadata
+from eventstore.web.actors import described
 from eventstore.web.admin_base import ReadOnlyAdmin
 
 

@@ -39,7 +39,7 @@ class ChainVerification(models.Model):
     """
 
     FULL, INCREMENTAL = "full", "incremental"
-    KINDS = [(FULL, "full"), (INCREMENTAL, "incremental")]
+    KINDS = [(FULL, _("full")), (INCREMENTAL, _("incremental"))]
 
     ran_at = models.DateTimeField(_("ran at"), auto_now_add=True)
     ok = models.BooleanField(_("ok"))
@@ -49,13 +49,18 @@ class ChainVerification(models.Model):
     problems = models.TextField(_("problems"), blank=True, help_text=_("The first problems found, one per line."))
     seal_hash = models.CharField(_("seal hash"), max_length=64, blank=True)
     kind = models.CharField(_("kind"), max_length=11, choices=KINDS, default=FULL)
-    from_transaction = models.BigIntegerField(null=True, help_text="Incremental: the previous run's horizon.")
-    transaction_horizon = models.BigIntegerField(
-        null=True, help_text="Every transaction below it had committed or aborted when the run took its snapshot.")
-    from_position = models.BigIntegerField(null=True, help_text="Incremental: the previous run's last position.")
-    last_position = models.BigIntegerField(null=True, help_text="The last position handed out at the snapshot.")
-    from_tree_size = models.BigIntegerField(null=True, help_text="Ledger leaves verified before this run.")
-    tree_size = models.BigIntegerField(null=True, help_text="The signed head the ledger was verified up to.")
+    from_transaction = models.BigIntegerField(_("from transaction"), null=True,
+                                              help_text=_("Incremental: the previous run's horizon."))
+    transaction_horizon = models.BigIntegerField(_("transaction horizon"), null=True, help_text=_(
+        "Every transaction below it had committed or aborted when the run took its snapshot."))
+    from_position = models.BigIntegerField(_("from position"), null=True,
+                                           help_text=_("Incremental: the previous run's last position."))
+    last_position = models.BigIntegerField(_("last position"), null=True,
+                                           help_text=_("The last position handed out at the snapshot."))
+    from_tree_size = models.BigIntegerField(_("from tree size"), null=True,
+                                            help_text=_("Ledger leaves verified before this run."))
+    tree_size = models.BigIntegerField(_("tree size"), null=True,
+                                       help_text=_("The signed head the ledger was verified up to."))
 
     class Meta:
         verbose_name = _("chain verification")

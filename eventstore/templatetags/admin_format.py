@@ -9,7 +9,7 @@ from django.contrib.admin.utils import quote
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from eventstore.actors import described
+from eventstore.web.actors import described
 from eventstore.web.admin_base import when
 from eventstore.web.localized import count_text
 

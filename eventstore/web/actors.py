@@ -8,6 +8,8 @@ session key: enough to tell two sessions of one person apart, useless to take on
 import hashlib
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.request import Request
 
 from eventstore.actors import Actor
@@ -32,3 +34,27 @@ def session_id(request) -> str:
     session = getattr(request, "session", None)
     key = getattr(session, "session_key", None)
     return hashlib.sha256(key.encode()).hexdigest()[:16] if key else ""
+
+
+KIND_LABELS = {
+    "user": gettext_lazy("user"), "api_token": gettext_lazy("api token"),
+    "management_command": gettext_lazy("management command"), "schedule": gettext_lazy("schedule"),
+    "system": gettext_lazy("system"), "temporal_client": gettext_lazy("Temporal client"),
+}
+
+
+def described(metadata_actor) -> tuple[str, str]:
+    """An event's metadata `actor` in the reader's words: who (name, else id), and how (kind, channel,
+    credential, session, on whose behalf). What a reader is shown, not what a program should parse."""
+    try:
+        actor = Actor.from_dict(metadata_actor)
+    except ValueError:
+        return _("(unreadable actor)"), ""
+    if actor.kind == "unknown":
+        return _("unknown"), _("written before actors were recorded")
+    how = [str(KIND_LABELS.get(actor.kind, actor.kind)),
+           _("via %(channel)s") % {"channel": actor.channel} if actor.channel else "",
+           _("credential %(credential)s") % {"credential": actor.credential} if actor.credential else "",
+           _("session %(session)s") % {"session": actor.session} if actor.session else "",
+           _("on behalf of %(person)s") % {"person": actor.on_behalf_of} if actor.on_behalf_of else ""]
+    return actor.name or actor.id or _("(no identity)"), ", ".join(part for part in how if part)

@@ -17,6 +17,7 @@ import logging
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from google.protobuf import json_format
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.parsers import JSONParser
@@ -48,7 +49,9 @@ def _authentications() -> list:
 
 
 class MayDecodePayloads(permissions.BasePermission):
-    message = f"Reading Temporal payloads takes the permission {PERMISSION}."
+    @property
+    def message(self) -> str:
+        return _("Reading Temporal payloads takes the permission %(permission)s.") % {"permission": PERMISSION}
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.has_perm(PERMISSION))
@@ -70,10 +73,11 @@ class CodecView(APIView):
     def post(self, request):
         namespace = request.headers.get("X-Namespace", "")
         if not namespace:
-            raise exceptions.ValidationError({"X-Namespace": "Name the payloads' Temporal namespace in this header, "
-                                                             "as the Temporal UI and CLI do."})
+            raise exceptions.ValidationError({"X-Namespace": _("Name the payloads' Temporal namespace in this header, "
+                                                               "as the Temporal UI and CLI do.")})
         if namespace not in settings.TEMPORAL_CODEC_NAMESPACES:
-            raise exceptions.PermissionDenied(f"Payloads of namespace {namespace!r} are not served here.")
+            raise exceptions.PermissionDenied(_("Payloads of namespace %(namespace)r are not served here.")
+                                              % {"namespace": namespace})
         payloads = _payloads(request.data)
         codec = payload_codec()
         if codec is None:
@@ -102,8 +106,8 @@ def _preflight(request) -> HttpResponse:
     """The browser's question before its POST: allowed from the configured origins only."""
     origin = request.headers.get("Origin", "")
     if origin not in settings.TEMPORAL_CODEC_CORS_ORIGINS:
-        message = (f"Origin {origin or '(none)'} may not call the codec endpoint: "
-                   "TEMPORAL_CODEC_CORS_ORIGINS names those that may.")
+        message = _("Origin %(origin)s may not call the codec endpoint: TEMPORAL_CODEC_CORS_ORIGINS names those "
+                    "that may.") % {"origin": origin or _("(none)")}
         return JsonResponse(error_body(403, "permission_denied", message), status=403)
     response = HttpResponse(status=204)
     response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
@@ -119,11 +123,12 @@ def _json(payloads: Payloads) -> dict:
 def _payloads(body) -> Payloads:
     if not isinstance(body, dict) or not isinstance(body.get("payloads"), list):
         raise exceptions.ValidationError(
-            {"payloads": 'The body is {"payloads": [...]}, as Temporal\'s codec protocol sends it.'})
+            {"payloads": _('The body is {"payloads": [...]}, as Temporal\'s codec protocol sends it.')})
     try:
         return json_format.ParseDict({"payloads": body["payloads"]}, Payloads())
     except json_format.ParseError as error:
-        raise exceptions.ValidationError({"payloads": f"Not Temporal payloads: {error}"}) from None
+        message = _("Not Temporal payloads: %(error)s") % {"error": error}
+        raise exceptions.ValidationError({"payloads": message}) from None
 
 
 encode = CodecView.as_view(direction="encode")

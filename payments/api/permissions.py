@@ -2,6 +2,8 @@
 something needs the role its view names in `token_role` (default `submit`). Sessions are not limited
 by roles: their user's permissions and organizations apply."""
 
+from django.utils.translation import ngettext
+
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -17,7 +19,10 @@ class TokenRoleRequired(BasePermission):
         role = getattr(view, "token_role", tokens.SUBMIT)
         if tokens.allows(token, role):
             return True
-        raise PermissionDenied(
-            f"This API token ({token.credential_id}) has the role{'s' if len(token.roles) > 1 else ''} "
-            f"{', '.join(token.roles)}; {request.method} {request.path} needs the role {role} "
-            f"({tokens.ROLES[role]}). Use a token with that role.")
+        raise PermissionDenied(ngettext(
+            "This API token (%(token)s) has the role %(roles)s; %(method)s %(path)s needs the role %(role)s "
+            "(%(meaning)s). Use a token with that role.",
+            "This API token (%(token)s) has the roles %(roles)s; %(method)s %(path)s needs the role %(role)s "
+            "(%(meaning)s). Use a token with that role.", len(token.roles)) % {
+            "token": token.credential_id, "roles": ", ".join(token.roles), "method": request.method,
+            "path": request.path, "role": role, "meaning": tokens.ROLES[role]})

@@ -315,7 +315,7 @@ class ApprovalMixin:
     def get_approval(self, approval_id: str):
         approval = selectors.visible_approval(self.request.user, approval_id)
         if approval is None:
-            raise NotFound("No such approval.")  # the same whether missing or another organization's
+            raise NotFound(_("No such approval."))  # the same whether missing or another organization's
         return approval
 
 
@@ -340,7 +340,8 @@ class ApprovalDecisionView(ApprovalMixin, APIView):
         body = (RejectSerializer if self.decision == "reject" else ApproveSerializer)(data=request.data)
         body.is_valid(raise_exception=True)
         if approval.state != "pending":
-            raise ApprovalClosedError(f"Approval {approval_id} is already {approval.get_state_display().lower()}.")
+            raise ApprovalClosedError(_("Approval %(approval_id)s is already %(state)s.") % {
+                "approval_id": approval_id, "state": approval.get_state_display().lower()})
         try:
             result = decide(approval.workflow_id,
                             ApprovalDecision(self.decision, body.validated_data.get("reason", "")),
@@ -354,10 +355,12 @@ class ApprovalDecisionView(ApprovalMixin, APIView):
         except CommandNotFinished as error:
             raise ServiceUnavailable(str(error)) from None
         except TemporalUnavailable as error:
-            raise ServiceUnavailable(f"The command service is unreachable ({error}); nothing was decided.") from None
+            raise ServiceUnavailable(_("The command service is unreachable (%(error)s); nothing was decided.")
+                                     % {"error": error}) from None
         except RPCError as error:
-            raise ServiceUnavailable(f"The command service failed to answer ({error.status.name}: {error.message}); "
-                                     "nothing was decided.") from None
+            raise ServiceUnavailable(_("The command service failed to answer (%(status)s: %(message)s); nothing "
+                                       "was decided.") % {"status": error.status.name,
+                                                          "message": error.message}) from None
         approval.refresh_from_db()
         return Response({"approval": ApprovalSerializer(approval).data,
                          "result": PaymentCommandResultSerializer(result).data})

@@ -68,3 +68,17 @@ def test_the_api_answers_in_the_language_asked(client, tenants):
     assert "Ce champ est obligatoire." in missing.json()["error"]["message"]  # DRF's own, translated by DRF
     unknown = client.get("/api/nowhere/", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
     assert unknown.status_code == 404 and unknown.json()["error"]["message"].startswith("Aucun point d’accès")
+
+
+def test_the_approvals_queue_tokens_and_codec_answers_speak_french(client, finance_user):
+    client.force_login(finance_user)
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/admin/"})
+    queue = client.get("/admin/payments/approval/").content.decode()
+    assert "En attente de ma décision" in queue and "Demandées par moi" in queue, NOT_COMPILED
+    tokens = client.get("/admin/payments/apitoken/add/").content.decode()
+    assert "Rôles" in tokens and "Toutes les organisations" in tokens and "Expire le" in tokens
+
+    refused = client.post("/codec/decode", {"payloads": []}, content_type="application/json",
+                          HTTP_ACCEPT_LANGUAGE="fr")
+    assert refused.status_code == 403
+    assert "requiert la permission eventstore.decode_temporal_payloads" in refused.json()["error"]["message"]
