@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0011_finance_approvers_group'),
+        ('payments', '0012_reconciliation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
