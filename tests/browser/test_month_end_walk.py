@@ -83,6 +83,8 @@ def test_month_end_walk(page, live_server, november_in_paris):
     for payment_id in ("payment-paris-3", "payment-paris-4", "payment-paris-99"):
         assert payment_id in findings
     assert "payment-paris-1" not in findings  # matched: no finding
+    links = page.locator("#reconciliation-findings a[href*='/paymentsummary/']").all_inner_texts()
+    assert sorted(links) == ["payment-paris-3", "payment-paris-4"]  # no link to a payment the trail lacks
     shot(page, "me-02-reconciliation-findings")
 
     mismatch = page.locator("#reconciliation-findings tbody tr", has_text="payment-paris-3")
@@ -125,6 +127,7 @@ def test_month_end_walk(page, live_server, november_in_paris):
     assert download.value.suggested_filename.endswith(".xlsx")
     with open(download.value.path(), "rb") as xlsx:
         workbook = openpyxl.load_workbook(xlsx)
+    assert workbook.sheetnames[0] == "Relevé"
     rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
     eur = next(row for row in rows if row and row[0] == "EUR")
     assert [Decimal(str(value)) for value in (eur[1], eur[-1])] == [Decimal("500.00"), Decimal("4784.50")], eur
