@@ -1,15 +1,17 @@
 """Reading reconciliations: the runs and findings a user may see, and both sides of the matching in
 payment-id order, streamed from the database (server-side cursors), never loaded whole."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KT
 
 from eventstore.models import Event
 from eventstore.selectors import business_time
+from payments.calendar import local_midnight, organization_calendar
 from payments.domain import AGGREGATE_TYPE as PAYMENT
 from payments.domain import EventType
 from payments.reconciliation.matching import Line, TrailEntry
@@ -58,8 +60,10 @@ def lines_by_reference(reconciliation_id: int) -> Iterator[Line]:
 
 def trail_by_payment(reconciliation: Reconciliation) -> Iterator[TrailEntry]:
     """The organization's payment events the file may show, sorted by payment id then version: those
-    of every payment a line names, and every one that occurred in the period (UTC days)."""
-    start, end = _instant(reconciliation.period_start), _day_after(reconciliation.period_end)
+    of every payment a line names, and every one that occurred in the period (days of the organization's
+    time zone, as its statements cut them)."""
+    zone = organization_calendar(reconciliation.organization_id).zone
+    start, end = _day_start(reconciliation.period_start, zone), _day_after(reconciliation.period_end, zone)
     named = SettlementLine.objects.filter(reconciliation_id=reconciliation.pk).values("reference")
     rows = (
         Event.objects.filter(aggregate_type=PAYMENT, event_type__in=[str(kind) for kind in TRAIL_KINDS])
@@ -72,12 +76,12 @@ def trail_by_payment(reconciliation: Reconciliation) -> Iterator[TrailEntry]:
     )
     for payment_id, event_type, event_id, amount, currency, moment in rows.iterator(chunk_size=STREAMED_ROWS):
         yield TrailEntry(payment_id, TRAIL_KINDS[event_type], str(event_id), Decimal(amount), currency,
-                         moment.astimezone(UTC).date())
+                         moment.astimezone(zone).date())
 
 
-def _instant(day: date) -> datetime:
-    return datetime.combine(day, time(), UTC)
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return local_midnight(day, zone) if day > date.min else datetime.min.replace(tzinfo=UTC)
 
 
-def _day_after(day: date) -> datetime:
-    return _instant(day + timedelta(days=1)) if day < date.max else datetime.max.replace(tzinfo=UTC)
+def _day_after(day: date, zone: ZoneInfo) -> datetime:
+    return local_midnight(day + timedelta(days=1), zone) if day < date.max else datetime.max.replace(tzinfo=UTC)
