@@ -33,12 +33,14 @@ class EventStoreConfig(AppConfig):
         from eventstore import registry
         from eventstore.admin.events import TIMELINE_PAGE
         from eventstore.admin.ledger import LEDGER_PROOF_PAGE
+        from eventstore import erasure
         from eventstore.exports import AGGREGATE_TYPE, DATA_EXPORT_SCHEMAS
         from eventstore.temporal import activities, workflows
         from eventstore.temporal.messages import ScheduledRunRequest
 
         registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE, LEDGER_PROOF_PAGE],
-                         event_schemas={AGGREGATE_TYPE: DATA_EXPORT_SCHEMAS},
+                         event_schemas={AGGREGATE_TYPE: DATA_EXPORT_SCHEMAS,
+                                        erasure.AGGREGATE_TYPE: erasure.ERASURE_SCHEMAS},
                          schedules=[
                              registry.Schedule("sign-tree-head", workflows.SignTreeHeadWorkflow.run,
                                                ScheduledRunRequest(), "LEDGER_SIGN_INTERVAL"),
