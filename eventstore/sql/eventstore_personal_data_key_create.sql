@@ -15,7 +15,7 @@ BEGIN
     INSERT INTO eventstore_personaldatakey AS k (subject, key_id, wrapped_key, created_at)
     VALUES (p_subject, p_key_id, p_wrapped_key, clock_timestamp())
     ON CONFLICT ON CONSTRAINT eventstore_personaldatakey_pkey DO NOTHING;
-    RETURN QUERY SELECT k.subject, k.key_id, k.wrapped_key, k.created_at
+    RETURN QUERY SELECT k.subject::text, k.key_id, k.wrapped_key, k.created_at
     FROM eventstore_personaldatakey AS k WHERE k.subject = p_subject;
 END;
 $$;

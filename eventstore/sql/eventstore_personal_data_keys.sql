@@ -11,7 +11,7 @@ BEGIN
     IF cardinality(p_subjects) > 10000 THEN
         RAISE EXCEPTION 'at most 10000 subjects a call, not %', cardinality(p_subjects) USING ERRCODE = 'check_violation';
     END IF;
-    RETURN QUERY SELECT k.subject, k.key_id, k.wrapped_key, k.created_at
+    RETURN QUERY SELECT k.subject::text, k.key_id, k.wrapped_key, k.created_at
     FROM eventstore_personaldatakey AS k WHERE k.subject = ANY(p_subjects);
 END;
 $$;
