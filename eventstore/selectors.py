@@ -106,7 +106,8 @@ def read_stream(
 
 
 def events_by_ids(event_ids: list[str], *, as_stored: bool = False) -> list[RecordedEvent]:
-    """The events of these ids; `as_stored`: exactly as written (what an idempotent append compares)."""
+    """The events of these ids; `as_stored`: as their writer gave them, personal fields opened but not
+    upcast (what an idempotent append compares)."""
     return _recorded(Event.objects.filter(event_id__in=event_ids).order_by("stream_id", "version"), as_stored=as_stored)
 
 
