@@ -31,7 +31,7 @@ class EventStoreConfig(AppConfig):
             import_module(f"eventstore.{package}.models")
 
     def ready(self) -> None:
-        from eventstore import registry
+        from eventstore import erasure, registry
         from eventstore.admin.events import TIMELINE_PAGE
         from eventstore.admin.ledger import LEDGER_PROOF_PAGE
         from eventstore.exports import AGGREGATE_TYPE, DATA_EXPORT_SCHEMAS
@@ -39,7 +39,8 @@ class EventStoreConfig(AppConfig):
         from eventstore.temporal.messages import ScheduledRunRequest, VerificationRequest
 
         registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[TIMELINE_PAGE, LEDGER_PROOF_PAGE],
-                         event_schemas={AGGREGATE_TYPE: DATA_EXPORT_SCHEMAS},
+                         event_schemas={AGGREGATE_TYPE: DATA_EXPORT_SCHEMAS,
+                                        erasure.AGGREGATE_TYPE: erasure.ERASURE_SCHEMAS},
                          schedules=[
                              registry.Schedule("sign-tree-head", workflows.SignTreeHeadWorkflow.run,
                                                ScheduledRunRequest(), "LEDGER_SIGN_INTERVAL"),

@@ -97,3 +97,42 @@ class DataExport(Event):
         ordering = ["-position"]
         verbose_name = _("data export")
         verbose_name_plural = _("data exports")
+
+
+class PersonalDataKey(models.Model):
+    """One data subject's key (`eventstore.personal_data`), wrapped by the master key, which the database
+    never sees. The application role holds no privilege on this table: it reads one subject's key at a
+    time, creates and destroys keys only through the functions of `eventstore/sql/`."""
+
+    subject = models.CharField(primary_key=True, max_length=300, db_collation="C")
+    key_id = models.UUIDField()
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return self.subject
+
+
+DATA_SUBJECT, PERSONAL_DATA_ERASED = "DataSubject", "PersonalDataErased"  # aggregate and event type (eventstore.erasure)
+
+
+class PersonalDataErasureManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(event_type=PERSONAL_DATA_ERASED, aggregate_type=DATA_SUBJECT)
+
+
+class PersonalDataErasure(Event):
+    """The `PersonalDataErased` events (`eventstore.erasure`): whose personal data was erased, by whom, why.
+    A view of the events table; `erase_personal_data` is the permission to erase."""
+
+    objects = PersonalDataErasureManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-position"]
+        verbose_name = _("personal data erasure")
+        verbose_name_plural = _("personal data erasures")
+        permissions = [("erase_personal_data", "Can erase a data subject's personal data")]

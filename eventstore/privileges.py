@@ -8,7 +8,8 @@ verification records, stream heads, the ledger, its signed heads and key stateme
 functions of `eventstore/sql/` (the append, a seal, a verification record), which run as their owner
 and alone set positions, times, transaction ids and hashes; the application role may execute them,
 and may read the store's sequences but not draw from them. Set-aside events get SELECT and INSERT
-only. Read models, checkpoints and Django's own tables get ordinary reads and writes; the copies a
+only. The data subjects' keys get nothing: the application role reaches one subject's key at a
+time through the functions of `eventstore/sql/`, and cannot list them. Read models, checkpoints and Django's own tables get ordinary reads and writes; the copies a
 projection rebuild fills get TRUNCATE as well.
 """
 
@@ -29,6 +30,7 @@ RESTRICTED = {
     "eventstore_treehead": "SELECT",
     "eventstore_keystatement": "SELECT",
     "django_migrations": "SELECT",
+    "eventstore_personaldatakey": "",  # no privilege: reached only through KEY_FUNCTIONS
 }
 READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"
 # The only way the application role writes history (eventstore/sql/).
@@ -42,6 +44,12 @@ HISTORY_WRITERS = (
     "eventstore_ledger_root(bigint)",
     "eventstore_record_tree_head(bigint, timestamptz, text, text, text, text)",
     "eventstore_record_key_statement(bigint, timestamptz, text, text, text)",
+)
+# The only way the application role reaches the data subjects' keys: one subject's key by its id.
+KEY_FUNCTIONS = (
+    "eventstore_personal_data_keys(text[])",
+    "eventstore_personal_data_key_create(text, uuid, bytea)",
+    "eventstore_personal_data_key_erase(text)",
 )
 # Sequences that number history: read (verify_event_chain compares positions with the last one
 # handed out), never drawn from.
@@ -62,6 +70,8 @@ def grant_application_privileges(*, work_schema: str, using: str = "default") ->
             sql.Identifier(work_schema), grantee))
         for table in tables:
             cursor.execute(sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(sql.Identifier(table), grantee))
+            if RESTRICTED.get(table) == "":
+                continue
             cursor.execute(sql.SQL("GRANT {} ON TABLE {} TO {}").format(
                 sql.SQL(RESTRICTED.get(table, READ_WRITE)), sql.Identifier(table), grantee))
         cursor.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(grantee))
@@ -71,7 +81,7 @@ def grant_application_privileges(*, work_schema: str, using: str = "default") ->
             if sequence:
                 cursor.execute(sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.SQL(sequence), grantee))
                 cursor.execute(sql.SQL("GRANT SELECT ON SEQUENCE {} TO {}").format(sql.SQL(sequence), grantee))
-        for function in HISTORY_WRITERS:
+        for function in (*HISTORY_WRITERS, *KEY_FUNCTIONS):
             cursor.execute("SELECT to_regprocedure(%s)", [function])
             if cursor.fetchone()[0]:  # absent while migrations stop short of 0012
                 cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(function), grantee))

@@ -22,6 +22,7 @@ from django.db.models.fields.json import KT
 
 from eventstore.events import START, Checkpoint, RecordedEvent
 from eventstore.models import Event, Stream
+from eventstore.personal_data import open_events
 from eventstore.upcasting import upcast
 
 DEFAULT_PAGE_SIZE = 1000
@@ -49,21 +50,27 @@ def fetch_rows(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
+def as_read(events: list[RecordedEvent]) -> list[RecordedEvent]:
+    """Stored events as every reader sees them: the one place they become read values. Personal fields
+    in plaintext while their subject's key exists (one key lookup for the lot: eventstore.personal_data),
+    then upcast to the newest schema version (eventstore.upcasting)."""
+    return [upcast(event) for event in open_events(events)]
+
+
 def _decoded(row: tuple) -> RecordedEvent:
     # Django's connection loads jsonb as text (its JSONField decodes it): decode data and metadata here.
-    # Events are read upcast to their newest schema version (eventstore.upcasting).
-    return upcast(RecordedEvent(*row[:6], json.loads(row[6]), json.loads(row[7]), *row[8:len(_FIELDS)]))
+    return RecordedEvent(*row[:6], json.loads(row[6]), json.loads(row[7]), *row[8:len(_FIELDS)])
 
 
 def _fetch(sql: str, params: list) -> list[RecordedEvent]:
-    return [_decoded(row) for row in fetch_rows(sql, params)]
+    return as_read([_decoded(row) for row in fetch_rows(sql, params)])
 
 
 def _recorded(queryset: QuerySet, *, as_stored: bool = False) -> list[RecordedEvent]:
-    """Events as read: each one upcast to its newest schema version (eventstore.upcasting), unless
-    `as_stored` asks for the rows exactly as written."""
+    """Events as read (`as_read`), unless `as_stored` asks for them as written: personal fields in
+    plaintext, the data of the schema version it was written under."""
     events = [RecordedEvent(*values) for values in queryset.values_list(*_FIELDS)]
-    return events if as_stored else [upcast(event) for event in events]
+    return open_events(events) if as_stored else as_read(events)
 
 
 def stream_version(stream_id: str) -> int | None:
@@ -99,7 +106,8 @@ def read_stream(
 
 
 def events_by_ids(event_ids: list[str], *, as_stored: bool = False) -> list[RecordedEvent]:
-    """The events of these ids; `as_stored`: exactly as written (what an idempotent append compares)."""
+    """The events of these ids; `as_stored`: as their writer gave them, personal fields opened but not
+    upcast (what an idempotent append compares)."""
     return _recorded(Event.objects.filter(event_id__in=event_ids).order_by("stream_id", "version"), as_stored=as_stored)
 
 
@@ -175,7 +183,7 @@ def read_matching(after: Checkpoint, matching: EventFilter, *, limit: int = DEFA
            f"(SELECT {_COLUMNS}, false FROM eventstore_event WHERE {_COMMITTED_AFTER} "
            "ORDER BY transaction_id DESC, position DESC LIMIT 1)")
     rows = fetch_rows(sql, [*params, limit, after.transaction_id, after.position])
-    events = [_decoded(row) for row in rows if row[-1]]
+    events = as_read([_decoded(row) for row in rows if row[-1]])
     last_scanned = [row for row in rows if not row[-1]]
     if len(events) == limit or not last_scanned:
         checkpoint = Checkpoint.of(events[-1]) if events else after

@@ -33,6 +33,7 @@ from eventstore.encoding import canonical_json, canonical_json_of_tree, normaliz
 from eventstore.errors import BatchTooLarge, EventTooLarge, IdempotencyConflict, InvalidEvent, WrongExpectedVersion
 from eventstore.events import AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.models import NAME_MAX_LENGTH, STREAM_ID_MAX_LENGTH
+from eventstore.personal_data import Sealer
 from eventstore.schemas import check_event
 from eventstore.store_metrics import timed_append
 
@@ -47,7 +48,8 @@ APPEND_ONE = "SELECT * FROM eventstore_append(%b, %b, %b, ARRAY[%b]::uuid[], ARR
 
 
 class _Prepared(NamedTuple):
-    """A validated event: canonical id and exact-JSON data and metadata."""
+    """A validated event: canonical id, exact-JSON data and metadata as given (`data`, `metadata`), and
+    as stored (`data_json`, `metadata_json`: personal fields encrypted, `eventstore.personal_data`)."""
 
     event_id: str
     event_uuid: uuid.UUID
@@ -72,7 +74,6 @@ def append_events(
     Raises WrongExpectedVersion when the stream is not where `expected_version` says, and
     IdempotencyConflict when an event id is already stored with other content. Re-sending a batch
     that is already stored returns the stored events (`already_stored=True`) and writes nothing.
-    `actor`, if given, is every event's `metadata["actor"]`, whatever the metadata said.
     `with_append`, if given, runs in the append's transaction with the new events (not for a batch
     already stored): what it writes commits with them or not at all. `actor`, if given, is who wrote
     the events, as Django code authenticated them: it becomes every event's metadata `actor`,
@@ -81,8 +82,11 @@ def append_events(
     events = list(events) if actor is None else _with_actor(events, actor)
     if len(events) > PIPELINED_CHUNK_EVENTS and with_append is None and not connection.in_atomic_block:
         _check_batch(stream_id, aggregate_type, events, expected_version)
+        sealer = Sealer(aggregate_type, stream_id)
+        if sealer.needs_key(getattr(event, "event_type", "") for event in events):
+            sealer.take_key()  # before the pipeline, which sends the chunks without waiting for answers
         with timed_append():
-            return (_append_pipelined(stream_id, aggregate_type, events, expected_version)
+            return (_append_pipelined(stream_id, aggregate_type, events, expected_version, sealer)
                     or _append_batch(stream_id, aggregate_type, _validated_batch(stream_id, aggregate_type, events,
                                                                                  expected_version), expected_version, None))
     batch = _validated_batch(stream_id, aggregate_type, events, expected_version)
@@ -96,7 +100,7 @@ def _with_actor(events: Sequence[NewEvent], actor: Actor) -> list[NewEvent]:
             if isinstance(event, NewEvent) and isinstance(event.metadata, dict) else event for event in events]
 
 
-def _append_pipelined(stream_id, aggregate_type, events, expected_version) -> AppendResult | None:
+def _append_pipelined(stream_id, aggregate_type, events, expected_version, sealer: Sealer) -> AppendResult | None:
     """A large batch in chunks, in one transaction: each chunk is validated while the database
     stores the one before (psycopg's pipeline mode), so checking and storing overlap. The first
     chunk takes the stream's lock and checks `expected_version`; the others follow it under that
@@ -109,7 +113,7 @@ def _append_pipelined(stream_id, aggregate_type, events, expected_version) -> Ap
         with connection.wrap_database_errors, transaction.atomic():
             with connection.connection.pipeline():
                 for start in range(0, len(events), PIPELINED_CHUNK_EVENTS):
-                    chunk = [_validated_event(start + offset, event, aggregate_type, limits)
+                    chunk = [_validated_event(start + offset, event, sealer, limits)
                              for offset, event in enumerate(events[start:start + PIPELINED_CHUNK_EVENTS])]
                     expected = expected_version if start == 0 else ExpectedVersion.ANY
                     sent.append((_execute_append(stream_id, aggregate_type, chunk, expected), chunk))
@@ -246,8 +250,8 @@ def _already_stored(stream_id, aggregate_type, batch) -> AppendResult | None:
             recorded.stream_id == stream_id
             and recorded.aggregate_type == aggregate_type
             and recorded.event_type == event.event_type
-            and canonical_json(recorded.data) == event.data_json
-            and canonical_json(recorded.metadata) == event.metadata_json
+            and canonical_json(recorded.data) == canonical_json(event.data)
+            and canonical_json(recorded.metadata) == canonical_json(event.metadata)
         )
         if not same:
             raise IdempotencyConflict(
@@ -265,8 +269,8 @@ def _violated_constraint(error: IntegrityError) -> str | None:
 def _validated_batch(stream_id, aggregate_type, events, expected_version) -> list[_Prepared]:
     events = list(events)
     _check_batch(stream_id, aggregate_type, events, expected_version)
-    limits = _limits()
-    prepared = [_validated_event(index, event, aggregate_type, limits) for index, event in enumerate(events)]
+    limits, sealer = _limits(), Sealer(aggregate_type, stream_id)
+    prepared = [_validated_event(index, event, sealer, limits) for index, event in enumerate(events)]
     if len({event.event_id for event in prepared}) != len(prepared):
         raise InvalidEvent("The batch repeats an event id; every event needs its own.")
     return prepared
@@ -297,7 +301,7 @@ class _Limits:
     max_integer_digits: int
 
 
-def _validated_event(index: int, event: NewEvent, aggregate_type: str, limits: _Limits) -> _Prepared:
+def _validated_event(index: int, event: NewEvent, sealer: Sealer, limits: _Limits) -> _Prepared:
     if not isinstance(event, NewEvent):
         raise InvalidEvent(f"events[{index}] is a {type(event).__name__}, not a NewEvent.")
     event_uuid = _event_uuid(index, event.event_id)
@@ -309,8 +313,9 @@ def _validated_event(index: int, event: NewEvent, aggregate_type: str, limits: _
                           max_integer_digits=limits.max_integer_digits)
     metadata = normalize_json(event.metadata, f"events[{index}].metadata", max_depth=limits.max_depth,
                               max_integer_digits=limits.max_integer_digits)
-    check_event(aggregate_type, event.event_type, data, metadata, label=f"events[{index}]")
-    data_json, metadata_json = canonical_json_of_tree(data), canonical_json_of_tree(metadata)
+    check_event(sealer.aggregate_type, event.event_type, data, metadata, label=f"events[{index}]")
+    stored_data, stored_metadata = sealer.seal(f"events[{index}]", str(event_uuid), event.event_type, data, metadata)
+    data_json, metadata_json = canonical_json_of_tree(stored_data), canonical_json_of_tree(stored_metadata)
     size = _utf8_length(data_json) + _utf8_length(metadata_json)
     if size > limits.max_bytes:
         raise EventTooLarge(f"events[{index}] encodes to {size} bytes; the limit is {limits.max_bytes}.")

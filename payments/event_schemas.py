@@ -7,6 +7,11 @@ They describe what the domain writes (`PaymentAggregate.decide`) and what foldin
 fields and types, and money as decimal strings with exactly the currency's ISO 4217 minor units.
 Fields beyond these are allowed, so that a later schema version can add some.
 
+Personal fields carry `"x-personal": true` (an OpenAPI extension the validator ignores): the free-text
+description and the id of the person on whose behalf (`user_id`, in data and metadata). The store keeps
+them encrypted under the payment's own key (subject `payment:<payment id>`), which erasure destroys
+(`eventstore.personal_data`).
+
 Only the keywords OpenAPI 3.0 shares with JSON Schema are used (no `const`, no `if`), so the API
 documentation can publish them as they are. Patterns end with `$(?!\\n)`: the end of the text in
 every dialect, where Python's `$` alone would also accept a final newline.
@@ -49,7 +54,9 @@ AMOUNT = {"type": "string", "pattern": _whole(r"[0-9]+(?:\.[0-9]+)?"), "not": {"
                          "in EUR, \"1500\" in JPY, \"12.345\" in KWD."}
 CURRENCY = {"type": "string", "pattern": _whole("[A-Z]{3}"),
             "description": "An ISO 4217 currency code that has minor units, e.g. \"EUR\"."}
-DESCRIPTION = {"type": "string", "maxLength": MAX_DESCRIPTION_LENGTH}
+PERSONAL = {"x-personal": True}
+PERSON_ID = {**IDENTIFIER, **PERSONAL}
+DESCRIPTION = {"type": "string", "maxLength": MAX_DESCRIPTION_LENGTH, **PERSONAL}
 OCCURRED_AT = {"type": "string", "format": "date-time",
                "pattern": _whole(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
                                  r"(?:Z|[+-][0-9]{2}:[0-9]{2})"),
@@ -72,7 +79,7 @@ def _payment_event(description: str, required: list[str], **properties: dict) ->
         "type": "object",
         "description": description,
         "required": required,
-        "properties": {"payment_id": PAYMENT_ID, "user_id": IDENTIFIER, "amount": AMOUNT, "currency": CURRENCY,
+        "properties": {"payment_id": PAYMENT_ID, "user_id": PERSON_ID, "amount": AMOUNT, "currency": CURRENCY,
                        "description": DESCRIPTION, "occurred_at": OCCURRED_AT, **properties},
         "allOf": [IN_MINOR_UNITS],
     }
@@ -144,7 +151,8 @@ METADATA_SCHEMA = {
     "description": "Who and what caused a payment event; every field is optional.",
     "properties": {
         **{name: {"type": "string"} for name in (
-            "correlation_id", "causation_id", "command", "user_id", "organization_id", "workflow_id", "run_id")},
+            "correlation_id", "causation_id", "command", "organization_id", "workflow_id", "run_id")},
+        "user_id": {"type": "string", **PERSONAL},
         "schema_version": {"type": "integer", "minimum": 1},
         "actor": actors.SCHEMA,
         "approved_by": actors.SCHEMA,

@@ -7,6 +7,7 @@ from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
 from eventstore.events import RecordedEvent
+from eventstore.models import DATA_SUBJECT, PERSONAL_DATA_ERASED
 from eventstore.projections.engine import Projection, upsert
 from eventstore.projections.models import Snapshot
 from eventstore.projections.snapshots import save_snapshot
@@ -38,6 +39,7 @@ class PaymentSummaryProjection(Projection):
     models = (PaymentSummary,)
 
     def apply(self, events: list[RecordedEvent]) -> None:
+        _forget_erased(events)
         events = [event for event in events if event.aggregate_type == AGGREGATE_TYPE]
         if not events:
             return
@@ -45,7 +47,11 @@ class PaymentSummaryProjection(Projection):
 
     def apply_appended(self, events: list[RecordedEvent]) -> bool:
         """Only onto a row that holds the payment up to the version before these events (locked, so
-        the engine cannot write it meanwhile); otherwise the engine folds them in commit order."""
+        the engine cannot write it meanwhile); otherwise the engine folds them in commit order. An
+        erasure's row is refolded at once, so no copy of the erased fields outlives its transaction."""
+        if events[0].aggregate_type == DATA_SUBJECT:
+            _forget_erased(events)
+            return True
         if events[0].aggregate_type != AGGREGATE_TYPE:
             return True  # nothing of this projection's
         if events[0].version == 1:
@@ -69,6 +75,20 @@ class PaymentSummaryProjection(Projection):
     def set_aside(self, event: RecordedEvent) -> None:
         if event.aggregate_type == AGGREGATE_TYPE:
             PaymentSummary.objects.filter(payment_id=event.stream_id).update(incomplete=True)
+
+
+def _forget_erased(events: list[RecordedEvent]) -> None:
+    """Refold from the events, which now read erased, the rows of payments whose personal data was
+    erased (eventstore.erasure): the user id and description they copied go with the key."""
+    for event in events:
+        if event.event_type != PERSONAL_DATA_ERASED or event.data.get("aggregate_type") != AGGREGATE_TYPE:
+            continue
+        row = PaymentSummary.objects.select_for_update().filter(payment_id=event.data.get("stream_id")).first()
+        if row is None:
+            continue
+        payment = load_payment(row.payment_id, version=row.version, use_snapshots=False)
+        row.user_id, row.description = payment.user_id, payment.description
+        row.save(update_fields=["user_id", "description"])
 
 
 def _stored_rows(payment_ids: list[str]) -> dict[str, PaymentSummary]:

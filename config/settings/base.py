@@ -279,6 +279,15 @@ VERIFY_FULL_INTERVAL = env.int("VERIFY_FULL_INTERVAL", default=7 * 24 * 3600)  #
 # scheduled verification check that today's ledger extends the last of them (a restore cannot undo them).
 LEDGER_PUBLISHED_HEADS = env("LEDGER_PUBLISHED_HEADS", default="")
 
+# Personal data (eventstore.personal_data): the master key that wraps every data subject's key, the
+# base64 of 32 random bytes; unset, it is derived from SECRET_KEY (development only: set it in production).
+PERSONAL_DATA_MASTER_KEY = env("PERSONAL_DATA_MASTER_KEY", default="")
+# Retention holds that refuse an erasure (eventstore.erasure), a JSON list of rules, each
+# {"rule": "<name>", "subjects": "<subject prefix>", "days": <how long after the subject's first personal data>}
+# or {"rule": ..., "subjects": ..., "until": "<YYYY-MM-DD>"}; e.g. accounting records kept ten years:
+# [{"rule": "accounting records (10 years)", "subjects": "payment:", "days": 3653}]
+PERSONAL_DATA_RETENTION = env.json("PERSONAL_DATA_RETENTION", default=[])
+
 # Production serving: bounded database connections, static files, health, metrics, Temporal TLS.
 # Each process (a web process, a worker) holds at most DATABASE_POOL_SIZE connections (psycopg's pool);
 # the budget below is checked against PostgreSQL's max_connections when a web process or worker starts.

@@ -8,6 +8,7 @@ Events link to the page of the stream they belong to when its app declared one
 import json
 import uuid
 from datetime import datetime
+from itertools import islice
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -21,8 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from eventstore import registry, selectors
+from eventstore.admin.erasure import PERMISSION as ERASE_PERMISSION
+from eventstore.admin.erasure import erase_selected_streams
 from eventstore.events import RecordedEvent
 from eventstore.models import Event, Stream
+from eventstore.personal_data import KeyRing
 from eventstore.upcasting import stored_schema_version, upcast_data, upcast_metadata
 from eventstore.web.actors import described
 from eventstore.web.admin_base import ReadOnlyAdmin
@@ -64,6 +68,17 @@ def stream_link(event: Event):
     return format_html('<a href="{}">{}</a>', url, event.stream_id) if url else event.stream_id
 
 
+CSV_BATCH = 500
+
+
+def opened_values(event: Event) -> tuple[dict, dict]:
+    """The event's data and metadata with personal fields opened (eventstore.personal_data), once per
+    page: both fields of the change page share the lookup."""
+    if not hasattr(event, "_opened_values"):
+        event._opened_values = KeyRing().opened(str(event.event_id), event.data, event.metadata)
+    return event._opened_values
+
+
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
     list_display = ("position", "recorded_at", "stream", "version", "event_type", "aggregate_type", "correlation")
@@ -79,9 +94,20 @@ class EventAdmin(ReadOnlyAdmin):
         after = header.index("recorded_at") + 1
         return [*header[:after], "occurred_at", *header[after:]]
 
+    def csv_rows(self, rows):
+        """Rows in batches of CSV_BATCH, each batch's personal fields opened with one key lookup."""
+        rows = iter(rows)
+        while batch := list(islice(rows, CSV_BATCH)):
+            ring = KeyRing()
+            ring.load_for(part for row in batch for part in (row["data"], row["metadata"]))
+            for row in batch:
+                data, metadata = ring.opened(str(row["event_id"]), row["data"], row["metadata"])
+                yield self.csv_row({**row, "data": data, "metadata": metadata})
+
     def csv_row(self, row: dict) -> list:
         """Both times: recorded_at (the store's clock) and occurred_at (business time); the data as it is
-        read everywhere (upcast), beside `hash`, which is that of the event as stored."""
+        read everywhere (personal fields opened by `csv_rows`, upcast), beside `hash`, which is that of
+        the event as stored."""
         row = {**row, "data": upcast_data(row["event_type"], row["metadata"], row["data"], row["recorded_at"])}
         cells = super().csv_row(row)
         after = self.csv_fields.index("recorded_at") + 1
@@ -113,9 +139,10 @@ class EventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("data"))
     def formatted_data(self, event):
-        """The data as read (upcast to the newest schema version), and as stored when that differs:
-        the hash covers the stored data."""
-        data = upcast_data(event.event_type, event.metadata, event.data, event.recorded_at)
+        """The data as read (personal fields opened, upcast to the newest schema version), and as stored
+        when that differs: the hash covers the stored data."""
+        opened, metadata = opened_values(event)
+        data = upcast_data(event.event_type, metadata, opened, event.recorded_at)
         if data is event.data:
             return pretty_json(data)
         as_stored = _("As stored (schema version %(version)s, which the hash covers):") % {
@@ -124,7 +151,7 @@ class EventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("metadata"))
     def formatted_metadata(self, event):
-        return pretty_json(event.metadata)
+        return pretty_json(opened_values(event)[1])
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -146,9 +173,17 @@ class StreamAdmin(ReadOnlyAdmin):
     search_fields = ("=stream_id",)
     ordering = ("stream_id",)
     csv_fields = ("stream_id", "aggregate_type", "version", "updated_at", "head_position", "head_hash")
+    actions = ["erase_personal_data"]
 
     def get_queryset(self, request):
         return of_visible_streams(request, super().get_queryset(request))
+
+    def has_erase_personal_data_permission(self, request) -> bool:
+        return request.user.has_perm(ERASE_PERMISSION)
+
+    @admin.action(permissions=["erase_personal_data"], description="Erase personal data (destroys the streams' keys)")
+    def erase_personal_data(self, request, queryset):
+        return erase_selected_streams(self, request, queryset)
 
 
 def timeline_view(request, correlation_id: str):

@@ -32,12 +32,12 @@ from eventstore.temporal.errors import errors_are_final
 from eventstore.temporal.inputs import parse_instant
 from eventstore.temporal.messages import (
     AppendOutcome,
-    EventInput,
     AppendRequest,
     CatchUpOutcome,
     CatchUpRequest,
     DeliveryOutcome,
     DeliveryRequest,
+    EventInput,
     EventPage,
     EventsByTypeRequest,
     PromptProjectionsOutcome,

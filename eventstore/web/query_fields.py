@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 NO_NUL_PATTERN = r"^[^\u0000]*$"
