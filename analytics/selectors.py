@@ -11,8 +11,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import connection
 
+from eventstore.replica import read_connection
 from eventstore.selectors import BUSINESS, TIME_AXES, time_column
 from payments.domain import EventType
 
@@ -115,7 +115,7 @@ def event_statistics(query: EventQuery) -> EventStatistics:
     axis), and per currency the total, average, minimum and maximum amount."""
     query = validated(query)
     where, params = _scope(query)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             f"""SELECT count(*), count(DISTINCT e.stream_id), count(DISTINCT e.metadata->>'organization_id'),
                        count(DISTINCT e.metadata->>'user_id'), min({time_column(query.time, "e")}),
@@ -154,7 +154,7 @@ def event_trend(query: EventQuery, *, interval: str, time_zone: str = "UTC") -> 
     if (query.until - query.since) / INTERVALS[interval] > MAX_BUCKETS:
         raise InvalidQuery("interval", f"More than {MAX_BUCKETS} {interval}s in this range; use a coarser interval.")
     where, params = _scope(query)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             f"""WITH buckets AS (
                     SELECT generate_series(

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db import connection
 
 from analytics.selectors import AMOUNT, InvalidQuery
+from eventstore.replica import read_connection
 from eventstore.selectors import BUSINESS, time_column
 from payments.domain import CommandRejected, EventType, minor_units
 
@@ -81,7 +81,7 @@ def period_statement(*, organization_id: str, since: datetime, until: datetime, 
             raise InvalidQuery(name, f"'{name}' must be a date and time with a time zone.")
     if since >= until:
         raise InvalidQuery("from", "'from' must be before 'to'.")
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(LINES_SQL, [organization_id, list(FIGURE_OF), since, until, known_at])
         lines = [StatementLine(FIGURE_OF[row[3]], row[0], row[1], row[2], row[3], str(row[4]), *row[5:])
                  for row in cursor.fetchall()]

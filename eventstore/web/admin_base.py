@@ -9,7 +9,6 @@ from django.contrib import admin
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst, slugify
 
 from eventstore import registry
+from eventstore.replica import read_connection
 from eventstore.web.exports import query_filters, record_request_export
 
 EXACT_COUNT_LIMIT = 20_000  # below this many rows (by the estimate) counting them exactly is cheap
@@ -51,7 +51,7 @@ class EstimatedCountPaginator(Paginator):
         query = self.object_list.query
         if query.where:
             return super().count
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [query.model._meta.db_table])
             estimate = cursor.fetchone()[0]
         if not estimate or estimate < EXACT_COUNT_LIMIT:

@@ -8,6 +8,8 @@ this and answers `authenticate_credentials(key)` (payments.api.authentication).
 
 from rest_framework import authentication, exceptions
 
+from eventstore.replica import primary_reads
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """`Authorization: Token <key>`; a header in any other scheme is refused with 401 naming it."""
@@ -20,4 +22,5 @@ class TokenAuthentication(authentication.TokenAuthentication):
                 f"The {scheme!r} authorization scheme is not accepted here: send "
                 f"'Authorization: {self.keyword} <key>' (manage.py create_api_token prints a key), or use a session."
             )
-        return super().authenticate(request)
+        with primary_reads():  # a revoked key is refused at once, however far the read replica lags
+            return super().authenticate(request)
