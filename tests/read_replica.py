@@ -27,6 +27,7 @@ class ReadReplica:
         self.root = Path(tempfile.mkdtemp(prefix="replica-"))  # short: a socket path has a length limit
         self.data = self.root / "data"
         self.port = embedded.free_port()
+        self.running = False
 
     def start(self) -> "ReadReplica":
         if self.system_user:
@@ -43,6 +44,7 @@ class ReadReplica:
             "-w", "-o", '-h ""', "-o", f"-k {self.root}", "-o", f"-p {self.port}", "-l", str(self.root / "log"), "start",
         ], pgdata=self.data, user=self.system_user, timeout=60)
         self._wait_until_it_reads()
+        self.running = True
         return self
 
     def caught_up(self, timeout: float = 10) -> None:
@@ -74,12 +76,11 @@ class ReadReplica:
     def stop(self) -> None:
         """A crash (`immediate`): the replica is gone at once."""
         self.postgres.pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.data, user=self.system_user, timeout=60)
+        self.running = False
 
     def remove(self) -> None:
-        try:
+        if self.running:
             self.stop()
-        except Exception:  # noqa: BLE001 - stopped already
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def settings(self) -> dict:
