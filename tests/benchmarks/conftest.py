@@ -24,7 +24,7 @@ from tests.benchmarks.report import write_report
 from tests.processes import BASE_DIR
 
 ORDER = ("eventstore", "ledger", "incremental", "payments", "payload_codec", "workers", "projections", "subscriptions",
-         "analytics", "business_time", "scale", "admin", "api", "chaos")  # as in the report
+         "analytics", "business_time", "scale", "curve", "replica", "admin", "api", "chaos")  # as in the report
 PASSED = pytest.StashKey[bool]()
 OUTCOME = pytest.StashKey[str]()  # what became of the report, said at the end of the session
 
