@@ -7,6 +7,7 @@ import time
 import uuid
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 
 from eventstore import selectors
@@ -15,6 +16,7 @@ from eventstore.models import Event
 from eventstore.replica import REPLICA, primary_position, read_alias, read_connection, replica_reads
 from eventstore.store import append_events
 from eventstore.web import replica_reads as web_replica_reads
+from eventstore.web.connection_budget import check_replica_budget
 from eventstore.web.status import Check
 from eventstore.web.status import read_replica as replica_check
 from tests.eventstore.helpers import payment_events
@@ -125,6 +127,15 @@ def test_lag_shows_in_status_and_metrics(replica, settings, temporal, client):
     assert behind.figures["lag_seconds"] >= 0.5 and behind.figures["lag_bytes"] > 0
     lag = float(re.search(r"^eventstore_replica_lag_seconds ([0-9.e+-]+)$", scraped, re.M).group(1))
     assert lag >= 0.5 and 'eventstore_status_ok{check="read_replica"} 0.0' in scraped
+
+
+def test_the_connection_budget_counts_the_replicas_pools_against_the_replica(replica, settings):
+    settings.WEB_PROCESSES, settings.DATABASE_POOL_SIZE, settings.WEB_THREADS = 2, 4, 4
+    settings.DATABASE_SPARE_CONNECTIONS = 5
+    assert check_replica_budget() == 2 * 4 + 5
+    settings.WEB_PROCESSES = 10_000
+    with pytest.raises(ImproperlyConfigured, match="read replica's connection budget is 40005"):
+        check_replica_budget()
 
 
 def test_a_replica_that_is_down_sends_reads_to_the_primary_without_an_error(replica, tenants):
