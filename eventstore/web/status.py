@@ -22,7 +22,7 @@ from eventstore.ledger.models import LedgerEntry
 from eventstore.ledger.service import latest_head, rollback_problems
 from eventstore.models import Event
 from eventstore.projections.lag import lag
-from eventstore.replica import replica_configured, replica_lag
+from eventstore.replica import primary_reads, replica_configured, replica_lag
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
 
 TEMPORAL_TIMEOUT_SECONDS = 3.0
@@ -47,10 +47,11 @@ class Check:
 
 
 def status() -> list[Check]:
-    """Every check, in the order operators read them."""
+    """Every check, in the order operators read them; of the primary's state, read on the primary."""
     temporal, worker = temporal_and_worker()
-    checks = [worker, temporal, projections(), verification(), signing(), published_heads()]
-    return checks + ([read_replica()] if replica_configured() else [])
+    with primary_reads():
+        checks = [worker, temporal, projections(), verification(), signing(), published_heads()]
+        return checks + ([read_replica()] if replica_configured() else [])
 
 
 # Temporal and the worker: one DescribeTaskQueue answers both ---------------------------------------
