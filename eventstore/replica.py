@@ -85,10 +85,11 @@ def replica_has_replayed(wait_for: str | None) -> bool:
     try:
         with connections[REPLICA].cursor() as cursor:
             while True:
-                cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [wait_for or "0/0"])
-                if cursor.fetchone()[0]:
+                cursor.execute("SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= %s::pg_lsn", [wait_for or "0/0"])
+                recovering, replayed = cursor.fetchone()
+                if replayed:
                     return True
-                if time.monotonic() >= deadline:
+                if not recovering or time.monotonic() >= deadline:  # promoted: no replica of this primary
                     return False
                 time.sleep(POLL_SECONDS)
     except DatabaseError as error:
