@@ -46,14 +46,14 @@ def test_the_curve(bench, size, ledger_key):
                         f"{NEW_EVENTS:,} new events appended through the store")
     paths = read_paths(sizes[0] // per_payment)
     questions = {**{name: (label, ours) for name, (label, ours, _, _) in paths.items()},
-                 "feed": ("the feed's next page (100 events)",
-                          lambda: selectors.read_all(Checkpoint(0, sizes[0] // 2), limit=100)),
+                 "feed": ("the feed's next page (100 events)", lambda: selectors.read_all(feed_place[0], limit=100)),
                  "proof": ("an inclusion proof at the latest head", inclusion_proof),
                  "append": ("an append of one event", append_one)}
     at: dict[str, list[float]] = {name: [] for name in [*questions, "signing", "verification"]}
-    loaded = 0
+    loaded, feed_place = 0, []
     for step, total in enumerate(sizes):
         grow(bench, step, loaded, total, per_payment)
+        feed_place = feed_place or [place_of(sizes[0] // 2)]  # a reader half-way through the first size
         loaded = total
         prepare_ledger(bench, total)
         bench.say(f"disk at {total:,} events: {disk_per_million(bench, total)}")
@@ -75,6 +75,13 @@ def test_the_curve(bench, size, ledger_key):
         bench.report(Comparison(f"growth {sizes[0]:,} to {sizes[-1]:,} events: {label}", "ms", at[name][-1] * 1000,
                                 at[name][0] * 1000, f"same question at {sizes[0]:,} events", higher_is_better=False,
                                 target=None if name in GROWS_WITH_THE_STORE else GROWTH_TARGET))
+
+
+def place_of(position: int) -> Checkpoint:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT transaction_id, position FROM eventstore_event WHERE position >= %s ORDER BY position"
+                       " LIMIT 1", [position])
+        return Checkpoint(*cursor.fetchone())
 
 
 def median_seconds(work, runs: int) -> float:
