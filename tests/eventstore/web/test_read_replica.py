@@ -2,7 +2,11 @@
 reads in a writing transaction to the primary, a client reads its own writes, lag shows in /status
 and /metrics, and a replica that is down sends reads to the primary instead of failing them."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 
@@ -29,7 +33,7 @@ READ_YOUR_WRITES_ROUNDS = 100  # the benchmark runs 1,000
 METRICS_TOKEN = "scrape-" + uuid.uuid4().hex
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)  # every test here names the alias among its databases
 def replica_server(django_db_setup, django_db_blocker):
     """A replica made after the test database exists (so that the base backup holds it), as the
     `replica` alias DATABASE_REPLICA_URL configures, for this module's tests (set up before theirs,
@@ -147,3 +151,20 @@ def test_a_replica_that_is_down_sends_reads_to_the_primary_without_an_error(repl
     assert tenants.acme.get("/api/events/").status_code == 200
     check = replica_check()
     assert not check.ok and "does not answer" in check.problem
+
+
+def test_database_replica_url_adds_the_alias_and_unset_adds_none():
+    """As the settings read the environment (a fresh interpreter: settings are read once)."""
+    def databases(**environment) -> dict:
+        program = ("import json; from config.settings import base; "
+                   "print(json.dumps({alias: {k: v for k, v in db.items() if k in ('HOST', 'OPTIONS', 'TEST')} "
+                   "for alias, db in base.DATABASES.items()}))")
+        env = {name: value for name, value in os.environ.items() if name != "DATABASE_REPLICA_URL"}
+        env.update(DATABASE_POOL_SIZE="4", **environment)
+        return json.loads(subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True,
+                                         check=True, timeout=60).stdout)
+
+    assert set(databases()) == {DEFAULT_DB_ALIAS}
+    replica = databases(DATABASE_REPLICA_URL="postgres://payments_app:pw@replica.example:5432/payments")[REPLICA]
+    assert replica["HOST"] == "replica.example" and replica["TEST"] == {"MIRROR": DEFAULT_DB_ALIAS}
+    assert replica["OPTIONS"]["connect_timeout"] == 2 and replica["OPTIONS"]["pool"]["timeout"] == 2.0
