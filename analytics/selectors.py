@@ -11,9 +11,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import connection
 from django.utils.translation import gettext as _
 
+from eventstore.replica import read_connection
 from eventstore.selectors import BUSINESS, TIME_AXES, time_column
 from payments.domain import EventType
 
@@ -118,7 +118,7 @@ def event_statistics(query: EventQuery) -> EventStatistics:
     axis), and per currency the total, average, minimum and maximum amount."""
     query = validated(query)
     where, params = _scope(query)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             f"""SELECT count(*), count(DISTINCT e.stream_id), count(DISTINCT e.metadata->>'organization_id'),
                        count(DISTINCT e.metadata->>'user_id'), min({time_column(query.time, "e")}),
@@ -159,7 +159,7 @@ def event_trend(query: EventQuery, *, interval: str, time_zone: str = "UTC") -> 
         raise InvalidQuery("interval", _("More than %(count)s %(interval)ss in this range; use a coarser interval.") % {
             "count": MAX_BUCKETS, "interval": interval})
     where, params = _scope(query)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             f"""WITH buckets AS (
                     SELECT generate_series(

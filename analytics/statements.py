@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics.selectors import AMOUNT, InvalidQuery
 from eventstore.ledger.selectors import head_covering, ledger_indexes
+from eventstore.replica import read_connection
 from eventstore.selectors import BUSINESS, time_column
 from eventstore.web.exports import Amount, Label, Sheet, csv_text
 from payments.domain import CommandRejected, EventType, minor_units
@@ -138,7 +138,7 @@ def period_statement(*, organization_id: str, since: datetime, until: datetime, 
     `reporting_currency` first among the currencies."""
     _check(since, until, known_at)
     scope = [organization_id, list(FIGURE_OF), known_at]
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(LINES_SQL, [*scope, since, until])
         line_rows = cursor.fetchall()
         cursor.execute(OPENING_SQL, [*scope, since])
@@ -154,7 +154,7 @@ def period_statement(*, organization_id: str, since: datetime, until: datetime, 
 
 def opening_events(statement: Statement, currency: str, *, limit: int) -> list[StatementLine]:
     """The events behind a currency's opening balance, newest first, at most `limit` of them."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(OPENING_EVENTS_SQL, [statement.organization_id, list(FIGURE_OF), statement.known_at,
                                             statement.since, currency, limit])
         return [_line(row) for row in cursor.fetchall()]

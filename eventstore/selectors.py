@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Iterator
 
 import psycopg
-from django.db import connection
 from django.db.models import BooleanField, DateTimeField, F, Func, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
@@ -23,6 +22,7 @@ from django.db.models.fields.json import KT
 from eventstore.events import START, Checkpoint, RecordedEvent
 from eventstore.models import Event, Stream
 from eventstore.personal_data import open_events
+from eventstore.replica import read_connection
 from eventstore.upcasting import upcast
 
 DEFAULT_PAGE_SIZE = 1000
@@ -44,6 +44,7 @@ _COLUMNS = ", ".join(_FIELDS)
 def fetch_rows(sql: str, params: list) -> list[tuple]:
     """The hottest reads (a stream, a timeline) as fixed SQL on a server-binding cursor: PostgreSQL
     prepares them once per connection, and no ORM query is compiled per call."""
+    connection = read_connection()
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params)

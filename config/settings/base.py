@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "eventstore.web.middleware.BodySizeLimitMiddleware",
     "eventstore.web.middleware.UnauthenticatedThrottleMiddleware",
+    "eventstore.web.replica_reads.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # the session's choice, else Accept-Language, else LANGUAGE_CODE
     "django.middleware.common.CommonMiddleware",
@@ -298,6 +299,25 @@ if DATABASE_POOL_SIZE > 0:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": DATABASE_POOL_TIMEOUT,
     }
+# A read replica (a PostgreSQL streaming replica of DATABASE_URL's server): admin and API reads go
+# to it, commands, writes, reads inside a writing transaction, migrations and the worker to the primary
+# (eventstore/replica.py). A client's reads after its own write wait for the replica to replay it, at
+# most DATABASE_REPLICA_MAX_WAIT_MS, else read the primary; /status turns red past the lag limit.
+DATABASE_REPLICA_MAX_WAIT_MS = env.int("DATABASE_REPLICA_MAX_WAIT_MS", default=200)
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=30.0)
+DATABASE_REPLICA_READ_AFTER_SECONDS = env.int("DATABASE_REPLICA_READ_AFTER_SECONDS", default=300)
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "TEST": {"MIRROR": "default"},  # tests read the test database through it
+    }
+    _replica_options = DATABASES["replica"].setdefault("OPTIONS", {})
+    _replica_options.setdefault("connect_timeout", 2)  # a replica that is down costs a read 2 s at most
+    if DATABASE_POOL_SIZE > 0:  # short: a replica that cannot serve sends reads to the primary
+        _replica_options["pool"] = {"min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": 2.0}
+DATABASE_ROUTERS = ["eventstore.replica.ReplicaRouter"]  # everything to the primary when no replica is set
 WEB_PROCESSES = env.int("WEB_PROCESSES", default=2)
 WEB_THREADS = env.int("WEB_THREADS", default=max(DATABASE_POOL_SIZE, 1))
 WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=1)

@@ -11,7 +11,8 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import DATABASES
 
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # one connection per test; served processes pool
+for _alias in DATABASES:
+    DATABASES[_alias].get("OPTIONS", {}).pop("pool", None)  # one connection per test; served processes pool
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}

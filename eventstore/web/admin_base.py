@@ -9,13 +9,13 @@ from django.contrib.admin.utils import label_for_field
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst, slugify
 
 from eventstore import registry
+from eventstore.replica import read_connection
 from eventstore.web.export_records import query_filters, record_request_export
 from eventstore.web.exports import CSV, XLSX, Label, Sheet, asks_bom, export_response
 from eventstore.web.localized import moment_text
@@ -42,7 +42,7 @@ class EstimatedCountPaginator(Paginator):
         query = self.object_list.query
         if query.where:
             return super().count
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [query.model._meta.db_table])
             estimate = cursor.fetchone()[0]
         if not estimate or estimate < EXACT_COUNT_LIMIT:

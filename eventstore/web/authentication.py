@@ -9,6 +9,8 @@ this and answers `authenticate_credentials(key)` (payments.api.authentication).
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
+from eventstore.replica import primary_reads
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """`Authorization: Token <key>`; a header in any other scheme is refused with 401 naming it."""
@@ -22,4 +24,5 @@ class TokenAuthentication(authentication.TokenAuthentication):
                   "(manage.py create_api_token prints a key), or use a session.") % {"scheme": scheme,
                                                                                       "keyword": self.keyword}
             )
-        return super().authenticate(request)
+        with primary_reads():  # a revoked key is refused at once, however far the read replica lags
+            return super().authenticate(request)

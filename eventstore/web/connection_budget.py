@@ -4,18 +4,22 @@ Each web process holds at most DATABASE_POOL_SIZE connections (psycopg's pool, s
 worker WORKER_DATABASE_POOL_SIZE, and each two more, the wake-ups listener's and notifier's (eventstore/wakeups.py);
 the budget adds them up over WEB_PROCESSES and WORKER_PROCESSES, plus DATABASE_SPARE_CONNECTIONS for
 commands. A web server or worker refuses to start when the budget exceeds what the server accepts.
+A read replica (DATABASE_REPLICA_URL) is a server of its own: each web process holds at most as many
+connections to it as to the primary, workers none (they read the primary); it is checked the same way.
 """
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, connections
+
+from eventstore.replica import REPLICA, replica_configured
 
 WAKE_UP_CONNECTIONS = 2  # a process's wake-ups listener and notifier (eventstore/wakeups.py)
 
 
-def available_connections() -> int:
+def available_connections(server=connection) -> int:
     """Connections PostgreSQL accepts from roles without reserved slots."""
-    with connection.cursor() as cursor:
+    with server.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
             " - coalesce(current_setting('reserved_connections', true)::int, 0)"
@@ -39,7 +43,31 @@ def check_connection_budget() -> int:
             f"{available} (max_connections less its reserved slots). Lower DATABASE_POOL_SIZE, WEB_THREADS, "
             f"WORKER_DATABASE_POOL_SIZE or the process counts, or raise max_connections."
         )
+    if replica_configured():
+        check_replica_budget()
     return budget
+
+
+def check_replica_budget() -> int:
+    replica = connections[REPLICA]
+    try:
+        available = available_connections(replica)
+    finally:
+        replica.close()
+        replica.close_pool()
+    budget = replica_budget()
+    if budget > available:
+        raise ImproperlyConfigured(
+            f"The read replica's connection budget is {budget}: WEB_PROCESSES {settings.WEB_PROCESSES} x "
+            f"{max(settings.DATABASE_POOL_SIZE, settings.WEB_THREADS)} + DATABASE_SPARE_CONNECTIONS "
+            f"{settings.DATABASE_SPARE_CONNECTIONS}, but the replica accepts only {available} (its max_connections, "
+            f"which must be at least the primary's, less its reserved slots)."
+        )
+    return budget
+
+
+def replica_budget() -> int:
+    return settings.WEB_PROCESSES * max(settings.DATABASE_POOL_SIZE, settings.WEB_THREADS) + settings.DATABASE_SPARE_CONNECTIONS
 
 
 def connection_budget() -> int:

@@ -14,7 +14,7 @@ import os
 import time
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.http import Http404, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,6 +26,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 
+from eventstore.replica import REPLICA, replica_configured
 from eventstore.web.status import status
 
 REQUESTS = Counter("payments_http_requests", "HTTP requests answered, by view, method and status.",
@@ -81,6 +82,8 @@ class StoreStateCollector:
             yield from self._families()
         finally:
             connection.close()  # scrapes run on threads of their own: give the connection back
+            if replica_configured():
+                connections[REPLICA].close()
 
     def _families(self):
         checks = {check.name: check for check in status()}
@@ -105,6 +108,12 @@ class StoreStateCollector:
                      signing["head_age_seconds"])
         yield _gauge("eventstore_unsigned_event_age_seconds", "Age of the oldest event no signed tree head covers (0: none).",
                      signing["unsigned_event_age_seconds"])
+        if "read_replica" in checks:
+            replica = checks["read_replica"].figures
+            yield _gauge("eventstore_replica_lag_seconds", "Seconds the read replica is behind the primary (0: caught up; "
+                         "absent: it does not answer).", replica["lag_seconds"])
+            yield _gauge("eventstore_replica_lag_bytes", "Bytes of WAL the read replica has not replayed (absent: it "
+                         "does not answer).", replica["lag_bytes"])
         ok = GaugeMetricFamily("eventstore_status_ok", "1 when the check of /status is ok, else 0.", labels=["check"])
         for check in checks.values():
             ok.add_metric([check.name], int(check.ok))

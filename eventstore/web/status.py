@@ -23,6 +23,7 @@ from eventstore.ledger.models import LedgerEntry
 from eventstore.ledger.service import latest_head, rollback_problems
 from eventstore.models import Event
 from eventstore.projections.lag import lag
+from eventstore.replica import primary_reads, replica_configured, replica_lag
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
 
 TEMPORAL_TIMEOUT_SECONDS = 3.0
@@ -50,9 +51,11 @@ class Check:
 
 
 def status() -> list[Check]:
-    """Every check, in the order operators read them."""
+    """Every check, in the order operators read them; of the primary's state, read on the primary."""
     temporal, worker = temporal_and_worker()
-    return [worker, temporal, projections(), verification(), signing(), published_heads()]
+    with primary_reads():
+        checks = [worker, temporal, projections(), verification(), signing(), published_heads()]
+        return checks + ([read_replica()] if replica_configured() else [])
 
 
 # Temporal and the worker: one DescribeTaskQueue answers both ---------------------------------------
@@ -155,3 +158,17 @@ def _oldest_unsigned_event_time(tree_size: int):
 def _age(moment) -> float:
     return max((timezone.now() - moment).total_seconds(), 0.0)
 
+
+
+# The read replica ------------------------------------------------------------------------------------
+
+def read_replica() -> Check:
+    """Red when the replica does not answer (reads go to the primary) or lags past
+    DATABASE_REPLICA_MAX_LAG_SECONDS (reads wait for it, then go to the primary)."""
+    reading = replica_lag()
+    if reading is None:
+        return Check("read_replica", "the read replica does not answer as a replica: reads go to the primary",
+                     {"lag_seconds": None, "lag_bytes": None})
+    limit = settings.DATABASE_REPLICA_MAX_LAG_SECONDS
+    problem = f"the read replica is {reading.seconds:.1f}s behind the primary (limit {limit:g}s)" if reading.seconds > limit else None
+    return Check("read_replica", problem, {"lag_seconds": reading.seconds, "lag_bytes": reading.bytes})

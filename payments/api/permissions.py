@@ -3,7 +3,6 @@ something needs the role its view names in `token_role` (default `submit`). Sess
 by roles: their user's permissions and organizations apply."""
 
 from django.utils.translation import ngettext
-
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
