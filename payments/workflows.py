@@ -25,7 +25,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from eventstore.temporal.activity_signatures import append_events, apply_prompt_projections
     from eventstore.temporal.errors import cause_of, caused_by, workflow_failure
-    from eventstore.temporal.messages import AppendRequest, EventInput, PromptProjectionsRequest
+    from eventstore.temporal.messages import AppendRequest, EventInput, PromptProjectionsRequest, StoredEvent
     from payments.activity_signatures import check_approver, load_payment, query_history
     from payments.approval_rules import DEFAULT_TIMEOUT_SECONDS
     from payments.domain import (
@@ -281,13 +281,14 @@ class PaymentEventSourcingWorkflow:
         applied = await workflow.execute_local_activity(
             load_payment, LoadPaymentRequest(command.payment_id, request_id), **ACTIVITY_OPTIONS)
         if applied.applied:  # an earlier run of this task recorded the request
-            data = applied.applied[0].data
+            requested = applied.applied[0]
+            data = requested.data
         else:
             data = self._request_data(command, loaded, aggregate)
             try:
-                await self._append_approval_event(command, request_id, approval_event_type(command.type, "Requested"),
-                                                  data, expected_version=str(aggregate.version),
-                                                  requester=loaded.requester, seal=self.actor_seal)
+                requested = await self._append_approval_event(
+                    command, request_id, approval_event_type(command.type, "Requested"), data,
+                    expected_version=str(aggregate.version), requester=loaded.requester, seal=self.actor_seal)
             except (ActivityError, ApplicationError) as error:
                 if caused_by(error, "WrongExpectedVersion"):
                     return None
@@ -296,7 +297,9 @@ class PaymentEventSourcingWorkflow:
                          "organization_id": command.organization_id, "requester": loaded.requester,
                          "expires_at": data["expires_at"]}
         self.result.approval_id, self.result.approval_state = data["approval_id"], "pending"
-        self.result.status = str(aggregate.status)
+        # the payment as the request left it: its status unchanged, its version the request's event
+        self.result.status = str(loaded.state.get("status") or "")
+        self.result.version, self.result.event_ids = requested.version, [requested.event_id]
         self.result.success = True
         self.result.message = (f"The {str(command.type).lower()} of {data['amount']} {data['currency']} on payment "
                                f"{command.payment_id} awaits approval by a second person ({data['rule']}); "
@@ -364,7 +367,7 @@ class PaymentEventSourcingWorkflow:
                                           data, expected_version="any", requester=actor, seal=seal)
 
     async def _append_approval_event(self, command: PaymentCommand, causation_id: str, event_type, data: dict, *,
-                                     expected_version: str, requester: dict | None, seal: str = "") -> None:
+                                     expected_version: str, requester: dict | None, seal: str = "") -> StoredEvent:
         metadata = {**self._metadata(command, causation_id), "actor": requester or APPROVAL_TIMER}
         metadata.pop("approved_by", None)
         appended = await workflow.execute_local_activity(
@@ -382,6 +385,7 @@ class PaymentEventSourcingWorkflow:
                 PromptProjectionsRequest(appended.stream_id, newest.transaction_id, newest.position),
                 **ACTIVITY_OPTIONS,
             )
+        return appended.events[0]
 
     def _refuse(self, rejection: CommandRejected) -> PaymentCommandResult:
         """A refusal; one about a payment the caller may not see (or an id taken, whoever holds it)

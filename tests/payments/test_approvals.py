@@ -16,6 +16,7 @@ from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
 from eventstore.actors import Actor
 from eventstore.models import Event
 from eventstore.projections.rebuild import rebuild
+from eventstore.selectors import read_stream
 from eventstore.temporal.worker import worker_options
 from payments import approval_policies
 from payments.client import ApprovalClosed, CommandNotFinished, DecisionRefused, submit_command, submit_decision
@@ -114,6 +115,10 @@ def test_api_answers_202_scopes_approvals_and_refuses_the_requester(temporal, pe
         "type": "CANCEL", "payment_id": payment_id, "organization_id": ORG, "description": "Duplicate"}, format="json")
     assert answer.status_code == 202, answer.content
     approval_id = answer.json()["approval_id"]
+    requested = list(read_stream(payment_id))[-1]
+    assert requested.event_type == "CancelRequested"  # the answer is the payment as the request left it
+    assert (answer.json()["status"], answer.json()["version"], answer.json()["event_ids"]) == (
+        "PROCESSED", requested.version, [requested.event_id])
 
     assert [row["approval_id"] for row in clients["bob"].get("/api/approvals/?filter=waiting_for_me").json()["results"]
             ] == [approval_id]
