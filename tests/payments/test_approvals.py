@@ -118,7 +118,7 @@ def test_api_answers_202_scopes_approvals_and_refuses_the_requester(temporal, pe
     requested = list(read_stream(payment_id))[-1]
     assert requested.event_type == "CancelRequested"  # the answer is the payment as the request left it
     assert (answer.json()["status"], answer.json()["version"], answer.json()["event_ids"]) == (
-        "PROCESSED", requested.version, [requested.event_id])
+        "PROCESSED", requested.version, [str(requested.event_id)])
 
     assert [row["approval_id"] for row in clients["bob"].get("/api/approvals/?filter=waiting_for_me").json()["results"]
             ] == [approval_id]
