@@ -6,10 +6,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from payments.models import MONEY
-from payments.reconciliation.matching import FINDINGS, OUTCOME_LABELS, Outcome, money
+from payments.reconciliation.matching import FINDINGS, OUTCOME_LABELS, Outcome
 
 
 class Reconciliation(models.Model):
@@ -17,8 +18,8 @@ class Reconciliation(models.Model):
         PENDING = "pending", _("Waiting for a worker")
         READING = "reading", _("Reading the file")
         MATCHING = "matching", _("Matching with the trail")
-        COMPLETED = "completed", _("Completed")
-        FAILED = "failed", _("Failed")
+        COMPLETED = "completed", pgettext_lazy("reconciliation status", "Completed")
+        FAILED = "failed", pgettext_lazy("reconciliation status", "Failed")
 
     key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True,
                            help_text=_("Names the run's workflows: ids restart with a new database, workflow ids do not."))
@@ -131,10 +132,6 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"Finding {self.number} of reconciliation {self.reconciliation_id}"
-
-    @property
-    def gross_text(self) -> str:
-        return "" if self.gross is None else money(self.gross, self.currency)
 
     def get_outcome_label(self) -> str:
         return gettext(OUTCOME_LABELS[Outcome(self.outcome)])
