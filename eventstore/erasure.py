@@ -110,8 +110,8 @@ def erase_personal_data(*, subject: str, reason: str, legal_basis: str = DEFAULT
             cursor.execute("SELECT eventstore_personal_data_key_erase(%s)", [subject])
             erased = cursor.fetchone()[0]
         if str(erased) != key.key_id:
-            raise ErasureRefused(gettext("The key of %(subject)s changed while it was being erased; nothing was erased.")
-                                 % {"subject": subject})
+            raise ErasureRefused(gettext(
+                "The key of %(subject)s changed while it was being erased; nothing was erased.") % {"subject": subject})
         if stream:
             drop_snapshots(stream[1])
         apply_with_append(list(result.events))

@@ -20,9 +20,11 @@ PERMISSION = "eventstore.erase_personal_data"
 
 class ErasureForm(forms.Form):
     legal_basis = forms.CharField(max_length=MAX_TEXT, initial=DEFAULT_LEGAL_BASIS,
-                                  label=_("Legal basis"), help_text=_("The ground of the erasure, e.g. GDPR Art. 17(1)(a)."))
+                                  label=_("Legal basis"),
+                                  help_text=_("The ground of the erasure, e.g. GDPR Art. 17(1)(a)."))
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), max_length=MAX_TEXT,
-                             label=_("Reason"), help_text=_("Why, e.g. the request's reference; recorded with the erasure."))
+                             label=_("Reason"),
+                             help_text=_("Why, e.g. the request's reference; recorded with the erasure."))
 
 
 def erase_selected_streams(model_admin, request, queryset):
@@ -38,7 +40,8 @@ def erase_selected_streams(model_admin, request, queryset):
             except ErasureRefused as refused:
                 model_admin.message_user(request, str(refused), messages.ERROR)
                 continue
-            model_admin.message_user(request, gettext("Erased the personal data of %(subject)s.") % {"subject": subject}, messages.SUCCESS)
+            erased = gettext("Erased the personal data of %(subject)s.") % {"subject": subject}
+            model_admin.message_user(request, erased, messages.SUCCESS)
         return None
     context = {
         **model_admin.admin_site.each_context(request),

@@ -117,10 +117,12 @@ class ReconciliationImportView(APIView):
                 raise ValidationError({"organization_id": _("Name the organization whose settlement this is.")})
             wanted = visible[0]
         if visible is not None and wanted not in visible:
-            raise PermissionDenied(_("You cannot reconcile for organization %(organization)s.") % {"organization": wanted})
+            raise PermissionDenied(_("You cannot reconcile for organization %(organization)s.")
+                                   % {"organization": wanted})
         organization = Organization.objects.filter(pk=wanted).first()
         if organization is None:
-            raise ValidationError({"organization_id": _("No organization %(organization)s.") % {"organization": wanted}})
+            raise ValidationError({"organization_id": _("No organization %(organization)s.")
+                                                      % {"organization": wanted}})
         return organization
 
 
@@ -193,6 +195,7 @@ class FindingResolveView(ReconciliationMixin, APIView):
         except AlreadyResolved as error:
             raise AlreadyResolvedError(str(error)) from None
         except TemporalUnavailable as error:
-            raise ServiceUnavailable(_("The reconciliation service is unreachable (%(error)s).") % {"error": error}) from None
+            raise ServiceUnavailable(_("The reconciliation service is unreachable (%(error)s).")
+                                     % {"error": error}) from None
         finding.refresh_from_db()
         return Response(FindingSerializer(finding).data)

@@ -120,8 +120,8 @@ class ReconciliationAdmin(admin.ModelAdmin):
             return None
         run = imported.reconciliation
         if not imported.created:
-            messages.warning(request, gettext("This file was imported before (SHA-256 %(sha256)s…): here is that run.")
-                             % {"sha256": run.sha256[:12]})
+            messages.warning(request, gettext(
+                "This file was imported before (SHA-256 %(sha256)s…): here is that run.") % {"sha256": run.sha256[:12]})
         return HttpResponseRedirect(reverse("admin:payments_reconciliation_change", args=[run.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -135,7 +135,8 @@ class ReconciliationAdmin(admin.ModelAdmin):
         page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
         return TemplateResponse(request, self.change_form_template, {
             **self.admin_site.each_context(request), "opts": self.opts, "original": run,
-            "title": gettext("Reconciliation %(number)s: %(file)s") % {"number": run.pk, "file": run.file_name}, "run": run, "page": page, "show": show,
+            "title": gettext("Reconciliation %(number)s: %(file)s") % {"number": run.pk, "file": run.file_name},
+            "run": run, "page": page, "show": show,
             "summary": _summary_rows(run.summary), "running": run.status not in (
                 Reconciliation.Status.COMPLETED, Reconciliation.Status.FAILED),
             "can_resolve": request.user.has_perm(RESOLVE_PERMISSION), "has_view_permission": True,

@@ -21,8 +21,8 @@ class Reconciliation(models.Model):
         COMPLETED = "completed", pgettext_lazy("reconciliation status", "Completed")
         FAILED = "failed", pgettext_lazy("reconciliation status", "Failed")
 
-    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True,
-                           help_text=_("Names the run's workflows: ids restart with a new database, workflow ids do not."))
+    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True, help_text=_(
+        "Names the run's workflows: ids restart with a new database, workflow ids do not."))
     organization = models.ForeignKey("payments.Organization", on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64, help_text=_("Of the file's bytes: the same file is imported once."))
