@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from eventstore import personal_data
 from eventstore.actors import SCHEMA as ACTOR_SCHEMA
@@ -89,15 +90,17 @@ def erase_personal_data(*, subject: str, reason: str, legal_basis: str = DEFAULT
     """Destroy `subject`'s key and record the erasure, or raise ErasureRefused having written nothing."""
     reason, legal_basis = (reason or "").strip(), (legal_basis or "").strip()
     if not reason or not legal_basis:
-        raise ErasureRefused("An erasure needs a reason and a legal basis.")
+        raise ErasureRefused(gettext("An erasure needs a reason and a legal basis."))
     key = personal_data.subject_keys([subject]).get(subject)
     if key is None:
-        raise ErasureRefused(f"{subject} has no personal data key: nothing to erase (an unknown subject, one erased "
-                             "before, or one whose events predate encryption and hold their data in plaintext).")
+        raise ErasureRefused(gettext(
+            "%(subject)s has no personal data key: nothing to erase (an unknown subject, one erased before, or one "
+            "whose events predate encryption and hold their data in plaintext).") % {"subject": subject})
     hold = retention_hold(subject, key.created_at, timezone.now())
     if hold is not None:
-        raise ErasureRefused(f"The erasure of {subject} is refused: the retention rule {hold.rule!r} holds its "
-                             f"personal data until {hold.until.isoformat()}.")
+        raise ErasureRefused(gettext(
+            "The erasure of %(subject)s is refused: the retention rule %(rule)s holds its personal data until "
+            "%(until)s.") % {"subject": subject, "rule": repr(hold.rule), "until": hold.until.isoformat()})
     stream = personal_data.stream_of(subject)
     data = {"subject": subject, "key_id": key.key_id, "legal_basis": legal_basis[:MAX_TEXT], "reason": reason[:MAX_TEXT],
             **({"aggregate_type": stream[0], "stream_id": stream[1]} if stream else {})}
@@ -107,7 +110,8 @@ def erase_personal_data(*, subject: str, reason: str, legal_basis: str = DEFAULT
             cursor.execute("SELECT eventstore_personal_data_key_erase(%s)", [subject])
             erased = cursor.fetchone()[0]
         if str(erased) != key.key_id:
-            raise ErasureRefused(f"The key of {subject} changed while it was being erased; nothing was erased.")
+            raise ErasureRefused(gettext(
+                "The key of %(subject)s changed while it was being erased; nothing was erased.") % {"subject": subject})
         if stream:
             drop_snapshots(stream[1])
         apply_with_append(list(result.events))

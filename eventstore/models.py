@@ -135,4 +135,4 @@ class PersonalDataErasure(Event):
         ordering = ["-position"]
         verbose_name = _("personal data erasure")
         verbose_name_plural = _("personal data erasures")
-        permissions = [("erase_personal_data", "Can erase a data subject's personal data")]
+        permissions = [("erase_personal_data", _("Can erase a data subject's personal data"))]

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_lazy as _
 
 from eventstore.erasure import DEFAULT_LEGAL_BASIS, MAX_TEXT, ErasureRefused, erase_personal_data
 from eventstore.models import PersonalDataErasure
@@ -19,9 +20,11 @@ PERMISSION = "eventstore.erase_personal_data"
 
 class ErasureForm(forms.Form):
     legal_basis = forms.CharField(max_length=MAX_TEXT, initial=DEFAULT_LEGAL_BASIS,
-                                  help_text="The ground of the erasure, e.g. GDPR Art. 17(1)(a).")
+                                  label=_("Legal basis"),
+                                  help_text=_("The ground of the erasure, e.g. GDPR Art. 17(1)(a)."))
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), max_length=MAX_TEXT,
-                             help_text="Why, e.g. the request's reference; recorded with the erasure.")
+                             label=_("Reason"),
+                             help_text=_("Why, e.g. the request's reference; recorded with the erasure."))
 
 
 def erase_selected_streams(model_admin, request, queryset):
@@ -37,11 +40,12 @@ def erase_selected_streams(model_admin, request, queryset):
             except ErasureRefused as refused:
                 model_admin.message_user(request, str(refused), messages.ERROR)
                 continue
-            model_admin.message_user(request, f"Erased the personal data of {subject}.", messages.SUCCESS)
+            erased = gettext("Erased the personal data of %(subject)s.") % {"subject": subject}
+            model_admin.message_user(request, erased, messages.SUCCESS)
         return None
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": "Erase personal data",
+        "title": gettext("Erase personal data"),
         "opts": model_admin.model._meta,
         "streams": streams,
         "form": form,
@@ -56,30 +60,30 @@ class PersonalDataErasureAdmin(ReadOnlyAdmin):
     list_display = ("recorded_at", "subject", "erased_by", "channel", "legal_basis", "reason")
     list_filter = (("recorded_at", admin.DateFieldListFilter),)
     search_fields = ("=stream_id",)
-    search_help_text = "An erasure's stream id (data-subject-<subject>)."
+    search_help_text = _("An erasure's stream id (data-subject-<subject>).")
     ordering = ("-position",)
     csv_fields = ("position", "event_id", "stream_id", "recorded_at", "data", "metadata", "hash")
     fields = ("position", "stream_id", "recorded_at", "subject", "erased_by", "channel", "legal_basis", "reason",
               "hash")
     readonly_fields = fields
 
-    @admin.display(description="subject")
+    @admin.display(description=_("subject"))
     def subject(self, erasure):
         return erasure.data.get("subject", "")
 
-    @admin.display(description="by")
+    @admin.display(description=_("by"))
     def erased_by(self, erasure):
         actor = erasure.metadata.get("actor") or {}
         return actor.get("name") or actor.get("id", "")
 
-    @admin.display(description="channel")
+    @admin.display(description=_("channel"))
     def channel(self, erasure):
         return (erasure.metadata.get("actor") or {}).get("channel", "")
 
-    @admin.display(description="legal basis")
+    @admin.display(description=_("legal basis"))
     def legal_basis(self, erasure):
         return erasure.data.get("legal_basis", "")
 
-    @admin.display(description="reason")
+    @admin.display(description=_("reason"))
     def reason(self, erasure):
         return erasure.data.get("reason", "")

@@ -181,7 +181,8 @@ class StreamAdmin(ReadOnlyAdmin):
     def has_erase_personal_data_permission(self, request) -> bool:
         return request.user.has_perm(ERASE_PERMISSION)
 
-    @admin.action(permissions=["erase_personal_data"], description="Erase personal data (destroys the streams' keys)")
+    @admin.action(permissions=["erase_personal_data"],
+                  description=gettext_lazy("Erase personal data (destroys the streams' keys)"))
     def erase_personal_data(self, request, queryset):
         return erase_selected_streams(self, request, queryset)
 

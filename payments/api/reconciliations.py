@@ -2,6 +2,8 @@
 findings, export them, resolve one with a note. A run of another organization is not found."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -59,7 +61,7 @@ class ReconciliationMixin:
 class _RunQuery(serializers.Serializer):
     limit = limit_field()
     cursor = serializers.RegexField(rf"\A{RUN_CURSOR[1:-1]}\Z", required=False,
-                                    error_messages={"invalid": "Not a cursor this API gave out."})
+                                    error_messages={"invalid": gettext_lazy("Not a cursor this API gave out.")})
 
 
 class ReconciliationImportView(APIView):
@@ -103,8 +105,8 @@ class ReconciliationImportView(APIView):
         except FileRefused as error:
             raise FileNotReadable(str(error)) from None
         except TemporalUnavailable as error:
-            raise ServiceUnavailable(f"The reconciliation service is unreachable ({error}); nothing was stored.") \
-                from None
+            raise ServiceUnavailable(_("The reconciliation service is unreachable (%(error)s); nothing was stored.")
+                                     % {"error": error}) from None
         answer = ReconciliationSerializer(imported.reconciliation, context={"already_imported": not imported.created})
         return Response(answer.data, status=status.HTTP_201_CREATED if imported.created else status.HTTP_200_OK)
 
@@ -112,13 +114,15 @@ class ReconciliationImportView(APIView):
         visible = payment_selectors.visible_organizations(request.user)
         if wanted is None:
             if visible is None or len(visible) != 1:
-                raise ValidationError({"organization_id": "Name the organization whose settlement this is."})
+                raise ValidationError({"organization_id": _("Name the organization whose settlement this is.")})
             wanted = visible[0]
         if visible is not None and wanted not in visible:
-            raise PermissionDenied(f"You cannot reconcile for organization {wanted}.")
+            raise PermissionDenied(_("You cannot reconcile for organization %(organization)s.")
+                                   % {"organization": wanted})
         organization = Organization.objects.filter(pk=wanted).first()
         if organization is None:
-            raise ValidationError({"organization_id": f"No organization {wanted}."})
+            raise ValidationError({"organization_id": _("No organization %(organization)s.")
+                                                      % {"organization": wanted}})
         return organization
 
 
@@ -136,7 +140,7 @@ class _FindingQuery(serializers.Serializer):
     open = serializers.BooleanField(required=False, allow_null=True, default=None,
                                     help_text="true: only those not resolved yet; false: only resolved ones.")
     cursor = serializers.RegexField(rf"\A{FINDING_CURSOR[1:-1]}\Z", required=False,
-                                    error_messages={"invalid": "Not a cursor this API gave out."})
+                                    error_messages={"invalid": gettext_lazy("Not a cursor this API gave out.")})
 
 
 class FindingListView(ReconciliationMixin, APIView):
@@ -191,6 +195,7 @@ class FindingResolveView(ReconciliationMixin, APIView):
         except AlreadyResolved as error:
             raise AlreadyResolvedError(str(error)) from None
         except TemporalUnavailable as error:
-            raise ServiceUnavailable(f"The reconciliation service is unreachable ({error}).") from None
+            raise ServiceUnavailable(_("The reconciliation service is unreachable (%(error)s).")
+                                     % {"error": error}) from None
         finding.refresh_from_db()
         return Response(FindingSerializer(finding).data)

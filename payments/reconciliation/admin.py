@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext, gettext_lazy as _
 
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.web.actors import actor_of_request
@@ -26,12 +27,13 @@ RESOLVE_PERMISSION = "payments.change_finding"
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV in UTF-8: native columns, or a Stripe or Adyen report.")
-    organization = forms.ModelChoiceField(queryset=Organization.objects.none())
-    mapping = forms.ChoiceField(choices=[(AUTO, "Detect from the header")]
+    file = forms.FileField(label=_("File"), help_text=_("CSV in UTF-8: native columns, or a Stripe or Adyen report."))
+    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
+    mapping = forms.ChoiceField(label=_("Column mapping"), choices=[(AUTO, _("Detect from the header"))]
                                 + [(name, mapping.title) for name, mapping in MAPPINGS.items()], initial=AUTO)
-    period_start = forms.DateField(required=False, help_text="Leave both dates empty to use the file's booking dates.")
-    period_end = forms.DateField(required=False)
+    period_start = forms.DateField(label=_("Period start"), required=False,
+                                   help_text=_("Leave both dates empty to use the file's booking dates."))
+    period_end = forms.DateField(label=_("Period end"), required=False)
 
     def __init__(self, *args, organizations: list[str] | None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,9 +44,9 @@ class ImportForm(forms.Form):
         data = super().clean()
         start, end = data.get("period_start"), data.get("period_end")
         if (start is None) != (end is None):
-            raise forms.ValidationError("Give both dates of the period, or neither.")
+            raise forms.ValidationError(_("Give both dates of the period, or neither."))
         if start and end and start > end:
-            raise forms.ValidationError("The period starts after it ends.")
+            raise forms.ValidationError(_("The period starts after it ends."))
         return data
 
 
@@ -67,7 +69,7 @@ class ReconciliationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress_shown(self, run):
         return f"{run.progress:.0%}"
 
@@ -98,7 +100,7 @@ class ReconciliationAdmin(admin.ModelAdmin):
             if answer is not None:
                 return answer
         return TemplateResponse(request, self.add_form_template, {
-            **self.admin_site.each_context(request), "opts": self.opts, "title": "Import a settlement file",
+            **self.admin_site.each_context(request), "opts": self.opts, "title": gettext("Import a settlement file"),
             "form": form, "mappings": MAPPINGS.values(),
         })
 
@@ -113,12 +115,13 @@ class ReconciliationAdmin(admin.ModelAdmin):
             form.add_error("file", str(error))
             return None
         except TemporalUnavailable as error:
-            form.add_error(None, f"The reconciliation service is unreachable ({error}); nothing was stored.")
+            form.add_error(None, gettext("The reconciliation service is unreachable (%(error)s); nothing was stored.")
+                           % {"error": error})
             return None
         run = imported.reconciliation
         if not imported.created:
-            messages.warning(request, f"This file was imported before (SHA-256 {run.sha256[:12]}…): "
-                                      "here is that run.")
+            messages.warning(request, gettext(
+                "This file was imported before (SHA-256 %(sha256)s…): here is that run.") % {"sha256": run.sha256[:12]})
         return HttpResponseRedirect(reverse("admin:payments_reconciliation_change", args=[run.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -132,7 +135,8 @@ class ReconciliationAdmin(admin.ModelAdmin):
         page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
         return TemplateResponse(request, self.change_form_template, {
             **self.admin_site.each_context(request), "opts": self.opts, "original": run,
-            "title": f"Reconciliation {run.pk}: {run.file_name}", "run": run, "page": page, "show": show,
+            "title": gettext("Reconciliation %(number)s: %(file)s") % {"number": run.pk, "file": run.file_name},
+            "run": run, "page": page, "show": show,
             "summary": _summary_rows(run.summary), "running": run.status not in (
                 Reconciliation.Status.COMPLETED, Reconciliation.Status.FAILED),
             "can_resolve": request.user.has_perm(RESOLVE_PERMISSION), "has_view_permission": True,
@@ -158,11 +162,13 @@ class ReconciliationAdmin(admin.ModelAdmin):
             services.resolve_finding(finding=finding, note=request.POST.get("note", ""),
                                      actor=actor_of_request(request))
         except (ValueError, AlreadyResolved, TemporalUnavailable) as error:
-            messages.error(request, f"Finding {number} was not resolved: {error}")
+            messages.error(request, gettext("Finding %(number)s was not resolved: %(error)s")
+                           % {"number": number, "error": error})
         else:
-            messages.success(request, f"Finding {number} resolved; the note is recorded with your name.")
+            messages.success(request, gettext("Finding %(number)s resolved; the note is recorded with your name.")
+                             % {"number": number})
         return HttpResponseRedirect(reverse("admin:payments_reconciliation_change", args=[run.pk]))
 
 
 def _summary_rows(summary: list[dict]) -> list[dict]:
-    return [{**row, "label": OUTCOME_LABELS.get(Outcome(row["outcome"]), row["outcome"])} for row in summary]
+    return [{**row, "label": gettext(OUTCOME_LABELS[Outcome(row["outcome"])])} for row in summary]

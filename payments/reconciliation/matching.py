@@ -35,15 +35,21 @@ class Outcome(enum.StrEnum):
     INVALID = "invalid"
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a label for the translation catalog; the pages translate it where they show it (this
+    module imports no Django)."""
+    return text
+
+
 OUTCOME_LABELS = {
-    Outcome.MATCHED: "Matched",
-    Outcome.FEE: "Provider fee",
-    Outcome.NOT_IN_TRAIL: "In the file, not in the trail",
-    Outcome.NOT_IN_FILE: "In the trail, not in the file",
-    Outcome.AMOUNT_MISMATCH: "Amount mismatch",
-    Outcome.CURRENCY_MISMATCH: "Currency mismatch",
-    Outcome.DUPLICATE: "Duplicate line",
-    Outcome.INVALID: "Line that cannot be read",
+    Outcome.MATCHED: gettext_noop("Matched"),
+    Outcome.FEE: gettext_noop("Provider fee"),
+    Outcome.NOT_IN_TRAIL: gettext_noop("In the file, not in the trail"),
+    Outcome.NOT_IN_FILE: gettext_noop("In the trail, not in the file"),
+    Outcome.AMOUNT_MISMATCH: gettext_noop("Amount mismatch"),
+    Outcome.CURRENCY_MISMATCH: gettext_noop("Currency mismatch"),
+    Outcome.DUPLICATE: gettext_noop("Duplicate line"),
+    Outcome.INVALID: gettext_noop("Line that cannot be read"),
 }
 # Outcomes that need a person's attention: each is a finding, which can be resolved with a note.
 FINDINGS = tuple(outcome for outcome in Outcome if outcome not in (Outcome.MATCHED, Outcome.FEE))

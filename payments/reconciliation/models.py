@@ -6,45 +6,49 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from payments.models import MONEY
-from payments.reconciliation.matching import FINDINGS, OUTCOME_LABELS, Outcome, money
+from payments.reconciliation.matching import FINDINGS, OUTCOME_LABELS, Outcome
 
 
 class Reconciliation(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for a worker"
-        READING = "reading", "Reading the file"
-        MATCHING = "matching", "Matching with the trail"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting for a worker")
+        READING = "reading", _("Reading the file")
+        MATCHING = "matching", _("Matching with the trail")
+        COMPLETED = "completed", pgettext_lazy("reconciliation status", "Completed")
+        FAILED = "failed", pgettext_lazy("reconciliation status", "Failed")
 
-    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True,
-                           help_text="Names the run's workflows: ids restart with a new database, workflow ids do not.")
+    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True, help_text=_(
+        "Names the run's workflows: ids restart with a new database, workflow ids do not."))
     organization = models.ForeignKey("payments.Organization", on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64, help_text="Of the file's bytes: the same file is imported once.")
-    size = models.BigIntegerField(help_text="Bytes.")
-    mapping = models.CharField(max_length=20, help_text="The column mapping the file was read with.")
-    header = models.JSONField(default=list, help_text="The file's first line, its column names.")
+    sha256 = models.CharField(max_length=64, help_text=_("Of the file's bytes: the same file is imported once."))
+    size = models.BigIntegerField(help_text=_("Bytes."))
+    mapping = models.CharField(max_length=20, help_text=_("The column mapping the file was read with."))
+    header = models.JSONField(default=list, help_text=_("The file's first line, its column names."))
     period_start = models.DateField()
     period_end = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    lines_total = models.PositiveIntegerField(default=0, help_text="Lines after the header.")
+    lines_total = models.PositiveIntegerField(default=0, help_text=_("Lines after the header."))
     lines_read = models.PositiveIntegerField(default=0)
     lines_matched = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
-    file_totals = models.JSONField(default=dict, help_text="Gross, fee and net by currency, of the lines read.")
-    summary = models.JSONField(default=list, help_text="Count and sums by outcome and currency.")
+    file_totals = models.JSONField(default=dict, help_text=_("Gross, fee and net by currency, of the lines read."))
+    summary = models.JSONField(default=list, help_text=_("Count and sums by outcome and currency."))
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    actor = models.JSONField(default=dict, help_text="Who uploaded it, as its events name them.")
+    actor = models.JSONField(default=dict, help_text=_("Who uploaded it, as its events name them."))
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True)
     workflow_id = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("reconciliation")
+        verbose_name_plural = _("reconciliations")
         constraints = [models.UniqueConstraint(fields=["organization", "sha256"], name="reconciliation_file_once")]
 
     def __str__(self):
@@ -102,8 +106,8 @@ class Finding(models.Model):
     """A difference between the file and the trail, numbered 1, 2, ... in its run; resolved with a note."""
 
     reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="findings")
-    number = models.PositiveIntegerField(null=True, help_text="Given when the run completes.")
-    outcome = models.CharField(max_length=20, choices=[(str(o), OUTCOME_LABELS[o]) for o in FINDINGS])
+    number = models.PositiveIntegerField(null=True, help_text=_("Given when the run completes."))
+    outcome = models.CharField(max_length=20, choices=[(str(o), _(OUTCOME_LABELS[o])) for o in FINDINGS])
     message = models.TextField()
     line_number = models.PositiveIntegerField(null=True)
     payment_id = models.CharField(max_length=120, blank=True)
@@ -112,24 +116,22 @@ class Finding(models.Model):
     fee = models.DecimalField(**MONEY, null=True)
     net = models.DecimalField(**MONEY, null=True)
     currency = models.CharField(max_length=3, blank=True)
-    event_id = models.CharField(max_length=36, blank=True, help_text="The trail's event it was compared with.")
+    event_id = models.CharField(max_length=36, blank=True, help_text=_("The trail's event it was compared with."))
     trail_amount = models.DecimalField(**MONEY, null=True)
     trail_currency = models.CharField(max_length=3, blank=True)
     resolved_at = models.DateTimeField(null=True)
-    resolved_by = models.JSONField(null=True, help_text="The actor who resolved it.")
+    resolved_by = models.JSONField(null=True, help_text=_("The actor who resolved it."))
     resolution_note = models.TextField(blank=True)
     resolution_event_id = models.CharField(max_length=36, blank=True)
 
     class Meta:
         ordering = ["reconciliation", "number"]
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
         constraints = [models.UniqueConstraint(fields=["reconciliation", "number"], name="finding_number_once")]
 
     def __str__(self):
         return f"Finding {self.number} of reconciliation {self.reconciliation_id}"
 
-    @property
-    def gross_text(self) -> str:
-        return "" if self.gross is None else money(self.gross, self.currency)
-
     def get_outcome_label(self) -> str:
-        return OUTCOME_LABELS[Outcome(self.outcome)]
+        return gettext(OUTCOME_LABELS[Outcome(self.outcome)])

@@ -80,11 +80,19 @@ def test_month_end_walk(page, live_server, november_in_paris):
     page.wait_for_selector("#reconciliation-summary", timeout=30_000)  # the page refreshes until the run is done
     assert_french(page)
     findings = page.inner_text("#reconciliation-findings")
-    for payment_id in ("payment-paris-3", "payment-paris-4", "payment-paris-99"):
-        assert payment_id in findings
+    for payment_id in ("payment-paris-3", "payment-paris-4", "payment-paris-99", "payment-paris-midnight"):
+        assert payment_id in findings  # midnight: 1 November in Paris, the period's days are Paris days
     assert "payment-paris-1" not in findings  # matched: no finding
+    content = page.inner_text("#content-main")
+    for label in ("Terminé", "Les totaux du fichier", "Par résultat", "Écarts ouverts", "Télécharger en CSV"):
+        assert label in content, label
+    assert "Montant différent" in findings and "Dans le fichier, pas dans la piste" in findings
+    assert euros("350,00") in findings and euros("42,00") in findings
+    matched = page.locator("#reconciliation-summary tbody tr", has_text="Rapproché").locator("td").all_inner_texts()
+    # 1 234,50 + 2 000 charged, 150 refunded: the amounts as French readers write them
+    assert matched[:4] == ["Rapproché", "EUR", "3", euros("3 084,50")], matched
     links = page.locator("#reconciliation-findings a[href*='/paymentsummary/']").all_inner_texts()
-    assert sorted(links) == ["payment-paris-3", "payment-paris-4"]  # no link to a payment the trail lacks
+    assert sorted(links) == ["payment-paris-3", "payment-paris-4", "payment-paris-midnight"]  # none to payment-paris-99
     shot(page, "me-02-reconciliation-findings")
 
     mismatch = page.locator("#reconciliation-findings tbody tr", has_text="payment-paris-3")
