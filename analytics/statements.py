@@ -19,7 +19,8 @@ of payments.
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -296,7 +297,11 @@ def statement_json(statement: Statement) -> str:
 
 
 def statement_file_stem(statement: Statement) -> str:
-    return (f"statement-{statement.organization_id}-{statement.since:%Y%m%d}-{statement.until:%Y%m%d}"
+    """Named by the period's first and last local day (the organization's calendar) and the UTC instant
+    it is known at."""
+    zone = ZoneInfo(statement.time_zone)
+    first, last = statement.since.astimezone(zone), statement.until.astimezone(zone) - timedelta(microseconds=1)
+    return (f"statement-{statement.organization_id}-{first:%Y%m%d}-{last:%Y%m%d}"
             f"-known-{statement.known_at:%Y%m%dT%H%M%S%fZ}")
 
 

@@ -123,6 +123,8 @@ def temporal(*, persistent: bool = True):
                                                   codec_endpoint=codec_endpoint()),
                         stdout=log, stderr=subprocess.STDOUT)
     os.environ["TEMPORAL_ADDRESS"] = f"127.0.0.1:{port}"
+    if persistent:  # the admin's links into the UI, and the UI's origin the codec endpoint lets in
+        os.environ.setdefault("TEMPORAL_UI_URL", f"http://127.0.0.1:{ui_port}")
     try:
         embedded.wait_for_port("127.0.0.1", port, process=process, name="Temporal dev server", timeout=60)
         ui = f"UI http://127.0.0.1:{ui_port}/, " if persistent else ""

@@ -84,6 +84,10 @@ def test_months_and_days_are_cut_at_paris_midnight_across_daylight_saving(paris)
     assert march["currencies"] == [{"currency": "EUR", "opening": "50.00", "opening_events": 1, "processed": "133.00",
                                     "refunded": "0.00", "cancelled": "0.00", "net": "133.00", "closing": "183.00"}]
 
+    page = admin_statement(paris, "2026-10-01", "2026-10-31", "2026-11-03 00:00").content.decode()
+    assert "from 2026-10-01 00:00 to before 2026-11-01 00:00\n    (Europe/Paris: from 2026-09-30 22:00" in page
+    october_csv = admin_statement(paris, "2026-10-01", "2026-10-31", "2026-11-03 00:00", download="csv")
+    assert "statement-org-paris-20261001-20261031-known-" in october_csv["Content-Disposition"]
     october = admin_statement(paris, "2026-10-01", "2026-10-31", "2026-11-03 00:00", download="csv").content.decode().replace("\r\n", "\n")
     assert "occurred from,2026-09-30T22:00:00.000000+00:00\noccurred before,2026-10-31T23:00:00.000000+00:00\n" \
            "time zone,Europe/Paris\n" in october
