@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from analytics.rollups import Scope, facts
 from analytics.selectors import AMOUNT, InvalidQuery
 from eventstore.selectors import BUSINESS, time_column
 from payments.domain import CommandRejected, EventType, minor_units
@@ -75,12 +76,9 @@ class Statement:
 
 
 def period_statement(*, organization_id: str, since: datetime, until: datetime, known_at: datetime) -> Statement:
-    """The organization's statement for business time [since, until) as recorded by `known_at`."""
-    for name, moment in (("from", since), ("to", until), ("known_at", known_at)):
-        if not isinstance(moment, datetime) or moment.tzinfo is None:
-            raise InvalidQuery(name, f"'{name}' must be a date and time with a time zone.")
-    if since >= until:
-        raise InvalidQuery("from", "'from' must be before 'to'.")
+    """The organization's statement for business time [since, until) as recorded by `known_at`, with
+    every line (read from the events: a line per event is what it lists)."""
+    _check_range(since, until, known_at)
     with connection.cursor() as cursor:
         cursor.execute(LINES_SQL, [organization_id, list(FIGURE_OF), since, until, known_at])
         lines = [StatementLine(FIGURE_OF[row[3]], row[0], row[1], row[2], row[3], str(row[4]), *row[5:])
@@ -89,11 +87,37 @@ def period_statement(*, organization_id: str, since: datetime, until: datetime, 
                      _totals(lines), lines)
 
 
+def period_totals(*, organization_id: str, since: datetime, until: datetime, known_at: datetime) -> list[CurrencyTotals]:
+    """The statement's totals alone, from the daily totals of its whole days and the events of the
+    rest (`analytics.rollups`): what `period_statement` sums from its lines, without reading them."""
+    _check_range(since, until, known_at)
+    sql, params = facts(Scope(tuple(FIGURE_OF), BUSINESS, since, until, (organization_id,), known_at))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT currency, event_type, sum(total) FROM {sql} WHERE amounts > 0"
+                       f" GROUP BY 1, 2 HAVING currency IS NOT NULL", params)
+        sums: dict[str, dict[str, Decimal]] = {}
+        for currency, event_type, total in cursor.fetchall():
+            sums.setdefault(currency, {})[FIGURE_OF[event_type]] = total
+    return _currency_totals(sums)
+
+
+def _check_range(since: datetime, until: datetime, known_at: datetime) -> None:
+    for name, moment in (("from", since), ("to", until), ("known_at", known_at)):
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise InvalidQuery(name, f"'{name}' must be a date and time with a time zone.")
+    if since >= until:
+        raise InvalidQuery("from", "'from' must be before 'to'.")
+
+
 def _totals(lines: list[StatementLine]) -> list[CurrencyTotals]:
     sums: dict[str, dict[str, Decimal]] = {}
     for line in lines:
         figures = sums.setdefault(line.currency, {})
         figures[line.figure] = figures.get(line.figure, Decimal(0)) + line.amount
+    return _currency_totals(sums)
+
+
+def _currency_totals(sums: dict[str, dict[str, Decimal]]) -> list[CurrencyTotals]:
     return [CurrencyTotals(currency, *(_in_minor_units(figures.get(figure), currency) for figure in FIGURES.values()))
             for currency, figures in sorted(sums.items())]
 
