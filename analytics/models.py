@@ -25,10 +25,10 @@ class Amount(models.DecimalField):
 class DailyTotal(models.Model):
     """The events of one type, organization and currency whose time on one basis fell on one day.
 
-    `basis` "business": the day the events occurred (`data.occurred_at`), split further by the day
-    each was recorded, so that a statement "as known at" a recorded time can leave out what was
-    recorded later; "recorded": the day the store recorded them (`recorded_day` is `day`). Days are
-    cut in `time_zone`. A backdated correction adds to its business day's row and to the row of the
+    `basis` "business": the day the events occurred (`data.occurred_at`); "recorded": the day the
+    store recorded them (for both, `recorded_day` is `day`); "known": the day they occurred, split by
+    the day each was recorded, so that a statement "as known at" a recorded time can leave out what
+    was recorded later. Days are cut in `time_zone`. A backdated correction adds to its business day's row and to the row of the
     day it was recorded. `through_*` is the last event applied (commit order), so that applying the
     same events again changes nothing.
     """

@@ -24,13 +24,14 @@ _ADD_SQL = f"""
     INSERT INTO analytics_dailytotal AS t (
         basis, day, recorded_day, time_zone, organization_id, currency, event_type, events, amounts,
         amount_total, amount_min, amount_max, first_at, last_at, through_transaction, through_position)
-    SELECT b.basis, (b.moment AT TIME ZONE z.zone)::date, (e.recorded_at AT TIME ZONE z.zone)::date, z.zone,
+    SELECT b.basis, (b.moment AT TIME ZONE z.zone)::date, (b.recorded AT TIME ZONE z.zone)::date, z.zone,
            e.metadata->>'organization_id', e.data->>'currency', e.event_type, count(*), count({AMOUNT}),
            sum({AMOUNT}), min({AMOUNT}), max({AMOUNT}), min(b.moment), max(b.moment), %(transaction)s, %(position)s
     FROM eventstore_event AS e
     CROSS JOIN LATERAL (SELECT %(zone)s::text AS zone) AS z
-    CROSS JOIN LATERAL (VALUES ('business', eventstore_business_time(e.data, e.recorded_at)),
-                               ('recorded', e.recorded_at)) AS b(basis, moment)
+    CROSS JOIN LATERAL (SELECT eventstore_business_time(e.data, e.recorded_at) AS at) AS business
+    CROSS JOIN LATERAL (VALUES ('business', business.at, business.at), ('recorded', e.recorded_at, e.recorded_at),
+                               ('known', business.at, e.recorded_at)) AS b(basis, moment, recorded)
     WHERE e.position = ANY(%(positions)s) AND e.event_type = ANY(%(event_types)s)
     GROUP BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT (basis, event_type, day, organization_id, currency, recorded_day) DO UPDATE SET

@@ -23,6 +23,7 @@ from analytics.projections import AMOUNT, NAME, ROLLUP_TIME_ZONE
 from eventstore.projections.models import ProjectionCheckpoint
 from eventstore.selectors import time_column
 
+KNOWN = "known"  # the basis of rows by business day and recorded day
 FACT_COLUMNS = "local, event_type, organization_id, currency, events, amounts, total, minimum, maximum, first_at, last_at"
 
 
@@ -84,18 +85,19 @@ def _known(scope: Scope) -> tuple[str, list]:
 
 
 def _past_checkpoint(scope: Scope) -> tuple[str, list]:
-    sql = (f"(e.transaction_id, e.position) > (SELECT coalesce(max(transaction_id), 0), coalesce(max(position), 0)"
-           f" FROM {ProjectionCheckpoint._meta.db_table} WHERE name = %s)")
+    # Two scalar subqueries rather than one row: the comparison then reads the commit-order index.
+    mark = (f"(SELECT coalesce(max({{}}), 0) FROM {ProjectionCheckpoint._meta.db_table} WHERE name = %s)")
+    sql = f"(e.transaction_id, e.position) > ({mark.format('transaction_id')}, {mark.format('position')})"
     if scope.known_at is None:
-        return sql, [NAME]
-    return f"{sql} AND e.recorded_at < %s", [NAME, _day_start(scope.known_at)]
+        return sql, [NAME, NAME]
+    return f"{sql} AND e.recorded_at < %s", [NAME, NAME, _day_start(scope.known_at)]
 
 
 def _rows(scope: Scope, start: datetime, end: datetime) -> tuple[str, list]:
     sql = (f"SELECT r.day::timestamp, r.event_type, r.organization_id, r.currency, r.events, r.amounts, r.amount_total,"
            f" r.amount_min, r.amount_max, r.first_at, r.last_at FROM {DailyTotal._meta.db_table} AS r"
            f" WHERE r.basis = %s AND r.event_type = ANY(%s) AND r.day >= %s AND r.day < %s")
-    params = [scope.time, list(scope.event_types), start.date(), end.date()]
+    params = [KNOWN if scope.known_at is not None else scope.time, list(scope.event_types), start.date(), end.date()]
     if scope.organization_ids is not None:
         sql += " AND r.organization_id = ANY(%s)"
         params.append(list(scope.organization_ids))

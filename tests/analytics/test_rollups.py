@@ -11,6 +11,7 @@ import pytest
 
 from analytics.models import DailyTotal
 from analytics.projections import DailyTotalsProjection
+from analytics.rollups import KNOWN
 from analytics.selectors import EventQuery, event_statistics, event_trend, quantize_average
 from analytics.statements import FIGURE_OF, period_totals
 from eventstore.projections.engine import apply_pending
@@ -173,7 +174,8 @@ def test_a_backdated_correction_lands_in_its_business_day_and_its_recorded_day()
     apply_pending(projection)
 
     rows = set(DailyTotal.objects.values_list("basis", "day", "recorded_day", "events", "amount_total"))
-    assert rows == {(BUSINESS, occurred.date(), recorded.date(), 1, Decimal("12.50")),
+    assert rows == {(BUSINESS, occurred.date(), occurred.date(), 1, Decimal("12.50")),
+                    (KNOWN, occurred.date(), recorded.date(), 1, Decimal("12.50")),
                     (RECORDED, recorded.date(), recorded.date(), 1, Decimal("12.50"))}
     old_day = EventQuery("PaymentRefunded", START + timedelta(days=2), START + timedelta(days=3))
     assert event_statistics(old_day).count == 1

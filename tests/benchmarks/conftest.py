@@ -23,7 +23,7 @@ from tests.benchmarks.measure import Recorder, Section
 from tests.benchmarks.report import write_report
 from tests.processes import BASE_DIR
 
-ORDER = ("eventstore", "ledger", "incremental", "payments", "workers", "projections", "subscriptions", "analytics", "business_time",
+ORDER = ("eventstore", "ledger", "incremental", "payments", "workers", "projections", "subscriptions", "analytics", "business_time", "rollups",
          "scale", "admin", "api", "chaos")  # as in the report
 PASSED = pytest.StashKey[bool]()
 OUTCOME = pytest.StashKey[str]()  # what became of the report, said at the end of the session
