@@ -24,7 +24,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.contrib.auth.models import Permission
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from payments.models import ApiToken, Membership, Organization
@@ -126,9 +129,10 @@ def revoke_api_tokens(tokens) -> int:
 
 
 def authenticated_token(key: str) -> ApiToken:
-    """The live token whose key this is, with its user (one query); marks it used (at most once a
-    minute). Raises TokenRefused."""
-    token = ApiToken.objects.select_related("user").filter(key_hash=key_digest(key)).first()
+    """The live token whose key this is, with its user, the user's permissions and the organizations
+    the token sees, all in one query (nothing is cached between requests, so a revoked token is refused
+    from the next request on); marks it used (at most once a minute). Raises TokenRefused."""
+    token = _with_permissions(ApiToken.objects.select_related("user")).filter(key_hash=key_digest(key)).first()
     if token is None:
         raise TokenRefused("Invalid token: no API token has this key.")
     now = timezone.now()
@@ -142,7 +146,38 @@ def authenticated_token(key: str) -> ApiToken:
         ApiToken.objects.filter(pk=token.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)).update(last_used_at=now)
         token.last_used_at = now
+    _remember_permissions(token)
     return token
+
+
+def _names(permissions):
+    return permissions.annotate(full_name=Concat("content_type__app_label", Value("."), "codename")).values("full_name")
+
+
+def _with_permissions(tokens):
+    """`tokens` with, per token, its user's permissions (own and through groups), the user's
+    organizations and the token's, as arrays read in the same query."""
+    user = OuterRef("user_id")
+    return tokens.annotate(
+        user_permissions=ArraySubquery(_names(Permission.objects.filter(user=user))),
+        group_permissions=ArraySubquery(_names(Permission.objects.filter(group__user=user))),
+        member_of=ArraySubquery(Membership.objects.filter(user=user).values("organization_id")),
+        limited_to=ArraySubquery(Organization.objects.filter(api_tokens=OuterRef("pk")).values("id")),
+    )
+
+
+def _remember_permissions(token: ApiToken) -> None:
+    """Primes the user's permission cache (as Django's ModelBackend fills it on first use) and the
+    token's visible organizations (as `payments.selectors.visible_organizations` works them out), from
+    what `_with_permissions` read."""
+    user = token.user
+    user._user_perm_cache, user._group_perm_cache = set(token.user_permissions), set(token.group_permissions)
+    user._perm_cache = user._user_perm_cache | user._group_perm_cache
+    sees_all = (user.is_active and user.is_superuser) or "payments.view_all_organizations" in user._perm_cache
+    if token.all_organizations:
+        token.visible_organization_ids = None if sees_all else list(token.member_of)
+    else:
+        token.visible_organization_ids = [org for org in token.limited_to if sees_all or org in token.member_of]
 
 
 def token_of(user) -> ApiToken | None:
