@@ -8,8 +8,9 @@ class AnalyticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from analytics import activities, workflows
+        from analytics import activities, projections, workflows
         from analytics.admin import DASHBOARD_PAGE, STATEMENT_PAGE
         from eventstore import registry
 
-        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, admin_pages=[DASHBOARD_PAGE, STATEMENT_PAGE])
+        registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, projections=projections.PROJECTIONS,
+                         admin_pages=[DASHBOARD_PAGE, STATEMENT_PAGE])

@@ -37,9 +37,9 @@ class StatisticsAnswer:
     since: str
     until: str
     count: int
-    payments: int
+    payments: int | None  # not counted from daily totals
     organizations: int
-    users: int
+    users: int | None
     first_at: str | None
     last_at: str | None
     currencies: list[CurrencyFigures] = field(default_factory=list)

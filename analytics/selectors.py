@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from analytics.projections import AMOUNT, ROLLUP_TIME_ZONE
+from analytics.rollups import Scope, facts
 from eventstore.replica import read_connection
 from eventstore.selectors import BUSINESS, TIME_AXES, time_column
 from payments.domain import EventType
 
 INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1), "month": timedelta(days=31)}
 MAX_BUCKETS = 10_000
-AMOUNT = "(CASE WHEN pg_input_is_valid(e.data->>'amount', 'numeric') THEN (e.data->>'amount')::numeric END)"
 
 
 class InvalidQuery(ValueError):
@@ -55,9 +56,9 @@ class EventStatistics:
     since: datetime
     until: datetime
     count: int
-    payments: int
+    payments: int | None  # distinct counts, None where answered from daily totals
     organizations: int
-    users: int
+    users: int | None
     first_at: datetime | None
     last_at: datetime | None
     currencies: list[CurrencyStatistics] = field(default_factory=list)
@@ -114,27 +115,26 @@ def _scope(query: EventQuery) -> tuple[str, list]:
 
 
 def event_statistics(query: EventQuery) -> EventStatistics:
-    """Count, distinct payments, organizations and users, first and last time (on the query's time
-    axis), and per currency the total, average, minimum and maximum amount."""
+    """Count, organizations, first and last time (on the query's time axis), and per currency the
+    total, average, minimum and maximum amount: from the daily totals of the range's whole days and
+    the events of the rest (`analytics.rollups`). Distinct payments and users are no sums of days and
+    are not counted (None)."""
     query = validated(query)
-    where, params = _scope(query)
+    sql, params = facts(_facts_scope(query))
     with read_connection().cursor() as cursor:
         cursor.execute(
-            f"""SELECT count(*), count(DISTINCT e.stream_id), count(DISTINCT e.metadata->>'organization_id'),
-                       count(DISTINCT e.metadata->>'user_id'), min({time_column(query.time, "e")}),
-                       max({time_column(query.time, "e")})
-                FROM eventstore_event AS e WHERE {where}""",
+            f"""SELECT currency, grouping(currency), coalesce(sum(events), 0)::bigint, count(DISTINCT organization_id),
+                       min(first_at), max(last_at), sum(amounts)::bigint, sum(total), sum(total) / nullif(sum(amounts), 0),
+                       min(minimum), max(maximum)
+                FROM {sql} GROUP BY GROUPING SETS ((), (currency))""",
             params,
         )
-        count, payments, organizations, users, first_at, last_at = cursor.fetchone()
-        cursor.execute(
-            f"""SELECT e.data->>'currency', count({AMOUNT}), sum({AMOUNT}), avg({AMOUNT}), min({AMOUNT}), max({AMOUNT})
-                FROM eventstore_event AS e WHERE {where} AND e.data ? 'currency'
-                GROUP BY 1 HAVING count({AMOUNT}) > 0 ORDER BY 1""",
-            params,
-        )
-        currencies = [_currency_statistics(*row) for row in cursor.fetchall()]
-    return EventStatistics(query.event_type, query.since, query.until, count, payments, organizations, users,
+        rows = cursor.fetchall()
+    _, _, count, organizations, first_at, last_at, *_ = next(row for row in rows if row[1] == 1)
+    currencies = sorted((_currency_statistics(currency, amounts, total, average, minimum, maximum)
+                         for currency, whole, _, _, _, _, amounts, total, average, minimum, maximum in rows
+                         if whole == 0 and currency is not None and amounts), key=lambda figures: figures.currency)
+    return EventStatistics(query.event_type, query.since, query.until, count, None, organizations, None,
                            first_at, last_at, currencies)
 
 
@@ -158,7 +158,7 @@ def event_trend(query: EventQuery, *, interval: str, time_zone: str = "UTC") -> 
     if (query.until - query.since) / INTERVALS[interval] > MAX_BUCKETS:
         raise InvalidQuery("interval", _("More than %(count)s %(interval)ss in this range; use a coarser interval.") % {
             "count": MAX_BUCKETS, "interval": interval})
-    where, params = _scope(query)
+    totals, totals_params = _bucket_totals(query, interval, time_zone)
     with read_connection().cursor() as cursor:
         cursor.execute(
             f"""WITH buckets AS (
@@ -166,18 +166,36 @@ def event_trend(query: EventQuery, *, interval: str, time_zone: str = "UTC") -> 
                         date_trunc(%s, %s AT TIME ZONE %s),
                         date_trunc(%s, (%s - interval '1 microsecond') AT TIME ZONE %s),
                         ('1 ' || %s)::interval) AS bucket
-                ), totals AS (
-                    SELECT date_trunc(%s, {time_column(query.time, "e")} AT TIME ZONE %s) AS bucket,
-                           e.data->>'currency' AS currency, count(*) AS events, sum({AMOUNT}) AS amount
-                    FROM eventstore_event AS e WHERE {where}
-                    GROUP BY 1, 2
-                )
+                ), totals AS ({totals})
                 SELECT buckets.bucket, totals.currency, totals.events, totals.amount
                 FROM buckets LEFT JOIN totals USING (bucket) ORDER BY 1, 2""",
-            [interval, query.since, time_zone, interval, query.until, time_zone, interval, interval, time_zone, *params],
+            [interval, query.since, time_zone, interval, query.until, time_zone, interval, *totals_params],
         )
         rows = cursor.fetchall()
     return EventTrend(query.event_type, interval, time_zone, query.since, query.until, _buckets(rows, zone))
+
+
+def _from_daily_totals(interval: str, time_zone: str) -> bool:
+    """Buckets of whole days in the zone the daily totals are cut in are sums of days; hours, and
+    days of another zone, are not."""
+    return interval != "hour" and time_zone == ROLLUP_TIME_ZONE
+
+
+def _bucket_totals(query: EventQuery, interval: str, time_zone: str) -> tuple[str, list]:
+    """SQL of (bucket, currency, events, amount) over the range, from daily totals where it can, and
+    its parameters."""
+    if _from_daily_totals(interval, time_zone):
+        sql, params = facts(_facts_scope(query))
+        return (f"SELECT date_trunc(%s, local) AS bucket, currency, sum(events)::bigint AS events, sum(total) AS amount"
+                f" FROM {sql} GROUP BY 1, 2"), [interval, *params]
+    where, params = _scope(query)
+    return (f"SELECT date_trunc(%s, {time_column(query.time, 'e')} AT TIME ZONE %s) AS bucket,"
+            f" e.data->>'currency' AS currency, count(*) AS events, sum({AMOUNT}) AS amount"
+            f" FROM eventstore_event AS e WHERE {where} GROUP BY 1, 2"), [interval, time_zone, *params]
+
+
+def _facts_scope(query: EventQuery) -> Scope:
+    return Scope((query.event_type,), query.time, query.since, query.until, query.organization_ids)
 
 
 def time_zone_named(time_zone: str) -> ZoneInfo:

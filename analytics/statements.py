@@ -20,12 +20,13 @@ of payments.
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from analytics.rollups import Scope, facts
 from analytics.selectors import AMOUNT, InvalidQuery
 from eventstore.ledger.selectors import head_covering, ledger_indexes
 from eventstore.replica import read_connection
@@ -159,6 +160,23 @@ def opening_events(statement: Statement, currency: str, *, limit: int) -> list[S
         cursor.execute(OPENING_EVENTS_SQL, [statement.organization_id, list(FIGURE_OF), statement.known_at,
                                             statement.since, currency, limit])
         return [_line(row) for row in cursor.fetchall()]
+
+
+def period_totals(*, organization_id: str, since: datetime, until: datetime, known_at: datetime) -> list[CurrencyTotals]:
+    """The period's movements alone (opening balances left at zero), from the daily totals of its whole
+    days and the events of the rest (`analytics.rollups`): what `period_statement` sums from its lines,
+    without reading them."""
+    _check(since, until, known_at)
+    sql, params = facts(Scope(tuple(FIGURE_OF), BUSINESS, since, until, (organization_id,), known_at))
+    with read_connection().cursor() as cursor:
+        cursor.execute(f"SELECT currency, event_type, sum(total) FROM {sql} WHERE amounts > 0"
+                       f" GROUP BY 1, 2 HAVING currency IS NOT NULL", params)
+        sums: dict[str, dict[str, Decimal]] = {}
+        for currency, event_type, total in cursor.fetchall():
+            sums.setdefault(currency, {})[FIGURE_OF[event_type]] = total
+    return [CurrencyTotals(currency, Decimal(0), *(_in_minor_units(figures.get(figure), currency)
+                                                   for figure in FIGURES.values()))
+            for currency, figures in sorted(sums.items())]
 
 
 def _check(since, until, known_at) -> None:

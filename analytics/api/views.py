@@ -99,8 +99,10 @@ def _invalid(error: InvalidQuery) -> serializers.ValidationError:
 
 StatisticsSerializer = inline_serializer("EventStatistics", {
     "event_type": serializers.CharField(), "from": serializers.DateTimeField(), "to": serializers.DateTimeField(),
-    "count": serializers.IntegerField(), "payments": serializers.IntegerField(),
-    "organizations": serializers.IntegerField(), "users": serializers.IntegerField(),
+    "count": serializers.IntegerField(), "payments": serializers.IntegerField(
+        allow_null=True, help_text="Distinct payments; null: not counted (statistics come from daily totals)."),
+    "organizations": serializers.IntegerField(), "users": serializers.IntegerField(
+        allow_null=True, help_text="Distinct users; null: not counted (statistics come from daily totals)."),
     "first_at": serializers.DateTimeField(allow_null=True), "last_at": serializers.DateTimeField(allow_null=True),
     "currencies": inline_serializer("CurrencyStatistics", {
         "currency": serializers.CharField(), "count": serializers.IntegerField(),

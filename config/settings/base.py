@@ -106,7 +106,9 @@ DATABASE_OWNER = env.db("DATABASE_OWNER_URL") if env("DATABASE_OWNER_URL", defau
 _separate_owner = DATABASE_OWNER is not None and DATABASE_OWNER["USER"] != DATABASES["default"]["USER"]
 # The role `migrate` grants the application's privileges to; empty grants nothing (one role for all).
 DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default=DATABASES["default"]["USER"] if _separate_owner else "")
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+# Off: a check is a round trip before every request's first query. The pool discards a connection
+# that broke in use; one the server closed while idle fails the one request that takes it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -295,7 +297,7 @@ PERSONAL_DATA_RETENTION = env.json("PERSONAL_DATA_RETENTION", default=[])
 DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=4)  # 0: no pool, CONN_MAX_AGE as set
 DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
 if DATABASE_POOL_SIZE > 0:
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them (and checks each before use: CONN_HEALTH_CHECKS)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them (checking each before use only with CONN_HEALTH_CHECKS)
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": DATABASE_POOL_TIMEOUT,
     }

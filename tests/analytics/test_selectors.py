@@ -43,9 +43,9 @@ def test_statistics_match_brute_force(history, event_type, days, organizations):
     stats = event_statistics(EventQuery(event_type, since, until, organizations))
 
     assert stats.count == len(expected)
-    assert stats.payments == len({e.stream_id for e in expected})
+    assert stats.payments is None  # distinct counts are no sums of days
     assert stats.organizations == len({e.metadata["organization_id"] for e in expected})
-    assert stats.users == len({e.metadata["user_id"] for e in expected})
+    assert stats.users is None
     assert stats.first_at == min((e.recorded_at for e in expected), default=None)
     assert stats.last_at == max((e.recorded_at for e in expected), default=None)
     by_currency = defaultdict(list)

@@ -24,8 +24,8 @@ from tests.benchmarks.report import write_report
 from tests.processes import BASE_DIR
 
 ORDER = ("eventstore", "personal_data", "ledger", "incremental", "payments", "payload_codec", "workers", "projections",
-         "subscriptions", "analytics", "business_time", "statements", "reconciliation", "scale", "curve", "replica", "admin",
-         "api", "chaos")  # as in the report
+         "subscriptions", "analytics", "rollups", "business_time", "statements", "reconciliation", "scale", "curve",
+         "replica", "admin", "api", "chaos")  # as in the report
 PASSED = pytest.StashKey[bool]()
 OUTCOME = pytest.StashKey[str]()  # what became of the report, said at the end of the session
 
