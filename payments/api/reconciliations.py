@@ -68,6 +68,7 @@ class ReconciliationImportView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(parameters=[_RunQuery], responses={200: ReconciliationPageSerializer},
+                   operation_id="reconciliations_list",
                    summary="The reconciliation runs of the caller's organizations, newest first")
     def get(self, request):
         query = _RunQuery(data=request.query_params)

@@ -89,7 +89,7 @@ def test_the_statement_export_counts_the_event_at_its_upcast_business_time(versi
                                  until=datetime(2023, 6, 1, tzinfo=UTC), known_at=datetime(2024, 1, 1, tzinfo=UTC))
     exported = statement_csv(statement)
     assert f"processed,EUR,80.00,{READ_AS}," in exported
-    assert "EUR,80.00,20.00,0.00,60.00" in exported
+    assert "EUR,0.00,80.00,20.00,0.00,60.00,60.00" in exported  # opening, movements, net, closing
 
 
 def test_the_event_csv_export_reads_the_upcast_data_beside_the_stored_hash(version_one_payment, client, finance_user):

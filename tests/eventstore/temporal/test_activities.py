@@ -142,7 +142,7 @@ def test_prompt_projections_say_which_projection_is_busy_elsewhere(plain_connect
 
         outcome = ActivityEnvironment().run(apply_prompt_projections_activity, prompt_request(appended))
 
-    assert outcome.behind == ["payment_summary"] and outcome.applied == 0
+    assert outcome.behind == ["payment_summary"]  # the others (approvals) were applied
     assert not PaymentSummary.objects.filter(payment_id="payment-prompt-2").exists()
 
 
@@ -200,4 +200,4 @@ def test_a_batch_already_stored_reports_the_prompt_projections_pending():
 
     again = run_as_command(append_events_activity, request)
 
-    assert again.already_stored and again.prompt_projections_pending == ["payment_summary"]
+    assert again.already_stored and again.prompt_projections_pending == ["approvals", "payment_summary"]
