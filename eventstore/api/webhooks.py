@@ -19,7 +19,7 @@ from eventstore.delivery.models import WebhookEndpoint
 from eventstore.events import START
 from eventstore.temporal import client as delivery_client
 from eventstore.web.pagination import commit_cursor_field
-from eventstore.web.query_fields import RangeBound
+from eventstore.web.query_fields import NO_NUL_PATTERN, RangeBound
 
 DELIVERY_LOG_LENGTH = 100
 
@@ -41,12 +41,17 @@ class EndpointUrlField(serializers.RegexField):
                          error_messages={"invalid": "Give an http(s) URL: host, optional port, path."}, **kwargs)
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 100, "pattern": NO_NUL_PATTERN})
+class EventTypeField(serializers.CharField):
+    """An event type's name: text PostgreSQL can hold."""
+
+
 class WebhookEndpointSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     url = EndpointUrlField()
     organization_id = serializers.CharField(source="subscription.organization_id", max_length=100, required=False,
                                             allow_blank=True, help_text="Yours; empty: every organization (operators only).")
-    event_types = serializers.ListField(source="subscription.event_types", child=serializers.CharField(max_length=100),
+    event_types = serializers.ListField(source="subscription.event_types", child=EventTypeField(max_length=100),
                                         required=False, max_length=50, help_text="Empty: every event type.")
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     secret = serializers.CharField(read_only=True, help_text="whsec_…: verify each request's webhook-signature with it.")

@@ -63,7 +63,7 @@ def test_one_requests_a_refund_another_approves_it(browser, live_server, tempora
     assert "Approved" in approver.inner_text("ul.messagelist"), approver.inner_text("ul.messagelist")
     approver.goto(payment_url)
     history = approver.inner_text("table.history")
-    assert "by anna" in history and "approved by ben" in history
+    assert "anna\nuser, via admin" in history and "approved by ben" in history
     assert "Approved" in approver.inner_text("table.approvals")
     approver.screenshot(path=str(SCREENSHOTS / "approval-02-approved.png"), full_page=True)
 

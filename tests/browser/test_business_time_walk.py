@@ -67,7 +67,7 @@ def test_business_time_walk(page, live_server, january_with_a_late_correction):
     page.fill("input[name=end]", "2024-01-31")
     page.click(".statement-form input[type=submit]")
     page.wait_for_selector("text=Statement of org-walk")
-    assert "1000.00" in page.inner_text("#content-main")  # 1250.00 processed, 250.00 refunded: net
+    assert "1,000.00" in page.inner_text("#content-main")  # 1,250.00 processed, 250.00 refunded: net
     shot(page, "bt-03-statement")
     page.emulate_media(media="print")
     shot(page, "bt-04-statement-printed")
