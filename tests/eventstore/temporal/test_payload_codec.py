@@ -5,6 +5,7 @@ final error."""
 import asyncio
 import base64
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -132,8 +133,15 @@ def test_a_new_key_from_the_command_is_what_the_settings_read(only_settings_keys
     assert keys.current == "2026-12" and len(keys.keys["2026-12"]) == 32
 
 
+def in_own_loop(coroutine):
+    """The coroutine's result, run in a thread of its own: the thread of the tests may hold a running
+    event loop (Playwright's sync API keeps one there)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def test_every_client_and_worker_encodes_through_the_codec():
     converter = data_converter()
-    [encoded] = asyncio.run(converter.encode([SECRET]))
+    [encoded] = in_own_loop(converter.encode([SECRET]))
     assert encoded.metadata["encoding"] == ENCODING
-    assert asyncio.run(converter.decode([encoded], [dict])) == [SECRET]
+    assert in_own_loop(converter.decode([encoded], [dict])) == [SECRET]
