@@ -38,7 +38,6 @@ from payments.models import (
     PaymentSummary,
     currency_decimals,
     money_label,
-    money_text,
     status_label,
 )
 from payments.search_attributes import temporal_ui_link
@@ -551,7 +550,7 @@ class ApprovalPolicyAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("from"))
     def threshold_shown(self, rule):
-        return _("always") if rule.threshold is None else f"{money_text(rule.threshold, rule.currency)} {rule.currency}"
+        return _("always") if rule.threshold is None else money_label(rule.threshold, rule.currency)
 
     def save_model(self, request, obj, form, change):
         approval_policies.save_rule(rule=obj, actor=actor_of_request(request))

@@ -1,6 +1,8 @@
 """Finance staff act from the admin: a refund or cancel requested on a payment's page, and the
 decisions of the approvals queue. Both go through the same Temporal paths as the API
-(`payments.client`), as the signed-in user."""
+(`payments.client`), as the signed-in user. What an approval asks and what its decision did are told
+from the approvals read model, amounts and times the reader's way (the workflow's own message is
+English with plain decimals)."""
 
 import uuid
 
@@ -14,9 +16,11 @@ from temporalio.service import RPCError
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.temporal.search_attributes import SearchAttributesMissing
 from eventstore.web.actors import actor_of_request
-from payments import client
+from eventstore.web.admin_base import when
+from payments import client, selectors
 from payments.domain import MAX_DESCRIPTION_LENGTH, CommandType
 from payments.messages import ApprovalDecision, PaymentCommandRequest
+from payments.models import Approval, money_label
 
 UNAVAILABLE = (TemporalUnavailable, SearchAttributesMissing, client.CommandNotFinished, RPCError)
 
@@ -59,7 +63,8 @@ def request_command(request, payment, form: PaymentRequestForm) -> None:
                                    "safely.") % {"error": error})
         return
     if result.approval_state == "pending":
-        messages.warning(request, result.message)
+        approval = selectors.visible_approval(request.user, result.approval_id)
+        messages.warning(request, result.message if approval is None else _awaiting(approval))
     elif result.success:
         messages.success(request, result.message)
     else:
@@ -81,8 +86,25 @@ def decide(request, approval, decision: str, reason: str) -> None:
                        % {"error": error})
         return
     if result.success:
-        messages.success(request, _("Approved: %(message)s") % {"message": result.message})
+        messages.success(request, _approved(approval))
     elif result.approval_state == "rejected":
         messages.success(request, _("Rejected. %(message)s") % {"message": result.message})
     else:
         messages.error(request, result.message)
+
+
+def _awaiting(approval: Approval) -> str:
+    facts = {"amount": money_label(approval.amount, approval.currency), "payment": approval.payment_id,
+             "rule": approval.rule, "approval": approval.approval_id, "until": when(approval.expires_at)}
+    if approval.command_type == CommandType.CANCEL:
+        return _("The cancel of %(amount)s on payment %(payment)s awaits approval by a second person (%(rule)s); "
+                 "approval %(approval)s, until %(until)s.") % facts
+    return _("The refund of %(amount)s on payment %(payment)s awaits approval by a second person (%(rule)s); "
+             "approval %(approval)s, until %(until)s.") % facts
+
+
+def _approved(approval: Approval) -> str:
+    facts = {"amount": money_label(approval.amount, approval.currency), "payment": approval.payment_id}
+    if approval.command_type == CommandType.CANCEL:
+        return _("Approved: payment %(payment)s is cancelled.") % facts
+    return _("Approved: %(amount)s refunded on payment %(payment)s.") % facts

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from payments.domain import ID_PATTERN
+from payments.reconciliation.finding_texts import finding_message
 from payments.reconciliation.matching import money
 from payments.reconciliation.models import Finding, Reconciliation
 from payments.reconciliation.settlement_format import AUTO, MAPPINGS
@@ -51,13 +52,23 @@ class ReconciliationSerializer(serializers.ModelSerializer):
 
 
 class FindingSerializer(serializers.ModelSerializer):
-    """Amounts as decimal strings with their currency's minor units."""
+    """Amounts as decimal strings with their currency's minor units; the message in the request's
+    language (Accept-Language), with its code and parameters for programs."""
+
+    message = serializers.SerializerMethodField(help_text="What differs, in the request's language.")
+    message_code = serializers.CharField(help_text="What the message says, as a code; empty for findings "
+                                                   "recorded before codes.")
+    message_params = serializers.DictField(help_text="The message's parameters: amounts as decimal strings, "
+                                                     "dates in ISO 8601.")
 
     class Meta:
         model = Finding
-        fields = ["number", "outcome", "message", "line_number", "payment_id", "kind", "gross", "fee", "net",
-                  "currency", "event_id", "trail_amount", "trail_currency", "resolved_at", "resolved_by",
-                  "resolution_note"]
+        fields = ["number", "outcome", "message", "message_code", "message_params", "line_number", "payment_id",
+                  "kind", "gross", "fee", "net", "currency", "event_id", "trail_amount", "trail_currency",
+                  "resolved_at", "resolved_by", "resolution_note"]
+
+    def get_message(self, finding) -> str:
+        return finding_message(finding)
 
     def to_representation(self, finding):
         answer = super().to_representation(finding)

@@ -29,6 +29,7 @@ from payments.api.reconciliation_serializers import (
 from payments.models import Organization
 from payments.reconciliation import export, selectors, services
 from payments.reconciliation.client import AlreadyResolved
+from payments.reconciliation.finding_texts import refusal_message
 from payments.reconciliation.matching import FINDINGS
 from payments.reconciliation.settlement_format import FileRefused
 
@@ -104,7 +105,7 @@ class ReconciliationImportView(APIView):
                 organization=organization, upload=upload.file, file_name=upload.name, mapping=data["mapping"],
                 period=period, actor=actor_of_request(request), user=request.user)
         except FileRefused as error:
-            raise FileNotReadable(str(error)) from None
+            raise FileNotReadable(refusal_message(error)) from None
         except TemporalUnavailable as error:
             raise ServiceUnavailable(_("The reconciliation service is unreachable (%(error)s); nothing was stored.")
                                      % {"error": error}) from None

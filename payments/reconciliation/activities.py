@@ -104,6 +104,7 @@ def read_settlement_chunk(request: ChunkRequest) -> ChunkOutcome:
                     line = reader.read(line_number, cells)
                 except LineRefused as error:
                     refused.append(Finding(reconciliation=run, outcome=Outcome.INVALID, message=str(error),
+                                           message_code=error.code, message_params=error.params,
                                            line_number=line_number))
                     continue
                 if line is not None:
@@ -145,7 +146,8 @@ def match_settlement(request: ReconciliationRequest) -> MatchOutcome:
 def _finding(run: Reconciliation, result: Result) -> Finding:
     line, entry = result.line, result.entry
     return Finding(
-        reconciliation=run, outcome=result.outcome, message=result.message,
+        reconciliation=run, outcome=result.outcome, message=result.message, message_code=result.text.code,
+        message_params=result.text.params,
         line_number=line.line_number if line else None,
         payment_id=line.reference if line else entry.payment_id if entry else "",
         kind=line.kind if line else entry.kind if entry else "",

@@ -9,7 +9,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from eventstore.temporal.connection import TemporalUnavailable
 from eventstore.web.actors import actor_of_request
@@ -18,6 +19,7 @@ from payments import selectors as payment_selectors
 from payments.models import Organization
 from payments.reconciliation import export, selectors, services
 from payments.reconciliation.client import AlreadyResolved
+from payments.reconciliation.finding_texts import refusal_message
 from payments.reconciliation.matching import OUTCOME_LABELS, Outcome
 from payments.reconciliation.models import Reconciliation
 from payments.reconciliation.settlement_format import AUTO, MAPPINGS, FileRefused
@@ -112,7 +114,7 @@ class ReconciliationAdmin(admin.ModelAdmin):
                 organization=data["organization"], upload=data["file"].file, file_name=data["file"].name,
                 mapping=data["mapping"], period=period, actor=actor_of_request(request), user=request.user)
         except FileRefused as error:
-            form.add_error("file", str(error))
+            form.add_error("file", refusal_message(error))
             return None
         except TemporalUnavailable as error:
             form.add_error(None, gettext("The reconciliation service is unreachable (%(error)s); nothing was stored.")

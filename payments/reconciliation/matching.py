@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from payments.domain import minor_units
+from payments.reconciliation.texts import Text, gettext_noop, money
 
 
 class Outcome(enum.StrEnum):
@@ -35,12 +35,6 @@ class Outcome(enum.StrEnum):
     INVALID = "invalid"
 
 
-def gettext_noop(text: str) -> str:
-    """Marks a label for the translation catalog; the pages translate it where they show it (this
-    module imports no Django)."""
-    return text
-
-
 OUTCOME_LABELS = {
     Outcome.MATCHED: gettext_noop("Matched"),
     Outcome.FEE: gettext_noop("Provider fee"),
@@ -50,6 +44,19 @@ OUTCOME_LABELS = {
     Outcome.CURRENCY_MISMATCH: gettext_noop("Currency mismatch"),
     Outcome.DUPLICATE: gettext_noop("Duplicate line"),
     Outcome.INVALID: gettext_noop("Line that cannot be read"),
+}
+# What a result says, by code: English templates with named parameters (payments.reconciliation.texts).
+MESSAGES = {
+    "fee": gettext_noop("A fee of the provider."),
+    "not_in_file": gettext_noop("The %(kind)s of %(amount)s on %(date)s is in the trail but not in the file."),
+    "duplicate": gettext_noop("Repeats an earlier %(kind)s line of %(reference)s."),
+    "currency_mismatch": gettext_noop("The file says %(currency)s, the trail's %(kind)s is %(trail_amount)s."),
+    "amount_mismatch": gettext_noop("The file says %(amount)s, the trail's %(kind)s is %(trail_amount)s."),
+    "no_payment": gettext_noop("No payment %(reference)s of %(organization)s in the trail."),
+    "cancelled": gettext_noop("Payment %(reference)s was cancelled: the trail has no charge to settle."),
+    "not_in_trail": gettext_noop("The trail has no %(kind)s of %(amount)s for %(reference)s."),
+    "chargeback_currency": gettext_noop("Chargeback in %(currency)s of a payment in %(trail_currency)s."),
+    "chargeback_exceeds": gettext_noop("Chargeback of %(amount)s exceeds the payment's %(trail_amount)s."),
 }
 # Outcomes that need a person's attention: each is a finding, which can be resolved with a note.
 FINDINGS = tuple(outcome for outcome in Outcome if outcome not in (Outcome.MATCHED, Outcome.FEE))
@@ -81,9 +88,14 @@ class TrailEntry:
 @dataclass(frozen=True)
 class Result:
     outcome: Outcome
-    message: str
+    text: Text | None  # what it says, None for a match
     line: Line | None = None
     entry: TrailEntry | None = None
+
+    @property
+    def message(self) -> str:
+        """The English text ("" for a match)."""
+        return self.text.english(MESSAGES) if self.text else ""
 
 
 def merge_by_payment(lines: Iterable[Line], entries: Iterable[TrailEntry]) -> Iterator[tuple[str, list, list]]:
@@ -117,7 +129,7 @@ def reconcile_payment(payment_id: str, lines: list[Line], entries: list[TrailEnt
     seen: list[Line] = []
     for line in lines:
         if line.kind == "fee":
-            results.append(Result(Outcome.FEE, "A fee of the provider.", line))
+            results.append(Result(Outcome.FEE, Text("fee"), line))
         elif line.kind == "chargeback":
             results.append(_chargeback(line, charge_entries, seen, organization_id))
         seen.append(line)
@@ -131,19 +143,24 @@ def reconcile_payment(payment_id: str, lines: list[Line], entries: list[TrailEnt
             unmatched.append(line)
         else:
             pending.remove(same)
-            results.append(Result(Outcome.MATCHED, "", line, same))
+            results.append(Result(Outcome.MATCHED, None, line, same))
     for line in unmatched:
         results.append(_left_over(line, expected[line.kind], lines, entries, cancelled, organization_id))
     start, end = period
     for entry in expected["charge"] + expected["refund"]:
         if start <= entry.occurred_on <= end:
-            results.append(Result(Outcome.NOT_IN_FILE, f"The {entry.kind} of {entry.amount} {entry.currency} on "
-                                  f"{entry.occurred_on} is in the trail but not in the file.", entry=entry))
+            results.append(Result(Outcome.NOT_IN_FILE, Text("not_in_file", {
+                "kind": entry.kind, **_trail_amount(entry, "amount", "currency"),
+                "date": entry.occurred_on.isoformat()}), entry=entry))
     return results
 
 
-def _shown(line: Line) -> str:
-    return f"{money(abs(line.gross), line.currency)} {line.currency}"
+def _line_amount(line: Line) -> dict:
+    return {"amount": money(abs(line.gross), line.currency), "currency": line.currency}
+
+
+def _trail_amount(entry: TrailEntry, name: str = "trail_amount", currency: str = "trail_currency") -> dict:
+    return {name: money(entry.amount, entry.currency), currency: entry.currency}
 
 
 def _repeats(line: Line, lines: list[Line]) -> bool:
@@ -154,35 +171,39 @@ def _repeats(line: Line, lines: list[Line]) -> bool:
 def _left_over(line: Line, pending: list[TrailEntry], lines: list[Line], entries: list[TrailEntry], cancelled: bool,
                organization_id: str) -> Result:
     if _repeats(line, lines):
-        return Result(Outcome.DUPLICATE, f"Repeats an earlier {line.kind} line of {line.reference}.", line)
+        return Result(Outcome.DUPLICATE, Text("duplicate", {"kind": line.kind, "reference": line.reference}), line)
     if pending:
         entry = pending.pop(0)
         if entry.currency != line.currency:
-            return Result(Outcome.CURRENCY_MISMATCH, f"The file says {line.currency}, the trail's {entry.kind} is "
-                          f"{entry.amount} {entry.currency}.", line, entry)
-        return Result(Outcome.AMOUNT_MISMATCH, f"The file says {_shown(line)}, the trail's {entry.kind} is "
-                      f"{entry.amount} {entry.currency}.", line, entry)
+            return Result(Outcome.CURRENCY_MISMATCH, Text("currency_mismatch", {
+                "currency": line.currency, "kind": entry.kind, **_trail_amount(entry)}), line, entry)
+        return Result(Outcome.AMOUNT_MISMATCH, Text("amount_mismatch", {
+            **_line_amount(line), "kind": entry.kind, **_trail_amount(entry)}), line, entry)
     if not entries:
-        return Result(Outcome.NOT_IN_TRAIL, f"No payment {line.reference} of {organization_id} in the trail.", line)
+        return Result(Outcome.NOT_IN_TRAIL, _no_payment(line, organization_id), line)
     if line.kind == "charge" and cancelled:
-        return Result(Outcome.NOT_IN_TRAIL, f"Payment {line.reference} was cancelled: the trail has no charge "
-                      "to settle.", line)
-    return Result(Outcome.NOT_IN_TRAIL, f"The trail has no {line.kind} of {_shown(line)} for {line.reference}.", line)
+        return Result(Outcome.NOT_IN_TRAIL, Text("cancelled", {"reference": line.reference}), line)
+    return Result(Outcome.NOT_IN_TRAIL, Text("not_in_trail", {
+        "kind": line.kind, **_line_amount(line), "reference": line.reference}), line)
+
+
+def _no_payment(line: Line, organization_id: str) -> Text:
+    return Text("no_payment", {"reference": line.reference, "organization": organization_id})
 
 
 def _chargeback(line: Line, charges: list[TrailEntry], seen: list[Line], organization_id: str) -> Result:
     if any((other.kind, other.gross, other.currency) == (line.kind, line.gross, line.currency) for other in seen):
-        return Result(Outcome.DUPLICATE, f"Repeats an earlier chargeback line of {line.reference}.", line)
+        return Result(Outcome.DUPLICATE, Text("duplicate", {"kind": line.kind, "reference": line.reference}), line)
     if not charges:
-        return Result(Outcome.NOT_IN_TRAIL, f"No payment {line.reference} of {organization_id} in the trail.", line)
+        return Result(Outcome.NOT_IN_TRAIL, _no_payment(line, organization_id), line)
     charge = charges[0]
     if charge.currency != line.currency:
-        return Result(Outcome.CURRENCY_MISMATCH, f"Chargeback in {line.currency} of a payment in {charge.currency}.",
-                      line, charge)
+        return Result(Outcome.CURRENCY_MISMATCH, Text("chargeback_currency", {
+            "currency": line.currency, "trail_currency": charge.currency}), line, charge)
     if abs(line.gross) > charge.amount:
-        return Result(Outcome.AMOUNT_MISMATCH, f"Chargeback of {_shown(line)} exceeds the payment's {charge.amount} "
-                      f"{charge.currency}.", line, charge)
-    return Result(Outcome.MATCHED, "", line, charge)
+        return Result(Outcome.AMOUNT_MISMATCH, Text("chargeback_exceeds", {
+            **_line_amount(line), **_trail_amount(charge)}), line, charge)
+    return Result(Outcome.MATCHED, None, line, charge)
 
 
 @dataclass
@@ -208,7 +229,7 @@ class Totals:
     def add_unread(self, count: int) -> None:
         """Lines that could not be read: counted, with no amounts to add."""
         for _ in range(count):
-            self.add(Result(Outcome.INVALID, ""))
+            self.add(Result(Outcome.INVALID, None))
 
     def as_list(self) -> list[dict]:
         """Rows sorted by outcome and currency, money as decimal strings."""
@@ -227,7 +248,3 @@ def file_side_sums(rows: list[dict]) -> dict[str, dict[str, str]]:
             currency[name] += Decimal(row[name])
     return {code: {name: money(value, code) for name, value in values.items()} for code, values in sorted(sums.items())}
 
-
-def money(value: Decimal, currency: str) -> str:
-    """An amount with exactly the currency's minor units (lines were checked to have no more)."""
-    return str(value.quantize(Decimal(1).scaleb(-minor_units(currency)))) if currency else str(value)

@@ -108,7 +108,11 @@ class Finding(models.Model):
     reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="findings")
     number = models.PositiveIntegerField(null=True, help_text=_("Given when the run completes."))
     outcome = models.CharField(max_length=20, choices=[(str(o), _(OUTCOME_LABELS[o])) for o in FINDINGS])
-    message = models.TextField()
+    message = models.TextField(help_text=_("In English, as recorded; the pages show it in the reader's language."))
+    message_code = models.CharField(max_length=40, blank=True, help_text=_(
+        "What the message says (payments.reconciliation.texts); empty: show the message as it is."))
+    message_params = models.JSONField(default=dict, blank=True, help_text=_(
+        "The message's parameters: amounts as decimal strings, dates in ISO 8601."))
     line_number = models.PositiveIntegerField(null=True)
     payment_id = models.CharField(max_length=120, blank=True)
     kind = models.CharField(max_length=12, blank=True)

@@ -73,7 +73,7 @@ def _store(upload, *, organization, file_name, sha256, size, mapping, period, ac
         records = csv.reader(text)
         header = next(records, None)
         if not header or not any(cell.strip() for cell in header):
-            raise FileRefused("The file is empty: a settlement file starts with a header line.")
+            raise FileRefused("empty")
         _refuse_nul(1, header)
         chosen = choose_mapping(header, mapping)
         run = Reconciliation.objects.create(
@@ -81,15 +81,15 @@ def _store(upload, *, organization, file_name, sha256, size, mapping, period, ac
             header=header, period_start=date.min, period_end=date.min, actor=actor, created_by=user)
         lines, booked = _store_chunks(run, records, Reader(header, chosen))
     except UnicodeDecodeError:
-        raise FileRefused("The file is not UTF-8 text.") from None
+        raise FileRefused("not_utf8") from None
     except csv.Error as error:
-        raise FileRefused(f"Line {records.line_num}: not CSV ({error}).") from None
+        raise FileRefused("not_csv", line=records.line_num, error=str(error)) from None
     finally:
         text.detach()
     if not lines:
-        raise FileRefused("The file has a header but no lines.")
+        raise FileRefused("no_lines")
     if period is None and not booked:
-        raise FileRefused("No line has a booking date this application reads: give the period.")
+        raise FileRefused("no_booking_date")
     run.period_start, run.period_end = period or booked
     run.lines_total = lines
     run.save(update_fields=["period_start", "period_end", "lines_total", "chunks"])
@@ -126,7 +126,7 @@ def _store_chunks(run: Reconciliation, records, reader: Reader) -> tuple[int, tu
 def _refuse_nul(line_number: int, cells: list[str]) -> None:
     """No text column can store a NUL character, and no settlement needs one."""
     if any("\x00" in cell for cell in cells):
-        raise FileRefused(f"Line {line_number}: a NUL character; this is not a text file.")
+        raise FileRefused("nul", line=line_number)
 
 
 class _Pieces(list):

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from payments.domain import CommandRejected, canonical_payment_id, minor_units
+from payments.reconciliation.texts import Refusal, gettext_noop
 
 
 class Kind(enum.StrEnum):
@@ -98,8 +99,42 @@ NATIVE_COLUMNS = ["reference", "kind", "gross", "fee", "net", "currency", "booki
                   "provider_reference"]
 
 
-class FileRefused(ValueError):
+# Why a file is refused, by code: English templates with named parameters (payments.reconciliation.texts).
+FILE_REFUSALS = {
+    "unknown_mapping": gettext_noop("Unknown column mapping '%(mapping)s'; use %(choices)s."),
+    "header_lacks": gettext_noop("Line 1: the header lacks the %(mapping)s columns %(missing)s."),
+    "unknown_columns": gettext_noop(
+        "Line 1: the columns are not those of a settlement file this application reads (native, Stripe or "
+        "Adyen); for the native format the header lacks %(missing)s."),
+    "empty": gettext_noop("The file is empty: a settlement file starts with a header line."),
+    "not_utf8": gettext_noop("The file is not UTF-8 text."),
+    "not_csv": gettext_noop("Line %(line)s: not CSV (%(error)s)."),
+    "no_lines": gettext_noop("The file has a header but no lines."),
+    "no_booking_date": gettext_noop("No line has a booking date this application reads: give the period."),
+    "nul": gettext_noop("Line %(line)s: a NUL character; this is not a text file."),
+}
+# Why a line is refused, by code.
+LINE_REFUSALS = {
+    "width": gettext_noop("Line %(line)s: %(cells)s cells where the header has %(width)s."),
+    "unknown_kind": gettext_noop("Line %(line)s: unknown kind '%(text)s'; expected one of %(expected)s."),
+    "net": gettext_noop("Line %(line)s: net %(net)s is not gross %(gross)s minus fee %(fee)s."),
+    "empty_amount": gettext_noop("Line %(line)s: %(name)s (%(column)s) is empty."),
+    "no_reference": gettext_noop("Line %(line)s: a %(kind)s needs a reference (our payment id)."),
+    "reference": gettext_noop("Line %(line)s: reference '%(text)s' is not a payment id."),
+    "not_decimal": gettext_noop("Line %(line)s: %(column)s '%(text)s' is not a decimal amount such as 125.00."),
+    "decimals": gettext_noop("Line %(line)s: %(column)s %(text)s has more decimals than the currency's "
+                             "%(decimals)s."),
+    "currency": gettext_noop("Line %(line)s: currency '%(text)s' is not an ISO 4217 code."),
+    "charge_sign": gettext_noop("Line %(line)s: a charge's gross must be positive, not %(gross)s."),
+    "negative_sign": gettext_noop("Line %(line)s: a %(kind)s's gross must be negative, not %(gross)s."),
+    "booking_date": gettext_noop("Line %(line)s: booking date '%(text)s' is not a date such as 2024-03-05."),
+}
+
+
+class FileRefused(Refusal):
     """The file as a whole cannot be read with any mapping (wrong columns, not CSV text)."""
+
+    TEXTS = FILE_REFUSALS
 
 
 def choose_mapping(header: list[str], wanted: str = AUTO) -> Mapping:
@@ -108,19 +143,17 @@ def choose_mapping(header: list[str], wanted: str = AUTO) -> Mapping:
     present = {name.strip() for name in header}
     if wanted != AUTO:
         if wanted not in MAPPINGS:
-            raise FileRefused(f"Unknown column mapping {wanted!r}; use {AUTO}, {', '.join(MAPPINGS)}.")
+            raise FileRefused("unknown_mapping", mapping=wanted[:40], choices=", ".join([AUTO, *MAPPINGS]))
         mapping = MAPPINGS[wanted]
         missing = [column for column in mapping.required_columns if column not in present]
         if missing:
-            raise FileRefused(f"Line 1: the header lacks the {mapping.name} columns {', '.join(missing)}.")
+            raise FileRefused("header_lacks", mapping=mapping.name, missing=", ".join(missing))
         return mapping
     fitting = [mapping for mapping in MAPPINGS.values() if set(mapping.required_columns) <= present]
     if not fitting:
         native = MAPPINGS["native"]
         missing = [column for column in native.required_columns if column not in present]
-        raise FileRefused(
-            f"Line 1: the columns are not those of a settlement file this application reads (native, Stripe or "
-            f"Adyen); for the native format the header lacks {', '.join(missing)}.")
+        raise FileRefused("unknown_columns", missing=", ".join(missing))
     return fitting[0]
 
 
@@ -139,8 +172,10 @@ class SettlementLine(NamedTuple):
     provider_reference: str = ""
 
 
-class LineRefused(ValueError):
+class LineRefused(Refusal):
     """One line cannot be read; the message names the line and the field."""
+
+    TEXTS = LINE_REFUSALS
 
 
 class Reader:
@@ -157,11 +192,10 @@ class Reader:
         if not cells:
             return None
         if len(cells) != self.width:
-            raise LineRefused(f"Line {line_number}: {len(cells)} cells where the header has {self.width}.")
+            raise LineRefused("width", line=line_number, cells=len(cells), width=self.width)
         kind_text = self._cell(cells, mapping.kind)
         if kind_text not in mapping.kinds:
-            raise LineRefused(f"Line {line_number}: unknown kind {kind_text[:40]!r}; expected one of "
-                              f"{', '.join(value for value in mapping.kinds)}.")
+            raise LineRefused("unknown_kind", line=line_number, text=kind_text[:40], expected=", ".join(mapping.kinds))
         kind = mapping.kinds[kind_text]
         if kind == SKIP:
             return None
@@ -170,7 +204,7 @@ class Reader:
         gross, fee, net = (self._amount(cells, line_number, name, getattr(mapping, name), decimals)
                            for name in ("gross", "fee", "net"))
         if gross - fee != net:
-            raise LineRefused(f"Line {line_number}: net {net} is not gross {gross} minus fee {fee}.")
+            raise LineRefused("net", line=line_number, net=str(net), gross=str(gross), fee=str(fee))
         _check_sign(line_number, kind, gross)
         reference = self._reference(cells, line_number, kind)
         return SettlementLine(
@@ -191,11 +225,11 @@ class Reader:
         if not amount.minus and len(amount.plus) == 1:
             text = self._cell(cells, amount.plus[0])
             if not text:
-                raise LineRefused(f"Line {line_number}: {name} ({amount.plus[0]}) is empty.")
+                raise LineRefused("empty_amount", line=line_number, name=name, column=amount.plus[0])
             return _decimal(line_number, amount.plus[0], text, decimals)
         texts = [(column, self._cell(cells, column)) for column in amount.columns]
         if len(texts) == 1 and not texts[0][1]:
-            raise LineRefused(f"Line {line_number}: {name} ({texts[0][0]}) is empty.")
+            raise LineRefused("empty_amount", line=line_number, name=name, column=texts[0][0])
         values = {column: _decimal(line_number, column, text, decimals) for column, text in texts if text}
         return sum((values.get(c, Decimal(0)) for c in amount.plus), Decimal(0)) - sum(
             (values.get(c, Decimal(0)) for c in amount.minus), Decimal(0))
@@ -205,11 +239,11 @@ class Reader:
         if not text:
             if kind == Kind.FEE:
                 return ""
-            raise LineRefused(f"Line {line_number}: a {kind} needs a reference (our payment id).")
+            raise LineRefused("no_reference", line=line_number, kind=kind)
         try:
             return canonical_payment_id(text)
         except CommandRejected:
-            raise LineRefused(f"Line {line_number}: reference {text[:120]!r} is not a payment id.") from None
+            raise LineRefused("reference", line=line_number, text=text[:120]) from None
 
 
 AMOUNT_TEXT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,3})?")
@@ -217,10 +251,10 @@ AMOUNT_TEXT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,3})?")
 
 def _decimal(line_number: int, column: str, text: str, decimals: int) -> Decimal:
     if not AMOUNT_TEXT.fullmatch(text):
-        raise LineRefused(f"Line {line_number}: {column} {text[:40]!r} is not a decimal amount such as 125.00.")
+        raise LineRefused("not_decimal", line=line_number, column=column, text=text[:40])
     value = Decimal(text)
     if -value.as_tuple().exponent > decimals:
-        raise LineRefused(f"Line {line_number}: {column} {text} has more decimals than the currency's {decimals}.")
+        raise LineRefused("decimals", line=line_number, column=column, text=text, decimals=decimals)
     return value
 
 
@@ -228,14 +262,14 @@ def _decimals(line_number: int, currency: str) -> int:
     try:
         return minor_units(currency)
     except CommandRejected:
-        raise LineRefused(f"Line {line_number}: currency {currency[:10]!r} is not an ISO 4217 code.") from None
+        raise LineRefused("currency", line=line_number, text=currency[:10]) from None
 
 
 def _check_sign(line_number: int, kind: str, gross: Decimal) -> None:
     if kind == Kind.CHARGE and gross <= 0:
-        raise LineRefused(f"Line {line_number}: a charge's gross must be positive, not {gross}.")
+        raise LineRefused("charge_sign", line=line_number, gross=str(gross))
     if kind in (Kind.REFUND, Kind.CHARGEBACK) and gross >= 0:
-        raise LineRefused(f"Line {line_number}: a {kind}'s gross must be negative, not {gross}.")
+        raise LineRefused("negative_sign", line=line_number, kind=str(kind), gross=str(gross))
 
 
 def _booking_date(line_number: int, text: str) -> date:
@@ -246,5 +280,5 @@ def _booking_date(line_number: int, text: str) -> date:
         moment = datetime.fromisoformat(text)
         return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
     except (ValueError, OverflowError):
-        raise LineRefused(f"Line {line_number}: booking date {text[:40]!r} is not a date such as 2024-03-05.") from None
+        raise LineRefused("booking_date", line=line_number, text=text[:40]) from None
 

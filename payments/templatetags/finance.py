@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from payments import selectors
 from payments.models import money_label, status_label
+from payments.reconciliation import finding_texts
 
 register = template.Library()
 
@@ -33,6 +34,18 @@ def money_cell(amount, currency: str):
 def status(value: str) -> str:
     """PARTIALLY_REFUNDED reads "Partially refunded"."""
     return status_label(value) if value else ""
+
+
+@register.filter
+def finding_message(finding) -> str:
+    """A reconciliation finding's message in the reader's language and number format."""
+    return finding_texts.finding_message(finding)
+
+
+@register.filter
+def settlement_kind(kind: str) -> str:
+    """charge, refund, chargeback, fee or cancel in the reader's language."""
+    return finding_texts.kind_label(kind)
 
 
 @register.simple_tag

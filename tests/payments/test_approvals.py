@@ -9,6 +9,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
@@ -265,3 +266,24 @@ def test_a_repeat_with_the_same_key_answers_the_same_approval(temporal, people, 
     with pytest.raises(CommandNotFinished):
         temporal.run(submit_command(temporal.client, replace(request, idempotency_key="nobody-polls"),
                                     answer_early=True, task_queue=f"nobody-{uuid.uuid4()}", timeout=0.5))
+
+
+def test_the_admin_tells_a_request_and_its_approval_in_the_readers_format(temporal, people, command_request):
+    """The workflow's answer is English with plain decimals; the admin tells it from the approvals read
+    model, in French here: "2 000,00 €"."""
+    payment_id = paid(temporal, command_request)
+    amount = "2\N{NARROW NO-BREAK SPACE}000,00\N{NO-BREAK SPACE}€"
+    requester, approver = Client(headers={"accept-language": "fr"}), Client(headers={"accept-language": "fr"})
+    requester.force_login(people["alice"])
+    approver.force_login(people["bob"])
+
+    asked = requester.post(f"/admin/payments/paymentsummary/{payment_id}/request/", {
+        "command": "REFUND", "amount": "2000.00", "reason": "Marchandise retournée", "key": uuid.uuid4().hex},
+        follow=True).content.decode()
+    approval = Approval.objects.get(payment_id=payment_id)
+    assert (f"Le remboursement de {amount} sur le paiement {payment_id} attend l’approbation d’une deuxième "
+            f"personne") in asked and approval.approval_id in asked and "2000.00 EUR on payment" not in asked
+
+    decided = approver.post(f"/admin/payments/approval/{approval.approval_id}/decide/", {"decision": "approve"},
+                            follow=True).content.decode()
+    assert f"Approuvé : {amount} remboursés sur le paiement {payment_id}." in decided
