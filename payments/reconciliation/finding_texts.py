@@ -13,7 +13,7 @@ from payments.models import money_label
 from payments.reconciliation.matching import MESSAGES
 from payments.reconciliation.models import Finding
 from payments.reconciliation.settlement_format import LINE_REFUSALS
-from payments.reconciliation.texts import DATES, KIND, KIND_LABELS, MONEY, NUMBERS, Refusal
+from payments.reconciliation.texts import DATES, FIELD, FIELD_LABELS, KIND, KIND_LABELS, MONEY, NUMBERS, Refusal
 
 FINDING_TEXTS = {**MESSAGES, **LINE_REFUSALS}
 
@@ -47,4 +47,6 @@ def _value(name: str, value, params: dict) -> str:
         return formats.date_format(date.fromisoformat(value), "DATE_FORMAT")
     if name == KIND:
         return kind_label(value)
+    if name == FIELD:
+        return gettext(FIELD_LABELS[value])
     return str(value)

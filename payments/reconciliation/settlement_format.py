@@ -118,7 +118,7 @@ LINE_REFUSALS = {
     "width": gettext_noop("Line %(line)s: %(cells)s cells where the header has %(width)s."),
     "unknown_kind": gettext_noop("Line %(line)s: unknown kind '%(text)s'; expected one of %(expected)s."),
     "net": gettext_noop("Line %(line)s: net %(net)s is not gross %(gross)s minus fee %(fee)s."),
-    "empty_amount": gettext_noop("Line %(line)s: %(name)s (%(column)s) is empty."),
+    "empty_amount": gettext_noop("Line %(line)s: %(field)s (%(column)s) is empty."),
     "no_reference": gettext_noop("Line %(line)s: a %(kind)s needs a reference (our payment id)."),
     "reference": gettext_noop("Line %(line)s: reference '%(text)s' is not a payment id."),
     "not_decimal": gettext_noop("Line %(line)s: %(column)s '%(text)s' is not a decimal amount such as 125.00."),
@@ -225,11 +225,11 @@ class Reader:
         if not amount.minus and len(amount.plus) == 1:
             text = self._cell(cells, amount.plus[0])
             if not text:
-                raise LineRefused("empty_amount", line=line_number, name=name, column=amount.plus[0])
+                raise LineRefused("empty_amount", line=line_number, field=name, column=amount.plus[0])
             return _decimal(line_number, amount.plus[0], text, decimals)
         texts = [(column, self._cell(cells, column)) for column in amount.columns]
         if len(texts) == 1 and not texts[0][1]:
-            raise LineRefused("empty_amount", line=line_number, name=name, column=texts[0][0])
+            raise LineRefused("empty_amount", line=line_number, field=name, column=texts[0][0])
         values = {column: _decimal(line_number, column, text, decimals) for column, text in texts if text}
         return sum((values.get(c, Decimal(0)) for c in amount.plus), Decimal(0)) - sum(
             (values.get(c, Decimal(0)) for c in amount.minus), Decimal(0))

@@ -6,8 +6,9 @@ sits beside the code in one table per module, marked with `gettext_noop` for the
 catalog. The English text (kept with every finding, for machines) is rendered from the same table.
 
 Parameters are named for what they hold: an amount's currency is in the parameter its name maps to
-in MONEY; NUMBERS are decimal strings with no currency, DATES ISO dates, and `kind` a settlement kind
-(charge, refund, chargeback, fee, cancel) that the pages translate; any other is shown as it is.
+in MONEY; NUMBERS are decimal strings with no currency, DATES ISO dates, `kind` a settlement kind
+(charge, refund, chargeback, fee, cancel) and `field` an amount of a line (gross, fee, net), both of
+which the pages translate; any other is shown as it is.
 """
 
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ MONEY = {"amount": "currency", "trail_amount": "trail_currency"}
 NUMBERS = ("gross", "fee", "net")
 DATES = ("date",)
 KIND = "kind"
+FIELD = "field"
 
 
 def gettext_noop(text: str) -> str:
@@ -34,6 +36,7 @@ KIND_LABELS = {
     "fee": gettext_noop("fee"),
     "cancel": gettext_noop("cancel"),
 }
+FIELD_LABELS = {"gross": gettext_noop("gross"), "fee": gettext_noop("fee"), "net": gettext_noop("net")}
 
 
 @dataclass(frozen=True)
