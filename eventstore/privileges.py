@@ -27,6 +27,7 @@ RESTRICTED = {
     "eventstore_ledgerentry": "SELECT",
     "eventstore_ledgernode": "SELECT",
     "eventstore_ledgerstream": "SELECT",
+    "eventstore_ledgerstreamnode": "SELECT",
     "eventstore_treehead": "SELECT",
     "eventstore_keystatement": "SELECT",
     "django_migrations": "SELECT",

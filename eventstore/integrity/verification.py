@@ -145,9 +145,10 @@ def verify_event_chain(
     `expected_seal` is a seal hash kept outside the database; it must still be in the chain of seals.
     `expected_heads` are signed tree heads kept outside the database: today's log must extend each
     (a consistency proof to the newest head), and the ledger's leaves, recomputed from today's
-    events, must give each kept head's root and the newest head's. `against_published` adds every head
-    published outside the database (`ledger.published_heads`), the last of which today's ledger must
-    extend: a database restored from a backup older than it does not.
+    events, must give each kept head's root and the newest head's, and its streams root. The stored
+    streams tree, from which heads' streams roots are signed, must be the events' in any case.
+    `against_published` adds every head published outside the database (`ledger.published_heads`), the
+    last of which today's ledger must extend: a database restored from a backup older than it does not.
     When everything holds and `seal` is true, record a new seal covering what was checked.
     """
     report = ChainReport(max_problems_kept=max_problems)
@@ -157,6 +158,8 @@ def verify_event_chain(
         seals = list(Seal.objects.order_by("id"))
         coverage = _SealCoverage(seals, horizon)
         _verify_streams(report, coverage, handed_out, on_progress)
+        for problem in ledger.streams_tree_problems():
+            report.add("ledger", None, problem)
     _verify_seals(seals, coverage, report)
     if expected_seal is not None and expected_seal not in {known.hash for known in seals}:
         report.add(
@@ -390,6 +393,10 @@ def _verify_kept_heads(kept_heads: list[dict], report: ChainReport) -> int | Non
         if recomputed.hex() != roots[size]:
             report.add("ledger", None, f"the events of today's first {size} leaves do not give the root of the "
                                        "signed head of that size (events altered, removed or reordered)")
+    if latest is not None and ledger.streams_tree(ledger.streams_at(
+            latest.tree_size, latest.streams_order)).root().hex() != latest.streams_root:
+        report.add("ledger", None, f"the events of today's first {latest.tree_size} leaves do not give the streams "
+                                   "root of the newest signed head (events altered or removed)")
     return None if latest is None else latest.tree_size
 
 

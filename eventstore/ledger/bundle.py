@@ -24,6 +24,7 @@ from django.db import connection
 from eventstore.encoding import canonical_json, canonical_json_of_texts, event_document, timestamp_text
 from eventstore.ledger import keys, proofs
 from eventstore.ledger import service as ledger
+from eventstore.ledger.models import TreeHead
 from eventstore.ledger.selectors import heads_smaller_than, signed_sizes_below
 
 BUNDLE_FORMAT = "payments-audit-bundle/2"
@@ -129,8 +130,8 @@ def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
         raise NothingToExport("no stream matches the selection in the newest signed head")
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         event_count, newest = _write_events(archive, size, stream_ids, on_progress)
-        all_streams = list(ledger.streams_at(size)) if newest is None else [
-            ledger.StreamEntry(stream_id, *version_and_hash) for stream_id, version_and_hash in sorted(newest.items())]
+        all_streams = (list(ledger.streams_at(size, head.streams_order)) if newest is None
+                       else _in_order(newest, head.streams_order))
         streams_tree = ledger.streams_tree(all_streams)
         archive.writestr("streams.jsonl", _streams_lines(all_streams, streams_tree, stream_ids))
         archive.writestr("consistency.jsonl", _consistency_lines(size))
@@ -152,12 +153,22 @@ def export_audit_bundle(out: Path, selection: Selection = Selection(), *,
     return manifest
 
 
+def _in_order(newest: dict[str, tuple[int, str, int]], order: str) -> list[ledger.StreamEntry]:
+    """The streams' entries in the order of the head's streams tree, as `ledger.streams_at` gives them
+    (stream ids sort alike here and in the database, whose collation is C)."""
+    if order == TreeHead.FIRST_IN_LEDGER_ORDER:
+        ordered = sorted(newest.items(), key=lambda item: item[1][2])
+    else:
+        ordered = sorted(newest.items())
+    return [ledger.StreamEntry(stream_id, version, head_hash) for stream_id, (version, head_hash, _) in ordered]
+
+
 def _write_events(archive: zipfile.ZipFile, size: int, stream_ids: list[str] | None,
-                  on_progress) -> tuple[int, dict[str, tuple[int, str]] | None]:
+                  on_progress) -> tuple[int, dict[str, tuple[int, str, int]] | None]:
     """events.jsonl: each event's canonical document, whose SHA-256 is its hash; proofs.jsonl, line
     for line: its ledger index and, in a bundle of some streams, its audit path. The count, and for
-    the whole ledger each stream's newest (version, hash) in the tree, as `ledger.streams_at` gives
-    them, taken on the way (stream ids sort alike here and in the database, whose collation is C)."""
+    the whole ledger each stream's newest (version, hash) in the tree with its first leaf, taken on
+    the way."""
     # A zip archive takes one file at a time: the proofs wait in a temporary file meanwhile.
     with tempfile.TemporaryFile() as proofs_file:
         with archive.open("events.jsonl", "w", force_zip64=True) as events_file:
@@ -172,8 +183,8 @@ def _write_event_lines(events_file, proofs_file, size: int, stream_ids: list[str
     count, newest = 0, None if stream_ids is not None else {}
     for rows in _event_rows(size, stream_ids):
         batch = _documents(rows)
-        if newest is not None:  # rows in position order: a stream's later row is a later version
-            newest.update((row[4], (row[6], row[11])) for row in rows if row[0] is not None)
+        if newest is not None:
+            _take_newest(newest, rows)
         paths = {} if stream_ids is None else proofs.audit_paths([i for i, _ in batch if i is not None], size)
         events_file.write("".join([document + "\n" for _, document in batch]).encode())
         proofs_file.write("".join([_proof_line(index, paths) for index, _ in batch]).encode())
@@ -181,6 +192,14 @@ def _write_event_lines(events_file, proofs_file, size: int, stream_ids: list[str
         if on_progress is not None:
             on_progress(len(batch))
     return count, newest
+
+
+def _take_newest(newest: dict[str, tuple[int, str, int]], rows: list[tuple]) -> None:
+    """Rows in position order: a stream's later row is a later version; its first leaf is the least."""
+    for index, stream_id, version, event_hash in ((row[0], row[4], row[6], row[11]) for row in rows):
+        if index is not None:
+            known = newest.get(stream_id)
+            newest[stream_id] = (version, event_hash, index if known is None else min(known[2], index))
 
 
 def _proof_line(index: int | None, paths: dict[int, list[str]]) -> str:

@@ -1,5 +1,6 @@
-"""The verifiable ledger's tables: each event's leaf, the Merkle tree's perfect subtrees, signed
-tree heads, where they were published and the statements that hand signing from key to key."""
+"""The verifiable ledger's tables: each event's leaf, the Merkle tree's perfect subtrees, each
+stream's leaf in the streams tree and that tree's perfect subtrees, signed tree heads, where they
+were published and the statements that hand signing from key to key."""
 
 from django.db import models
 
@@ -41,31 +42,53 @@ class LedgerNode(models.Model):
 
 
 class LedgerStream(models.Model):
-    """Each stream's newest event in the ledger and its leaf hash in the streams tree (see
-    `eventstore.ledger.service`), moved by `eventstore_ledger_extend` as the ledger grows: a signer
-    folds the streams root from these leaves, in stream id order, without reading any event."""
+    """Each stream's newest event in the ledger and its leaf in the streams tree (see
+    `eventstore.ledger.service`), moved by `eventstore_ledger_extend` as the ledger grows. A stream's
+    leaf stays where the stream first entered the ledger (`leaf_index`, the number of streams before
+    it), so a new event changes one leaf and the perfect subtrees above it (`LedgerStreamNode`)."""
 
     stream_id = models.CharField(primary_key=True, max_length=STREAM_ID_MAX_LENGTH, db_collation="C")
+    leaf_index = models.BigIntegerField(unique=True)
     version = models.PositiveIntegerField()
     head_hash = models.CharField(max_length=64)
     leaf_hash = models.BinaryField()
 
     class Meta:
-        ordering = ["stream_id"]
+        ordering = ["leaf_index"]
 
     def __str__(self):
         return f"{self.stream_id} at v{self.version} in the ledger"
 
 
+class LedgerStreamNode(models.Model):
+    """The hash of one perfect subtree of the streams tree above its leaves: leaves [index * 2**level,
+    (index + 1) * 2**level), level >= 1 (the leaves are `LedgerStream.leaf_hash`). Rehashed by
+    `eventstore_ledger_extend` above each leaf it moves; the streams root folds O(log n) of them."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.SmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField()
+
+    class Meta:
+        ordering = ["level", "index"]
+
+
 class TreeHead(models.Model):
     """A signed tree head (RFC 9162 section 4.10 in spirit): the ledger's root at a size, signed with
     Ed25519. Recorded only through `eventstore_record_tree_head`, which checks the root against the
-    stored tree; never updated or deleted."""
+    stored tree and records the streams tree's order; never updated or deleted."""
+
+    # The order of the leaves of a head's streams tree: by stream id (heads signed before each stream
+    # kept its place), or by each stream's first leaf in the ledger.
+    STREAM_ID_ORDER, FIRST_IN_LEDGER_ORDER = "stream_id", "first_in_ledger"
 
     tree_size = models.BigIntegerField(primary_key=True)
     timestamp = models.DateTimeField()
     root_hash = models.CharField(max_length=64)
     streams_root = models.CharField(max_length=64)
+    streams_order = models.CharField(
+        max_length=15, choices=[(STREAM_ID_ORDER, STREAM_ID_ORDER), (FIRST_IN_LEDGER_ORDER, FIRST_IN_LEDGER_ORDER)])
     signature = models.CharField(max_length=128)
     public_key = models.CharField(max_length=64)
 

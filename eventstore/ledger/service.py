@@ -7,12 +7,16 @@ its size with the streams' root beside it and records the head through `eventsto
 which checks the root against the stored tree.
 
 `streams_root` is the root of a second tree of the same hashing over every stream's newest entry at
-the head's size, (stream id, version, head hash), sorted by stream id: a leaf's data is the compact,
-key-sorted JSON `{"head_hash":…,"stream_id":…,"version":…}` (UTF-8). A stream's newest events, or a
-whole stream, cannot vanish without changing it. `eventstore_ledger_extend` keeps each stream's leaf
-(`LedgerStream`) as the ledger grows, so signing folds the root from stored leaves and reads no event;
-`streams_at` recomputes the entries from the events themselves (the audit bundle, and the check that
-both agree).
+the head's size, (stream id, version, head hash): a leaf's data is the compact, key-sorted JSON
+`{"head_hash":…,"stream_id":…,"version":…}` (UTF-8). A stream's newest events, or a whole stream,
+cannot vanish without changing it. Its leaves are in the order streams first entered the ledger (the
+order of each stream's first leaf), so a stream keeps its place and the tree at a head is the streams
+seen so far; heads signed before that order came have their streams in stream id order, which
+`TreeHead.streams_order` records and the audit bundle follows. `eventstore_ledger_extend` keeps each
+stream's leaf (`LedgerStream`) and the perfect subtrees above the leaves it moves
+(`LedgerStreamNode`), so signing folds the root from O(log n) stored subtrees, whatever the number of
+streams, and reads no event; `streams_at` recomputes the entries from the events themselves (the audit
+bundle, and the full verification, which compares the newest head's streams root with them).
 """
 
 import logging
@@ -135,13 +139,18 @@ class StreamEntry:
                                "version": self.version}).encode()
 
 
-def streams_at(tree_size: int) -> Iterator[StreamEntry]:
-    """Each stream's newest event among the first `tree_size` leaves, in stream id order."""
+def streams_at(tree_size: int, order: str = TreeHead.FIRST_IN_LEDGER_ORDER) -> Iterator[StreamEntry]:
+    """Each stream's newest event among the first `tree_size` leaves, in the order of a head's streams
+    tree: by each stream's first leaf in the ledger, or (heads signed before that) by stream id."""
+    sort = "newest.first_leaf" if order == TreeHead.FIRST_IN_LEDGER_ORDER else "newest.stream_id"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT ON (event.stream_id) event.stream_id, event.version, event.hash"
+            "SELECT newest.stream_id, newest.version, newest.hash FROM (SELECT DISTINCT ON (event.stream_id)"
+            " event.stream_id, event.version, event.hash,"
+            " min(entry.ledger_index) OVER (PARTITION BY event.stream_id) AS first_leaf"
             " FROM eventstore_ledgerentry AS entry JOIN eventstore_event AS event ON event.position = entry.position"
-            " WHERE entry.ledger_index < %s ORDER BY event.stream_id, event.version DESC",
+            " WHERE entry.ledger_index < %s ORDER BY event.stream_id, event.version DESC) AS newest"
+            f" ORDER BY {sort}",
             [tree_size],
         )
         for row in cursor.fetchall():
@@ -153,14 +162,75 @@ def streams_tree(entries: Iterable[StreamEntry]) -> merkle.MemoryTree:
 
 
 def stored_streams_root() -> tuple[int, bytes]:
-    """The ledger's size and the streams root at that size, folded from the leaves the ledger keeps per
-    stream; read under the ledger's lock, so that no extension moves the one without the other."""
+    """The ledger's size and the streams root at that size, folded from the stored perfect subtrees of
+    the streams tree (O(log n), in one query); read under the ledger's lock, so that no extension
+    moves the one without the other."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended('eventstore_ledger', 0))")
         size = ledger_size()
-        cursor.execute("SELECT string_agg(leaf_hash, ''::bytea ORDER BY stream_id) FROM eventstore_ledgerstream")
-        leaves = bytes(cursor.fetchone()[0] or b"")
-    return size, merkle.MemoryTree([leaves[at:at + 32] for at in range(0, len(leaves), 32)]).root()
+        cursor.execute("SELECT COALESCE(max(leaf_index) + 1, 0) FROM eventstore_ledgerstream")
+        stream_count = cursor.fetchone()[0]
+        peaks = fetch_streams_nodes(set(merkle.perfect_subtrees(0, stream_count)))
+    try:
+        return size, merkle.range_hash(0, stream_count, peaks)
+    except KeyError as missing:
+        raise LedgerError(f"the streams tree of {stream_count} streams has no stored subtree {missing}") from None
+
+
+def fetch_streams_nodes(keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    """Stored perfect subtrees of the streams tree (level 0: the streams' leaves), in one query."""
+    if not keys:
+        return {}
+    levels, indexes = zip(*keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT wanted.level, wanted.index, COALESCE(node.hash, stream.leaf_hash)"
+            " FROM unnest(%s::smallint[], %s::bigint[]) AS wanted(level, index)"
+            " LEFT JOIN eventstore_ledgerstreamnode AS node ON wanted.level > 0 AND node.level = wanted.level"
+            "  AND node.index = wanted.index"
+            " LEFT JOIN eventstore_ledgerstream AS stream ON wanted.level = 0 AND stream.leaf_index = wanted.index",
+            [list(levels), list(indexes)],
+        )
+        return {(level, index): bytes(hash_) for level, index, hash_ in cursor.fetchall() if hash_ is not None}
+
+
+def streams_tree_problems(*, limit: int = 20) -> list[str]:
+    """What differs between the stored streams tree (each stream's leaf and place, every stored
+    subtree) and the tree recomputed from the events at the ledger's size: an altered row there would
+    make the next signed streams root wrong. Empty: they agree. Reads every stream and leaf, in the
+    caller's REPEATABLE READ snapshot (the full verification's), so that both sides are of one size."""
+    size = ledger_size()
+    entries = list(streams_at(size))
+    tree = streams_tree(entries)
+    expected = ((level, index, entries[index].stream_id if level == 0 else None, hash_)
+                for level, hashes in enumerate(tree.levels) for index, hash_ in enumerate(hashes))
+    problems = []
+    with connection.chunked_cursor() as cursor:
+        cursor.execute("SELECT 0, leaf_index, stream_id, leaf_hash FROM eventstore_ledgerstream UNION ALL"
+                       " SELECT level, index, NULL, hash FROM eventstore_ledgerstreamnode ORDER BY 1, 2")
+        stored = ((level, index, stream_id, bytes(hash_)) for level, index, stream_id, hash_ in cursor)
+        for key in _differing_keys(stored, expected):
+            problems.append(f"the streams tree's {'leaf' if key[0] == 0 else f'level {key[0]} subtree'} {key[1]} is "
+                            f"not what the events of its {size} leaves give (altered, missing or out of place)")
+            if len(problems) == limit:
+                break
+    return problems
+
+
+def _differing_keys(stored: Iterator[tuple], expected: Iterator[tuple]) -> Iterator[merkle.NodeKey]:
+    """The (level, index) of each row of two sequences sorted by them that is in one only or differs."""
+    mine, theirs = next(stored, None), next(expected, None)
+    while mine is not None or theirs is not None:
+        if theirs is None or (mine is not None and mine[:2] < theirs[:2]):
+            yield mine[:2]
+            mine = next(stored, None)
+        elif mine is None or theirs[:2] < mine[:2]:
+            yield theirs[:2]
+            theirs = next(expected, None)
+        else:
+            if mine != theirs:
+                yield mine[:2]
+            mine, theirs = next(stored, None), next(expected, None)
 
 
 # Heads ---------------------------------------------------------------------------------------------

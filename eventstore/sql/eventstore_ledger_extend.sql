@@ -6,8 +6,10 @@
 -- One caller at a time (an advisory lock), so two signers never interleave.
 --
 -- It also moves `eventstore_ledgerstream`, each stream's newest event in the ledger with the leaf
--- hash of the streams tree, SHA-256(0x00 || {"head_hash":…,"stream_id":…,"version":…}), so that a
--- signer folds the streams root from stored leaves instead of rescanning every event.
+-- hash of the streams tree, SHA-256(0x00 || {"head_hash":…,"stream_id":…,"version":…}), at the leaf
+-- index the stream took when it first entered the ledger (the number of streams before it), and
+-- rehashes the perfect subtrees above the leaves it moved (`eventstore_ledger_streams_rehash`), so
+-- that a signer folds the streams root from O(log n) stored subtrees instead of rescanning anything.
 --
 -- Runs as its owner with a pinned search_path; PUBLIC may not execute it (eventstore/privileges.py
 -- grants it to the application role).
@@ -23,6 +25,8 @@ DECLARE
     node_level smallint;
     node_index bigint;
     first_new bigint;
+    stream_count bigint;
+    changed bigint[];
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 THEN
         RAISE EXCEPTION 'extend the ledger by at least one event' USING ERRCODE = 'check_violation';
@@ -37,6 +41,7 @@ BEGIN
         last_position := -1;
     END IF;
     first_new := size;
+    SELECT COALESCE(max(stream.leaf_index) + 1, 0) INTO stream_count FROM eventstore_ledgerstream AS stream;
     FOR event IN
         SELECT e.position, e.transaction_id, e.hash FROM eventstore_event AS e
         WHERE (e.transaction_id, e.position) > (last_transaction, last_position)
@@ -60,16 +65,30 @@ BEGIN
         END LOOP;
         size := size + 1;
     END LOOP;
-    INSERT INTO eventstore_ledgerstream AS stream (stream_id, version, head_hash, leaf_hash)
-    SELECT DISTINCT ON (e.stream_id) e.stream_id, e.version, e.hash,
-           sha256('\x00'::bytea || convert_to('{"head_hash":"' || e.hash || '","stream_id":' || to_json(e.stream_id)::text
-                                              || ',"version":' || e.version || '}', 'UTF8'))
-    FROM eventstore_ledgerentry AS entry JOIN eventstore_event AS e ON e.position = entry.position
-    WHERE entry.ledger_index >= first_new
-    ORDER BY e.stream_id, e.version DESC
-    ON CONFLICT (stream_id) DO UPDATE SET
-        version = EXCLUDED.version, head_hash = EXCLUDED.head_hash, leaf_hash = EXCLUDED.leaf_hash
-    WHERE stream.version < EXCLUDED.version;
+    WITH newest AS (  -- each stream's newest event in this batch, and its first leaf here
+        SELECT DISTINCT ON (e.stream_id) e.stream_id, e.version, e.hash,
+               min(entry.ledger_index) OVER (PARTITION BY e.stream_id) AS first_leaf
+        FROM eventstore_ledgerentry AS entry JOIN eventstore_event AS e ON e.position = entry.position
+        WHERE entry.ledger_index >= first_new
+        ORDER BY e.stream_id, e.version DESC
+    ), placed AS (  -- a stream new to the ledger takes the next leaf, in the order of first leaves
+        SELECT newest.*, COALESCE(known.leaf_index, stream_count - 1 + row_number() OVER (
+                   PARTITION BY known.leaf_index IS NULL ORDER BY newest.first_leaf)) AS leaf_index
+        FROM newest LEFT JOIN eventstore_ledgerstream AS known ON known.stream_id = newest.stream_id
+    ), moved AS (
+        INSERT INTO eventstore_ledgerstream AS stream (stream_id, leaf_index, version, head_hash, leaf_hash)
+        SELECT placed.stream_id, placed.leaf_index, placed.version, placed.hash,
+               sha256('\x00'::bytea || convert_to('{"head_hash":"' || placed.hash || '","stream_id":'
+                                                  || to_json(placed.stream_id)::text || ',"version":'
+                                                  || placed.version || '}', 'UTF8'))
+        FROM placed
+        ON CONFLICT (stream_id) DO UPDATE SET
+            version = EXCLUDED.version, head_hash = EXCLUDED.head_hash, leaf_hash = EXCLUDED.leaf_hash
+        WHERE stream.version < EXCLUDED.version
+        RETURNING stream.leaf_index
+    )
+    SELECT array_agg(moved.leaf_index) INTO changed FROM moved;
+    PERFORM eventstore_ledger_streams_rehash(changed);
     RETURN size;
 END;
 $$;

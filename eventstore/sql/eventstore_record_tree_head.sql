@@ -1,6 +1,7 @@
 -- Appends a signed tree head: its root must be the stored tree's at its size, its size beyond the
 -- newest head's, its time the server's within five minutes and not before the newest head's (a
--- newer head recorded meanwhile: NULL). The signature is checked by every reader, not here.
+-- newer head recorded meanwhile: NULL). The signature is checked by every reader, not here. Its
+-- streams tree orders the streams by their first leaf in the ledger (`streams_order`).
 --
 -- Runs as its owner with a pinned search_path; PUBLIC may not execute it (eventstore/privileges.py
 -- grants it to the application role).
@@ -41,8 +42,9 @@ BEGIN
         RAISE EXCEPTION 'the root hash is not the ledger''s root at size %', p_tree_size
             USING ERRCODE = 'check_violation';
     END IF;
-    INSERT INTO eventstore_treehead (tree_size, timestamp, root_hash, streams_root, signature, public_key)
-    VALUES (p_tree_size, p_timestamp, p_root_hash, p_streams_root, p_signature, p_public_key);
+    INSERT INTO eventstore_treehead (tree_size, timestamp, root_hash, streams_root, streams_order, signature,
+                                     public_key)
+    VALUES (p_tree_size, p_timestamp, p_root_hash, p_streams_root, 'first_in_ledger', p_signature, p_public_key);
     RETURN p_tree_size;
 END;
 $$;

@@ -1,8 +1,8 @@
 """What the scheduled work costs once the store is large: verification and signing after 1,000 new
 events, each beside the same work over the whole store in the same run. The incremental pass against a
-full pass (target at most 0.01x); signing a head, whose streams root is folded from the leaves the
-ledger keeps per stream, against recomputing that root from every event as signing used to (target at
-most 0.05x). Both roots are compared: they must be equal."""
+full pass (target at most 0.01x); signing a head, whose streams root is folded from the O(log n)
+stored subtrees of the streams tree, against recomputing that root from every event (target at most
+0.05x). Both roots are compared: they must be equal."""
 
 import random
 import time

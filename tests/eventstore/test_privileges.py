@@ -98,6 +98,8 @@ NOT_GRANTED = {  # history is written only through the SECURITY DEFINER function
     "eventstore_chainverification": {"INSERT", "UPDATE", "DELETE"},
     "eventstore_ledgerentry": {"INSERT", "UPDATE", "DELETE"},
     "eventstore_ledgernode": {"INSERT", "UPDATE", "DELETE"},
+    "eventstore_ledgerstream": {"INSERT", "UPDATE", "DELETE"},
+    "eventstore_ledgerstreamnode": {"INSERT", "UPDATE", "DELETE"},
     "eventstore_treehead": {"INSERT", "UPDATE", "DELETE"},
     "eventstore_keystatement": {"INSERT", "UPDATE", "DELETE"},
     "django_migrations": {"INSERT", "UPDATE", "DELETE"},

@@ -163,7 +163,8 @@ def test_tampering_is_detected(history, tampering, tamper):
 
 
 STORE_TABLES = ("eventstore_event", "eventstore_stream", "eventstore_seal", "eventstore_chainverification",
-                "eventstore_ledgerentry", "eventstore_ledgernode", "eventstore_ledgerstream", "eventstore_treehead")
+                "eventstore_ledgerentry", "eventstore_ledgernode", "eventstore_ledgerstream",
+                "eventstore_ledgerstreamnode", "eventstore_treehead")
 
 
 def recent_history(tamper) -> str:

@@ -108,8 +108,8 @@ def test_a_rewrite_with_every_hash_head_and_seal_recomputed_fails_against_the_ke
     _, kept = signed_history
     tamper(*(f"DELETE FROM {table}" for table in (
         "eventstore_event", "eventstore_stream", "eventstore_seal", "eventstore_chainverification",
-        "eventstore_ledgerentry", "eventstore_ledgernode", "eventstore_ledgerstream", "eventstore_treehead",
-        "eventstore_publishedhead")))  # signing refuses to fork it
+        "eventstore_ledgerentry", "eventstore_ledgernode", "eventstore_ledgerstream", "eventstore_ledgerstreamnode",
+        "eventstore_treehead", "eventstore_publishedhead")))  # signing refuses to fork it
     write_history()
     write_history()
     ledger.sign_tree_head()
