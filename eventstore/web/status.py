@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from temporalio.api.enums.v1 import TaskQueueType
@@ -22,7 +23,7 @@ from eventstore.integrity.models import ChainVerification, Seal
 from eventstore.ledger.models import LedgerEntry
 from eventstore.ledger.service import latest_head, rollback_problems
 from eventstore.models import Event
-from eventstore.projections.lag import lag
+from eventstore.projections.lag import Lag, lag
 from eventstore.replica import primary_reads, replica_configured, replica_lag
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
 
@@ -50,17 +51,32 @@ class Check:
         return {"ok": self.ok, **({"problem": self.problem} if self.problem else {}), **self.figures}
 
 
-def status() -> list[Check]:
-    """Every check, in the order operators read them; of the primary's state, read on the primary."""
-    temporal, worker = temporal_and_worker()
+def status(*, lags: list[Lag] | None = None, temporal_cache_seconds: float = 0) -> list[Check]:
+    """Every check, in the order operators read them; of the primary's state, read on the primary
+    (`lags`: the projections' lag, when the caller has just read it there). Temporal's answer may be
+    one kept up to `temporal_cache_seconds` (the dashboard's panel keeps it; /status never does)."""
+    temporal, worker = temporal_and_worker(cache_seconds=temporal_cache_seconds)
     with primary_reads():
-        checks = [worker, temporal, projections(), verification(), signing(), published_heads()]
+        checks = [worker, temporal, projections(lags), verification(), signing(), published_heads()]
         return checks + ([read_replica()] if replica_configured() else [])
 
 
 # Temporal and the worker: one DescribeTaskQueue answers both ---------------------------------------
 
-def temporal_and_worker() -> tuple[Check, Check]:
+def temporal_and_worker(*, cache_seconds: float = 0) -> tuple[Check, Check]:
+    """Temporal's and the worker's checks; with `cache_seconds`, an answer (or a failure to answer)
+    at most that old, kept in the Django cache per address, namespace and task queue."""
+    if not cache_seconds:
+        return _temporal_and_worker()
+    key = f"status:temporal:{settings.TEMPORAL_ADDRESS}:{settings.TEMPORAL_NAMESPACE}:{settings.TEMPORAL_TASK_QUEUE}"
+    checks = cache.get(key)
+    if checks is None:
+        checks = _temporal_and_worker()
+        cache.set(key, checks, timeout=cache_seconds)
+    return checks
+
+
+def _temporal_and_worker() -> tuple[Check, Check]:
     queue = settings.TEMPORAL_TASK_QUEUE
     try:
         pollers = _workflow_pollers(queue)
@@ -86,8 +102,8 @@ def _workflow_pollers(queue: str) -> list[float]:
 
 # The store ------------------------------------------------------------------------------------------
 
-def projections() -> Check:
-    lags = lag()
+def projections(lags: list[Lag] | None = None) -> Check:
+    lags = lag() if lags is None else lags
     limit = settings.HEALTH_PROJECTION_MAX_LAG_SECONDS
     behind = [each.name for each in lags if each.seconds_behind > limit]
     stopped = [each.name for each in lags if each.failing_position is not None]
