@@ -21,7 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
-from django.utils.text import Truncator, capfirst
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -193,8 +193,9 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The URL may name the payment in either form of its id; quoted for the admin's URLs, the
-        # id's "payment-" prefix reads the same. The payment comes with its organization's time zone.
-        payment = calendar.with_time_zone(self.get_queryset(request)).filter(
+        # id's "payment-" prefix reads the same. The payment comes with its organization's time zone and
+        # whether any approval names it.
+        payment = selectors.with_approvals_flag(calendar.with_time_zone(self.get_queryset(request))).filter(
             payment_id=canonical_payment_id_if_valid(object_id)).first()
         if payment is None or not self.has_view_permission(request, payment):
             raise Http404
@@ -210,7 +211,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             "history_key": f"{len(history)}:{history[-1].event.event_id}" if history else "none",
             "ledger_rows": ledger,
             "ledger_key": ledger_key(ledger),
-            "approvals": selectors.payment_approvals(payment.payment_id),
+            "approvals": selectors.payment_approvals(payment.payment_id) if payment.has_approvals else [],
             "as_of": self._as_of(request, payment),
             "temporal_link": temporal_ui_link(settings.TEMPORAL_UI_URL, settings.TEMPORAL_NAMESPACE, payment.payment_id),
         }
@@ -245,7 +246,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             "opts": self.opts, "app_label": self.opts.app_label, "original": payment, "change": True, "add": False,
             "is_popup": False, "save_as": False, "has_view_permission": True, "has_add_permission": False,
             "has_change_permission": False, "has_delete_permission": False, "has_absolute_url": False,
-            "media": self.media, **context,
+            "media": forms.Media(), **context,  # none of the admin's scripts: the page has no widget that needs one
         })
 
     def _as_of(self, request, payment) -> dict:
@@ -319,22 +320,21 @@ class LedgerRow(NamedTuple):
 
 
 def ledger_rows(history) -> list[LedgerRow]:
-    """Each event of the history with its place in the verifiable ledger: the places in two queries,
+    """Each event of the history with its place in the verifiable ledger: the places in one query,
     each head's label and the proof URL made once for the page."""
     places = ledger_places([entry.event.position for entry in history])
     proof_path = reverse("admin:ledger_proof", args=[0]).removesuffix("0/")  # the URL ends in the position
-    labels = {}
+    labels = {None: _("not signed yet")}
     rows = []
     for entry in history:
         event = entry.event
         place = places.get(event.position)
         head = place.head if place else None
-        if head is not None and head.tree_size not in labels:
-            labels[head.tree_size] = _("%(count)s events, signed %(signed)s") % {
-                "count": head.tree_size, "signed": when(head.timestamp)}
-        rows.append(LedgerRow(
-            event, place, Truncator(event.hash).chars(17), labels[head.tree_size] if head else _("not signed yet"),
-            f"{proof_path}{event.position}/?tree_size={head.tree_size}" if head else ""))
+        size = head.tree_size if head else None
+        if size not in labels:
+            labels[size] = _("%(count)s events, signed %(signed)s") % {"count": size, "signed": when(head.timestamp)}
+        rows.append(LedgerRow(event, place, f"{event.hash[:16]}…", labels[size],
+                              f"{proof_path}{event.position}/?tree_size={size}" if head else ""))
     return rows
 
 

@@ -9,6 +9,7 @@ from eventstore import registry
 from eventstore.admin.events import of_visible_streams
 from eventstore.delivery import lag as subscription_lag
 from eventstore.integrity.models import ChainVerification, Seal
+from eventstore.integrity.verification import latest_verifications
 from eventstore.ledger import service as ledger
 from eventstore.projections.lag import lag
 from eventstore.projections.models import ProjectionError, SetAsideEvent
@@ -33,12 +34,6 @@ def trust(request, lags: list | None = None) -> dict:
         "seconds_behind": max((each.seconds_behind for each in lags), default=0.0),
         "set_aside_count": of_visible_streams(request, SetAsideEvent.objects.all()).count(),
     }
-
-
-def latest_verifications() -> dict[str, ChainVerification]:
-    """The last run of each kind, in one query."""
-    runs = ChainVerification.objects.order_by("kind", "-ran_at").distinct("kind")
-    return {run.kind: run for run in runs}
 
 
 def operations(request, *, temporal_cache_seconds: float = 0) -> dict:

@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 from eventstore import selectors
 from eventstore.events import START, Checkpoint
 from eventstore.integrity.models import ChainVerification, Seal
+from eventstore.integrity.verification import latest_verifications
 from eventstore.ledger.models import LedgerEntry
 from eventstore.ledger.service import latest_head, rollback_problems
 from eventstore.models import Event
@@ -68,12 +69,15 @@ def temporal_and_worker(*, cache_seconds: float = 0) -> tuple[Check, Check]:
     at most that old, kept in the Django cache per address, namespace and task queue."""
     if not cache_seconds:
         return _temporal_and_worker()
-    key = f"status:temporal:{settings.TEMPORAL_ADDRESS}:{settings.TEMPORAL_NAMESPACE}:{settings.TEMPORAL_TASK_QUEUE}"
-    checks = cache.get(key)
+    checks = cache.get(temporal_cache_key())
     if checks is None:
         checks = _temporal_and_worker()
-        cache.set(key, checks, timeout=cache_seconds)
+        cache.set(temporal_cache_key(), checks, timeout=cache_seconds)
     return checks
+
+
+def temporal_cache_key() -> str:
+    return f"status:temporal:{settings.TEMPORAL_ADDRESS}:{settings.TEMPORAL_NAMESPACE}:{settings.TEMPORAL_TASK_QUEUE}"
 
 
 def _temporal_and_worker() -> tuple[Check, Check]:
@@ -117,9 +121,9 @@ def projections(lags: list[Lag] | None = None) -> Check:
 def verification() -> Check:
     """The last run of either kind, and when the last full and the last incremental pass ran: a full
     pass that found problems stays a problem until a full pass finds none."""
-    last = ChainVerification.objects.order_by("-ran_at").first()
-    last_full = ChainVerification.objects.filter(kind=ChainVerification.FULL).order_by("-ran_at").first()
-    last_incremental = ChainVerification.objects.filter(kind=ChainVerification.INCREMENTAL).order_by("-ran_at").first()
+    latest = latest_verifications()
+    last = max(latest.values(), key=lambda run: run.ran_at, default=None)
+    last_full, last_incremental = latest.get(ChainVerification.FULL), latest.get(ChainVerification.INCREMENTAL)
     seal = Seal.objects.order_by("-sealed_at").values_list("sealed_at", flat=True).first()
     limit = settings.HEALTH_VERIFICATION_MAX_AGE_SECONDS
     age = _age(last.ran_at) if last else None

@@ -4,6 +4,7 @@ fetches once its figures show)."""
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from eventstore.delivery import subscriptions, webhooks
@@ -11,6 +12,7 @@ from eventstore.events import ANY
 from eventstore.integrity.incremental import verify_new_events
 from eventstore.integrity.verification import verify_event_chain
 from eventstore.store import append_events
+from eventstore.web import status
 from tests.admin_users import finance_user as other_finance_user
 from tests.analytics_data import random_history
 from tests.eventstore.helpers import payment_events
@@ -104,3 +106,32 @@ def test_dashboard_shows_each_subscriptions_lag_and_last_error(client, finance_u
     assert b"Subscriptions and webhooks" in page.content and b"down for maintenance" in page.content
     client.force_login(other_finance_user("olga", organizations=["org-2"]))
     assert client.get(OPERATIONS, {"part": "panel"}).context["subscriptions"] == []
+
+
+def test_the_operations_panel_is_fetched_by_the_dashboard_and_is_a_page_of_its_own(client, finance_user):
+    client.force_login(finance_user)
+    dashboard = client.get("/admin/analytics/dashboard/").content.decode()
+    page = client.get(OPERATIONS).content.decode()
+    panel = client.get(OPERATIONS, {"part": "panel"}).content.decode()
+
+    assert f'<noscript><p><a href="{OPERATIONS}">' in dashboard and 'id="trust"' not in dashboard
+    assert 'id="trust"' in page and 'class="breadcrumbs"' in page and "Subscriptions and webhooks" in page
+    assert 'id="trust"' in panel and "<html" not in panel and "Subscriptions and webhooks" in panel
+
+
+def test_a_temporal_that_is_down_is_a_message_in_the_panel_kept_for_a_while(client, finance_user, settings):
+    settings.TEMPORAL_ADDRESS = "127.0.0.1:1"
+    client.force_login(finance_user)
+
+    panel = client.get(OPERATIONS, {"part": "panel"})
+
+    assert panel.status_code == 200
+    checks = {check.name: check for check in panel.context["deployment_checks"]}
+    assert checks["temporal"].problem.startswith("Temporal is unreachable at 127.0.0.1:1")
+    assert panel.context["metrics_error"].startswith("Temporal is unreachable")
+    assert b"Temporal is unreachable" in panel.content
+    assert cache.get(status.temporal_cache_key()) == (checks["temporal"], checks["worker"])  # the next panels' answer
+    cache.clear()
+    settings.DASHBOARD_TEMPORAL_CACHE_SECONDS = 0
+    assert client.get(OPERATIONS, {"part": "panel"}).status_code == 200
+    assert cache.get(status.temporal_cache_key()) is None
