@@ -135,3 +135,16 @@ def test_a_temporal_that_is_down_is_a_message_in_the_panel_kept_for_a_while(clie
     settings.DASHBOARD_TEMPORAL_CACHE_SECONDS = 0
     assert client.get(OPERATIONS, {"part": "panel"}).status_code == 200
     assert cache.get(status.temporal_cache_key()) is None
+
+
+def test_the_dashboard_form_shows_what_was_asked_while_its_rendering_is_kept(client, finance_user):
+    client.force_login(finance_user)
+    asked = {"event_type": "PaymentRefunded", "start": "2026-01-01", "end": "2026-01-31", "interval": "week",
+             "time_zone": "UTC"}
+    for _ in range(2):
+        page = client.get("/admin/analytics/dashboard/", asked).content.decode()
+        assert '<option value="PaymentRefunded" selected>' in page and '<option value="week" selected>' in page
+    assert '<option value="day" selected>' in client.get("/admin/analytics/dashboard/",
+                                                         {**asked, "interval": "day"}).content.decode()
+    backwards = client.get("/admin/analytics/dashboard/", {**asked, "end": "2025-12-01"}).content.decode()
+    assert 'class="errorlist nonfield"' in backwards
