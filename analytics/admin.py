@@ -1,7 +1,6 @@
 """The analytics pages of the admin: the dashboard (statistics, trend charts and workflow metrics,
 beside the store's operations panel from `eventstore.admin.operations`) and the period statement."""
 
-import hashlib
 from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -43,6 +42,7 @@ from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.admin.operations import operations
 from eventstore.selectors import BUSINESS, RECORDED
+from eventstore.web.admin_base import form_rendering_key
 from eventstore.web.exports import download
 from eventstore.web.localized import moment_label
 from payments.calendar import calendar_of, local_days
@@ -86,16 +86,8 @@ def dashboard_view(request):
                "calendar": calendar, "operations_url": reverse("admin:analytics_operations")}
     if form.is_valid():
         context.update(_figures(form, registry.organizations_to_search(request.user, None)))
-    context["form_key"] = _rendering_key(form)
+    context["form_key"] = form_rendering_key(form)
     return TemplateResponse(request, "admin/analytics/dashboard.html", context)
-
-
-def _rendering_key(form: forms.Form) -> str:
-    """What the form's rendering depends on besides the language: its data, its errors and its choices
-    (the page keeps the rendering under it: a select's options are a template each)."""
-    data = sorted(form.data.lists()) if hasattr(form.data, "lists") else sorted(form.data.items())
-    shown = (data, form.errors.get_json_data(), form.fields["event_type"].choices)
-    return hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
 def operations_view(request):

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from eventstore.events import RecordedEvent
 from eventstore.ledger.selectors import LedgerPlace, ledger_places
 from eventstore.web.actors import actor_of_request
-from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
+from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, form_rendering_key, when
 from eventstore.web.exports import Amount
 from payments import admin_commands, approval_policies, calendar, selectors, services, tokens
 from payments.domain import CommandRejected, PaymentStatus, canonical_payment_id_if_valid, minor_units
@@ -205,7 +205,8 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             **(extra_context or {}),
             "title": _("Payment %(payment_id)s") % {"payment_id": payment.payment_id},
             "payment": payment,
-            "occurred_local": local_when(payment.occurred_at, calendar.Calendar(payment.organization_time_zone or "UTC").zone),
+            "occurred_local": local_when(payment.occurred_at,
+                                         calendar.Calendar(payment.organization_time_zone or "UTC").zone),
             "history": history,
             "history_rows": history_rows(history),
             "history_key": f"{len(history)}:{history[-1].event.event_id}" if history else "none",
@@ -218,6 +219,8 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
         if request.user.has_perm(REQUEST_PERMISSION) and payment.status != PaymentStatus.CANCELLED:
             context["request_form"] = extra_context.get("request_form") if extra_context else None
             context["request_form"] = context["request_form"] or admin_commands.new_request_form()
+            context["request_form_key"] = form_rendering_key(context["request_form"],
+                                                             leave_out=("key", "csrfmiddlewaretoken"))
         return self._payment_page(request, payment, context)
 
     def get_urls(self):
