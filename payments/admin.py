@@ -301,7 +301,7 @@ _SHOWN_ZONE = re.compile(r"\s+UTC$", re.IGNORECASE)
 def history_rows(history) -> list[tuple]:
     """Each entry of the history with the links its row shows (the event's page, its correlation's
     timeline), each URL reversed once for the page rather than once a row."""
-    event_url = reverse("admin:eventstore_event_change", args=[PLACEHOLDER])  # the position's place
+    event_url = reverse("admin:eventstore_event_change", args=[PLACEHOLDER])  # each row puts its position there
     timelines = {}
     rows = []
     for entry in history:
