@@ -6,10 +6,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,6 +42,7 @@ from analytics.workflow_metrics import workflow_metrics
 from eventstore import registry
 from eventstore.admin.operations import operations
 from eventstore.selectors import BUSINESS, RECORDED
+from eventstore.web.admin_base import form_rendering_key
 from eventstore.web.exports import download
 from eventstore.web.localized import moment_label
 from payments.calendar import calendar_of, local_days
@@ -73,18 +76,39 @@ def _defaults(time_zone: str) -> dict:
 
 
 def dashboard_view(request):
-    if not all(request.user.has_perm(permission) for permission in REQUIRED_PERMISSIONS):
-        raise PermissionDenied
+    """Statistics and trends; the operations panel (`operations_view`), which waits on Temporal and
+    counts how far projections are behind, is fetched by the page once it shows, so it never holds
+    the figures up (without JavaScript the page links to it)."""
+    _check_dashboard_permissions(request)
     calendar = calendar_of(visible_organizations(request.user))
     form = DashboardForm(request.GET or _defaults(calendar.time_zone))
     context = {**admin.site.each_context(request), "title": _("Analytics dashboard"), "form": form,
-               "calendar": calendar}
+               "calendar": calendar, "operations_url": reverse("admin:analytics_operations")}
     if form.is_valid():
         context.update(_figures(form, registry.organizations_to_search(request.user, None)))
-    context.update(operations(request))
+    context["form_key"] = form_rendering_key(form)
+    return TemplateResponse(request, "admin/analytics/dashboard.html", context)
+
+
+def operations_view(request):
+    """The dashboard's operations panel: trust and freshness, the deployment's checks, workflows,
+    projections, subscriptions and tamper evidence, of what the user may see. `?part=panel` answers
+    the panel alone (what the dashboard inserts); otherwise it is an admin page of its own. Temporal's
+    answers are kept for DASHBOARD_TEMPORAL_CACHE_SECONDS, so reloading the dashboard does not wait on
+    Temporal each time, and a Temporal that is down is a message in the panel."""
+    _check_dashboard_permissions(request)
+    context = operations(request, temporal_cache_seconds=settings.DASHBOARD_TEMPORAL_CACHE_SECONDS)
     if context["every_organization"]:  # like the API's workflow metrics: for users who see every organization
         context.update(_workflow_metrics())
-    return TemplateResponse(request, "admin/analytics/dashboard.html", context)
+    if request.GET.get("part") == "panel":
+        return TemplateResponse(request, "admin/analytics/operations_panel.html", context)
+    return TemplateResponse(request, "admin/analytics/operations.html", {
+        **admin.site.each_context(request), "title": _("Operations"), **context})
+
+
+def _check_dashboard_permissions(request) -> None:
+    if not all(request.user.has_perm(permission) for permission in REQUIRED_PERMISSIONS):
+        raise PermissionDenied
 
 
 def _figures(form: DashboardForm, organization_ids: tuple[str, ...] | None) -> dict:
@@ -128,6 +152,7 @@ def _workflow_metrics() -> dict:
 
 
 DASHBOARD_PAGE = registry.AdminPage("analytics/dashboard/", dashboard_view, "analytics_dashboard")
+OPERATIONS_PAGE = registry.AdminPage("analytics/dashboard/operations/", operations_view, "analytics_operations")
 
 
 class StatementForm(forms.Form):

@@ -9,8 +9,8 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from analytics import activities, projections, workflows
-        from analytics.admin import DASHBOARD_PAGE, STATEMENT_PAGE
+        from analytics.admin import DASHBOARD_PAGE, OPERATIONS_PAGE, STATEMENT_PAGE
         from eventstore import registry
 
         registry.declare(workflows=workflows.WORKFLOWS, activities=activities.ACTIVITIES, projections=projections.PROJECTIONS,
-                         admin_pages=[DASHBOARD_PAGE, STATEMENT_PAGE])
+                         admin_pages=[DASHBOARD_PAGE, OPERATIONS_PAGE, STATEMENT_PAGE])

@@ -4,8 +4,10 @@ calendar, whose changes are recorded as events. (Correlation timelines are the e
 
 import contextvars
 import functools
+import hashlib
 import re
 from datetime import UTC, timedelta
+from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
@@ -23,9 +25,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from eventstore.ledger.selectors import ledger_places
+from eventstore.events import RecordedEvent
+from eventstore.ledger.selectors import LedgerPlace, ledger_places
 from eventstore.web.actors import actor_of_request
-from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, when
+from eventstore.web.admin_base import CachedValuesFilter, ReadOnlyAdmin, form_rendering_key, when
 from eventstore.web.exports import Amount
 from payments import admin_commands, approval_policies, calendar, selectors, services, tokens
 from payments.domain import CommandRejected, PaymentStatus, canonical_payment_id_if_valid, minor_units
@@ -43,6 +46,7 @@ from payments.models import (
 from payments.search_attributes import temporal_ui_link
 
 REQUEST_PERMISSION = "payments.request_payment_command"
+PLACEHOLDER = "ROWPLACEHOLDER"  # stands for a row's id in a URL reversed once for every row
 
 
 @functools.cache
@@ -188,26 +192,34 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The URL may name the payment in either form of its id; quoted for the admin's URLs, the
-        # id's "payment-" prefix reads the same.
-        payment = self.get_object(request, canonical_payment_id_if_valid(object_id))
+        # id's "payment-" prefix reads the same. The payment comes with its organization's time zone and
+        # whether any approval names it.
+        payment = selectors.with_approvals_flag(calendar.with_time_zone(self.get_queryset(request))).filter(
+            payment_id=canonical_payment_id_if_valid(object_id)).first()
         if payment is None or not self.has_view_permission(request, payment):
             raise Http404
         history = selectors.history_with_states(payment.payment_id)
+        ledger = ledger_rows(history)
         context = {
             **(extra_context or {}),
             "title": _("Payment %(payment_id)s") % {"payment_id": payment.payment_id},
             "payment": payment,
-            "occurred_local": local_when(payment.occurred_at, calendar.organization_calendar(payment.organization_id).zone),
+            "occurred_local": local_when(payment.occurred_at,
+                                         calendar.Calendar(payment.organization_time_zone or "UTC").zone),
             "history": history,
+            "history_rows": history_rows(history),
             "history_key": f"{len(history)}:{history[-1].event.event_id}" if history else "none",
+            "ledger_rows": ledger,
+            "ledger_key": ledger_key(ledger),
+            "approvals": selectors.payment_approvals(payment.payment_id) if payment.has_approvals else [],
             "as_of": self._as_of(request, payment),
             "temporal_link": temporal_ui_link(settings.TEMPORAL_UI_URL, settings.TEMPORAL_NAMESPACE, payment.payment_id),
         }
-        context["ledger_rows"] = ledger_rows(context["history"])
-        context["approvals"] = selectors.payment_approvals(payment.payment_id)
         if request.user.has_perm(REQUEST_PERMISSION) and payment.status != PaymentStatus.CANCELLED:
             context["request_form"] = extra_context.get("request_form") if extra_context else None
             context["request_form"] = context["request_form"] or admin_commands.new_request_form()
+            context["request_form_key"] = form_rendering_key(context["request_form"],
+                                                             leave_out=("key", "csrfmiddlewaretoken"))
         return self._payment_page(request, payment, context)
 
     def get_urls(self):
@@ -236,7 +248,7 @@ class PaymentSummaryAdmin(ReadOnlyAdmin):
             "opts": self.opts, "app_label": self.opts.app_label, "original": payment, "change": True, "add": False,
             "is_popup": False, "save_as": False, "has_view_permission": True, "has_add_permission": False,
             "has_change_permission": False, "has_delete_permission": False, "has_absolute_url": False,
-            "media": self.media, **context,
+            "media": forms.Media(), **context,  # none of the admin's scripts: the page has no widget that needs one
         })
 
     def _as_of(self, request, payment) -> dict:
@@ -285,10 +297,54 @@ _CLOCK = re.compile(r"[T ]\d{1,2}:\d{2}(?P<seconds>:\d{2}(?P<fraction>[.,]\d+)?)
 _SHOWN_ZONE = re.compile(r"\s+UTC$", re.IGNORECASE)
 
 
-def ledger_rows(history) -> list[tuple]:
-    """Each event of the history with its place in the verifiable ledger (None until it has one)."""
+def history_rows(history) -> list[tuple]:
+    """Each entry of the history with the links its row shows (the event's page, its correlation's
+    timeline), each URL reversed once for the page rather than once a row."""
+    event_url = reverse("admin:eventstore_event_change", args=[PLACEHOLDER])  # each row puts its position there
+    timelines = {}
+    rows = []
+    for entry in history:
+        correlation = entry.event.metadata.get("correlation_id")
+        if correlation and correlation not in timelines:
+            timelines[correlation] = reverse("admin:timeline", args=[correlation])
+        rows.append((entry, event_url.replace(PLACEHOLDER, str(entry.event.position)), timelines.get(correlation, "")))
+    return rows
+
+
+class LedgerRow(NamedTuple):
+    """An event of the history in the verifiable ledger, with what its row shows made ready."""
+
+    event: RecordedEvent
+    place: LedgerPlace | None  # None until the event has a place in the ledger
+    short_hash: str
+    head_label: str  # the first signed head that holds it, or that none does yet
+    proof_url: str  # "" until a signed head holds it
+
+
+def ledger_rows(history) -> list[LedgerRow]:
+    """Each event of the history with its place in the verifiable ledger: the places in one query,
+    each head's label and the proof URL made once for the page."""
     places = ledger_places([entry.event.position for entry in history])
-    return [(entry.event, places.get(entry.event.position)) for entry in history]
+    proof_path = reverse("admin:ledger_proof", args=[0]).removesuffix("0/")  # the URL ends in the position
+    labels = {None: _("not signed yet")}
+    rows = []
+    for entry in history:
+        event = entry.event
+        place = places.get(event.position)
+        head = place.head if place else None
+        size = head.tree_size if head else None
+        if size not in labels:
+            labels[size] = _("%(count)s events, signed %(signed)s") % {"count": size, "signed": when(head.timestamp)}
+        rows.append(LedgerRow(event, place, f"{event.hash[:16]}…", labels[size],
+                              f"{proof_path}{event.position}/?tree_size={size}" if head else ""))
+    return rows
+
+
+def ledger_key(rows: list[LedgerRow]) -> str:
+    """What the ledger table shows depends on: each event's index and head (its rendering is kept under it)."""
+    shown = [(row.event.event_id, row.place and row.place.ledger_index, row.place and row.place.head and
+              row.place.head.tree_size) for row in rows]
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
 @admin.register(Organization)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from payments.models import Organization
@@ -29,6 +30,13 @@ def organization_calendar(organization_id: str) -> Calendar:
     """The organization's time zone (UTC for an organization not in the table)."""
     zone = Organization.objects.filter(pk=organization_id).values_list("time_zone", flat=True).first()
     return Calendar(zone or "UTC")
+
+
+def with_time_zone(summaries: QuerySet) -> QuerySet:
+    """Payment summaries, each with its organization's time zone as `organization_time_zone` (None for an
+    organization not in the table): read with the payment, not after it."""
+    zone = Organization.objects.filter(pk=OuterRef("organization_id")).values("time_zone")[:1]
+    return summaries.annotate(organization_time_zone=Subquery(zone))
 
 
 def calendar_of(organization_ids: list[str] | None) -> Calendar:

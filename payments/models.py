@@ -292,7 +292,8 @@ class Approval(models.Model):
         ordering = ["-requested_at"]
         verbose_name = _("approval")
         verbose_name_plural = _("approvals")
-        indexes = [models.Index(fields=["organization_id", "state", "requested_at"], name="payments_approval_org")]
+        indexes = [models.Index(fields=["organization_id", "state", "requested_at"], name="payments_approval_org"),
+                   models.Index(fields=["payment_id", "requested_at"], name="payments_approval_payment")]
 
     def __str__(self):
         return f"{self.command_type.capitalize()} of {self.amount_text} {self.currency} on {self.payment_id}"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Iterator
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from eventstore import selectors as store
@@ -216,3 +216,9 @@ def waiting_for(user) -> int:
 
 def payment_approvals(payment_id: str) -> list[Approval]:
     return list(Approval.objects.filter(payment_id=payment_id).order_by("requested_at"))
+
+
+def with_approvals_flag(summaries: QuerySet) -> QuerySet:
+    """Payment summaries, each with `has_approvals`: whether any four-eyes request names it (most
+    payments have none, and their page then asks for none)."""
+    return summaries.annotate(has_approvals=Exists(Approval.objects.filter(payment_id=OuterRef("payment_id"))))

@@ -217,6 +217,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Analytics: the widest range one query may cover, and how long workflow metrics are cached.
 ANALYTICS_MAX_RANGE_DAYS = env.int("ANALYTICS_MAX_RANGE_DAYS", default=731)
 ANALYTICS_METRICS_CACHE_SECONDS = env.int("ANALYTICS_METRICS_CACHE_SECONDS", default=30)
+# The dashboard's operations panel: how long Temporal's answer (the worker's polls) is kept.
+DASHBOARD_TEMPORAL_CACHE_SECONDS = env.int("DASHBOARD_TEMPORAL_CACHE_SECONDS", default=15)
 
 # API (Django REST framework): deny by default, JSON errors, exact decimals.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)

@@ -199,6 +199,12 @@ def _positions_handed_out(cursor) -> HandedOut:
     return HandedOut(first, last_value if is_called else last_value - increment)
 
 
+def latest_verifications() -> dict[str, ChainVerification]:
+    """The last run of each kind (full, incremental) that has run, in one query."""
+    runs = ChainVerification.objects.order_by("kind", "-ran_at").distinct("kind")
+    return {run.kind: run for run in runs}
+
+
 def record_run(report: ChainReport) -> ChainVerification:
     """The run's outcome, kind and range, through `eventstore_record_verification`, which stamps the
     time and the newest seal itself."""

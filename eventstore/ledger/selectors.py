@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from eventstore.ledger.models import LedgerEntry, TreeHead
+from eventstore.replica import read_alias
+from eventstore.selectors import fetch_rows
 
 
 def ledger_indexes(positions: list[int]) -> dict[int, int | None]:
@@ -48,6 +50,23 @@ class LedgerPlace:
 
 
 def ledger_places(positions: list[int]) -> dict[int, LedgerPlace]:
-    """Where events stand in the ledger: their index and the first signed head that includes them."""
-    entries = LedgerEntry.objects.filter(position__in=positions).values_list("position", "ledger_index")
-    return {position: LedgerPlace(index, head_covering(index)) for position, index in entries}
+    """Where events stand in the ledger: their index and the first signed head that includes them, in
+    one query however many events (each entry joined to its first head)."""
+    if not positions:
+        return {}
+    heads: dict[int, TreeHead] = {}
+    places = {}
+    for position, index, *head in fetch_rows(_PLACES_SQL, [positions]):
+        if head[0] is not None and head[0] not in heads:
+            heads[head[0]] = TreeHead.from_db(read_alias(), _HEAD_COLUMNS, head)
+        places[position] = LedgerPlace(index, heads.get(head[0]))
+    return places
+
+
+_HEAD_COLUMNS = [field.attname for field in TreeHead._meta.concrete_fields]
+_PLACES_SQL = f"""
+    SELECT entry.position, entry.ledger_index, {', '.join(f'head.{column}' for column in _HEAD_COLUMNS)}
+    FROM eventstore_ledgerentry AS entry
+    LEFT JOIN LATERAL (SELECT * FROM eventstore_treehead WHERE tree_size > entry.ledger_index
+                       ORDER BY tree_size LIMIT 1) AS head ON true
+    WHERE entry.position = ANY(%s)"""

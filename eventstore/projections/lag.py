@@ -1,18 +1,17 @@
 """How far behind the store each projection is, how many events it passes over, and waiting for
 the projections to catch up."""
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Iterable
 
-from django.db.models import Count
 from django.utils import timezone
 
-from eventstore import selectors
-from eventstore.events import Checkpoint
 from eventstore.models import Event
 from eventstore.projections.engine import registered
 from eventstore.projections.models import ProjectionCheckpoint, SetAsideEvent
+from eventstore.replica import read_connection
 
 LAG_COUNT_LIMIT = 100_000  # lag() counts events behind up to this many
 
@@ -30,20 +29,35 @@ class Lag:
 
 def lag(projection_names: Iterable[str] | None = None) -> list[Lag]:
     """Per projection: committed events not applied yet (up to LAG_COUNT_LIMIT), and the age of the
-    oldest of them."""
+    oldest of them; for every projection in one statement."""
     names = list(projection_names) if projection_names is not None else list(registered())
-    rows = {row.name: row for row in ProjectionCheckpoint.objects.filter(name__in=names)}
-    set_aside = dict(SetAsideEvent.objects.filter(projection__in=names).order_by().values("projection")
-                     .annotate(count=Count("id")).values_list("projection", "count"))
-    return [_lag_of(name, rows.get(name) or ProjectionCheckpoint(name=name), set_aside.get(name, 0)) for name in names]
+    with read_connection().cursor() as cursor:
+        cursor.execute(_lag_sql(), [LAG_COUNT_LIMIT, names])
+        rows = cursor.fetchall()
+    now = timezone.now()
+    return [Lag(name, behind, max((now - oldest).total_seconds(), 0.0) if oldest else 0.0, position, applied,
+                failing_position, set_aside)
+            for name, position, applied, failing_position, oldest, behind, set_aside in rows]
 
 
-def _lag_of(name: str, row: ProjectionCheckpoint, set_aside: int) -> Lag:
-    pending = Event.objects.filter(selectors.committed_after(Checkpoint(row.transaction_id, row.position)))
-    oldest = pending.order_by("transaction_id", "position").values_list("recorded_at", flat=True).first()
-    seconds = (timezone.now() - oldest).total_seconds() if oldest else 0.0
-    behind = pending.values("position")[:LAG_COUNT_LIMIT].count()  # bounded: a far-behind projection costs no more
-    return Lag(name, behind, max(seconds, 0.0), row.position, row.events_applied, row.failing_position, set_aside)
+@functools.cache
+def _lag_sql() -> str:
+    """Each named projection's checkpoint (none yet: the store's start), the oldest committed event past
+    it, how many there are (counted up to a limit) and how many events it was told to pass over."""
+    events, checkpoints, set_aside = (model._meta.db_table for model in (Event, ProjectionCheckpoint, SetAsideEvent))
+    pending = f"""FROM {events} AS event
+                  WHERE (event.transaction_id, event.position) > (coalesce(checkpoint.transaction_id, 0),
+                                                                  coalesce(checkpoint.position, 0))
+                    AND event.transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"""
+    return f"""
+        SELECT wanted.name, coalesce(checkpoint.position, 0), coalesce(checkpoint.events_applied, 0),
+               checkpoint.failing_position,
+               (SELECT event.recorded_at {pending} ORDER BY event.transaction_id, event.position LIMIT 1),
+               (SELECT count(*) FROM (SELECT 1 {pending} LIMIT %s) AS behind),
+               (SELECT count(*) FROM {set_aside} AS aside WHERE aside.projection = wanted.name)
+        FROM unnest(%s::text[]) WITH ORDINALITY AS wanted(name, number)
+        LEFT JOIN {checkpoints} AS checkpoint ON checkpoint.name = wanted.name
+        ORDER BY wanted.number"""
 
 
 def wait_until_caught_up(timeout: float, *, poll: float = 0.5) -> dict[str, int]:

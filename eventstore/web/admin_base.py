@@ -31,6 +31,16 @@ def when(moment: datetime | None) -> str:
     return moment_text(timezone.localtime(moment))
 
 
+def form_rendering_key(form, *, leave_out: tuple[str, ...] = ()) -> str:
+    """What a form's rendering depends on besides the language: its data (less the fields in
+    `leave_out`, rendered apart), its errors and its fields' choices. Pages keep a form's rendering
+    under it ({% cache %}): each widget, and each option of a select, is a template of its own."""
+    data = form.data.lists() if hasattr(form.data, "lists") else form.data.items()
+    shown = (sorted((name, value) for name, value in data if name not in leave_out), form.errors.get_json_data(),
+             [(name, getattr(field, "choices", None)) for name, field in form.fields.items()])
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
 class EstimatedCountPaginator(Paginator):
     """Uses PostgreSQL's row estimate for an unfiltered big table instead of COUNT(*) over millions of
     rows; `estimated` says which it is, so pages can say "about" (admin/pagination.html)."""

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from temporalio.api.enums.v1 import TaskQueueType
@@ -19,10 +20,11 @@ from temporalio.service import RPCError
 from eventstore import selectors
 from eventstore.events import START, Checkpoint
 from eventstore.integrity.models import ChainVerification, Seal
+from eventstore.integrity.verification import latest_verifications
 from eventstore.ledger.models import LedgerEntry
 from eventstore.ledger.service import latest_head, rollback_problems
 from eventstore.models import Event
-from eventstore.projections.lag import lag
+from eventstore.projections.lag import Lag, lag
 from eventstore.replica import primary_reads, replica_configured, replica_lag
 from eventstore.temporal.connection import TemporalUnavailable, shared_client, shared_loop
 
@@ -50,17 +52,35 @@ class Check:
         return {"ok": self.ok, **({"problem": self.problem} if self.problem else {}), **self.figures}
 
 
-def status() -> list[Check]:
-    """Every check, in the order operators read them; of the primary's state, read on the primary."""
-    temporal, worker = temporal_and_worker()
+def status(*, lags: list[Lag] | None = None, temporal_cache_seconds: float = 0) -> list[Check]:
+    """Every check, in the order operators read them; of the primary's state, read on the primary
+    (`lags`: the projections' lag, when the caller has just read it there). Temporal's answer may be
+    one kept up to `temporal_cache_seconds` (the dashboard's panel keeps it; /status never does)."""
+    temporal, worker = temporal_and_worker(cache_seconds=temporal_cache_seconds)
     with primary_reads():
-        checks = [worker, temporal, projections(), verification(), signing(), published_heads()]
+        checks = [worker, temporal, projections(lags), verification(), signing(), published_heads()]
         return checks + ([read_replica()] if replica_configured() else [])
 
 
 # Temporal and the worker: one DescribeTaskQueue answers both ---------------------------------------
 
-def temporal_and_worker() -> tuple[Check, Check]:
+def temporal_and_worker(*, cache_seconds: float = 0) -> tuple[Check, Check]:
+    """Temporal's and the worker's checks; with `cache_seconds`, an answer (or a failure to answer)
+    at most that old, kept in the Django cache per address, namespace and task queue."""
+    if not cache_seconds:
+        return _temporal_and_worker()
+    checks = cache.get(temporal_cache_key())
+    if checks is None:
+        checks = _temporal_and_worker()
+        cache.set(temporal_cache_key(), checks, timeout=cache_seconds)
+    return checks
+
+
+def temporal_cache_key() -> str:
+    return f"status:temporal:{settings.TEMPORAL_ADDRESS}:{settings.TEMPORAL_NAMESPACE}:{settings.TEMPORAL_TASK_QUEUE}"
+
+
+def _temporal_and_worker() -> tuple[Check, Check]:
     queue = settings.TEMPORAL_TASK_QUEUE
     try:
         pollers = _workflow_pollers(queue)
@@ -86,8 +106,8 @@ def _workflow_pollers(queue: str) -> list[float]:
 
 # The store ------------------------------------------------------------------------------------------
 
-def projections() -> Check:
-    lags = lag()
+def projections(lags: list[Lag] | None = None) -> Check:
+    lags = lag() if lags is None else lags
     limit = settings.HEALTH_PROJECTION_MAX_LAG_SECONDS
     behind = [each.name for each in lags if each.seconds_behind > limit]
     stopped = [each.name for each in lags if each.failing_position is not None]
@@ -101,9 +121,9 @@ def projections() -> Check:
 def verification() -> Check:
     """The last run of either kind, and when the last full and the last incremental pass ran: a full
     pass that found problems stays a problem until a full pass finds none."""
-    last = ChainVerification.objects.order_by("-ran_at").first()
-    last_full = ChainVerification.objects.filter(kind=ChainVerification.FULL).order_by("-ran_at").first()
-    last_incremental = ChainVerification.objects.filter(kind=ChainVerification.INCREMENTAL).order_by("-ran_at").first()
+    latest = latest_verifications()
+    last = max(latest.values(), key=lambda run: run.ran_at, default=None)
+    last_full, last_incremental = latest.get(ChainVerification.FULL), latest.get(ChainVerification.INCREMENTAL)
     seal = Seal.objects.order_by("-sealed_at").values_list("sealed_at", flat=True).first()
     limit = settings.HEALTH_VERIFICATION_MAX_AGE_SECONDS
     age = _age(last.ran_at) if last else None

@@ -101,6 +101,7 @@ def test_finance_staff_cannot_change_events_and_others_see_nothing(finance, clie
     client.force_login(plain_staff)
     assert client.get("/admin/payments/paymentsummary/").status_code == 403
     assert client.get("/admin/analytics/dashboard/").status_code == 403
+    assert client.get("/admin/analytics/dashboard/operations/", {"part": "panel"}).status_code == 403
     assert client.get(f"/admin/timeline/{event.metadata['correlation_id']}/").status_code == 403
     assert client.get("/admin/payments/paymentsummary/export.csv").status_code == 403
 

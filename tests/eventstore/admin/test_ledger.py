@@ -31,13 +31,14 @@ def finance(client, random_commands, finance_user, ledger_key):
 def test_a_payments_page_shows_each_events_head_and_a_proof_that_verifies(finance):
     stream_id = Event.objects.values_list("stream_id", flat=True).first()
     page = finance.get(f"/admin/payments/paymentsummary/{stream_id}/change/")
-    assert all(place is None for _, place in page.context["ledger_rows"]) and b"not signed yet" in page.content
+    assert all(row.place is None for row in page.context["ledger_rows"]) and b"not signed yet" in page.content
     head = ledger.sign_tree_head()
     page = finance.get(f"/admin/payments/paymentsummary/{stream_id}/change/")
     rows = page.context["ledger_rows"]
-    assert rows and all(place.head.tree_size == head.tree_size for _, place in rows)
+    assert rows and all(row.place.head.tree_size == head.tree_size for row in rows)
     assert f"{head.tree_size} events, signed".encode() in page.content
-    event, place = rows[0]
+    event, place = rows[0].event, rows[0].place
+    assert f'href="/admin/ledger/proof/{event.position}/?tree_size={head.tree_size}"'.encode() in page.content
     download = finance.get(f"/admin/ledger/proof/{event.position}/")
     assert download["Content-Disposition"].startswith("attachment")
     proof = json.loads(download.content)
@@ -48,13 +49,14 @@ def test_a_payments_page_shows_each_events_head_and_a_proof_that_verifies(financ
 
 
 def test_the_dashboard_shows_the_latest_head_and_catches_a_rewrite_of_the_published_one(finance, tmp_path, tamper):
-    assert b"No tree head is signed yet" in finance.get("/admin/analytics/dashboard/").content
+    panel = "/admin/analytics/dashboard/operations/?part=panel"  # the dashboard's operations panel
+    assert b"No tree head is signed yet" in finance.get(panel).content
     head = ledger.sign_tree_head()
     call_command("publish_tree_head", str(tmp_path))
-    page = finance.get("/admin/analytics/dashboard/").content.decode()
+    page = finance.get(panel).content.decode()
     assert f"Latest signed tree head: {head.tree_size} events" in page and "extended by today's log" in page
     tamper("UPDATE eventstore_ledgernode SET hash = sha256(hash)")  # a tree rebuilt over other events
-    assert "NOT extended by today's log" in finance.get("/admin/analytics/dashboard/").content.decode()
+    assert "NOT extended by today's log" in finance.get(panel).content.decode()
 
 
 def test_auditors_download_a_bundle_that_verifies_and_others_cannot(finance, tmp_path):

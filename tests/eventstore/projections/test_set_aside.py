@@ -211,7 +211,7 @@ def test_the_dashboard_and_the_payment_page_show_what_was_set_aside(stopped, cli
     set_aside(projection="payment_summary", position=stopped, user=operator(), reason="hand-written in 2025")
     client.force_login(finance_user)
 
-    dashboard = client.get("/admin/analytics/dashboard/")
+    dashboard = client.get("/admin/analytics/dashboard/operations/", {"part": "panel"})  # the dashboard's panel
     payment = client.get("/admin/payments/paymentsummary/payment-poisoned/change/")
     listing = client.get("/admin/payments/paymentsummary/", {"incomplete__exact": "1"})
 
