@@ -43,10 +43,14 @@ _COLUMNS = ", ".join(_FIELDS)
 
 def fetch_rows(sql: str, params: list) -> list[tuple]:
     """The hottest reads (a stream, a timeline) as fixed SQL on a server-binding cursor: PostgreSQL
-    prepares them once per connection, and no ORM query is compiled per call."""
+    prepares them once per connection, and no ORM query is compiled per call. The cursor is wrapped as
+    Django wraps its own, so that these reads are counted and timed like every other (query logs,
+    `CaptureQueriesContext`, the request metrics' database time)."""
     connection = read_connection()
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as server_binding:
+        cursor = connection.make_debug_cursor(server_binding) if connection.queries_logged else \
+            connection.make_cursor(server_binding)
         cursor.execute(sql, params)
         return cursor.fetchall()
 
