@@ -12,3 +12,14 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 application = get_wsgi_application()
+
+
+def _import_every_view() -> None:
+    """The URLconf and every view it names imported as the process starts: otherwise the first request
+    each process serves waits a second or more for them, while the clients behind it queue."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns
+
+
+_import_every_view()

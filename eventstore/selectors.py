@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Iterator
 
 import psycopg
+from django.db import connections
 from django.db.models import BooleanField, DateTimeField, F, Func, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
@@ -41,12 +42,17 @@ _COMMITTED_AFTER = (
 _COLUMNS = ", ".join(_FIELDS)
 
 
-def fetch_rows(sql: str, params: list) -> list[tuple]:
+def fetch_rows(sql: str, params: list, *, using: str | None = None) -> list[tuple]:
     """The hottest reads (a stream, a timeline) as fixed SQL on a server-binding cursor: PostgreSQL
-    prepares them once per connection, and no ORM query is compiled per call."""
-    connection = read_connection()
+    prepares them once per connection, and no ORM query is compiled per call. The cursor is wrapped as
+    Django wraps its own, so that these reads are counted and timed like every other (query logs,
+    `CaptureQueriesContext`, the request metrics' database time). `using` names the database, else
+    the read replica's routing picks it."""
+    connection = connections[using] if using else read_connection()
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as server_binding:
+        cursor = connection.make_debug_cursor(server_binding) if connection.queries_logged else \
+            connection.make_cursor(server_binding)
         cursor.execute(sql, params)
         return cursor.fetchall()
 

@@ -151,6 +151,20 @@ def visible_payment(payment_id: str, organization_ids: list[str] | None) -> Paym
     return payment_summaries(organization_ids).filter(payment_id=payment_id).first()
 
 
+_PAYMENT_ID = f"SELECT payment_id FROM {PaymentSummary._meta.db_table} WHERE payment_id = %s"
+_PAYMENT_ID_IN = _PAYMENT_ID + " AND organization_id = ANY(%s::text[])"
+
+
+def visible_payment_id(payment_id: str, organization_ids: list[str] | None) -> str | None:
+    """`payment_id` if that payment exists and its organization is visible, as `visible_payment` answers,
+    in a statement of fixed text (a history page asks this before every page)."""
+    if organization_ids is None:
+        rows = store.fetch_rows(_PAYMENT_ID, [payment_id])
+    else:
+        rows = store.fetch_rows(_PAYMENT_ID_IN, [payment_id, list(organization_ids)])
+    return rows[0][0] if rows else None
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     event: RecordedEvent

@@ -32,6 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from eventstore.selectors import fetch_rows
 from payments.models import ApiToken, Membership, Organization
 
 READ, SUBMIT, APPROVE = "read", "submit", "approve"
@@ -158,11 +159,10 @@ def _token_with_permissions(digest: str) -> ApiToken | None:
     organizations and the token's: one statement of fixed text, built once (the ORM compiling its
     four subqueries on every request cost more than running them)."""
     token_columns, user_columns = _columns(ApiToken), _columns(get_user_model())
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(), [digest])
-        row = cursor.fetchone()
-    if row is None:
+    rows = fetch_rows(_token_sql(), [digest], using=connection.alias)  # prepared: planned once per connection
+    if not rows:
         return None
+    row = rows[0]
     width = len(token_columns)
     token = ApiToken.from_db(connection.alias, token_columns, row[:width])
     token.user = get_user_model().from_db(connection.alias, user_columns, row[width:width + len(user_columns)])

@@ -1,7 +1,10 @@
 """How the API shows an event: its identity, place, payload, hashes and leaf in the ledger."""
 
+from functools import cached_property
+
 from django.utils.functional import lazy
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from eventstore import registry
 from eventstore.ledger.selectors import ledger_indexes
@@ -58,10 +61,27 @@ class EventSerializer(serializers.Serializer):
         return {
             "event_id": str(event.event_id), "stream_id": event.stream_id, "event_type": event.event_type,
             "version": event.version, "position": event.position,
-            "timestamp": self.fields["timestamp"].to_representation(event.recorded_at),
+            "timestamp": self._timestamp(event.recorded_at),
             "data": event.data, "metadata": event.metadata, "hash": str(event.hash), "prev_hash": str(event.prev_hash),
             "ledger_index": self.get_ledger_index(event),
         }
+
+    def _timestamp(self, moment) -> str:
+        """What the `timestamp` field answers (ISO 8601 in the current time zone, "Z" for UTC), the zone
+        looked up once per page rather than once per event."""
+        zone = self._iso_time_zone
+        if zone is None:
+            return self.fields["timestamp"].to_representation(moment)
+        text = moment.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    @cached_property
+    def _iso_time_zone(self):
+        """The zone the `timestamp` field shows times in, when it shows them as ISO 8601 (else None)."""
+        field = self.fields["timestamp"]
+        if str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() != ISO_8601:
+            return None
+        return field.default_timezone()
 
     def get_ledger_index(self, event) -> int | None:
         indexes = self.context.get("ledger_indexes")

@@ -207,14 +207,23 @@ class VisiblePaymentMixin:
 
     def get_payment(self):
         """The payment the path names, in either form of its id ("123" or "payment-123")."""
-        try:
-            payment_id = canonical_payment_id(self.kwargs["payment_id"])
-        except CommandRejected:
-            raise Http404 from None
-        payment = selectors.visible_payment(payment_id, self.visible_organizations())
+        payment = selectors.visible_payment(self._payment_id_of_path(), self.visible_organizations())
         if payment is None:
             raise Http404
         return payment
+
+    def get_payment_id(self) -> str:
+        """The id of the payment the path names, when `get_payment` would find it (without reading it)."""
+        payment_id = selectors.visible_payment_id(self._payment_id_of_path(), self.visible_organizations())
+        if payment_id is None:
+            raise Http404
+        return payment_id
+
+    def _payment_id_of_path(self) -> str:
+        try:
+            return canonical_payment_id(self.kwargs["payment_id"])
+        except CommandRejected:
+            raise Http404 from None
 
 
 AMOUNT_BOUND_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,3})?$"
@@ -253,9 +262,9 @@ class PaymentHistoryView(VisiblePaymentMixin, APIView):
     @extend_schema(parameters=[EventPageQuery], responses=EventPageSerializer,
                    summary="A payment's events in version order; cursor-paginated")
     def get(self, request, payment_id):
-        payment = self.get_payment()
+        payment_id = self.get_payment_id()
         params = page_query(request)
-        events = selectors.payment_history(payment.payment_id, after_version=position_of(params.get("cursor")))
+        events = selectors.payment_history(payment_id, after_version=position_of(params.get("cursor")))
         return event_page(request, events, params["limit"], lambda event: event.version)  # the cursor counts versions
 
 

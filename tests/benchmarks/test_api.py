@@ -73,7 +73,7 @@ def test_history_and_search_over_http_beside_the_selectors_in_process(bench, siz
         local = in_process(work, threads=size.threads, seconds=size.seconds)
         bench.report(Comparison(f"{label}: throughput", "req/s", http["requests_per_second"],
                                 local["requests_per_second"], BASELINE, target=0.5))
-        for key, target in (("p50_ms", 3.0), ("p99_ms", None)):
+        for key, target in (("p50_ms", 2.0), ("p99_ms", None)):
             bench.report(Comparison(f"{label}: {key[:3]} latency", "ms", http[key], local[key], BASELINE,
                                     higher_is_better=False, target=target))
         if http["errors"]:
