@@ -17,11 +17,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # query per event, per field or per permission fails here.
 # The API: the caller, the payment or nothing, the events, one key lookup for their personal fields,
 # the page's ledger places. A payment's admin page: the session, the user and their permissions (two),
-# the payment with its organization's time zone and whether approvals name it, one key lookup (its
-# events and ledger places are read on their own prepared statements, uncounted here). The dashboard:
+# the payment with its organization's time zone and whether approvals name it, its events, one key
+# lookup, its ledger places. The dashboard:
 # those of the session, the organizations' time zones, statistics and trend; its operations panel,
 # fetched apart: each check once (the projections' lag in one statement).
-HISTORY_API, SEARCH_API, ADMIN_PAYMENT, DASHBOARD, OPERATIONS_PANEL = 5, 4, 6, 7, 23
+HISTORY_API, SEARCH_API, ADMIN_PAYMENT, DASHBOARD, OPERATIONS_PANEL = 5, 4, 8, 7, 23
 
 
 def queries_of(client, path: str, params=None) -> list[str]:

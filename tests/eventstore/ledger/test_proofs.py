@@ -74,7 +74,8 @@ def test_the_api_and_the_admin_prove_an_event_in_the_same_head(two_heads, api_cl
 def test_the_payment_page_links_the_proof_in_the_head_it_shows(two_heads, fiona):
     apply_all_pending()
     page = fiona.get("/admin/payments/paymentsummary/payment-a1/change/")
-    event, place = page.context["ledger_rows"][0]
+    row = page.context["ledger_rows"][0]
+    event, place = row.event, row.place
     assert place.head.tree_size == 3  # the first signed head that holds the event
     assert f'href="/admin/ledger/proof/{event.position}/?tree_size=3"' in page.content.decode()
     assert downloaded(fiona, event, "?tree_size=3")["tree_size"] == 3
