@@ -13,9 +13,10 @@ from analytics.models import DailyTotal
 from analytics.projections import DailyTotalsProjection
 from analytics.rollups import KNOWN
 from analytics.selectors import EventQuery, event_statistics, event_trend, quantize_average
-from analytics.statements import FIGURE_OF, period_totals
+from analytics.statements import FIGURE_OF, SIGNS, opening_query, period_totals
 from eventstore.projections.engine import apply_pending
 from eventstore.projections.rebuild import rebuild
+from eventstore.replica import read_connection
 from eventstore.selectors import BUSINESS, RECORDED
 from payments.domain import minor_units
 from tests.synthetic import SyntheticEvent, load_history
@@ -93,6 +94,36 @@ def assert_answers_match(events, rng: random.Random, ranges: int) -> None:
         assert_totals(period_totals(organization_id=organization, since=since, until=until, known_at=known_at),
                       matching(events, TYPES, BUSINESS, since, until, (organization,), known_at),
                       f"statement of {organization} over [{since}, {until}) as known at {known_at}")
+        assert_opening(organization, since, known_at, events)
+
+
+def assert_opening(organization, since, known_at, events) -> None:
+    """The opening balance (every business time before `since`, as known at `known_at`) and its count
+    of events equal a fold; its newest place covers every event it counts."""
+    with read_connection().cursor() as cursor:
+        cursor.execute(*opening_query(organization_id=organization, since=since, known_at=known_at))
+        rows = cursor.fetchall()
+    expected = matching(events, TYPES, BUSINESS, START - timedelta(days=400), since, (organization,), known_at)
+    sums, counts = defaultdict(Decimal), defaultdict(int)
+    for event in expected:
+        sums[event.data["currency"]] += SIGNS[FIGURE_OF[event.event_type]] * Decimal(event.data["amount"])
+        counts[event.data["currency"]] += 1
+    opening, counted = defaultdict(Decimal), defaultdict(int)
+    for currency, event_type, total, count, _ in rows:
+        if count:
+            opening[currency] += SIGNS[FIGURE_OF[event_type]] * total
+            counted[currency] += count
+    context = f"opening of {organization} before {since} as known at {known_at}"
+    assert (dict(opening), dict(counted)) == (dict(sums), dict(counts)), context
+    newest = max((row[4] for row in rows if row[4]), default=None)
+    assert not expected or newest >= max(places(expected)), context
+
+
+def places(events) -> list[list[int]]:
+    with read_connection().cursor() as cursor:
+        cursor.execute("SELECT ARRAY[transaction_id, position] FROM eventstore_event WHERE stream_id = ANY(%s)",
+                       [[event.stream_id for event in events]])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def assert_statistics(stats, expected, time, context) -> None:
