@@ -35,6 +35,7 @@ from eventstore.projections.models import ProjectionCheckpoint
 from eventstore.selectors import RECORDED, time_column
 
 KNOWN = "known"  # the basis of rows by business day and recorded day
+LISTED_LAG = 10_000  # up to this many events past the checkpoint are read one by one, by position
 FACT_COLUMNS = ("local, event_type, organization_id, currency, events, amounts, total, minimum, maximum, first_at,"
                 " last_at, newest")
 
@@ -86,7 +87,7 @@ def _parts(scope: Scope) -> list[tuple[str, list]]:
         parts.append(_events(scope, scope.since, start, _known(scope)))
     if end < scope.until:
         parts.append(_events(scope, end, scope.until, _known(scope)))
-    parts.append(_events(scope, start, end, _past_checkpoint(scope)))
+    parts += [_events(scope, start, end, condition, source) for source, condition in _past_checkpoint(scope)]
     if scope.known_at is not None:
         parts.append(_events(scope, start, end, ("e.recorded_at >= %s AND e.recorded_at <= %s",
                                                  [_day_start(scope.known_at), scope.known_at])))
@@ -101,13 +102,23 @@ def _known(scope: Scope) -> tuple[str, list]:
     return ("e.recorded_at <= %s", [scope.known_at]) if scope.known_at is not None else ("TRUE", [])
 
 
-def _past_checkpoint(scope: Scope) -> tuple[str, list]:
+def _past_checkpoint(scope: Scope) -> list[tuple[tuple[str, list], tuple[str, list]]]:
+    """The events past the projection's checkpoint, as two exclusive parts (each a source and a
+    condition for `_events`). The planner cannot know how many there are before it reads the checkpoint,
+    and guesses a third of the store: it would read a range of business time, in parallel. While at most
+    LISTED_LAG are, their positions are listed from the commit-order index alone and each event is read
+    by its key; beyond (a projection stopped or being built), they are read as a range. A one-row gate,
+    joined first, decides once in the statement which part runs; the other is never started."""
     # Two scalar subqueries rather than one row: the comparison then reads the commit-order index.
     mark = (f"(SELECT coalesce(max({{}}), 0) FROM {ProjectionCheckpoint._meta.db_table} WHERE name = %s)")
-    sql = f"(e.transaction_id, e.position) > ({mark.format('transaction_id')}, {mark.format('position')})"
-    if scope.known_at is None:
-        return sql, [NAME, NAME]
-    return f"{sql} AND e.recorded_at < %s", [NAME, NAME, _day_start(scope.known_at)]
+    past = f"({{0}}.transaction_id, {{0}}.position) > ({mark.format('transaction_id')}, {mark.format('position')})"
+    gate = (f"(SELECT (SELECT count(*) FROM (SELECT FROM eventstore_event AS later WHERE {past.format('later')}"
+            f" LIMIT {LISTED_LAG + 1}) AS listed) <= {LISTED_LAG} AS few OFFSET 0) AS gate"
+            f" CROSS JOIN eventstore_event AS e", [NAME, NAME])
+    listed = f"e.position = ANY(ARRAY(SELECT later.position FROM eventstore_event AS later WHERE {past.format('later')}))"
+    known = ("", []) if scope.known_at is None else (" AND e.recorded_at < %s", [_day_start(scope.known_at)])
+    return [(gate, (f"gate.few AND {listed}{known[0]}", [NAME, NAME, *known[1]])),
+            (gate, (f"NOT gate.few AND {past.format('e')}{known[0]}", [NAME, NAME, *known[1]]))]
 
 
 def _rows_parts(scope: Scope, start: datetime | None, end: datetime) -> list[tuple[str, list]]:
@@ -162,14 +173,14 @@ def _where(scope: Scope, basis: str, first: date | None, last: date, condition: 
     return sql, params
 
 
-def _events(scope: Scope, since: datetime | None, until: datetime,
-            condition: tuple[str, list]) -> tuple[str, list]:
+def _events(scope: Scope, since: datetime | None, until: datetime, condition: tuple[str, list],
+            source: tuple[str, list] = ("eventstore_event AS e", [])) -> tuple[str, list]:
     moment = time_column(scope.time, "e")
     sql = (f"SELECT {moment} AT TIME ZONE %s, e.event_type, e.metadata->>'organization_id', e.data->>'currency', 1,"
            f" ({AMOUNT} IS NOT NULL)::int, {AMOUNT}, {AMOUNT}, {AMOUNT}, {moment}, {moment},"
            f" ARRAY[e.transaction_id, e.position]"
-           f" FROM eventstore_event AS e WHERE e.event_type = ANY(%s) AND {moment} < %s")
-    params = [ROLLUP_TIME_ZONE, list(scope.event_types), until]
+           f" FROM {source[0]} WHERE e.event_type = ANY(%s) AND {moment} < %s")
+    params = [ROLLUP_TIME_ZONE, *source[1], list(scope.event_types), until]
     if since is not None:
         sql += f" AND {moment} >= %s"
         params.append(since)
