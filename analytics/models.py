@@ -54,6 +54,10 @@ class DailyTotal(models.Model):
         constraints = [models.UniqueConstraint(
             fields=["basis", "event_type", "day", "organization_id", "currency", "recorded_day"],
             name="analytics_dailytotal_key", nulls_distinct=False)]
+        # One organization's rows (statements), without reading every organization's days as the key
+        # would; with their places, so that the newest is read from the index alone.
+        indexes = [models.Index(fields=["organization_id", "basis", "event_type", "day", "recorded_day"],
+                                include=["through_transaction", "through_position"], name="analytics_dailytotal_org")]
 
     def __str__(self):
         return f"{self.event_type} {self.basis} {self.day} {self.organization_id} {self.currency}"

@@ -9,7 +9,9 @@ Events are chosen by business time (`data.occurred_at`, else when recorded: the 
 `eventstore_business_time`, which reads version 1 payment events as their upcaster does) and only
 those recorded by `known_at` count, so a correction recorded after a month-end close changes the
 statement as known now, never the one as known at the close. The opening balance is every movement
-that occurred before the period, as known at the same time.
+that occurred before the period, as known at the same time: from the daily totals of the days before it
+and the events of the rest (`analytics.rollups`), so that it costs the days of the history, not its
+events.
 
 The JSON export (`statement_json`) states its own rules (which event types move the balance, with
 which sign, where amount, currency, organization and business time are read): the bundle's offline
@@ -68,15 +70,6 @@ LINES_SQL = f"""
     WHERE {SCOPE} AND {MOMENT} >= %s AND {MOMENT} < %s
     ORDER BY 1, e.position
 """
-# The ledger numbers events in commit order, (transaction id, position): the last event used in that
-# order has the largest ledger index of them all, and when it has one, so has every other. Its
-# place is all the head needs, so the opening balance's events are summed without their leaves.
-OPENING_SQL = f"""
-    SELECT e.data->>'currency', e.event_type, sum({AMOUNT}), count(*), max(ARRAY[e.transaction_id, e.position])
-    FROM eventstore_event AS e
-    WHERE {SCOPE} AND {MOMENT} < %s
-    GROUP BY 1, 2
-"""
 OPENING_EVENTS_SQL = f"""
     SELECT {LINE_COLUMNS}
     FROM eventstore_event AS e
@@ -127,7 +120,7 @@ class Statement:
     totals: list[CurrencyTotals]
     lines: list[StatementLine]
     time_zone: str = "UTC"  # the calendar the period was cut in (for people; the bounds are instants)
-    tree_head: dict | None = None  # the first signed head holding every event used; None until one is signed
+    tree_head: dict | None = None  # the first signed head holding the newest place used (so every event used)
     in_ledger: bool = True  # whether the ledger holds every event used (then a head can be signed over them)
 
     def lines_of(self, currency: str, figure: str) -> list[StatementLine]:
@@ -139,19 +132,30 @@ def period_statement(*, organization_id: str, since: datetime, until: datetime, 
     """The organization's statement for business time [since, until) as recorded by `known_at`;
     `reporting_currency` first among the currencies."""
     _check(since, until, known_at)
-    scope = [organization_id, list(FIGURE_OF), known_at]
     with read_connection().cursor() as cursor:
-        cursor.execute(LINES_SQL, [*scope, since, until])
+        cursor.execute(LINES_SQL, [organization_id, list(FIGURE_OF), known_at, since, until])
         line_rows = cursor.fetchall()
-        cursor.execute(OPENING_SQL, [*scope, since])
-        opening_rows = cursor.fetchall()
+        cursor.execute(*opening_query(organization_id=organization_id, since=since, known_at=known_at))
+        opening = cursor.fetchall()
+    opening_rows = [row for row in opening if row[3] > 0]
     lines = [_line(row[:-1]) for row in line_rows]
-    last = max([row[-1] for row in line_rows] + [row[4] for row in opening_rows], default=None)
+    # The ledger numbers events in commit order: the newest place used has the largest ledger index of
+    # them all, and when it has one, so has every other; it is all the head needs.
+    last = max([row[-1] for row in line_rows] + [row[4] for row in opening if opening_rows and row[4]], default=None)
     index = ledger_indexes([last[1]])[last[1]] if last else None
     head = head_covering(index) if index is not None else None
     return Statement(organization_id, since.astimezone(UTC), until.astimezone(UTC), known_at.astimezone(UTC),
                      _totals(lines, opening_rows, reporting_currency), lines, time_zone, _head_document(head),
                      in_ledger=last is None or index is not None)
+
+
+def opening_query(*, organization_id: str, since: datetime, known_at: datetime) -> tuple[str, list]:
+    """SQL of the opening balance's sums per currency and event type, the count of their events (groups
+    of none are there too, for their place) and the newest place they hold, and its parameters: every
+    business time before `since` as known at `known_at`, from the daily totals (`analytics.rollups`)."""
+    sql, params = facts(Scope(tuple(FIGURE_OF), BUSINESS, None, since, (organization_id,), known_at, newest=True))
+    return (f"SELECT currency, event_type, coalesce(sum(total), 0), coalesce(sum(amounts), 0)::bigint, max(newest)"
+            f" FROM {sql} GROUP BY 1, 2"), params
 
 
 def opening_events(statement: Statement, currency: str, *, limit: int) -> list[StatementLine]:
@@ -169,8 +173,8 @@ def period_totals(*, organization_id: str, since: datetime, until: datetime, kno
     _check(since, until, known_at)
     sql, params = facts(Scope(tuple(FIGURE_OF), BUSINESS, since, until, (organization_id,), known_at))
     with read_connection().cursor() as cursor:
-        cursor.execute(f"SELECT currency, event_type, sum(total) FROM {sql} WHERE amounts > 0"
-                       f" GROUP BY 1, 2 HAVING currency IS NOT NULL", params)
+        cursor.execute(f"SELECT currency, event_type, sum(total) FROM {sql}"
+                       f" GROUP BY 1, 2 HAVING currency IS NOT NULL AND sum(amounts) > 0", params)
         sums: dict[str, dict[str, Decimal]] = {}
         for currency, event_type, total in cursor.fetchall():
             sums.setdefault(currency, {})[FIGURE_OF[event_type]] = total

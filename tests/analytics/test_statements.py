@@ -7,7 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from analytics.statements import period_statement, statement_csv
+from analytics.projections import DailyTotalsProjection
+from analytics.statements import period_statement, statement_csv, statement_json
+from eventstore.ledger import service as ledger
+from eventstore.projections.engine import apply_pending
 from payments.models import Membership, Organization
 from tests.synthetic import SyntheticEvent, load_history
 
@@ -78,6 +81,27 @@ def test_the_same_statement_as_known_at_the_same_time_is_byte_identical(january,
     assert b"EUR,40.00,160.00,25.00,0.00,135.00,175.00" in first.content  # opening: payment-s3, 31 December
     assert first.content.decode() == statement_csv(period_statement(
         organization_id="org-acme", since=JAN, until=FEB, known_at=CLOSE))
+
+
+def test_the_opening_balance_from_the_daily_totals_names_the_same_head_after_later_corrections(january, ledger_key):
+    """The opening balance read from the daily totals is the one read from the events, under the same
+    head; a correction of an old day recorded after known_at, applied and signed, changes neither."""
+    def january_json(known_at=CLOSE):
+        return statement_json(period_statement(organization_id="org-acme", since=JAN, until=FEB, known_at=known_at))
+
+    ledger.sign_tree_head()
+    from_events = january_json()
+    apply_pending(DailyTotalsProjection())
+    assert january_json() == from_events
+    load_history([event("payment-s6", "PaymentProcessed", "9.00", "EUR", datetime(2023, 12, 30, tzinfo=UTC),
+                        CLOSE + timedelta(days=10))])
+    apply_pending(DailyTotalsProjection())
+    newer = ledger.sign_tree_head()
+
+    assert january_json() == from_events
+    now = period_statement(organization_id="org-acme", since=JAN, until=FEB, known_at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert (now.totals[0].opening, now.totals[0].opening_events) == (Decimal("49.00"), 2)
+    assert now.tree_head["tree_size"] == newer.tree_size
 
 
 def test_the_api_statement_lists_the_events_behind_each_figure_and_scopes_to_the_callers_organizations(january, tenants):
