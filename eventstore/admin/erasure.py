@@ -7,7 +7,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from eventstore.erasure import DEFAULT_LEGAL_BASIS, MAX_TEXT, ErasureRefused, erase_personal_data
 from eventstore.models import PersonalDataErasure
