@@ -27,10 +27,8 @@ class LedgerEntry(models.Model):
         return f"leaf {self.ledger_index}: event at position {self.position}"
 
 
-class LedgerNode(models.Model):
-    """The hash of one perfect subtree of the ledger's Merkle tree: leaves [index * 2**level,
-    (index + 1) * 2**level). Level 0 holds the leaf hashes. Any root or proof combines O(log n) of
-    them, so no request rebuilds the tree."""
+class PerfectSubtree(models.Model):
+    """The hash of one perfect subtree of a Merkle tree: leaves [index * 2**level, (index + 1) * 2**level)."""
 
     pk = models.CompositePrimaryKey("level", "index")
     level = models.SmallIntegerField()
@@ -38,7 +36,14 @@ class LedgerNode(models.Model):
     hash = models.BinaryField()
 
     class Meta:
+        abstract = True
         ordering = ["level", "index"]
+
+
+class LedgerNode(PerfectSubtree):
+    """The hash of one perfect subtree of the ledger's Merkle tree: leaves [index * 2**level,
+    (index + 1) * 2**level). Level 0 holds the leaf hashes. Any root or proof combines O(log n) of
+    them, so no request rebuilds the tree."""
 
 
 class LedgerStream(models.Model):
@@ -60,18 +65,10 @@ class LedgerStream(models.Model):
         return f"{self.stream_id} at v{self.version} in the ledger"
 
 
-class LedgerStreamNode(models.Model):
+class LedgerStreamNode(PerfectSubtree):
     """The hash of one perfect subtree of the streams tree above its leaves: leaves [index * 2**level,
     (index + 1) * 2**level), level >= 1 (the leaves are `LedgerStream.leaf_hash`). Rehashed by
     `eventstore_ledger_extend` above each leaf it moves; the streams root folds O(log n) of them."""
-
-    pk = models.CompositePrimaryKey("level", "index")
-    level = models.SmallIntegerField()
-    index = models.BigIntegerField()
-    hash = models.BinaryField()
-
-    class Meta:
-        ordering = ["level", "index"]
 
 
 class TreeHead(models.Model):

@@ -71,17 +71,21 @@ def root_at(tree_size: int) -> bytes:
 
 def fetch_nodes(keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
     """Stored perfect subtrees, in one query."""
+    return _nodes_by_key(
+        "SELECT node.level, node.index, node.hash FROM eventstore_ledgernode AS node"
+        " JOIN unnest(%s::smallint[], %s::bigint[]) AS wanted(level, index)"
+        " ON node.level = wanted.level AND node.index = wanted.index", keys)
+
+
+def _nodes_by_key(sql: str, keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    """The hashes `sql` finds for `keys`, passed as two arrays (levels, indexes); a key it finds no
+    hash for is left out."""
     if not keys:
         return {}
     levels, indexes = zip(*keys)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT node.level, node.index, node.hash FROM eventstore_ledgernode AS node"
-            " JOIN unnest(%s::smallint[], %s::bigint[]) AS wanted(level, index)"
-            " ON node.level = wanted.level AND node.index = wanted.index",
-            [list(levels), list(indexes)],
-        )
-        return {(level, index): bytes(hash_) for level, index, hash_ in cursor.fetchall()}
+        cursor.execute(sql, [list(levels), list(indexes)])
+        return {(level, index): bytes(hash_) for level, index, hash_ in cursor.fetchall() if hash_ is not None}
 
 
 def inclusion_proofs(indexes: Iterable[int], tree_size: int) -> dict[int, list[bytes]]:
@@ -179,19 +183,13 @@ def stored_streams_root() -> tuple[int, bytes]:
 
 def fetch_streams_nodes(keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
     """Stored perfect subtrees of the streams tree (level 0: the streams' leaves), in one query."""
-    if not keys:
-        return {}
-    levels, indexes = zip(*keys)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT wanted.level, wanted.index, COALESCE(node.hash, stream.leaf_hash)"
-            " FROM unnest(%s::smallint[], %s::bigint[]) AS wanted(level, index)"
-            " LEFT JOIN eventstore_ledgerstreamnode AS node ON wanted.level > 0 AND node.level = wanted.level"
-            "  AND node.index = wanted.index"
-            " LEFT JOIN eventstore_ledgerstream AS stream ON wanted.level = 0 AND stream.leaf_index = wanted.index",
-            [list(levels), list(indexes)],
-        )
-        return {(level, index): bytes(hash_) for level, index, hash_ in cursor.fetchall() if hash_ is not None}
+    return _nodes_by_key(
+        "SELECT wanted.level, wanted.index, COALESCE(node.hash, stream.leaf_hash)"
+        " FROM unnest(%s::smallint[], %s::bigint[]) AS wanted(level, index)"
+        " LEFT JOIN eventstore_ledgerstreamnode AS node ON wanted.level > 0 AND node.level = wanted.level"
+        "  AND node.index = wanted.index"
+        " LEFT JOIN eventstore_ledgerstream AS stream ON wanted.level = 0 AND stream.leaf_index = wanted.index",
+        keys)
 
 
 def streams_tree_problems(*, limit: int = 20) -> list[str]:
