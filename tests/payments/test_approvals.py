@@ -13,6 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetStickyTaskQueueRequest
+from temporalio.service import RPCError
 
 from eventstore.actors import Actor
 from eventstore.models import Event
@@ -227,10 +228,7 @@ def test_worker_killed_while_a_request_waits_then_the_approval_goes_through(temp
         assert asked.approval_state == "pending", asked.message
         process.kill()
         process.wait()
-        # The server would give the dead worker's sticky queue its schedule-to-start timeout first
-        # (seconds); forget it now, as a worker that shuts down does.
-        temporal.run(temporal.client.workflow_service.reset_sticky_task_queue(ResetStickyTaskQueueRequest(
-            namespace=temporal.client.namespace, execution=WorkflowExecution(workflow_id=asked.workflow_id))))
+        forget_sticky_queue(temporal, asked.workflow_id)
         second = temporal.worker(task_queue=task_queue, **worker_options(strict_sandbox=True))
         running = temporal.schedule(second.run())
         done = decide(temporal, asked.approval_id, "approve", by=actor(people["bob"]))
@@ -244,6 +242,21 @@ def test_worker_killed_while_a_request_waits_then_the_approval_goes_through(temp
         log.close()
     assert done.success and done.approval_state == "approved", done.message
     assert event_types(payment_id) == ["PaymentProcessed", "RefundRequested", "PaymentRefunded"]
+
+
+def forget_sticky_queue(temporal, workflow_id, attempts=5):
+    """Forget the dead worker's sticky queue, as a worker that shuts down does, so the next task goes
+    to the shared queue at once. The server answers this call "operation was canceled" now and then;
+    past the last attempt its own sticky schedule-to-start timeout (10 s, well inside the decision's
+    60 s) releases the task all the same."""
+    request = ResetStickyTaskQueueRequest(namespace=temporal.client.namespace,
+                                          execution=WorkflowExecution(workflow_id=workflow_id))
+    for attempt in range(attempts):
+        try:
+            temporal.run(temporal.client.workflow_service.reset_sticky_task_queue(request))
+            return
+        except RPCError:
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _api_client(user) -> APIClient:
