@@ -75,6 +75,7 @@ def verify_new_events(
                          from_transaction=since.transaction_horizon, from_position=since.last_position)
     with transaction.atomic():
         horizon, handed_out = snapshot()
+        _plan_for_every_row()
         report.transaction_horizon = max(horizon, since.transaction_horizon)
         report.last_position = handed_out.last
         _verify_new_streams(report, handed_out, on_progress)
@@ -86,6 +87,15 @@ def verify_new_events(
     report.tree_size = _verify_new_leaves(report.from_tree_size or 0, report)
     record_run(report)
     return report
+
+
+def _plan_for_every_row() -> None:
+    """The pass reads every row its server-side cursors select, so the planner should cost all of
+    them, not the first tenth it assumes for a cursor: with the default, a new range it overestimates
+    (statistics not yet analyzed after the appends) is read in stream order through the
+    (stream_id, version) index, every event filtered on the way (2 s at 5,000,000 events instead of 30 ms)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
 
 
 def _verify_new_streams(report: ChainReport, handed_out: HandedOut, on_progress) -> None:

@@ -80,6 +80,11 @@ class Comparison:
         return self.measured / self.baseline if self.baseline else float("nan")
 
     @property
+    def ratio_text(self) -> str:
+        """Two decimals, or two significant digits below 0.01x (0.0018x, not 0.00x)."""
+        return f"{self.ratio:.2g}x" if abs(self.ratio) < 0.01 else f"{self.ratio:.2f}x"
+
+    @property
     def target_met(self) -> bool | None:
         if self.target is None:
             return None
@@ -95,7 +100,7 @@ class Comparison:
         target = f"; target {self.target_text}" if self.target is not None else ""
         return (
             f"{self.name:<46} {self.measured:>12,.1f} {self.unit:<10} baseline ({self.baseline_name}) "
-            f"{self.baseline:>12,.1f}  ratio {self.ratio:.2f}x ({'higher' if self.higher_is_better else 'lower'} is better{target})"
+            f"{self.baseline:>12,.1f}  ratio {self.ratio_text} ({'higher' if self.higher_is_better else 'lower'} is better{target})"
         )
 
 

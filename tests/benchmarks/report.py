@@ -49,7 +49,7 @@ def _section(section: Section) -> list[str]:
     for c in section.comparisons:
         lines.append(
             f"| {c.name} | {c.measured:,.1f} {c.unit} | {c.baseline:,.1f} {c.unit} ({c.baseline_name}) | "
-            f"{c.ratio:.2f}x | {'higher' if c.higher_is_better else 'lower'} | {c.target_text or '-'} |"
+            f"{c.ratio_text} | {'higher' if c.higher_is_better else 'lower'} | {c.target_text or '-'} |"
         )
     return [*lines, ""]
 
